@@ -1,0 +1,102 @@
+// Small DOM controls bound to model traits: a labelled range slider with a
+// number readout, a status/error line and a readout table.
+
+/** Make a labelled slider bound to trait ``name``. Returns {el, update}. */
+export function slider(model, name, { label, min, max, step, format = (v) => String(v), onInput } = {}) {
+  const row = document.createElement("label");
+  row.className = "srw-slider";
+  const text = document.createElement("span");
+  text.className = "srw-slider-label";
+  text.textContent = label ?? name;
+  const input = document.createElement("input");
+  input.type = "range";
+  input.min = String(min);
+  input.max = String(max);
+  input.step = String(step);
+  input.dataset.trait = name;
+  const out = document.createElement("span");
+  out.className = "srw-slider-value";
+  row.append(text, input, out);
+
+  const update = () => {
+    const v = model.get(name);
+    input.value = String(v);
+    out.textContent = format(v);
+  };
+  input.addEventListener("input", () => {
+    const v = Number(input.value);
+    out.textContent = format(v);
+    if (onInput) onInput(v);
+    model.set(name, v);
+    model.save_changes();
+  });
+  model.on(`change:${name}`, update);
+  update();
+  return { el: row, update, input };
+}
+
+/** Status line: shows model.error in red, model.notice in amber, else ``idle``. */
+export function statusLine(model, extraTraits = []) {
+  const el = document.createElement("div");
+  el.className = "srw-status";
+  const update = () => {
+    const err = model.get("error");
+    const notice = model.get("notice") || "";
+    el.classList.toggle("srw-error", !!err);
+    el.classList.toggle("srw-notice", !err && !!notice);
+    el.textContent = err || notice || "";
+    el.style.display = err || notice ? "block" : "none";
+  };
+  for (const t of ["error", "notice", ...extraTraits]) model.on(`change:${t}`, update);
+  update();
+  return { el, update };
+}
+
+/** Key/value readout table. ``rows`` = [[label, () => string], ...]. */
+export function readouts(rows) {
+  const el = document.createElement("div");
+  el.className = "srw-readouts";
+  const cells = rows.map(([label, fn]) => {
+    const item = document.createElement("div");
+    item.className = "srw-readout";
+    const k = document.createElement("span");
+    k.className = "srw-readout-key";
+    k.textContent = label;
+    const v = document.createElement("span");
+    v.className = "srw-readout-value";
+    item.append(k, v);
+    el.append(item);
+    return [v, fn];
+  });
+  const update = () => {
+    for (const [v, fn] of cells) v.textContent = fn();
+  };
+  update();
+  return { el, update };
+}
+
+/** Inject the shared stylesheet once per document. */
+export function ensureStyle() {
+  if (document.getElementById("srw-style")) return;
+  const style = document.createElement("style");
+  style.id = "srw-style";
+  style.textContent = `
+.srw-root { font: 12px/1.4 var(--jp-ui-font-family, sans-serif); color: var(--jp-ui-font-color1, #222); }
+.srw-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.srw-panel { display: flex; flex-direction: column; gap: 4px; }
+.srw-panel-title { font-weight: 600; }
+.srw-canvas { border: 1px solid var(--jp-border-color2, #ccc); background: #fff; cursor: crosshair; }
+.srw-controls { display: grid; grid-template-columns: max-content 180px 70px; gap: 2px 8px; align-items: center; }
+.srw-slider { display: contents; }
+.srw-slider-value { font-variant-numeric: tabular-nums; }
+.srw-readouts { display: grid; grid-template-columns: max-content max-content; gap: 2px 10px; margin-top: 6px; }
+.srw-readout { display: contents; }
+.srw-readout-key { color: var(--jp-ui-font-color2, #555); }
+.srw-readout-value { font-variant-numeric: tabular-nums; font-weight: 600; }
+.srw-status { padding: 3px 6px; border-radius: 3px; margin: 4px 0; }
+.srw-error { background: #fde8e8; color: #9b1c1c; border: 1px solid #f5c2c2; }
+.srw-notice { background: #fff6e0; color: #7a5200; border: 1px solid #f0d9a0; }
+.srw-busy { color: var(--jp-ui-font-color2, #666); font-style: italic; }
+`;
+  document.head.appendChild(style);
+}

@@ -1,0 +1,282 @@
+"""SuperpositionMap: seed 000 Fig. 4a-c, live.
+
+Lengths in units of the translation step; beam width as a multiple of the
+step; relative spot size sqrt(A/A(0,0)) is dimensionless. The map is
+computed by :func:`superres_widgets.s3dxrd.superposition_map` in a
+background thread (the newest parameters win), so the sliders never block
+the kernel; the Bokeh plots (radial average, centroid radius vs pixel
+radius, histogram of r - r(COM) with its Gaussian fit) follow each result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import ipywidgets
+import numpy as np
+import traitlets
+
+from ..s3dxrd import ScanGeometry, superposition_map
+from ._base import SuperresWidget, bundle_path
+from ._bokeh import bokeh_widget, ensure_bokeh_loaded
+from ._worker import LatestRunner
+from .serializers import ArrayTrait
+
+__all__ = ["SuperpositionMap"]
+
+
+def _target_image(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, subdivision: int):
+    """Scatter per-target values onto their regular sub-pixel grid.
+
+    Returns the image (rows = increasing ys, NaN where there is no target)
+    and its extent ``[xmin, xmax, ymin, ymax]`` of the cell edges.
+    """
+    s = float(subdivision)
+    ix = np.rint(xs * s).astype(np.int64)
+    iy = np.rint(ys * s).astype(np.int64)
+    x0, y0 = ix.min(), iy.min()
+    nx, ny = int(ix.max() - x0 + 1), int(iy.max() - y0 + 1)
+    img = np.full((ny, nx), np.nan, dtype=np.float32)
+    img[iy - y0, ix - x0] = values
+    half = 0.5 / s
+    extent = [x0 / s - half, (x0 + nx - 1) / s + half, y0 / s - half, (y0 + ny - 1) / s + half]
+    return img, extent
+
+
+class SuperpositionMap(SuperresWidget):
+    """Relative spot size over the specimen and the Fig. 4 statistics.
+
+    Displaying the object shows the map (click a sub-pixel to read its
+    value) with its sliders and, below it, three Bokeh plots. Link
+    ``selected_xs``/``selected_ys`` to a :class:`BeamTrajectoryExplorer`'s
+    ``xs``/``ys`` to inspect a clicked sub-pixel's trajectories.
+
+    Parameters
+    ----------
+    omega_step_deg : float
+        Angular step (paper: 10 deg).
+    beam_width : float
+        Box-beam width as a multiple of the step (paper: 1).
+    subdivision : int
+        Sub-pixels per step and axis (paper: 4).
+    x_range : int
+        X positions ``-x_range .. x_range`` (paper: 10).
+    """
+
+    _esm = bundle_path("superposition_map")
+
+    omega_step_deg = traitlets.Float(10.0).tag(sync=True)
+    beam_width = traitlets.Float(1.0).tag(sync=True)
+    subdivision = traitlets.Int(4).tag(sync=True)
+    x_range = traitlets.Int(10).tag(sync=True)
+    selected_xs = traitlets.Float(None, allow_none=True).tag(sync=True)
+    selected_ys = traitlets.Float(None, allow_none=True).tag(sync=True)
+
+    image = ArrayTrait(dtype=np.float32, ndim=2)
+    extent = traitlets.List([0.0, 1.0, 0.0, 1.0]).tag(sync=True)
+    mean_relative_size = traitlets.Float(None, allow_none=True).tag(sync=True)
+    com_error_fwhm = traitlets.Float(None, allow_none=True).tag(sync=True)
+    n_targets = traitlets.Int(0).tag(sync=True)
+    selected_value = traitlets.Float(None, allow_none=True).tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
+    compute_ms = traitlets.Float(0.0).tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+
+    _LIMITS = {
+        "omega_step_deg": (0.25, 90.0),
+        "beam_width": (0.05, 5.0),
+        "subdivision": (1, 12),
+        "x_range": (1, 30),
+    }
+
+    def __init__(self, **kwargs):
+        self._notices: dict[str, str] = {}
+        self.result = None
+        """The latest :class:`~superres_widgets.s3dxrd.SuperpositionMapResult`."""
+        self._runner = LatestRunner(self._apply_result, self._apply_error)
+        self._build_plots()
+        super().__init__(**kwargs)
+        self._panel = ipywidgets.VBox([self, self._plots_widget])
+        self._submit()
+
+    # -- validation -------------------------------------------------------------
+    @traitlets.validate(*_LIMITS)
+    def _validate_limits(self, proposal):
+        name = proposal["trait"].name
+        value = proposal["value"]
+        lo, hi = self._LIMITS[name]
+        if isinstance(value, float) and not math.isfinite(value):
+            self._notices[name] = f"{name} must be finite; kept {getattr(self, name)}"
+            return getattr(self, name)
+        if value < lo or value > hi:
+            clamped = type(value)(min(max(value, lo), hi))
+            self._notices[name] = f"{name}={value} is out of range [{lo}, {hi}]; clamped to {clamped}"
+            return clamped
+        self._notices.pop(name, None)
+        return value
+
+    # -- display ------------------------------------------------------------------
+    @property
+    def panel(self) -> ipywidgets.VBox:
+        """The map and its Bokeh plots in one ipywidgets layout."""
+        return self._panel
+
+    def _repr_mimebundle_(self, **kwargs):
+        ensure_bokeh_loaded()
+        return self._panel._repr_mimebundle_(**kwargs)
+
+    # -- computation ----------------------------------------------------------------
+    def geometry(self) -> ScanGeometry:
+        return ScanGeometry(
+            x_range=self.x_range,
+            step=1.0,
+            beam_width=self.beam_width,
+            omega_deg=np.arange(0.0, 180.0 - 1e-9, self.omega_step_deg),
+        )
+
+    @traitlets.observe("omega_step_deg", "beam_width", "subdivision", "x_range")
+    def _on_param(self, change):
+        self._submit()
+
+    def _submit(self):
+        try:
+            geometry = self.geometry()
+        except ValueError as exc:
+            self.error = f"ValueError: {exc}"
+            return
+        subdivision = self.subdivision
+        self.busy = True
+        self.notice = "; ".join(self._notices.values())
+
+        def compute(job):
+            t0 = time.perf_counter()
+            result = superposition_map(geometry, subdivision=subdivision)
+            return result, subdivision, time.perf_counter() - t0
+
+        self._runner.submit(compute)
+
+    def wait(self, timeout: float | None = 60.0) -> "SuperpositionMap":
+        """Block until the newest computation has been applied (for scripts/tests)."""
+        if not self._runner.wait(timeout):
+            raise TimeoutError(f"superposition map not ready after {timeout} s")
+        return self
+
+    def _apply_error(self, exc: BaseException):
+        with self.hold_sync():
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.busy = False
+
+    def _apply_result(self, payload):
+        result, subdivision, seconds = payload
+        try:
+            stats = result.stats
+            xs = np.asarray(result.xs, dtype=np.float64).ravel()
+            ys = np.asarray(result.ys, dtype=np.float64).ravel()
+            rel = np.asarray(stats.relative_size, dtype=np.float64).ravel()
+            img, extent = _target_image(xs, ys, rel, subdivision)
+            self.result = result
+            self._update_plots(result)
+            with self.hold_sync():
+                self.image = img
+                self.extent = [float(v) for v in extent]
+                self.mean_relative_size = float(stats.mean_relative_size)
+                self.com_error_fwhm = (
+                    float(stats.com_error_fwhm) if np.isfinite(stats.com_error_fwhm) else None
+                )
+                self.n_targets = int(xs.size)
+                self.compute_ms = 1000.0 * seconds
+                self.error = ""
+                self.busy = False
+                self._update_selected()
+        except Exception as exc:  # keep the widget alive
+            self._apply_error(exc)
+
+    @traitlets.observe("selected_xs", "selected_ys")
+    def _on_select(self, change):
+        self._update_selected()
+
+    def _update_selected(self):
+        if self.result is None or self.selected_xs is None or self.selected_ys is None:
+            self.selected_value = None
+            return
+        xs = np.asarray(self.result.xs).ravel()
+        ys = np.asarray(self.result.ys).ravel()
+        d = np.hypot(xs - self.selected_xs, ys - self.selected_ys)
+        i = int(np.argmin(d))
+        tol = 0.5 / max(1, self.subdivision)
+        self.selected_value = (
+            float(np.asarray(self.result.stats.relative_size).ravel()[i]) if d[i] <= tol else None
+        )
+
+    # -- Bokeh plots (Fig. 4a-c) ----------------------------------------------------
+    def _build_plots(self):
+        from bokeh.layouts import row
+        from bokeh.models import ColumnDataSource, Span
+        from bokeh.plotting import figure
+
+        self._src_radial = ColumnDataSource(dict(r=[], size=[]))
+        self._src_scatter_a = ColumnDataSource(dict(r=[], size=[]))
+        self._src_com = ColumnDataSource(dict(r=[], r_com=[]))
+        self._src_line = ColumnDataSource(dict(x=[0, 1], y=[0, 1]))
+        self._src_hist = ColumnDataSource(dict(left=[], right=[], top=[]))
+        self._src_fit = ColumnDataSource(dict(x=[], y=[]))
+
+        opts = dict(width=330, height=280, toolbar_location="above", tools="pan,wheel_zoom,box_zoom,reset,save")
+        fa = figure(title="(a) relative spot size vs radius", x_axis_label="r (steps)",
+                    y_axis_label="√(A/A₀)", **opts)
+        fa.scatter("r", "size", source=self._src_scatter_a, size=2, alpha=0.25, color="#9ecae1")
+        fa.line("r", "size", source=self._src_radial, line_width=2, color="#08519c", legend_label="radial mean")
+        fa.scatter("r", "size", source=self._src_radial, size=4, color="#08519c")
+        self._mean_span = Span(location=0.2, dimension="width", line_dash="dashed", line_color="#d62728")
+        fa.add_layout(self._mean_span)
+        fa.legend.location = "top_right"
+
+        fb = figure(title="(b) centroid radius vs pixel radius", x_axis_label="r(xs, ys)",
+                    y_axis_label="r(COM)", **opts)
+        fb.scatter("r", "r_com", source=self._src_com, size=3, alpha=0.5, color="#31a354")
+        fb.line("x", "y", source=self._src_line, line_dash="dotted", line_color="#d62728", line_width=2)
+
+        fc = figure(title="(c) r − r(COM), Gaussian fit", x_axis_label="r(xs, ys) − r(COM) (steps)",
+                    y_axis_label="count", **opts)
+        fc.quad(left="left", right="right", top="top", bottom=0, source=self._src_hist,
+                fill_color="#bdbdbd", line_color="#636363")
+        fc.line("x", "y", source=self._src_fit, line_color="#d62728", line_width=2)
+        self._figures = (fa, fb, fc)
+        self._plots_widget = bokeh_widget(row(fa, fb, fc))
+
+    def _update_plots(self, result):
+        stats = result.stats
+        r = np.asarray(stats.r_target, dtype=float).ravel()
+        rel = np.asarray(stats.relative_size, dtype=float).ravel()
+        r_com = np.asarray(stats.r_com, dtype=float).ravel()
+        ok = np.isfinite(r) & np.isfinite(rel)
+        # thin the per-target cloud for the browser (plots stay responsive)
+        idx = np.flatnonzero(ok)
+        if idx.size > 4000:
+            idx = idx[:: int(np.ceil(idx.size / 4000))]
+        self._src_scatter_a.data = dict(r=r[idx], size=rel[idx])
+        rb = np.asarray(stats.radial_bins, dtype=float).ravel()
+        rm = np.asarray(stats.radial_mean, dtype=float).ravel()
+        if rb.size == rm.size + 1:  # bin edges -> centres
+            rb = 0.5 * (rb[1:] + rb[:-1])
+        good = np.isfinite(rm)
+        self._src_radial.data = dict(r=rb[good], size=rm[good])
+        okc = np.isfinite(r) & np.isfinite(r_com)
+        idc = np.flatnonzero(okc)
+        if idc.size > 4000:
+            idc = idc[:: int(np.ceil(idc.size / 4000))]
+        self._src_com.data = dict(r=r[idc], r_com=r_com[idc])
+        top = float(np.nanmax(r)) if ok.any() else 1.0
+        self._src_line.data = dict(x=[0.0, top], y=[0.0, top])
+        edges = np.asarray(stats.hist_edges, dtype=float)
+        counts = np.asarray(stats.hist_counts, dtype=float)
+        self._src_hist.data = dict(left=edges[:-1], right=edges[1:], top=counts)
+        x = np.linspace(edges[0], edges[-1], 200)
+        a, mu, sg = (float(stats.gauss_amplitude), float(stats.gauss_mu), float(stats.gauss_sigma))
+        y = a * np.exp(-0.5 * ((x - mu) / sg) ** 2) if sg > 0 and np.isfinite(sg) else np.zeros_like(x)
+        self._src_fit.data = dict(x=x, y=y)
+        self._mean_span.location = float(stats.mean_relative_size)
+        fwhm = stats.com_error_fwhm
+        self._figures[2].title.text = f"(c) r − r(COM): Gaussian fit FWHM = {fwhm:.3f}"
+        self._figures[0].title.text = f"(a) relative spot size: mean (r ≥ 0.5) = {stats.mean_relative_size:.3f}"

@@ -1,0 +1,134 @@
+"""Widget models of the s3DXRD slice (no browser: state and computation)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from superres_widgets.s3dxrd import ScanGeometry, superposed_region, superposition_map
+from superres_widgets.widgets import BeamTrajectoryExplorer, SuperpositionMap
+
+
+def test_explorer_reproduces_fig2_numbers():
+    w = BeamTrajectoryExplorer(xs=3, ys=2)
+    assert w.n_measurements == 18
+    assert w.area_beam2 == pytest.approx(0.00693, abs=5e-6)
+    assert w.centre_area_beam2 == pytest.approx(0.7874, abs=5e-5)
+    assert w.relative_size == pytest.approx(math.sqrt(0.00693 / 0.7874), rel=2e-3)
+    assert w.error == ""
+    # the polygon sent to the browser is the exact region
+    ref = superposed_region(ScanGeometry(), 3, 2)
+    np.testing.assert_allclose(w.polygon, ref.vertices)
+    assert w.polygon.dtype == np.float64 and w.strip_x.dtype == np.float32
+
+
+def test_explorer_follows_every_parameter():
+    w = BeamTrajectoryExplorer(xs=3, ys=2)
+    w.omega_step_deg = 5
+    assert w.n_measurements == 36
+    small = w.area_beam2
+    w.beam_width = 1.5
+    assert w.area_beam2 > small
+    w.xs, w.ys = 0, 0
+    assert w.relative_size == pytest.approx(1.0)
+    w.x_range = 4
+    g = w.geometry()
+    assert g.x_positions.min() == -4 and g.x_positions.max() == 4
+
+
+def test_explorer_target_follows_the_centroid_readout():
+    w = BeamTrajectoryExplorer(xs=5.25, ys=-2.5, subdivision=4)
+    region = superposed_region(w.geometry(), 5.25, -2.5)
+    assert w.centroid == pytest.approx(list(region.centroid))
+    assert w.centroid_offset == pytest.approx(float(np.hypot(*(region.centroid - [5.25, -2.5]))))
+
+
+def test_explorer_rejects_unknown_keywords():
+    with pytest.raises(TypeError, match="unexpected keyword.*omega_step\\b"):
+        BeamTrajectoryExplorer(omega_step=5)
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [("beam_width", -1.0, 0.05), ("omega_step_deg", 0.0, 0.1), ("x_range", 500, 60), ("subdivision", 0, 1),
+     ("omega_step_deg", float("nan"), 10.0)],
+)
+def test_explorer_clamps_bad_values_with_a_visible_notice(name, value, expected):
+    w = BeamTrajectoryExplorer()
+    setattr(w, name, value)
+    assert getattr(w, name) == pytest.approx(expected)
+    assert name in w.notice
+    assert w.error == ""
+    setattr(w, name, expected)  # a good value clears the notice
+    assert w.notice == ""
+
+
+def test_explorer_target_is_clamped_to_the_scan_and_x_range_first():
+    w = BeamTrajectoryExplorer(x_range=20, xs=15, ys=-15)
+    assert (w.xs, w.ys) == (15, -15)
+    w.x_range = 5
+    assert (w.xs, w.ys) == (5, -5)
+    assert "xs" in w.notice
+
+
+def test_explorer_shows_a_failing_computation_and_keeps_working(monkeypatch):
+    import superres_widgets.widgets.beam_trajectory as bt
+
+    w = BeamTrajectoryExplorer(xs=3, ys=2)
+    good = w.area_beam2
+
+    def broken(*a, **k):
+        raise ValueError("xs must be finite")
+
+    monkeypatch.setattr(bt, "superposed_region", broken)
+    w.xs = 1
+    assert "xs must be finite" in w.error
+    assert w.area_beam2 == good  # last good state kept
+    monkeypatch.undo()
+    w.xs = 0
+    assert w.error == "" and w.relative_size == pytest.approx(1.0)
+
+
+def test_superposition_map_matches_the_algorithm_and_fig4():
+    m = SuperpositionMap(omega_step_deg=10, subdivision=4, x_range=10).wait()
+    ref = superposition_map(ScanGeometry(omega_deg=np.arange(0, 180, 10)), subdivision=4)
+    assert m.mean_relative_size == pytest.approx(ref.stats.mean_relative_size)
+    assert 0.16 <= m.mean_relative_size <= 0.22
+    assert 0.11 <= m.com_error_fwhm <= 0.16
+    assert m.image.dtype == np.float32 and m.image.ndim == 2
+    # the image holds every target exactly once, NaN elsewhere
+    assert np.isfinite(m.image).sum() == m.n_targets == np.asarray(ref.xs).size
+    x0, x1, y0, y1 = m.extent
+    assert x0 < -9 and x1 > 9 and y0 < -9 and y1 > 9
+    assert m.image.shape[1] == pytest.approx((x1 - x0) * 4)
+    # Bokeh sources follow the result
+    assert len(m._src_hist.data["top"]) == len(ref.stats.hist_counts)
+    assert "FWHM" in m._figures[2].title.text
+
+
+def test_superposition_map_selection_reads_the_clicked_subpixel():
+    m = SuperpositionMap(omega_step_deg=10, subdivision=4).wait()
+    m.selected_xs, m.selected_ys = 3.0, 2.0
+    xs, ys = np.asarray(m.result.xs), np.asarray(m.result.ys)
+    i = int(np.argmin(np.hypot(xs - 3, ys - 2)))
+    assert m.selected_value == pytest.approx(float(np.asarray(m.result.stats.relative_size)[i]))
+    # (3, 2) is the paper's example: a tiny region
+    assert m.selected_value == pytest.approx(math.sqrt(0.00693 / 0.7874), rel=5e-3)
+
+
+def test_superposition_map_newest_parameters_win():
+    m = SuperpositionMap(omega_step_deg=10, subdivision=2)
+    for step in (20, 15, 12, 5):
+        m.omega_step_deg = step
+    m.wait()
+    ref = superposition_map(ScanGeometry(omega_deg=np.arange(0, 180, 5.0)), subdivision=2)
+    assert m.mean_relative_size == pytest.approx(ref.stats.mean_relative_size)
+    assert not m.busy
+
+
+def test_superposition_map_clamps_and_reports():
+    m = SuperpositionMap(subdivision=2).wait()
+    m.subdivision = 0
+    assert m.subdivision == 1 and "subdivision" in m.notice
+    m.wait()
+    assert m.error == ""
