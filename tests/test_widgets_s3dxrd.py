@@ -85,7 +85,7 @@ def test_explorer_shows_a_failing_computation_and_keeps_working(monkeypatch):
     assert "xs must be finite" in w.error
     assert w.area_beam2 == good  # last good state kept
     monkeypatch.undo()
-    w.xs = 0
+    w.xs, w.ys = 0, 0
     assert w.error == "" and w.relative_size == pytest.approx(1.0)
 
 

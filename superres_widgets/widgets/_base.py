@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import pathlib
 import traceback
 
@@ -40,7 +41,14 @@ class SuperresWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     """Message of the last failed computation ('' when the last one succeeded)."""
 
+    notice = traitlets.Unicode("").tag(sync=True)
+    """Why an input was clamped or rejected ('' when every input was accepted)."""
+
+    _LIMITS: dict = {}
+    """``{trait: (lo, hi)}``: out-of-range values are clamped, with a notice."""
+
     def __init__(self, **kwargs):
+        self._notices: dict[str, str] = {}
         unknown = sorted(k for k in kwargs if not self.has_trait(k) or k.startswith("_"))
         if unknown:
             public = sorted(n for n in self.trait_names() if not n.startswith("_") and self.trait_metadata(n, "sync"))
@@ -49,6 +57,30 @@ class SuperresWidget(anywidget.AnyWidget):
                 f"accepted: {public}"
             )
         super().__init__(**kwargs)
+
+    def _clamp(self, name, value, lo, hi):
+        """Clamp ``value`` of trait ``name`` into [lo, hi]; non-finite keeps the old value.
+
+        Records a visible notice naming the parameter (cleared when a later
+        value for that trait is accepted as is).
+        """
+        if isinstance(value, float) and not math.isfinite(value):
+            self._notices[name] = f"{name} must be finite; kept {getattr(self, name)}"
+            value = getattr(self, name)
+        elif value < lo or value > hi:
+            clamped = type(value)(min(max(value, lo), hi))
+            self._notices[name] = f"{name}={value} is out of range [{lo}, {hi}]; clamped to {clamped}"
+            value = clamped
+        else:
+            self._notices.pop(name, None)
+        self.notice = "; ".join(self._notices.values())
+        return value
+
+    def _validate_limits(self, proposal):
+        """Use as ``traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)``."""
+        name = proposal["trait"].name
+        lo, hi = self._LIMITS[name]
+        return self._clamp(name, proposal["value"], lo, hi)
 
     @contextlib.contextmanager
     def _guard(self):

@@ -74,7 +74,6 @@ class BeamTrajectoryExplorer(SuperresWidget):
     centre_area_beam2 = traitlets.Float(0.0).tag(sync=True)
     relative_size = traitlets.Float(0.0).tag(sync=True)
     centroid_offset = traitlets.Float(0.0, allow_none=True).tag(sync=True)
-    notice = traitlets.Unicode("").tag(sync=True)
 
     _LIMITS = {
         "omega_step_deg": (0.1, 90.0),
@@ -85,7 +84,6 @@ class BeamTrajectoryExplorer(SuperresWidget):
     }
 
     def __init__(self, **kwargs):
-        self._notices: dict[str, str] = {}
         self._centre_cache: dict[tuple, float] = {}
         super().__init__(**kwargs)
         # xs/ys are clamped to x_range: apply them again now that x_range is set
@@ -94,23 +92,7 @@ class BeamTrajectoryExplorer(SuperresWidget):
                 setattr(self, name, kwargs[name])
         self._update()
 
-    # -- validation: clamp with a visible notice ------------------------------
-    def _clamp(self, name, value, lo, hi):
-        if isinstance(value, float) and not math.isfinite(value):
-            self._notices[name] = f"{name} must be finite; kept {getattr(self, name)}"
-            return getattr(self, name)
-        if value < lo or value > hi:
-            clamped = type(value)(min(max(value, lo), hi))
-            self._notices[name] = f"{name}={value} is out of range [{lo}, {hi}]; clamped to {clamped}"
-            return clamped
-        self._notices.pop(name, None)
-        return value
-
-    @traitlets.validate(*_LIMITS)
-    def _validate_limits(self, proposal):
-        name = proposal["trait"].name
-        lo, hi = self._LIMITS[name]
-        return self._clamp(name, proposal["value"], lo, hi)
+    _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
 
     @traitlets.validate("xs", "ys")
     def _validate_target(self, proposal):
@@ -163,4 +145,3 @@ class BeamTrajectoryExplorer(SuperresWidget):
                 self.area_beam2 = region.area / b2
                 self.centre_area_beam2 = centre / b2
                 self.relative_size = math.sqrt(region.area / centre) if centre > 0 else 0.0
-        self.notice = "; ".join(self._notices.values())

@@ -10,7 +10,7 @@ radius, histogram of r - r(COM) with its Gaussian fit) follow each result.
 
 from __future__ import annotations
 
-import math
+import threading
 import time
 
 import ipywidgets
@@ -24,24 +24,6 @@ from ._worker import LatestRunner
 from .serializers import ArrayTrait
 
 __all__ = ["SuperpositionMap"]
-
-
-def _target_image(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, subdivision: int):
-    """Scatter per-target values onto their regular sub-pixel grid.
-
-    Returns the image (rows = increasing ys, NaN where there is no target)
-    and its extent ``[xmin, xmax, ymin, ymax]`` of the cell edges.
-    """
-    s = float(subdivision)
-    ix = np.rint(xs * s).astype(np.int64)
-    iy = np.rint(ys * s).astype(np.int64)
-    x0, y0 = ix.min(), iy.min()
-    nx, ny = int(ix.max() - x0 + 1), int(iy.max() - y0 + 1)
-    img = np.full((ny, nx), np.nan, dtype=np.float32)
-    img[iy - y0, ix - x0] = values
-    half = 0.5 / s
-    extent = [x0 / s - half, (x0 + nx - 1) / s + half, y0 / s - half, (y0 + ny - 1) / s + half]
-    return img, extent
 
 
 class SuperpositionMap(SuperresWidget):
@@ -81,7 +63,6 @@ class SuperpositionMap(SuperresWidget):
     selected_value = traitlets.Float(None, allow_none=True).tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     compute_ms = traitlets.Float(0.0).tag(sync=True)
-    notice = traitlets.Unicode("").tag(sync=True)
 
     _LIMITS = {
         "omega_step_deg": (0.25, 90.0),
@@ -91,40 +72,34 @@ class SuperpositionMap(SuperresWidget):
     }
 
     def __init__(self, **kwargs):
-        self._notices: dict[str, str] = {}
         self.result = None
         """The latest :class:`~superres_widgets.s3dxrd.SuperpositionMapResult`."""
         self._runner = LatestRunner(self._apply_result, self._apply_error)
+        self._plot_lock = threading.Lock()
+        self._panel = None
         self._build_plots()
         super().__init__(**kwargs)
-        self._panel = ipywidgets.VBox([self, self._plots_widget])
         self._submit()
 
-    # -- validation -------------------------------------------------------------
-    @traitlets.validate(*_LIMITS)
-    def _validate_limits(self, proposal):
-        name = proposal["trait"].name
-        value = proposal["value"]
-        lo, hi = self._LIMITS[name]
-        if isinstance(value, float) and not math.isfinite(value):
-            self._notices[name] = f"{name} must be finite; kept {getattr(self, name)}"
-            return getattr(self, name)
-        if value < lo or value > hi:
-            clamped = type(value)(min(max(value, lo), hi))
-            self._notices[name] = f"{name}={value} is out of range [{lo}, {hi}]; clamped to {clamped}"
-            return clamped
-        self._notices.pop(name, None)
-        return value
+    _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
 
     # -- display ------------------------------------------------------------------
     @property
     def panel(self) -> ipywidgets.VBox:
-        """The map and its Bokeh plots in one ipywidgets layout."""
+        """The map and its Bokeh plots in one ipywidgets layout.
+
+        The ``BokehModel`` is made on first use: it serializes the plots as
+        they are then, and later changes reach its view as events (changes
+        made before a view exists would otherwise be lost).
+        """
+        with self._plot_lock:
+            if self._panel is None:
+                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
         return self._panel
 
     def _repr_mimebundle_(self, **kwargs):
         ensure_bokeh_loaded()
-        return self._panel._repr_mimebundle_(**kwargs)
+        return self.panel._repr_mimebundle_(**kwargs)
 
     # -- computation ----------------------------------------------------------------
     def geometry(self) -> ScanGeometry:
@@ -147,12 +122,11 @@ class SuperpositionMap(SuperresWidget):
             return
         subdivision = self.subdivision
         self.busy = True
-        self.notice = "; ".join(self._notices.values())
 
         def compute(job):
             t0 = time.perf_counter()
             result = superposition_map(geometry, subdivision=subdivision)
-            return result, subdivision, time.perf_counter() - t0
+            return result, time.perf_counter() - t0
 
         self._runner.submit(compute)
 
@@ -168,15 +142,14 @@ class SuperpositionMap(SuperresWidget):
             self.busy = False
 
     def _apply_result(self, payload):
-        result, subdivision, seconds = payload
+        result, seconds = payload
         try:
             stats = result.stats
-            xs = np.asarray(result.xs, dtype=np.float64).ravel()
-            ys = np.asarray(result.ys, dtype=np.float64).ravel()
-            rel = np.asarray(stats.relative_size, dtype=np.float64).ravel()
-            img, extent = _target_image(xs, ys, rel, subdivision)
+            img = result.to_image(stats.relative_size).astype(np.float32)
+            extent = result.image_extent
             self.result = result
-            self._update_plots(result)
+            with self._plot_lock:
+                self._update_plots(result)
             with self.hold_sync():
                 self.image = img
                 self.extent = [float(v) for v in extent]
@@ -184,7 +157,7 @@ class SuperpositionMap(SuperresWidget):
                 self.com_error_fwhm = (
                     float(stats.com_error_fwhm) if np.isfinite(stats.com_error_fwhm) else None
                 )
-                self.n_targets = int(xs.size)
+                self.n_targets = int(np.asarray(result.xs).size)
                 self.compute_ms = 1000.0 * seconds
                 self.error = ""
                 self.busy = False
@@ -202,9 +175,10 @@ class SuperpositionMap(SuperresWidget):
             return
         xs = np.asarray(self.result.xs).ravel()
         ys = np.asarray(self.result.ys).ravel()
-        d = np.hypot(xs - self.selected_xs, ys - self.selected_ys)
+        # the sub-pixel cell containing the selection (Chebyshev distance)
+        d = np.maximum(np.abs(xs - self.selected_xs), np.abs(ys - self.selected_ys))
         i = int(np.argmin(d))
-        tol = 0.5 / max(1, self.subdivision)
+        tol = 0.5 / max(1, self.result.subdivision) + 1e-9
         self.selected_value = (
             float(np.asarray(self.result.stats.relative_size).ravel()[i]) if d[i] <= tol else None
         )
@@ -243,7 +217,7 @@ class SuperpositionMap(SuperresWidget):
                 fill_color="#bdbdbd", line_color="#636363")
         fc.line("x", "y", source=self._src_fit, line_color="#d62728", line_width=2)
         self._figures = (fa, fb, fc)
-        self._plots_widget = bokeh_widget(row(fa, fb, fc))
+        self._plots_layout = row(fa, fb, fc)
 
     def _update_plots(self, result):
         stats = result.stats
