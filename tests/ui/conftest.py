@@ -52,8 +52,14 @@ def lab_server(lab_root, tmp_path_factory):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
     port = _free_port()
     cfg = tmp_path_factory.mktemp("jupyter_config")
+    settings = cfg / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     env = dict(os.environ)
     env.update(
+        JUPYTERLAB_SETTINGS_DIR=str(cfg / "settings"),
         JUPYTER_CONFIG_DIR=str(cfg / "config"),
         JUPYTER_RUNTIME_DIR=str(cfg / "runtime"),
         JUPYTER_DATA_DIR=env.get("JUPYTER_DATA_DIR", str(Path(sys.prefix) / "share" / "jupyter")),
@@ -212,6 +218,44 @@ class LabPage:
             }""",
             [selector, index],
         )
+
+    def slider_to_redraw_ms(self, slider_sel: str, watch_sel: str, value, index: int = 0) -> float:
+        """Set a slider in the page and time (ms) until ``watch_sel`` changes.
+
+        ``watch_sel`` is a canvas (its pixels are compared) or any element (its
+        text is compared); pick one that only Python's answer changes.
+
+        Measures the whole round trip a user sees: input event -> trait sync to
+        the kernel -> Python computation -> binary message back -> redraw.
+        """
+        return self.page.evaluate(
+            """async ([sliderSel, watchSel, value, index]) => {
+                const input = document.querySelector(sliderSel);
+                const canvas = document.querySelectorAll(watchSel)[index];
+                const hash = () => {
+                    if (canvas.tagName !== 'CANVAS') return canvas.textContent;
+                    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                    let h = 2166136261;
+                    for (let i = 0; i < d.length; i += 4) h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
+                    return h;
+                };
+                const before = hash();
+                const t0 = performance.now();
+                input.value = String(value);
+                input.dispatchEvent(new Event('input', {bubbles: true}));
+                while (performance.now() - t0 < 10000) {
+                    await new Promise(r => requestAnimationFrame(r));
+                    if (hash() !== before) return performance.now() - t0;
+                }
+                return -1;
+            }""",
+            [slider_sel, watch_sel, value, index],
+        )
+
+    def record(self, name: str, data) -> None:
+        """Write a measurement to ``test-artifacts/<name>.json``."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"{name}.json").write_text(json.dumps(data, indent=1))
 
     def screenshot(self, name: str, selector: str | None = None):
         ARTIFACTS.mkdir(exist_ok=True)

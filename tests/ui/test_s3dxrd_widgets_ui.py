@@ -81,6 +81,19 @@ def test_beam_trajectory_explorer_in_browser(lab, lab_root):
     assert lab.kernel_value("w.n_measurements") == 36
     _wait_hash_change(lab, overview, before)
 
+    # latency a user sees: slider move -> kernel -> Python -> binary message -> redraw
+    times = []
+    for i in range(12):
+        # the area readout changes only when Python's answer arrives
+        ms = lab.slider_to_redraw_ms(f"{BT} input[data-trait=ys]", f"{BT} .srw-readout-value",
+                                     [1.25, 1.5, 1.75, 2.0][i % 4], index=1)
+        assert ms > 0, "the view never redrew after a slider move"
+        times.append(ms)
+    times.sort()
+    median = times[len(times) // 2]
+    lab.record("latency_beam_trajectory", {"slider_to_redraw_ms": times, "median_ms": median})
+    print(f"\nBeamTrajectoryExplorer slider -> redraw: median {median:.0f} ms, max {times[-1]:.0f} ms")
+
     # a Python change redraws the view and the readouts
     before = lab.canvas_stats(zoom)["hash"]
     lab.kernel("w.omega_step_deg = 10; w.xs = 0; w.ys = 0")
@@ -140,3 +153,34 @@ def test_superposition_map_in_browser(lab, lab_root):
     assert "FWHM" in title
     lab.screenshot("superposition_map_5deg", ".jp-OutputArea-output:has(.srw-superposition-map)")
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
+def test_course_notebook_01_draws_every_widget(lab):
+    lab.open("notebooks/01_beam_superposition.ipynb").run_all(timeout_s=600)
+    assert lab.cell_errors() == []
+    sel = ".srw-root canvas.srw-canvas"
+    lab.page.wait_for_function(f"() => document.querySelectorAll('{sel}').length >= 10", timeout=60_000)
+    lab.page.wait_for_timeout(1000)
+    n = lab.page.evaluate(f"() => document.querySelectorAll('{sel}').length")
+    # 5 trajectory explorers x 2 panels + 1 map
+    assert n == 11, n
+    for i in range(n):
+        s = lab.canvas_stats(sel, i)
+        assert s["colours"] > 5 and s["nonWhite"] > 0.02, (i, s)
+    # the linked explorer follows a click in the map
+    canvas = ".srw-superposition-map canvas[data-role=map]"
+    box = lab.page.locator(canvas).bounding_box()
+    lab.page.locator(canvas).click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        xs = lab.kernel_value("linked.xs")
+        if xs != 5.0:
+            break
+        lab.page.wait_for_timeout(100)
+    assert xs < 0, (xs, lab.kernel_value("[smap.selected_xs, smap.selected_ys]"), box)
+    assert lab.kernel_value("linked.xs == smap.selected_xs and linked.ys == smap.selected_ys")
+    # Bokeh figures of the map and of the 'beyond the paper' section are drawn
+    assert lab.page.locator(".bk-Figure, .bk-Row").count() >= 2
+    lab.page.locator(canvas).scroll_into_view_if_needed()
+    lab.screenshot("notebook01_map", ".jp-OutputArea-output:has(.srw-superposition-map)")
+    lab.screenshot("notebook01_full")
