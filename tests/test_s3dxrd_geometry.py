@@ -569,3 +569,29 @@ def test_map_chunking_gives_identical_results(monkeypatch):
     np.testing.assert_allclose(chunked.area, whole.area, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(chunked.centroid, whole.centroid, rtol=0, atol=1e-12)
     assert chunked.stats.mean_relative_size == pytest.approx(whole.stats.mean_relative_size, rel=1e-12)
+
+
+def test_scan_geometry_pickles_and_copies_equal():
+    import copy
+    import pickle
+
+    g = ScanGeometry(x_range=7, step=0.5, beam_width=0.7, omega_deg=[0, 33, 91.5], unit="um")
+    for h in (pickle.loads(pickle.dumps(g)), copy.deepcopy(g)):
+        assert h == g and h.unit == "um" and h.beam_width == 0.7
+    # a beam width that follows the step keeps following it after a round trip
+    f = pickle.loads(pickle.dumps(ScanGeometry(step=2.0)))
+    assert f.replace(step=3.0).beam_width == 3.0
+
+
+def test_vectorised_scan_indices_match_measurements():
+    rng = np.random.default_rng(7)
+    g = ScanGeometry(x_range=5, omega_deg=rng.uniform(0, 180, 25))
+    xs, ys = rng.uniform(-6, 6, (2, 40))
+    k, ok = g.scan_indices(xs, ys)
+    assert k.shape == ok.shape == (40, 25)
+    for i in range(40):
+        m = g.measurements(xs[i], ys[i])
+        np.testing.assert_array_equal(m.X, g.step * k[i][ok[i]])
+        np.testing.assert_array_equal(m.omega_deg, g.omega_deg[ok[i]])
+    with pytest.raises(ValueError, match="xs"):
+        g.scan_indices([np.nan], [0.0])

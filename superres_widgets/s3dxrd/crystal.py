@@ -703,6 +703,8 @@ def check_orientations(U: Any, name: str = "orientations", tol: float = _ORTHO_T
         arr = np.asarray(U, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be an array of 3x3 matrices") from None
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: give at least one orientation")
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[1:] != (3, 3):
@@ -760,12 +762,19 @@ def _sym_quats() -> np.ndarray:
 
 
 def _misorientation_from_q(qd: np.ndarray) -> np.ndarray:
-    """Cubic misorientation in degrees of misorientation quaternions (..., 4)."""
+    """Cubic misorientation in degrees of misorientation quaternions (..., 4).
+
+    The symmetric equivalent with the largest ``|w|`` is the smallest
+    rotation; its angle is ``2 atan2(|v|, |w|)`` (accurate near 0, unlike
+    ``2 acos(w)``).
+    """
     S = _sym_quats()  # (24, 4)
     # scalar part of qd (x) s = qd . (s0, -s1, -s2, -s3)
     Sc = S * np.array([1.0, -1.0, -1.0, -1.0])
-    w = np.abs(qd @ Sc.T).max(axis=-1)
-    return np.rad2deg(2.0 * np.arccos(np.clip(w, -1.0, 1.0)))
+    best = np.argmax(np.abs(qd @ Sc.T), axis=-1)
+    q = _quat_mul(qd, S[best])
+    v = np.sqrt((q[..., 1:] ** 2).sum(axis=-1))
+    return np.rad2deg(2.0 * np.arctan2(v, np.abs(q[..., 0])))
 
 
 def misorientation_deg(U1: Any, U2: Any) -> np.ndarray:

@@ -321,6 +321,13 @@ class ScanGeometry:
 
     __delattr__ = __setattr__
 
+    def __reduce__(self):
+        # immutable with __slots__: rebuild through __init__ (pickle, copy, Dask workers)
+        return (
+            ScanGeometry,
+            (self._x_range, self._step, self._beam_width_arg, np.array(self._omega_deg), self._profile, self._unit),
+        )
+
     # -- read-only properties -------------------------------------------------
     @property
     def x_range(self) -> float:
@@ -443,6 +450,26 @@ class ScanGeometry:
         u = np.multiply.outer(xs, c) - np.multiply.outer(ys, s)
         k = _round_half_away(u / self._step)
         return k, np.abs(k) <= self.k_max
+
+    def scan_indices(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised (X, omega) lists of many points as scan indices.
+
+        Parameters
+        ----------
+        xs, ys : array_like
+            Specimen coordinates (any broadcastable shapes, finite).
+
+        Returns
+        -------
+        k : ndarray of float, shape ``broadcast(xs, ys).shape + (n_omega,)``
+            Scan index of each point at each angle: ``X = step * k`` (eq. (1),
+            rounding rule 4 of the module docstring).
+        in_scan : ndarray of bool, same shape
+            False where ``X`` is not a scanned position (the measurement does
+            not exist and :meth:`measurements` drops it).
+        """
+        xs_a, ys_a = np.broadcast_arrays(_finite_array(xs, "xs"), _finite_array(ys, "ys"))
+        return self._scan_indices(xs_a, ys_a)
 
     def measurements(self, xs: float, ys: float) -> Measurements:
         """The ``(X, omega)`` list of the specimen point ``(xs, ys)``.

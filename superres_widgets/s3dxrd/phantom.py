@@ -270,7 +270,8 @@ def phantom_from_labels(
     if lab.ndim != 2 or lab.size == 0:
         raise ValueError(f"labels must be a non-empty 2-D array, got shape {lab.shape}")
     if not np.issubdtype(lab.dtype, np.integer):
-        if np.issubdtype(lab.dtype, np.floating) and np.all(np.isfinite(lab)) and np.all(lab == np.round(lab)):
+        integral = np.issubdtype(lab.dtype, np.floating) and np.all(np.isfinite(lab))
+        if integral and np.all(lab == np.round(lab)):
             lab = lab.astype(np.int64)
         else:
             raise ValueError("labels must be integers (grain index, -1 for air)")
@@ -284,7 +285,9 @@ def phantom_from_labels(
     else:
         U = check_orientations(orientations, "orientations")
         if U.shape[0] < n:
-            raise ValueError(f"orientations must hold {n} matrices (labels go up to {n - 1}), got {U.shape[0]}")
+            raise ValueError(
+                f"orientations must hold {n} matrices (labels go up to {n - 1}), got {U.shape[0]}"
+            )
     ny, nx = lab.shape
     x = -0.5 * (nx - 1) * p + p * np.arange(nx)
     y = -0.5 * (ny - 1) * p + p * np.arange(ny)

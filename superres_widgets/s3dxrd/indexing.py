@@ -1,0 +1,737 @@
+r"""Global indexing of s3DXRD peaks and ImageD11 grain files.
+
+Finds the candidate grain orientations of Kim, Hayashi & Yabashi (2023),
+section 3 ("the most probable orientation ... is selected from the
+candidates"), from the peaks of *all* frames, without the grain identity:
+the classic pair-of-reflections search of 3DXRD multigrain indexing
+(ImageD11 ``indexing``, GrainSpotter; Sørensen et al. 2012).  Candidates can
+also come from the user, e.g. an ImageD11 grain file.
+
+Conventions
+-----------
+Checked in ``tests/test_s3dxrd_recon_indexing.py``.
+
+1. **Spots.**  The same diffraction event is recorded in every frame whose
+   beam lights the grain, so peaks are first merged into *spots*: connected
+   components of peaks on the same ring linked when ``|d eta|`` and
+   ``|d omega|`` are both at most ``merge_deg`` (default 0.05 deg; use about
+   3 sigma of the angular noise).  Duplicates that survive the merge only
+   add votes.
+
+2. **Scattering vectors** of spots in the sample frame from ``(2 theta,
+   eta, omega)`` by :func:`~superres_widgets.s3dxrd.crystal.scattering_vectors`
+   (crystal module rules 4-6).
+
+3. **Pairs.**  Spots on two *index rings* (default: the two rings of lowest
+   multiplicity among the first four, {200} and {111} for fcc) are paired;
+   a pair whose angle matches, within ``angle_tol_deg``, the angle between
+   the ring's representative ``h1`` and a reflection ``h2`` of the other
+   ring gives one orientation per such ``h2`` (TRIAD: ``U`` takes the
+   orthonormal frame of ``(B h1, B h2)`` onto that of ``(g1, g2)``).
+
+4. **Votes.**  Orientations within ``cluster_tol_deg`` of each other (cubic
+   misorientation, crystal rule 9) vote for each other; a true grain gets
+   hundreds of votes, a wrong pair a few.
+
+5. **Verification.**  In order of decreasing votes, an orientation is
+   refined (Kabsch fits of ``U B h`` to the matched ``g``, the first with
+   three times the tolerances) and kept when its *spot completeness* --
+   predicted events in the scanned omega range with a spot on the same ring
+   within ``eta_tol_deg`` and ``omega_tol_deg``, over all predicted events
+   -- is at least ``min_completeness`` and it is more than ``distinct_deg``
+   from every kept orientation.  A kept orientation retires every
+   orientation within ``cluster_tol_deg`` of its start and of its refined
+   value; a rejected one only those within ``0.2 cluster_tol_deg`` of it (a
+   slightly wrong member of a true grain's cluster -- a pair with a
+   coincident spot of another grain -- must not retire the cluster).
+   Finally the kept orientations claim their matched spots in order of
+   decreasing completeness, and one whose events on still unclaimed spots
+   fall below ``min_completeness`` is dropped (a "ghost" made of the spots
+   of several true grains).
+
+6. **Matching** (:func:`match_peaks`, also used per sub-pixel): a predicted
+   event and a peak match when the ring is equal, ``|d omega| <= tol`` and
+   the wrapped ``|d eta| <= tol``.  No wrap-around is made at the ends of
+   the omega range.
+
+7. **ImageD11 grain files** (``.map`` / ``.ubi``, as written by
+   ``ImageD11.grain.write_grain_file`` and ``indexer.saveubis``): optional
+   header lines starting with ``#`` (``#translation: x y z`` is kept,
+   ``#name`` too, any other is ignored), then three lines of three numbers
+   -- the rows of ``UBI`` -- per grain; blank lines separate grains.
+   ``UBI = (U B')^-1`` with ImageD11's ``B' = B / (2 pi)`` (crystal rule 2);
+   translations are in ImageD11's sample frame (micrometres), see
+   :func:`~superres_widgets.s3dxrd.crystal.sample_to_specimen`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .crystal import (
+    CubicPhase,
+    ReflectionSet,
+    _finite,
+    _positive,
+    _quat_mul,
+    _quaternions,
+    _sym_quats,
+    check_orientations,
+    misorientation_table,
+    orientation_from_ubi,
+    predict_reflections,
+    scattering_vectors,
+)
+from .forward import ScanData
+
+__all__ = [
+    "GrainFile",
+    "GrainFileError",
+    "IndexingResult",
+    "Spots",
+    "index_peaks",
+    "match_peaks",
+    "merge_spots",
+    "orientations_from_grain_file",
+    "read_grain_file",
+    "refine_orientation",
+]
+
+_KEY_OFFSET = 1.0e4  # ring * offset + omega keeps rings apart (|omega| < 2000)
+
+
+# ---------------------------------------------------------------------------
+# matching
+# ---------------------------------------------------------------------------
+def _wrap180(a: np.ndarray) -> np.ndarray:
+    return a - 360.0 * np.round(a / 360.0)
+
+
+def match_peaks(
+    pred_ring: Any,
+    pred_eta_deg: Any,
+    pred_omega_deg: Any,
+    obs_ring: Any,
+    obs_eta_deg: Any,
+    obs_omega_deg: Any,
+    eta_tol_deg: float = 0.5,
+    omega_tol_deg: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (predicted, observed) pairs that match (module rule 6).
+
+    Returns
+    -------
+    pred_index, obs_index : ndarray of int
+        Parallel arrays, one entry per matching pair, sorted by
+        ``pred_index``.
+    """
+    pr = np.asarray(pred_ring, dtype=np.int64)
+    pe = np.asarray(pred_eta_deg, dtype=float)
+    pw = np.asarray(pred_omega_deg, dtype=float)
+    orr = np.asarray(obs_ring, dtype=np.int64)
+    oe = np.asarray(obs_eta_deg, dtype=float)
+    ow = np.asarray(obs_omega_deg, dtype=float)
+    te = float(eta_tol_deg)
+    tw = float(omega_tol_deg)
+    if pr.size == 0 or orr.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy()
+    key = orr * _KEY_OFFSET + ow
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    pk = pr * _KEY_OFFSET + pw
+    lo = np.searchsorted(ks, pk - tw, side="left")
+    hi = np.searchsorted(ks, pk + tw, side="right")
+    cnt = hi - lo
+    tot = int(cnt.sum())
+    if tot == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy()
+    pi = np.repeat(np.arange(pk.size), cnt)
+    start = np.cumsum(cnt) - cnt
+    pos = np.arange(tot) - np.repeat(start, cnt) + np.repeat(lo, cnt)
+    oi = order[pos]
+    ok = (np.abs(_wrap180(pe[pi] - oe[oi])) <= te) & (orr[oi] == pr[pi])
+    return pi[ok], oi[ok]
+
+
+# ---------------------------------------------------------------------------
+# spots
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Spots:
+    """Peaks merged over frames (module rule 1).
+
+    Attributes
+    ----------
+    ring : ndarray of int, (n,)
+    eta_deg, omega_deg, tth_deg : ndarray, (n,)
+        Mean angles of the merged peaks.
+    count : ndarray of int, (n,)
+        Number of peaks (frames) merged.
+    g : ndarray, (n, 3)
+        Unit scattering vectors in the sample frame (module rule 2).
+    """
+
+    ring: np.ndarray
+    eta_deg: np.ndarray
+    omega_deg: np.ndarray
+    tth_deg: np.ndarray
+    count: np.ndarray
+    g: np.ndarray
+
+    @property
+    def n_spots(self) -> int:
+        return int(self.ring.size)
+
+
+def merge_spots(data: ScanData, merge_deg: float = 0.05) -> Spots:
+    """Merge the peaks of all frames into spots (module rule 1).
+
+    Peaks of one ring are linked when ``|d eta|`` and ``|d omega|`` are both
+    at most ``merge_deg`` (``eta`` wrapped); a spot is a connected component
+    of links, with the mean angles of its peaks.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    q = _positive(merge_deg, "merge_deg")
+    n = data.n_peaks
+    if n == 0:
+        z = np.zeros(0)
+        return Spots(np.zeros(0, dtype=np.int64), z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
+    # links: same ring, |d omega| <= q, wrapped |d eta| <= q (match_peaks)
+    r, e, w = data.ring, data.eta_deg, data.omega_deg
+    pi, oi = match_peaks(r, e, w, r, e, w, q, q)
+    keep = pi < oi
+    graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (pi[keep], oi[keep])), shape=(n, n))
+    n_sp, inv = connected_components(graph, directed=False)
+    cnt = np.bincount(inv, minlength=n_sp)
+    ring = np.zeros(n_sp, dtype=np.int64)
+    ring[inv] = data.ring
+    first = np.full(n_sp, -1, dtype=np.int64)
+    first[inv[::-1]] = np.arange(n)[::-1]
+    e_ref = data.eta_deg[first]
+    de = _wrap180(data.eta_deg - e_ref[inv])
+    eta = e_ref + np.bincount(inv, weights=de, minlength=n_sp) / cnt
+    eta = 180.0 - np.mod(180.0 - eta, 360.0)
+    om = np.bincount(inv, weights=data.omega_deg, minlength=n_sp) / cnt
+    tth = data.reflections.ring_tth_deg[ring]
+    g = scattering_vectors(tth, eta, om)
+    return Spots(ring=ring, eta_deg=eta, omega_deg=om, tth_deg=tth, count=cnt.astype(np.int64), g=g)
+
+
+# ---------------------------------------------------------------------------
+# orientation refinement
+# ---------------------------------------------------------------------------
+def _kabsch(c: np.ndarray, g: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Rotation ``U`` minimising ``sum w |U c_i - g_i|^2`` (unit vectors)."""
+    H = (g * (1.0 if w is None else w[:, None])).T @ c
+    W, _, Vt = np.linalg.svd(H)
+    d = np.sign(np.linalg.det(W @ Vt))
+    return W @ np.diag([1.0, 1.0, d]) @ Vt
+
+
+def _predict_and_match(
+    U: np.ndarray, refl: ReflectionSet, spots: Spots, w0: float, wr: float, te: float, tw: float
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    pred = predict_reflections(U, refl, w0, wr)
+    pi, oi = match_peaks(
+        pred.ring, pred.eta_deg, pred.omega_deg, spots.ring, spots.eta_deg, spots.omega_deg, te, tw
+    )
+    return pred, pi, oi
+
+
+def refine_orientation(
+    U: Any,
+    spots: Spots,
+    reflections: ReflectionSet,
+    omega_start_deg: float = 0.0,
+    omega_range_deg: float = 180.0,
+    eta_tol_deg: float = 0.5,
+    omega_tol_deg: float = 0.5,
+    n_iter: int = 3,
+    coarse: float = 3.0,
+) -> tuple[np.ndarray, int, int]:
+    """Refine an orientation on the spots it indexes (module rule 5).
+
+    ``n_iter`` Kabsch fits, the first with the tolerances times ``coarse``
+    (so a start up to a degree or two off still finds its spots), the others
+    with the given tolerances; each predicted event uses its nearest spot.
+
+    Returns
+    -------
+    U : ndarray (3, 3)
+        Refined orientation (unchanged if fewer than 2 spots match).
+    n_matched : int
+        Predicted events with at least one matching spot within the given
+        tolerances (each counted once).
+    n_expected : int
+        Predicted events in the omega range.
+    """
+    U = np.asarray(U, dtype=float)
+    Bm = reflections.B
+    for it in range(max(int(n_iter), 0)):
+        f = coarse if it == 0 else 1.0
+        pred, pi, oi = _predict_and_match(
+            U, reflections, spots, omega_start_deg, omega_range_deg, f * eta_tol_deg, f * omega_tol_deg
+        )
+        if np.unique(pi).size < 2:
+            break
+        # the nearest spot per predicted event
+        d = np.abs(_wrap180(pred.eta_deg[pi] - spots.eta_deg[oi]))
+        d += np.abs(pred.omega_deg[pi] - spots.omega_deg[oi])
+        o = np.lexsort((d, pi))
+        first = np.ones(o.size, dtype=bool)
+        first[1:] = pi[o][1:] != pi[o][:-1]
+        pi_b, oi_b = pi[o][first], oi[o][first]
+        h = reflections.hkl[pred.hkl_index[pi_b]].astype(float)
+        c = h @ Bm.T
+        c /= np.linalg.norm(c, axis=1, keepdims=True)
+        U = _kabsch(c, spots.g[oi_b])
+    pred, pi, oi = _predict_and_match(
+        U, reflections, spots, omega_start_deg, omega_range_deg, eta_tol_deg, omega_tol_deg
+    )
+    return U, int(np.unique(pi).size), int(pred.n_events)
+
+
+# ---------------------------------------------------------------------------
+# global indexing
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class IndexingResult:
+    """Candidate orientations found by :func:`index_peaks`.
+
+    Attributes
+    ----------
+    U : ndarray, (n, 3, 3)
+        Refined candidate orientations, in order of discovery (most votes
+        first).
+    completeness : ndarray, (n,)
+        Spot completeness ``n_matched / n_expected`` (module rule 5).
+    n_matched, n_expected, votes : ndarray of int, (n,)
+    spots : Spots
+        The merged spots used.
+    index_rings : tuple of int
+    n_pairs : int
+        Spot pairs whose angle matched (orientations generated).
+    n_tested : int
+        Orientations refined and scored.
+    """
+
+    U: np.ndarray
+    completeness: np.ndarray
+    n_matched: np.ndarray
+    n_expected: np.ndarray
+    votes: np.ndarray
+    spots: Spots
+    index_rings: tuple[int, ...]
+    n_pairs: int
+    n_tested: int
+
+    @property
+    def n_candidates(self) -> int:
+        return int(self.U.shape[0])
+
+
+def _default_rings(refl: ReflectionSet) -> tuple[int, ...]:
+    first = np.arange(min(4, refl.n_rings))
+    if first.size == 0:
+        raise ValueError("reflections: no ring below tth_max_deg; raise tth_max_deg or the energy")
+    order = first[np.argsort(refl.ring_multiplicity[first], kind="stable")]
+    return tuple(int(r) for r in sorted(order[:2]))
+
+
+def _frames(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
+    """Orthonormal frames (..., 3, 3) whose columns are t1 || v1, t3 || v1 x v2."""
+    t1 = v1 / np.linalg.norm(v1, axis=-1, keepdims=True)
+    t3 = np.cross(v1, v2)
+    t3 /= np.linalg.norm(t3, axis=-1, keepdims=True)
+    t2 = np.cross(t3, t1)
+    return np.stack([t1, t2, t3], axis=-1)
+
+
+def _pair_orientations(
+    spots: Spots, refl: ReflectionSet, rings: tuple[int, ...], angle_tol_deg: float, same_ring_pairs: bool
+) -> np.ndarray:
+    Bm = refl.B
+    out: list[np.ndarray] = []
+    tol = math.radians(angle_tol_deg)
+    ring_pairs = []
+    for a in rings:
+        for b in rings:
+            if a < b or (a == b and same_ring_pairs):
+                ring_pairs.append((a, b))
+    if len(rings) == 1 and not same_ring_pairs:
+        ring_pairs = [(rings[0], rings[0])]
+    for ra, rb in ring_pairs:
+        ia = np.nonzero(spots.ring == ra)[0]
+        ib = np.nonzero(spots.ring == rb)[0]
+        if ia.size == 0 or ib.size == 0:
+            continue
+        h1 = refl.hkl[np.nonzero(refl.ring == ra)[0][0]].astype(float)
+        H2 = refl.hkl[refl.ring == rb].astype(float)
+        c1 = Bm @ h1
+        C2 = H2 @ Bm.T
+        cosv = (C2 @ c1) / (np.linalg.norm(C2, axis=1) * np.linalg.norm(c1))
+        keep = np.abs(cosv) < 1 - 1e-9
+        H2, C2, cosv = H2[keep], C2[keep], cosv[keep]
+        ang = np.arccos(np.clip(cosv, -1, 1))
+        classes = np.unique(np.round(ang, 9))
+        Ga, Gb = spots.g[ia], spots.g[ib]
+        cosm = np.clip(Ga @ Gb.T, -1, 1)
+        angm = np.arccos(cosm)
+        for th in classes:
+            sel = np.abs(angm - th) <= tol
+            if ra == rb:
+                sel = np.triu(sel, 1)
+            pa, pb = np.nonzero(sel)
+            if pa.size == 0:
+                continue
+            Tg = _frames(Ga[pa], Gb[pb])  # (p, 3, 3)
+            members = np.nonzero(np.abs(ang - th) < 1e-6)[0]
+            Tc = _frames(np.broadcast_to(c1, (members.size, 3)), C2[members])  # (m, 3, 3)
+            U = np.einsum("pij,mkj->pmik", Tg, Tc).reshape(-1, 3, 3)
+            out.append(U)
+    if not out:
+        return np.zeros((0, 3, 3))
+    return np.concatenate(out)
+
+
+def index_peaks(
+    data: ScanData,
+    *,
+    index_rings: Any = None,
+    angle_tol_deg: float = 0.5,
+    eta_tol_deg: float = 0.5,
+    omega_tol_deg: float = 0.5,
+    cluster_tol_deg: float = 1.0,
+    min_votes: int = 3,
+    min_completeness: float = 0.5,
+    distinct_deg: float = 3.0,
+    max_candidates: int | None = None,
+    max_failures: int = 200,
+    merge_deg: float = 0.05,
+    same_ring_pairs: bool = False,
+) -> IndexingResult:
+    r"""Find candidate orientations from all peaks of a scan (module rules 1-5).
+
+    Parameters
+    ----------
+    data : ScanData
+    index_rings : sequence of int, optional
+        Rings whose spots are paired; default the two of lowest multiplicity
+        among the first four.
+    angle_tol_deg : float, default 0.5
+        Tolerance on the angle between the two scattering vectors of a pair.
+    eta_tol_deg, omega_tol_deg : float, default 0.5
+        Spot matching tolerances (module rule 6).
+    cluster_tol_deg : float, default 1
+        Orientations this close vote for each other (module rule 4).
+    min_votes : int, default 3
+        Orientations with fewer votes are not tested.
+    min_completeness : float, default 0.5
+        Smallest spot completeness of a kept candidate, also on the spots
+        not claimed by better candidates (module rule 5).
+    distinct_deg : float, default 3
+        Smallest misorientation between two kept candidates.
+    max_candidates : int, optional
+        Stop after this many candidates.
+    max_failures : int, default 200
+        Stop after this many rejected orientations in a row.
+    merge_deg : float, default 0.05
+        Spot merge grid (module rule 1).
+    same_ring_pairs : bool, default False
+        Also pair spots of the same ring.
+
+    Returns
+    -------
+    IndexingResult
+
+    Notes
+    -----
+    This is a search over the data, with no knowledge of the phantom: only
+    the rings (the phase), the scanned omega range and the peaks are used.
+    """
+    from scipy.spatial import cKDTree
+
+    if not isinstance(data, ScanData):
+        raise ValueError(f"data must be ScanData, got {type(data).__name__}")
+    refl = data.reflections
+    rings = _default_rings(refl) if index_rings is None else tuple(int(r) for r in index_rings)
+    if not rings:
+        raise ValueError("index_rings must name at least one ring")
+    for r in rings:
+        if not 0 <= r < refl.n_rings:
+            raise ValueError(f"index_rings: ring {r} does not exist (0..{refl.n_rings - 1})")
+    at = _positive(angle_tol_deg, "angle_tol_deg")
+    te = _positive(eta_tol_deg, "eta_tol_deg")
+    tw = _positive(omega_tol_deg, "omega_tol_deg")
+    ct = _positive(cluster_tol_deg, "cluster_tol_deg")
+    mc = _finite(min_completeness, "min_completeness")
+    dd = _finite(distinct_deg, "distinct_deg")
+    w0, wr = data.omega_start_deg, data.omega_range_deg
+
+    spots = merge_spots(data, merge_deg)
+    Us = _pair_orientations(spots, refl, rings, at, same_ring_pairs)
+    n_pairs = int(Us.shape[0])
+    empty = IndexingResult(
+        U=np.zeros((0, 3, 3)),
+        completeness=np.zeros(0),
+        n_matched=np.zeros(0, dtype=np.int64),
+        n_expected=np.zeros(0, dtype=np.int64),
+        votes=np.zeros(0, dtype=np.int64),
+        spots=spots,
+        index_rings=rings,
+        n_pairs=n_pairs,
+        n_tested=0,
+    )
+    if n_pairs == 0:
+        return empty
+    q = _quaternions(Us)  # (N, 4)
+    S = _sym_quats()  # (24, 4)
+    qs = _quat_mul(q[:, None, :], S[None, :, :]).reshape(-1, 4)
+    qs = np.concatenate([qs, -qs])
+    tree = cKDTree(qs)
+    r = 2.0 * math.sin(math.radians(ct) / 4.0)  # chord of a rotation by ct
+    N = q.shape[0]
+    votes = tree.query_ball_point(q, r, return_length=True).astype(np.int64)
+
+    order = np.argsort(-votes, kind="stable")
+    retired = np.zeros(N, dtype=bool)
+    kept_U: list[np.ndarray] = []
+    kept_c: list[float] = []
+    kept_m: list[int] = []
+    kept_e: list[int] = []
+    kept_v: list[int] = []
+    n_tested = 0
+    failures = 0
+
+    r_fail = 2.0 * math.sin(math.radians(0.2 * ct) / 4.0)
+
+    def retire(Uq: np.ndarray, radius: float) -> None:
+        qq = _quaternions(Uq)
+        idx = np.asarray(tree.query_ball_point(qq, radius), dtype=np.int64)
+        if idx.size:
+            retired[(idx % (N * S.shape[0])) // S.shape[0]] = True
+
+    for n in order:
+        if votes[n] < min_votes:
+            break
+        if retired[n]:
+            continue
+        if max_candidates is not None and len(kept_U) >= max_candidates:
+            break
+        n_tested += 1
+        U1, nm, ne = refine_orientation(Us[n], spots, refl, w0, wr, te, tw)
+        comp = nm / ne if ne else 0.0
+        ok = comp >= mc
+        if ok and kept_U:
+            ok = misorientation_table(U1[None], np.array(kept_U)).min() > dd
+        if ok:
+            retire(Us[n], r)
+            retire(U1, r)
+            kept_U.append(U1)
+            kept_c.append(comp)
+            kept_m.append(nm)
+            kept_e.append(ne)
+            kept_v.append(int(votes[n]))
+            failures = 0
+        else:
+            # retire only the close neighbourhood: a slightly wrong member of
+            # a true grain's cluster must not take the cluster down with it
+            retire(Us[n], r_fail)
+            failures += 1
+            if failures >= max_failures:
+                break
+    if not kept_U:
+        return dataclasses.replace(empty, n_tested=n_tested)
+    # final pass (rule 5): spots are claimed in order of completeness; a
+    # candidate must index min_completeness of its events on unclaimed spots
+    claimed = np.zeros(spots.n_spots, dtype=bool)
+    keep = np.zeros(len(kept_U), dtype=bool)
+    for i in np.argsort(-np.array(kept_c), kind="stable"):
+        pred, pi, oi = _predict_and_match(kept_U[i], refl, spots, w0, wr, te, tw)
+        free = ~claimed[oi]
+        n_free = np.unique(pi[free]).size
+        if pred.n_events and n_free / pred.n_events >= mc:
+            keep[i] = True
+            claimed[oi] = True
+    idx = np.nonzero(keep)[0]
+    return IndexingResult(
+        U=np.array(kept_U)[idx],
+        completeness=np.array(kept_c)[idx],
+        n_matched=np.array(kept_m, dtype=np.int64)[idx],
+        n_expected=np.array(kept_e, dtype=np.int64)[idx],
+        votes=np.array(kept_v, dtype=np.int64)[idx],
+        spots=spots,
+        index_rings=rings,
+        n_pairs=n_pairs,
+        n_tested=n_tested,
+    )
+
+
+# ---------------------------------------------------------------------------
+# ImageD11 grain files
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class GrainFile:
+    """Contents of an ImageD11 ``.map`` / ``.ubi`` file (module rule 7).
+
+    Attributes
+    ----------
+    path : str
+    ubi : ndarray, (n, 3, 3)
+    translation : ndarray, (n, 3)
+        ImageD11 sample-frame translation (um); NaN rows where absent.
+    name : list of str or None
+    line : ndarray of int, (n,)
+        1-based line number of the first ``UBI`` row of each grain.
+    """
+
+    path: str
+    ubi: np.ndarray
+    translation: np.ndarray
+    name: list
+    line: np.ndarray
+
+    @property
+    def n_grains(self) -> int:
+        return int(self.ubi.shape[0])
+
+
+class GrainFileError(ValueError):
+    """A malformed grain file; the message starts with ``path:line:``."""
+
+
+def read_grain_file(path: Any) -> GrainFile:
+    """Read an ImageD11 grain file (``.map`` or ``.ubi``; module rule 7).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError (GrainFileError)
+        ``"<path>:<line>: <problem>"`` for a row that is not three finite
+        numbers, an incomplete matrix, a bad ``#translation:`` line, a
+        singular or left-handed ``UBI``; ``"<path>: no UBI matrix found"``.
+    """
+    fname = os.fspath(path)
+    ubis: list[np.ndarray] = []
+    trans: list[np.ndarray] = []
+    names: list = []
+    lines: list[int] = []
+    rows: list[list[float]] = []
+    row_start = 0
+    t_cur: np.ndarray | None = None
+    name_cur = None
+
+    def err(ln: int, msg: str) -> GrainFileError:
+        return GrainFileError(f"{fname}:{ln}: {msg}")
+
+    def finish(ln: int) -> None:
+        nonlocal rows, t_cur, name_cur
+        M = np.array(rows)
+        det = float(np.linalg.det(M))
+        if not abs(det) > 1e-12:
+            raise err(row_start, "singular UBI matrix")
+        if det < 0:
+            raise err(row_start, "left-handed UBI matrix (det < 0)")
+        ubis.append(M)
+        trans.append(np.full(3, np.nan) if t_cur is None else t_cur)
+        names.append(name_cur)
+        lines.append(row_start)
+        rows, t_cur, name_cur = [], None, None
+
+    with open(fname, encoding="utf-8", errors="replace") as fh:
+        ln = 0
+        for ln, raw in enumerate(fh, start=1):
+            line = raw.strip()
+            if not line:
+                if rows:
+                    raise err(ln, f"incomplete UBI matrix ({len(rows)} of 3 rows) before a blank line")
+                continue
+            if line.startswith("#"):
+                if rows:
+                    raise err(ln, f"incomplete UBI matrix ({len(rows)} of 3 rows) before a comment")
+                if line.startswith("#translation:"):
+                    parts = line[len("#translation:"):].split()
+                    try:
+                        t = np.array([float(v) for v in parts])
+                    except ValueError:
+                        raise err(ln, f"malformed translation line {line!r}") from None
+                    if t.shape != (3,) or not np.all(np.isfinite(t)):
+                        raise err(ln, f"malformed translation line {line!r} (need 3 finite numbers)")
+                    t_cur = t
+                elif line.startswith("#name"):
+                    name_cur = line[len("#name"):].strip()
+                continue
+            parts = line.split()
+            try:
+                vals = [float(v) for v in parts]
+            except ValueError:
+                raise err(ln, f"expected a UBI row of 3 numbers, got {line!r}") from None
+            if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
+                raise err(ln, f"expected a UBI row of 3 finite numbers, got {line!r}")
+            if not rows:
+                row_start = ln
+            rows.append(vals)
+            if len(rows) == 3:
+                finish(ln)
+        if rows:
+            raise err(ln, f"incomplete UBI matrix ({len(rows)} of 3 rows) at end of file")
+    if not ubis:
+        raise GrainFileError(f"{fname}: no UBI matrix found")
+    return GrainFile(
+        path=fname,
+        ubi=np.array(ubis),
+        translation=np.array(trans),
+        name=names,
+        line=np.array(lines, dtype=np.int64),
+    )
+
+
+def orientations_from_grain_file(
+    path: Any, phase: CubicPhase | None = None, cell_tol: float = 0.05, angle_tol_deg: float = 2.0
+) -> np.ndarray:
+    """Candidate orientations ``U`` (n, 3, 3) from an ImageD11 grain file.
+
+    Each ``UBI`` must describe a cubic cell (lengths equal within
+    ``cell_tol`` relative, angles within ``angle_tol_deg`` of 90 deg) whose
+    lattice parameter is within ``cell_tol`` of ``phase.a_angstrom``; ``U``
+    is the rotation part (crystal :func:`orientation_from_ubi`).
+
+    Raises
+    ------
+    ValueError
+        ``"<path>:<line>: ..."`` naming the grain's first ``UBI`` line.
+    """
+    phase = CubicPhase() if phase is None else phase
+    gf = read_grain_file(path)
+    out = []
+    for ubi, ln in zip(gf.ubi, gf.line):
+        lengths = np.linalg.norm(ubi, axis=1)
+        cosang = np.array(
+            [ubi[1] @ ubi[2] / (lengths[1] * lengths[2]), ubi[0] @ ubi[2] / (lengths[0] * lengths[2]),
+             ubi[0] @ ubi[1] / (lengths[0] * lengths[1])]
+        )
+        ang = np.rad2deg(np.arccos(np.clip(cosang, -1, 1)))
+        if np.ptp(lengths) > cell_tol * lengths.mean() or np.abs(ang - 90).max() > angle_tol_deg:
+            raise GrainFileError(
+                f"{gf.path}:{int(ln)}: UBI is not a cubic cell (a, b, c = "
+                f"{lengths[0]:.4g}, {lengths[1]:.4g}, {lengths[2]:.4g} A; angles "
+                f"{ang[0]:.2f}, {ang[1]:.2f}, {ang[2]:.2f} deg)"
+            )
+        if abs(lengths.mean() / phase.a_angstrom - 1) > cell_tol:
+            raise GrainFileError(
+                f"{gf.path}:{int(ln)}: UBI cell a = {lengths.mean():.4g} A does not match the "
+                f"phase (a_angstrom = {phase.a_angstrom:.4g})"
+            )
+        out.append(orientation_from_ubi(ubi, phase))
+    return check_orientations(np.array(out), "candidates")

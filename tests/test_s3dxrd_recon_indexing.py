@@ -1,0 +1,172 @@
+"""Tests of superres_widgets.s3dxrd.indexing (global indexing, grain files)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from superres_widgets.s3dxrd.crystal import (
+    CubicPhase,
+    misorientation_table,
+    random_orientations,
+    ubi_from_orientation,
+)
+from superres_widgets.s3dxrd.forward import simulate_scan
+from superres_widgets.s3dxrd.indexing import (
+    index_peaks,
+    match_peaks,
+    merge_spots,
+    orientations_from_grain_file,
+    read_grain_file,
+)
+from superres_widgets.s3dxrd.phantom import voronoi_phantom
+
+
+@pytest.fixture(scope="module")
+def sim():
+    ph = voronoi_phantom(60.0, 8, seed=21)
+    return simulate_scan(ph, omega_step_deg=0.5, seed=2)
+
+
+def test_rule1_spots_merge_the_frames_of_one_event(sim):
+    spots = merge_spots(sim.data)
+    ev = sim.truth.predicted
+    # noise-free: one spot per diffraction event that was lit somewhere
+    lit = set(zip(sim.truth.grain.tolist(), sim.truth.hkl_index.tolist(), sim.truth.solution.tolist()))
+    assert spots.n_spots == len(lit) <= ev.n_events
+    assert spots.count.sum() == sim.data.n_peaks
+    assert np.allclose(np.linalg.norm(spots.g, axis=1), 1.0)
+
+
+def test_rule6_match_peaks():
+    pred = ([0, 1, 1], [10.0, 179.9, 0.0], [5.0, 50.0, 90.0])
+    obs = ([1, 1, 0, 1], [-179.8, 0.3, 10.4, 0.0], [50.2, 90.6, 5.5, 89.9])
+    pi, oi = match_peaks(*pred, *obs, 0.5, 0.5)
+    pairs = set(zip(pi.tolist(), oi.tolist()))
+    # eta wraps at +-180; omega 90.6 is out of tolerance; ring must agree
+    assert pairs == {(0, 2), (1, 0), (2, 3)}
+
+
+def test_rules3_5_indexing_finds_every_grain_without_the_answer(sim):
+    res = index_peaks(sim.data)
+    U = sim.phantom.orientations
+    assert res.n_candidates == U.shape[0]
+    M = misorientation_table(U, res.U)
+    assert M.min(axis=1).max() < 0.01  # every grain found, refined to < 0.01 deg
+    assert np.all(res.completeness > 0.99)
+    assert np.all(res.votes >= 3)
+    assert res.index_rings == (0, 1)  # {111} (8) and {200} (6) for fcc
+
+
+def test_indexing_with_imperfect_data():
+    ph = voronoi_phantom(60.0, 8, seed=22)
+    s = simulate_scan(
+        ph,
+        detection_probability=0.7,
+        spurious_per_frame=0.2,
+        noise_eta_deg=0.05,
+        noise_omega_deg=0.05,
+        seed=3,
+    )
+    res = index_peaks(s.data, merge_deg=0.15, angle_tol_deg=0.6)
+    M = misorientation_table(ph.orientations, res.U)
+    assert M.min(axis=1).max() < 0.2
+    assert res.n_candidates == 8
+
+
+def test_indexing_spurious_only_finds_nothing():
+    ph = voronoi_phantom(30.0, 2, seed=1)
+    s = simulate_scan(ph, spurious_per_frame=0.5, seed=4)
+    d = s.data
+    keep = s.truth.grain < 0
+    from superres_widgets.s3dxrd.forward import ScanData
+
+    only = ScanData(
+        geometry=d.geometry,
+        reflections=d.reflections,
+        omega_start_deg=d.omega_start_deg,
+        omega_step_deg=d.omega_step_deg,
+        n_bins=d.n_bins,
+        k=d.k[keep],
+        j=d.j[keep],
+        ring=d.ring[keep],
+        eta_deg=d.eta_deg[keep],
+        omega_deg=d.omega_deg[keep],
+        tth_deg=d.tth_deg[keep],
+    )
+    assert index_peaks(only).n_candidates == 0
+
+
+# rule 7: ImageD11 grain files --------------------------------------------------
+def _write_map(path, ubis, translations=None):
+    """Write a grain file the way ImageD11.grain.write_grain_file does."""
+    with open(path, "w") as f:
+        for i, u in enumerate(ubis):
+            if translations is not None:
+                t = translations[i]
+                f.write("#translation: %g %g %g\n" % (t[0], t[1], t[2]))
+            f.write("#name %d\n" % i)
+            f.write("#npks %d\n" % 123)
+            f.write("#nuniq %d\n" % 100)
+            f.write("#Rod %f %f %f\n" % (0.1, 0.2, 0.3))
+            f.write("#UBI:\n")
+            f.write("%.9g %.9g %.9g\n" % (u[0, 0], u[0, 1], u[0, 2]))
+            f.write("%.9g %.9g %.9g\n" % (u[1, 0], u[1, 1], u[1, 2]))
+            f.write("%.9g %.9g %.9g\n\n" % (u[2, 0], u[2, 1], u[2, 2]))
+
+
+def test_rule7_read_map_and_ubi_files(tmp_path):
+    ph = CubicPhase("fcc", 4.0495)
+    U = random_orientations(3, seed=5)
+    ubis = ubi_from_orientation(U, ph)
+    p = tmp_path / "grains.map"
+    _write_map(p, ubis, translations=[[1, 2, 3], [4, 5, 6], [-1, 0, 2.5]])
+    gf = read_grain_file(p)
+    assert gf.n_grains == 3
+    np.testing.assert_allclose(gf.ubi, ubis, rtol=1e-8)
+    np.testing.assert_allclose(gf.translation[2], [-1, 0, 2.5])
+    assert gf.name == ["0", "1", "2"]
+    assert gf.line.tolist() == [7, 17, 27]
+    np.testing.assert_allclose(orientations_from_grain_file(p, ph), U, atol=1e-7)
+    # a plain .ubi file (ImageD11 indexer.saveubis): rows and blank lines only
+    q = tmp_path / "grains.ubi"
+    q.write_text("\n".join("\n".join(" ".join(f"{v:.12f}" for v in row) for row in u) + "\n" for u in ubis))
+    gq = read_grain_file(q)
+    assert gq.n_grains == 3 and np.isnan(gq.translation).all()
+    np.testing.assert_allclose(orientations_from_grain_file(q, ph), U, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "text, line, msg",
+    [
+        ("#UBI:\n4 0 0\n0 4 x\n0 0 4\n", 3, "3 numbers"),
+        ("4 0 0\n0 4 0\n\n0 0 4\n", 3, "incomplete UBI matrix"),
+        ("4 0 0\n0 4 0 1\n0 0 4\n", 2, "3 finite numbers"),
+        ("4 0 0\n0 4 0\n0 0 -4\n", 1, "left-handed"),
+        ("#translation: 1 2\n4 0 0\n0 4 0\n0 0 4\n", 1, "translation"),
+        ("4 0 0\n0 4 0\n", 2, "end of file"),
+        ("4 0 0\n0 4 0\n0 0 0\n", 1, "singular"),
+    ],
+)
+def test_rule7_malformed_files_name_file_and_line(tmp_path, text, line, msg):
+    p = tmp_path / "bad.map"
+    p.write_text(text)
+    with pytest.raises(ValueError, match=rf"bad\.map:{line}: .*{msg}"):
+        read_grain_file(p)
+
+
+def test_rule7_grain_file_cell_checks(tmp_path):
+    p = tmp_path / "empty.ubi"
+    p.write_text("# nothing here\n\n")
+    with pytest.raises(ValueError, match=r"empty\.ubi: no UBI"):
+        read_grain_file(p)
+    p = tmp_path / "tetragonal.ubi"
+    p.write_text("4.05 0 0\n0 4.05 0\n0 0 5.0\n")
+    with pytest.raises(ValueError, match=r"tetragonal\.ubi:1: UBI is not a cubic cell"):
+        orientations_from_grain_file(p, CubicPhase("fcc", 4.05))
+    p = tmp_path / "wrong_a.ubi"
+    p.write_text("3.6 0 0\n0 3.6 0\n0 0 3.6\n")
+    with pytest.raises(ValueError, match=r"wrong_a\.ubi:1: .*does not match"):
+        orientations_from_grain_file(p, CubicPhase("fcc", 4.05))
+    with pytest.raises(FileNotFoundError):
+        read_grain_file(tmp_path / "missing.map")
