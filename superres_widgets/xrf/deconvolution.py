@@ -168,10 +168,12 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect",
                              extra_kernels=[d])
     th = op.transfer
     td = op.transfer_of(d)
-    if op.kind == "dct":
-        filt = th / (th * th + lam * (td * td))
-    else:
-        filt = np.conj(th) / (th.real ** 2 + th.imag ** 2 + lam * (td.real ** 2 + td.imag ** 2))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if op.kind == "dct":
+            filt = th / (th * th + lam * (td * td))
+        else:
+            filt = np.conj(th) / (th.real ** 2 + th.imag ** 2
+                                  + lam * (td.real ** 2 + td.imag ** 2))
     if not np.all(np.isfinite(filt)):
         raise ValueError("balance is 0 and the PSF transfer function has zeros; "
                          "use balance > 0")
@@ -197,11 +199,8 @@ def _start_estimate(x0, img, op, dt, name="x0"):
     arr = as_image(x0, name, nonnegative=True)
     if arr.shape != img.shape:
         raise ValueError(f"{name} shape {arr.shape} differs from the image shape {img.shape}")
-    x = op.extend(arr.astype(dt))
-    if op.boundary == "masked":
-        # outside the data: continue the start by reflection, not zeros
-        x = np.pad(arr.astype(dt), op.pad_width, mode="symmetric")
-    return x
+    # continue the start by reflection (also outside the data of the masked model)
+    return np.pad(arr.astype(dt), op.pad_width, mode="symmetric")
 
 
 def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect",
