@@ -30,7 +30,8 @@ from .psf import (FWHM_PER_SIGMA, KnifeEdgeFit, PointScanFit, confidence_ellipse
 from .simulate import (PAPER_DWELL_S, PAPER_RATES_CPS, PAPER_SIGMA_UM, PAPER_STEP_UM,
                        SimulatedScan, simulate_scan)
 from .usaf import (ElementContrast, ResolvedElement, USAFBarSet, USAFChart, USAFElement,
-                   chart_levels, lp_per_mm, resolved_element, usaf1951)
+                   chart_levels, lp_per_mm, resolved_element, usaf1951,
+                   RestorationScore, score_restoration)
 
 __all__ = [
     # PSF
@@ -43,6 +44,7 @@ __all__ = [
     "mse", "ssim", "psnr", "normalize",
     # chart
     "usaf1951", "USAFChart", "USAFElement", "USAFBarSet", "lp_per_mm", "resolved_element",
+    "score_restoration", "RestorationScore",
     "ResolvedElement", "ElementContrast", "chart_levels",
     # simulation
     "simulate_scan", "SimulatedScan", "PAPER_RATES_CPS", "PAPER_DWELL_S", "PAPER_STEP_UM",

@@ -209,3 +209,25 @@ def test_simulate_scan_bad_input(kwargs, name):
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         simulate_scan(**args)
+
+
+def test_score_restoration_matches_the_direct_metrics():
+    from superres_widgets.xrf import (mse, normalize, resolved_element, score_restoration, simulate_scan,
+                                      ssim, usaf1951)
+
+    chart = usaf1951(10.0, groups=(2, 3))
+    fine = usaf1951(5.0, groups=(2, 3))
+    counts, _ = simulate_scan(fine.image, 25.0, 10.0, truth_pixel_um=5.0, rng=3)
+    counts = counts[: chart.image.shape[0], : chart.image.shape[1]]
+    score = score_restoration(counts, chart.image, chart=chart, levels=(137.5, 214.5))
+    x01 = normalize(counts, 137.5, 214.5)
+    assert score.mse == pytest.approx(mse(x01, chart.image))
+    assert score.ssim == pytest.approx(ssim(x01, chart.image, data_range=1.0))
+    res = resolved_element(counts, chart, levels=(137.5, 214.5))
+    expected = None if res.group is None else f"G{res.group}E{res.element}"
+    assert score.element == expected
+    assert set(score.as_dict()) == {"mse", "ssim", "element", "lp_per_mm", "levels"}
+    with pytest.raises(ValueError, match="levels"):
+        score_restoration(counts, levels=(1.0, 1.0))
+    with pytest.raises(ValueError, match="reference"):
+        score_restoration(counts, chart.image[:-1])

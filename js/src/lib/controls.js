@@ -97,6 +97,16 @@ export function ensureStyle() {
 .srw-error { background: #fde8e8; color: #9b1c1c; border: 1px solid #f5c2c2; }
 .srw-notice { background: #fff6e0; color: #7a5200; border: 1px solid #f0d9a0; }
 .srw-busy { color: var(--jp-ui-font-color2, #666); font-style: italic; }
+.srw-toolbar { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; margin-bottom: 4px; }
+.srw-btn { font: inherit; padding: 2px 8px; border: 1px solid var(--jp-border-color1, #bbb); border-radius: 3px;
+  background: var(--jp-layout-color1, #fff); color: inherit; cursor: pointer; }
+.srw-btn.srw-active { background: var(--jp-brand-color1, #1976d2); color: #fff; border-color: transparent; }
+.srw-contrast { width: 70px; }
+.srw-progress { height: 6px; background: var(--jp-layout-color3, #e0e0e0); border-radius: 3px; overflow: hidden; margin: 6px 0 2px; }
+.srw-progress-bar { height: 100%; width: 0; background: var(--jp-brand-color1, #1976d2); transition: width 80ms linear; }
+.srw-metrics { border-collapse: collapse; margin-top: 6px; font-variant-numeric: tabular-nums; }
+.srw-metrics th, .srw-metrics td { padding: 1px 8px; text-align: right; }
+.srw-metrics th:first-child, .srw-metrics td:first-child { text-align: left; color: var(--jp-ui-font-color2, #555); }
 `;
   document.head.appendChild(style);
 }

@@ -4,9 +4,8 @@
 // slider moves) back as trait changes.
 import { decodeArray } from "../lib/arrays.js";
 import { makeCanvas, resizeCanvas, View, polygonPath, eventPos } from "../lib/canvas.js";
-import { lut } from "../lib/colormap.js";
 import { slider, statusLine, readouts, ensureStyle } from "../lib/controls.js";
-import { stripCounts } from "../lib/strips.js";
+import { drawStrips, drawTarget, drawCross, drawRotationCentre } from "../lib/trajectory.js";
 
 const SIZE = 380;
 
@@ -35,42 +34,7 @@ function drawPanel(canvas, model, view, { zoomed }) {
   const n = X ? X.data.length : 0;
 
   // 1. accumulated illumination of all strips, one sample per CSS pixel
-  if (n > 0) {
-    const nx = Math.round(W);
-    const ny = Math.round(H);
-    const counts = stripCounts(view, nx, ny, X.data, om.data, width);
-    const off = document.createElement("canvas");
-    off.width = nx;
-    off.height = ny;
-    const octx = off.getContext("2d");
-    const img = octx.createImageData(nx, ny);
-    const table = lut("viridis");
-    for (let i = 0; i < counts.length; i++) {
-      const c = counts[i];
-      const o = 4 * i;
-      if (c === 0) {
-        img.data[o + 3] = 0;
-        continue;
-      }
-      if (c === n) {
-        // fully superposed: every measurement lights this point
-        img.data[o] = 220;
-        img.data[o + 1] = 20;
-        img.data[o + 2] = 60;
-        img.data[o + 3] = 255;
-        continue;
-      }
-      const t = 0.15 + (0.85 * c) / n;
-      const j = 3 * Math.round(255 * t);
-      img.data[o] = table[j];
-      img.data[o + 1] = table[j + 1];
-      img.data[o + 2] = table[j + 2];
-      img.data[o + 3] = Math.round(90 + 140 * (c / n));
-    }
-    octx.putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(off, 0, 0, W, H);
-  }
+  if (n > 0) drawStrips(ctx, view, W, H, X.data, om.data, width, "viridis");
 
   // 2. specimen pixel grid (pixels centred on integer positions) and sub-pixels
   const [bx0, bx1, by0, by1] = view.bounds();
@@ -115,10 +79,7 @@ function drawPanel(canvas, model, view, { zoomed }) {
   ctx.stroke();
 
   // rotation centre
-  ctx.strokeStyle = "rgba(0,0,0,0.6)";
-  ctx.beginPath();
-  ctx.arc(view.px(0), view.py(0), 3, 0, 2 * Math.PI);
-  ctx.stroke();
+  drawRotationCentre(ctx, view);
 
   // 3. exact superposed polygon, its centroid and the target
   const poly = decodeArray(model.get("polygon"));
@@ -130,25 +91,8 @@ function drawPanel(canvas, model, view, { zoomed }) {
     ctx.stroke();
   }
   const com = model.get("centroid");
-  if (com && com.length === 2) {
-    const cx = view.px(com[0]);
-    const cy = view.py(com[1]);
-    ctx.strokeStyle = "#000";
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.moveTo(cx - 5, cy);
-    ctx.lineTo(cx + 5, cy);
-    ctx.moveTo(cx, cy - 5);
-    ctx.lineTo(cx, cy + 5);
-    ctx.stroke();
-  }
-  ctx.fillStyle = "#ff7f0e";
-  ctx.strokeStyle = "#000";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.arc(view.px(xs), view.py(ys), zoomed ? 4 : 3, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.stroke();
+  if (com && com.length === 2) drawCross(ctx, view, com[0], com[1], 5);
+  drawTarget(ctx, view, xs, ys, zoomed ? 4 : 3);
 
   // frame label
   ctx.fillStyle = "rgba(0,0,0,0.75)";

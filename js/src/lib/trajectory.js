@@ -1,0 +1,137 @@
+// Beam-trajectory overlay shared by the widgets: the accumulated strips of a
+// target's (X, omega) list rasterised over a canvas view, and the markers
+// drawn on top. Coordinates are data coordinates of the View (steps in the
+// BeamTrajectoryExplorer, micrometres in the ReconstructionExplorer): X and
+// the beam width must be in the same unit as the view.
+import { lut } from "./colormap.js";
+import { stripCounts } from "./strips.js";
+
+// Colour of a point lit in every measurement (the fully superposed region).
+export const FULL_RGB = [220, 20, 60];
+
+/**
+ * Offscreen canvas (W x H, one sample per CSS pixel) of the strip counts.
+ * style "viridis": counts on viridis, the fully superposed region red (seed
+ * 000 Fig. 2); style "overlay": a dark veil growing with the count and the
+ * fully superposed region in magenta, for drawing over an image.
+ * Returns null when there is no strip.
+ */
+export function stripImage(view, W, H, X, omegaDeg, width, style = "viridis") {
+  const n = X ? X.length : 0;
+  if (n === 0) return null;
+  const nx = Math.round(W);
+  const ny = Math.round(H);
+  const counts = stripCounts(view, nx, ny, X, omegaDeg, width);
+  const off = document.createElement("canvas");
+  off.width = nx;
+  off.height = ny;
+  const octx = off.getContext("2d");
+  const img = octx.createImageData(nx, ny);
+  const table = lut("viridis");
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    const o = 4 * i;
+    if (c === 0) {
+      img.data[o + 3] = 0;
+      continue;
+    }
+    if (style === "overlay") {
+      if (c === n) {
+        img.data[o] = 255;
+        img.data[o + 1] = 0;
+        img.data[o + 2] = 220;
+        img.data[o + 3] = 255;
+      } else {
+        // transparent where few strips pass, darkening towards the target
+        const t = c / n;
+        img.data[o] = 0;
+        img.data[o + 1] = 0;
+        img.data[o + 2] = 0;
+        img.data[o + 3] = Math.round(200 * t * t * t);
+      }
+      continue;
+    }
+    if (c === n) {
+      // fully superposed: every measurement lights this point
+      img.data[o] = FULL_RGB[0];
+      img.data[o + 1] = FULL_RGB[1];
+      img.data[o + 2] = FULL_RGB[2];
+      img.data[o + 3] = 255;
+      continue;
+    }
+    const t = 0.15 + (0.85 * c) / n;
+    const j = 3 * Math.round(255 * t);
+    img.data[o] = table[j];
+    img.data[o + 1] = table[j + 1];
+    img.data[o + 2] = table[j + 2];
+    img.data[o + 3] = Math.round(90 + 140 * (c / n));
+  }
+  octx.putImageData(img, 0, 0);
+  return off;
+}
+
+/** Draw the strip image over the whole W x H box of ``ctx`` (no smoothing). */
+export function drawStrips(ctx, view, W, H, X, omegaDeg, width, style = "viridis") {
+  const off = stripImage(view, W, H, X, omegaDeg, width, style);
+  if (!off) return false;
+  ctx.save();
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, 0, 0, W, H);
+  ctx.restore();
+  return true;
+}
+
+/** The target: a filled dot with a black outline. */
+export function drawTarget(ctx, view, x, y, radius = 3, fill = "#ff7f0e") {
+  ctx.save();
+  ctx.fillStyle = fill;
+  ctx.strokeStyle = "#000";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.arc(view.px(x), view.py(y), radius, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** An open ring (white under black) that leaves the point itself visible. */
+export function drawRing(ctx, view, x, y, radius = 6) {
+  const cx = view.px(x);
+  const cy = view.py(y);
+  ctx.save();
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = "rgba(255,255,255,0.9)";
+  ctx.beginPath();
+  ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = "#000";
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** A "+" of half-size ``r`` CSS pixels (e.g. a centroid). */
+export function drawCross(ctx, view, x, y, r = 5, colour = "#000") {
+  const cx = view.px(x);
+  const cy = view.py(y);
+  ctx.save();
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(cx - r, cy);
+  ctx.lineTo(cx + r, cy);
+  ctx.moveTo(cx, cy - r);
+  ctx.lineTo(cx, cy + r);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** The rotation centre: a small open circle. */
+export function drawRotationCentre(ctx, view, colour = "rgba(0,0,0,0.6)") {
+  ctx.save();
+  ctx.strokeStyle = colour;
+  ctx.beginPath();
+  ctx.arc(view.px(0), view.py(0), 3, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.restore();
+}

@@ -1,0 +1,137 @@
+"""DeconvolutionExplorer model: restorations equal the algorithm layer's, live."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from superres_widgets.widgets import DeconvolutionExplorer
+from superres_widgets.xrf import (fista, gaussian_psf, richardson_lucy, score_restoration, simulate_scan,
+                                  usaf1951, wiener)
+
+
+@pytest.fixture(scope="module")
+def scan():
+    chart = usaf1951(10.0, groups=(2, 3))
+    fine = usaf1951(5.0, groups=(2, 3))
+    counts, _ = simulate_scan(fine.image, 25.0, 10.0, truth_pixel_um=5.0, rng=4)
+    counts = counts[: chart.image.shape[0], : chart.image.shape[1]]
+    return counts.astype(float), chart
+
+
+def test_each_method_equals_the_algorithm(scan):
+    img, _ = scan
+    psf = gaussian_psf(25.0, pixel_size_um=10.0)
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, psf_sigma_um=25.0, method="wiener", balance=0.05).wait()
+    np.testing.assert_allclose(w.restored, wiener(img, psf, 0.05, dtype=np.float32), rtol=1e-6, atol=1e-6)
+    w.method = "richardson_lucy"
+    w.num_iter = 12
+    w.wait()
+    np.testing.assert_allclose(w.restored, richardson_lucy(img, psf, 12), rtol=1e-6)
+    assert w.iteration == 12 and w.progress == 1.0 and w.final and not w.busy
+    w.method = "fista"
+    w.lam = 2.0
+    w.wait()
+    np.testing.assert_allclose(w.restored, fista(img, psf, 2.0, 12), rtol=1e-6)
+    assert w.parameters() == {"method": "fista", "pixel_size_um": 10.0, "psf_sigma_um": 25.0,
+                              "psf_sigma_v_um": None, "psf_rho": 0.0, "lam": 2.0, "num_iter": 12}
+    # the browser gets float32 frames; the Python result stays float64
+    assert w.restored_view.dtype == np.float32 and w.restored.dtype == np.float64
+
+
+def test_anisotropic_psf(scan):
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener", psf_sigma_um=20.0,
+                              psf_sigma_v_um=35.0, psf_rho=0.3).wait()
+    np.testing.assert_allclose(w.psf, gaussian_psf(20.0, 35.0, 0.3, pixel_size_um=10.0))
+    np.testing.assert_allclose(w.restored, wiener(img, w.psf, w.balance, dtype=np.float32), rtol=1e-6, atol=1e-6)
+
+
+def test_iterative_methods_stream_intermediate_frames(scan):
+    img, _ = scan
+    seen = []
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, psf_sigma_um=25.0, method="wiener").wait()
+    w.observe(lambda c: seen.append((w.iteration, w.final)), "frame_id")
+    w.set_trait("num_iter", 200)
+    w.method = "richardson_lucy"
+    w.wait()
+    assert seen[0][0] == 1 and not seen[0][1]  # the first iteration is shown at once
+    assert seen[-1] == (200, True)
+    assert len(seen) >= 3
+
+
+def test_metrics_with_reference_and_chart(scan):
+    img, chart = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, reference=chart.image, chart=chart,
+                              method="richardson_lucy", psf_sigma_um=25.0, num_iter=40).wait()
+    def same(got, want):
+        assert got["element"] == want["element"]
+        for key in ("mse", "ssim", "lp_per_mm"):
+            assert got[key] == pytest.approx(want[key])
+        assert got["levels"] == pytest.approx(want["levels"])
+
+    same(w.metrics, score_restoration(w.restored, chart.image, chart=chart).as_dict())
+    same(w.raw_metrics, score_restoration(img, chart.image, chart=chart).as_dict())
+    assert w.metrics["mse"] < w.raw_metrics["mse"]
+    assert w.metrics["ssim"] > w.raw_metrics["ssim"]
+
+
+def test_newest_parameters_win(scan):
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="richardson_lucy", num_iter=150)
+    for s in np.linspace(10, 40, 25):  # rapid slider moves
+        w.psf_sigma_um = float(s)
+    w.wait()
+    np.testing.assert_allclose(w.restored, richardson_lucy(img, gaussian_psf(40.0, pixel_size_um=10.0), 150),
+                               rtol=1e-6)
+    assert w.error == "" and not w.busy
+
+
+def test_a_failing_restoration_is_shown_and_the_widget_keeps_working(scan):
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img[:20, :20], pixel_size_um=10.0, method="wiener", psf_sigma_um=5.0).wait()
+    good = w.restored.copy()
+    w.psf_sigma_um = 400.0  # PSF wider than the map
+    w.wait()
+    assert "psf" in w.error.lower()
+    np.testing.assert_array_equal(w.restored, good)
+    w.psf_sigma_um = 5.0
+    w.wait()
+    assert w.error == ""
+
+
+def test_bad_values_are_clamped_or_rejected_with_a_notice(scan):
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener").wait()
+    w.balance = -1
+    assert w.balance == 0.0 and "balance" in w.notice
+    w.method = "magic"
+    assert w.method == "wiener" and "magic" in w.notice
+    w.kernel_size = 40
+    assert w.kernel_size == 41
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        DeconvolutionExplorer(image=img, sigma=3)
+    with pytest.raises(Exception, match="NaN"):
+        DeconvolutionExplorer(image=np.full((8, 8), np.nan))
+    with pytest.raises(ValueError, match="reference shape"):
+        w.set_reference(np.zeros((3, 3)))
+    w.wait()
+
+
+def test_blind_method_reports_its_sigma(scan):
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="blind_l0", kernel_size=21).wait(120)
+    assert w.error == "" and w.restored.shape == img.shape
+    assert 10.0 < w.estimated_sigma_um < 60.0  # true sigma 25 µm
+    assert w.parameters()["estimated_sigma_um"] == w.estimated_sigma_um
+
+
+def test_view_traits_do_not_recompute(scan):
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener").wait()
+    n = w.frame_id
+    w.mode = "diff"
+    w.colormap = "magma"
+    w.contrast = [2.0, 98.0]
+    w.wait()
+    assert w.frame_id == n
