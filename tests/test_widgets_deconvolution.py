@@ -93,7 +93,11 @@ def test_a_failing_restoration_is_shown_and_the_widget_keeps_working(scan):
     good = w.restored.copy()
     w.psf_sigma_um = 400.0  # PSF wider than the map
     w.wait()
-    assert "psf" in w.error.lower()
+    assert "psf_sigma_um" in w.error and "wider than the map" in w.error
+    np.testing.assert_array_equal(w.restored, good)
+    w.psf_sigma_um = 1e5  # absurd: refused before any allocation
+    w.wait()
+    assert "wider than the map" in w.error
     np.testing.assert_array_equal(w.restored, good)
     w.psf_sigma_um = 5.0
     w.wait()

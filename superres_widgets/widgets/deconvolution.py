@@ -16,6 +16,7 @@ profile -- lives only in the browser and sends nothing to the kernel.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -41,6 +42,7 @@ METHOD_PARAMETERS = {
 }
 
 _FRAME_INTERVAL_S = 0.1  # at most ~10 intermediate frames per second
+_FRAME_YIELD_S = 0.02  # pause after sending a frame so it leaves the kernel at once
 
 
 class DeconvolutionExplorer(SuperresWidget):
@@ -201,6 +203,13 @@ class DeconvolutionExplorer(SuperresWidget):
         key = (self.psf_sigma_um, self.psf_sigma_v_um, self.psf_rho, self.pixel_size_um)
         if self._psf_cache is None or self._psf_cache[0] != key:
             sv = self.psf_sigma_v_um
+            widest = max(self.psf_sigma_um, sv or 0.0) / self.pixel_size_um
+            if self.image is not None and 2 * math.ceil(4.0 * widest) + 1 > max(self.image.shape):
+                raise ValueError(
+                    f"psf_sigma_um={max(self.psf_sigma_um, sv or 0.0):g} µm gives a PSF "
+                    f"({2 * math.ceil(4.0 * widest) + 1} px across) wider than the map "
+                    f"{self.image.shape[1]} x {self.image.shape[0]} px"
+                )
             psf = gaussian_psf(self.psf_sigma_um, sv if sv is not None else None, self.psf_rho,
                                pixel_size_um=self.pixel_size_um)
             self._psf_cache = (key, psf)
@@ -250,8 +259,9 @@ class DeconvolutionExplorer(SuperresWidget):
             return
         try:
             psf = self.psf if self.method != "blind_l0" else None
-        except ValueError as exc:
-            self.error = f"ValueError: {exc}"
+        except (ValueError, MemoryError) as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.busy = False
             return
         params = {name: getattr(self, name) for name in METHOD_PARAMETERS[self.method]}
         method, image = self.method, self.image
@@ -279,7 +289,10 @@ class DeconvolutionExplorer(SuperresWidget):
             if iteration < n_total and (first or now - last[0] >= _FRAME_INTERVAL_S):
                 last[0] = now
                 img = estimate.image if hasattr(estimate, "image") else estimate
-                self._push_frame(generation, img, iteration, min(1.0, iteration / max(n_total, 1)), final=False)
+                if self._push_frame(generation, img, iteration, min(1.0, iteration / max(n_total, 1)), final=False):
+                    # let the kernel's IOPub thread ship the frame now, before the
+                    # next iterations take the GIL and both cores (<= 10 per second)
+                    time.sleep(_FRAME_YIELD_S)
 
         info: dict = {}
         img = np.asarray(image, dtype=np.float64)
@@ -304,11 +317,13 @@ class DeconvolutionExplorer(SuperresWidget):
         with self._apply_lock:
             if generation != self._generation:
                 return False
-            self.restored_view = np.asarray(img, dtype=np.float32)
+            # metadata first, pixels last: when the browser receives the pixels
+            # it already knows which frame (and iteration) they are
             self.iteration = int(iteration)
             self.progress = float(progress)
             self.final = final
             self.frame_id += 1
+            self.restored_view = np.asarray(img, dtype=np.float32)
             return True
 
     def _apply_result(self, payload):

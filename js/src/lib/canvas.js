@@ -55,6 +55,57 @@ export class View {
   }
 }
 
+const packedCache = new Map();
+
+/** 256-entry RGBA lookup table packed as 32-bit pixels (platform byte order). */
+function packedLut(cmap) {
+  if (packedCache.has(cmap)) return packedCache.get(cmap);
+  const table = lut(cmap);
+  const out = new Uint32Array(256);
+  const bytes = new Uint8Array(out.buffer);
+  for (let i = 0; i < 256; i++) {
+    bytes[4 * i] = table[3 * i];
+    bytes[4 * i + 1] = table[3 * i + 1];
+    bytes[4 * i + 2] = table[3 * i + 2];
+    bytes[4 * i + 3] = 255;
+  }
+  packedCache.set(cmap, out);
+  return out;
+}
+
+/**
+ * Colormap a row-major 2-D array into a reusable offscreen canvas, fast:
+ * one 32-bit write per pixel. ``target`` (from a previous call) is reused
+ * when its size matches. NaN is transparent.
+ */
+export function renderArray(data, ny, nx, { vmin, vmax, cmap = "viridis" }, target = null) {
+  let t = target;
+  if (!t || t.canvas.width !== nx || t.canvas.height !== ny) {
+    const canvas = document.createElement("canvas");
+    canvas.width = nx;
+    canvas.height = ny;
+    const ctx = canvas.getContext("2d");
+    const img = ctx.createImageData(nx, ny);
+    t = { canvas, ctx, img, px: new Uint32Array(img.data.buffer) };
+  }
+  const table = packedLut(cmap);
+  const scale = vmax > vmin ? 255 / (vmax - vmin) : 0;
+  const px = t.px;
+  const n = nx * ny;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v !== v) {
+      px[i] = 0;
+      continue;
+    }
+    let k = ((v - vmin) * scale + 0.5) | 0;
+    k = k < 0 ? 0 : k > 255 ? 255 : k;
+    px[i] = table[k];
+  }
+  t.ctx.putImageData(t.img, 0, 0);
+  return t;
+}
+
 /**
  * Render a row-major 2-D array (row 0 = first row) to an offscreen canvas
  * through a colormap; NaN becomes transparent. ``flipY`` puts row 0 at the

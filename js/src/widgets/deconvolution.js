@@ -4,7 +4,7 @@
 // needs no computation is client-side and sends nothing to the kernel: the
 // swipe curtain, zoom and pan (shared by all views), the line profile.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, arrayToImage, eventPos } from "../lib/canvas.js";
+import { makeCanvas, renderArray, eventPos } from "../lib/canvas.js";
 import { COLORMAPS } from "../lib/colormap.js";
 import { slider, statusLine, ensureStyle } from "../lib/controls.js";
 
@@ -56,6 +56,11 @@ function select(options, value, onChange, trait) {
   if (trait) s.dataset.trait = trait;
   s.addEventListener("change", () => onChange(s.value));
   return s;
+}
+
+// Timing hook for performance tests: inert unless the page defines window.__srwTrace = [].
+function trace(what) {
+  if (Array.isArray(window.__srwTrace)) window.__srwTrace.push([what, performance.now()]);
 }
 
 function render({ model, el }) {
@@ -187,26 +192,46 @@ function render({ model, el }) {
   el.appendChild(root);
 
   // ---- images --------------------------------------------------------------
-  const rebuild = ({ rawChanged = false } = {}) => {
+  // The raw image and its contrast range are rebuilt only when the raw map,
+  // colormap or contrast change; a new restored frame re-colours one buffer;
+  // the difference image is built only while the difference view is shown.
+  const targets = { raw: null, rest: null, diff: null };
+  let diffStale = true;
+  const rebuild = ({ rawChanged = false, styleChanged = false } = {}) => {
     if (rawChanged || !raw) raw = decodeArray(model.get("image"));
     rest = decodeArray(model.get("restored_view"));
     if (!raw) return;
     const [ny, nx] = raw.shape;
-    const c = model.get("contrast");
-    range = percentiles(raw.data, c);
-    if (range[1] <= range[0]) range = [range[0], range[0] + 1];
     const cmap = model.get("colormap");
-    images.raw = arrayToImage(raw.data, ny, nx, { vmin: range[0], vmax: range[1], cmap });
+    if (rawChanged || styleChanged || !targets.raw) {
+      range = percentiles(raw.data, model.get("contrast"));
+      if (range[1] <= range[0]) range = [range[0], range[0] + 1];
+      targets.raw = renderArray(raw.data, ny, nx, { vmin: range[0], vmax: range[1], cmap }, targets.raw);
+      images.raw = targets.raw.canvas;
+    }
     if (rest && rest.shape[0] === ny && rest.shape[1] === nx) {
-      images.rest = arrayToImage(rest.data, ny, nx, { vmin: range[0], vmax: range[1], cmap });
-      const d = new Float32Array(rest.data.length);
-      for (let i = 0; i < d.length; i++) d[i] = rest.data[i] - raw.data[i];
-      diffRange = Math.max(1e-12, percentiles(d.map(Math.abs), [99])[0]);
-      images.diff = arrayToImage(d, ny, nx, { vmin: -diffRange, vmax: diffRange, cmap: "rdbu" });
+      targets.rest = renderArray(rest.data, ny, nx, { vmin: range[0], vmax: range[1], cmap }, targets.rest);
+      images.rest = targets.rest.canvas;
     } else {
       images.rest = null;
-      images.diff = null;
     }
+    diffStale = true;
+  };
+  const ensureDiff = () => {
+    if (!diffStale) return;
+    diffStale = false;
+    images.diff = null;
+    if (!raw || !rest || rest.data.length !== raw.data.length) return;
+    const [ny, nx] = raw.shape;
+    const d = new Float32Array(rest.data.length);
+    const a = new Float32Array(rest.data.length);
+    for (let i = 0; i < d.length; i++) {
+      d[i] = rest.data[i] - raw.data[i];
+      a[i] = Math.abs(d[i]);
+    }
+    diffRange = Math.max(1e-12, percentiles(a, [99])[0]);
+    targets.diff = renderArray(d, ny, nx, { vmin: -diffRange, vmax: diffRange, cmap: "rdbu" }, targets.diff);
+    images.diff = targets.diff.canvas;
   };
 
   // image pixel (col, row) <-> canvas CSS px, same transform for every view
@@ -283,6 +308,7 @@ function render({ model, el }) {
       const ctx = clear(main);
       const t = transform(W, H);
       if (mode === "diff") {
+        ensureDiff();
         if (images.diff) blit(ctx, images.diff, t);
         label(ctx, `restored − raw (±${fmt(diffRange, 3)} counts)`, 8, 18);
       } else {
@@ -398,7 +424,9 @@ function render({ model, el }) {
     const busy = model.get("busy");
     progText.textContent = busy
       ? `restoring… iteration ${model.get("iteration")} (${Math.round(100 * p)} %)`
-      : `done (${model.get("iteration")} iterations)`;
+      : model.get("method") === "wiener" || model.get("method") === "blind_l0"
+        ? "done"
+        : `done (${model.get("iteration")} iteration${model.get("iteration") === 1 ? "" : "s"})`;
     progWrap.classList.toggle("srw-running", busy);
   };
 
@@ -463,28 +491,32 @@ function render({ model, el }) {
 
   // ---- model events ----------------------------------------------------------------
   let frame = 0;
-  let pending = { raw: false, rest: false };
+  let pending = { raw: false, rest: false, style: false };
   const schedule = (what) => {
     if (what) pending[what] = true;
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      if (pending.raw || pending.rest) rebuild({ rawChanged: pending.raw });
-      pending = { raw: false, rest: false };
+      if (pending.raw || pending.rest || pending.style) {
+        rebuild({ rawChanged: pending.raw, styleChanged: pending.style });
+      }
+      pending = { raw: false, rest: false, style: false };
       draw();
+      root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
+      trace("frame-drawn");
       updateReadouts();
       updateProgress();
     });
   };
   const handlers = [
     ["change:image", () => schedule("raw")],
-    ["change:restored_view", () => schedule("rest")],
-    ["change:colormap", () => { cmapSel.value = model.get("colormap"); schedule("rest"); }],
+    ["change:restored_view", () => { trace("frame-arrived"); schedule("rest"); }],
+    ["change:colormap", () => { cmapSel.value = model.get("colormap"); schedule("style"); }],
     ["change:contrast", () => {
       const c = model.get("contrast");
       lo.value = String(c[0]);
       hi.value = String(c[1]);
-      schedule("rest");
+      schedule("style");
     }],
     ["change:mode", () => schedule()],
     ["change:metrics", updateReadouts],

@@ -13,7 +13,7 @@ import { drawStrips, drawRing, drawRotationCentre } from "../lib/trajectory.js";
 
 const SIZE = 280;
 const ZOOM = 220;
-const BARS_W = 270;
+const BARS_W = 300;
 const BAR_ROWS = 10;
 const ROW_H = 18;
 const MAPS = [
@@ -338,9 +338,11 @@ function render({ model, el }) {
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => np.data[b] - np.data[a] || a - b);
     const top = np.data[order[0]] ?? 0;
     ctx.fillText("candidate → phantom grain", 6, 12);
-    ctx.fillText("N′ = N / M", 190, 12);
     const x0 = 150;
-    const bw = W - x0 - 46;
+    const bw = W - x0 - 92;
+    const tieRule = model.get("tie_break") === "next";
+    ctx.fillText("N′ = N / M", x0, 12);
+    if (tieRule) ctx.fillText("(next)", x0 + bw + 46, 12);
     const rows = Math.min(BAR_ROWS, n);
     for (let r = 0; r < rows; r++) {
       const c = order[r];
@@ -360,10 +362,10 @@ function render({ model, el }) {
       ctx.fillRect(x0, y + 3, Math.max(1, bw * v), 12);
       ctx.fillStyle = "#222";
       ctx.fillText(v.toFixed(3), x0 + bw + 4, y + 13);
-      if (nn && Math.abs(v - top) < 1e-9 && model.get("tie_break") === "next" && order.filter((k) => Math.abs(np.data[k] - top) < 1e-9).length > 1) {
+      if (nn && tieRule && Math.abs(v - top) < 1e-9 && order.filter((k) => Math.abs(np.data[k] - top) < 1e-9).length > 1) {
+        // a tie at the top: the next-nearest completeness decides (module rule 5)
         ctx.fillStyle = "#7a5200";
-        ctx.font = "10px sans-serif";
-        ctx.fillText(`next ${nn.data[c].toFixed(2)}`, x0 + 4, y + 13);
+        ctx.fillText(`(${nn.data[c].toFixed(3)})`, x0 + bw + 46, y + 13);
       }
     }
     ctx.font = "11px sans-serif";
@@ -399,7 +401,8 @@ function render({ model, el }) {
       : `Phantom (${s.n_grains ?? "–"} grains, ${fmt(s.pixel_um, 2)} µm raster)`;
     panels.conventional.title.textContent = `Conventional (${fmt(step, 3)} µm pixels)`;
     panels.subpixel.title.textContent = `Sub-pixel (${sub}×${sub}: ${fmt(step / sub, 3)} µm)`;
-    panels.phantom.caption.textContent = `${fmt(model.get("diameter_um"), 3)} µm specimen · beam ${fmt(model.get("beam_um"), 3)} µm · ${fmt(model.get("omega_step_deg"), 3)}° steps`;
+    const specimen = s.voronoi === false ? "user label map" : `${fmt(model.get("diameter_um"), 3)} µm specimen`;
+    panels.phantom.caption.textContent = `${specimen} · beam ${fmt(model.get("beam_um"), 3)} µm · ${fmt(model.get("omega_step_deg"), 3)}° steps`;
     for (const k of ["conventional", "subpixel"]) {
       const m = s[k] || {};
       panels[k].caption.textContent =

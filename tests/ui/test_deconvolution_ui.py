@@ -1,0 +1,193 @@
+"""DeconvolutionExplorer in a real JupyterLab: drawing, curtain, live restoration, speed.
+
+Speed checks (issue 4), measured in the page from the input event to the new
+frame on screen, on a 512 x 512 simulated USAF scan:
+Wiener slider move -> updated image (median), Richardson-Lucy first
+intermediate frame, and 50 rapid slider moves ending on the last value
+without error or memory growth. The figures go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+DX = ".srw-deconvolution"
+MAIN = f"{DX} canvas[data-role=main]"
+
+SETUP = """
+import numpy as np, os, resource
+from superres_widgets.widgets import DeconvolutionExplorer
+from superres_widgets.xrf import usaf1951, simulate_scan
+fine = usaf1951(2.5, groups=(2, 3, 4, 5))
+counts, meta = simulate_scan(fine.image, 32.5, 5.0, truth_pixel_um=2.5, rng=1)
+img = counts[:512, :512].astype(float)
+w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, method="wiener", psf_sigma_um=32.5, balance=0.03)
+w.wait()
+def rss_mb():
+    with open('/proc/self/status') as f:
+        return [int(l.split()[1]) / 1024 for l in f if l.startswith('VmRSS')][0]
+w
+"""
+
+
+def _write(root, name, source):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(root / name))
+    return name
+
+
+def _count_ws_sends(page):
+    return page.evaluate("() => window.__wsSends || 0")
+
+
+def _frame_on_screen(lab, timeout=30.0):
+    """Wait until the page shows Python's latest frame; return that frame id."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        fid = lab.kernel_value("w.frame_id if not w.busy else -1")
+        if fid >= 0 and lab.page.evaluate(f"() => document.querySelector('{DX}').dataset.frameId") == str(fid):
+            return fid
+        lab.page.wait_for_timeout(100)
+    raise AssertionError("the page never showed the final frame")
+
+
+def test_deconvolution_explorer_in_browser(lab, lab_root):
+    # count every websocket message the page sends (comm traffic to the kernel)
+    lab.page.add_init_script(
+        """(() => { const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (d) { window.__wsSends = (window.__wsSends || 0) + 1;
+                                                      return send.call(this, d); }; })();"""
+    )
+    lab.open(_write(lab_root, "ui_deconv.ipynb", SETUP)).run_all()
+    assert lab.cell_errors() == []
+    lab.page.wait_for_selector(MAIN, timeout=60_000)
+    _frame_on_screen(lab)
+    s = lab.canvas_stats(MAIN)
+    assert s["colours"] > 50 and s["nonWhite"] > 0.5, s
+    lab.screenshot("deconvolution_swipe", f".jp-OutputArea-output:has({DX})")
+
+    # the swipe curtain is client-side: dragging it redraws but sends nothing to the kernel
+    box = lab.page.locator(MAIN).bounding_box()
+    before_hash = lab.canvas_stats(MAIN)["hash"]
+    sends = _count_ws_sends(lab.page)
+    lab.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    lab.page.mouse.down()
+    for f in (0.45, 0.35, 0.25, 0.2):
+        lab.page.mouse.move(box["x"] + box["width"] * f, box["y"] + box["height"] * 0.5)
+    lab.page.mouse.up()
+    lab.page.wait_for_timeout(300)
+    assert lab.canvas_stats(MAIN)["hash"] != before_hash, "the curtain did not move"
+    assert _count_ws_sends(lab.page) == sends, "moving the curtain sent a message to the kernel"
+    # zoom and pan are client-side too
+    lab.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+    lab.page.mouse.wheel(0, -300)
+    lab.page.wait_for_timeout(200)
+    assert _count_ws_sends(lab.page) == sends
+    lab.screenshot("deconvolution_curtain_zoom", f".jp-OutputArea-output:has({DX})")
+    lab.page.locator(MAIN).dblclick()
+
+    # Wiener: slider move -> updated image on screen
+    sigma = f"{DX} input[data-trait=psf_sigma_um]"
+    times = []
+    for i in range(15):
+        ms = lab.slider_to_redraw_ms(sigma, MAIN, [30.0, 33.0, 36.0][i % 3])
+        assert ms > 0
+        times.append(ms)
+        lab.kernel("w.wait()")
+    times.sort()
+    wiener_median = times[len(times) // 2]
+
+    # Richardson-Lucy: first intermediate frame after a change
+    lab.kernel("w.set_trait('num_iter', 300); w.method = 'richardson_lucy'; w.wait()")
+    _frame_on_screen(lab)
+    rl = []
+    for v in (30.0, 34.0, 31.0):
+        ms = lab.slider_to_redraw_ms(sigma, MAIN, v)
+        assert ms > 0
+        rl.append(ms)
+        lab.kernel("w.wait()")
+    rl_first = sorted(rl)[1]
+
+    # 50 rapid slider moves: the last value wins, no error, no memory growth
+    lab.kernel("w.method = 'wiener'; w.wait()")
+    rss0 = lab.kernel_value("rss_mb()")
+    for rep in range(2):
+        lab.page.evaluate(
+            """async (sel) => {
+                const input = document.querySelector(sel);
+                for (let i = 0; i < 50; i++) {
+                    input.value = String(20 + i * 0.5);
+                    input.dispatchEvent(new Event('input', {bubbles: true}));
+                    await new Promise(r => setTimeout(r, 8));
+                }
+            }""",
+            sigma,
+        )
+        lab.kernel("w.wait()")
+        fid = _frame_on_screen(lab)
+    rss1 = lab.kernel_value("rss_mb()")
+    assert lab.kernel_value("w.psf_sigma_um") == 44.5
+    assert lab.kernel_value("w.error") == ""
+    assert lab.kernel_value(
+        "bool(np.allclose(w.restored, __import__('superres_widgets').xrf.wiener(img, w.psf, w.balance, "
+        "dtype=np.float32), rtol=1e-6, atol=1e-6))"
+    )
+    assert fid > 0
+    lab.record("latency_deconvolution", {
+        "wiener_slider_to_frame_ms": times, "wiener_median_ms": wiener_median,
+        "rl_first_frame_ms": rl, "rl_first_frame_median_ms": rl_first,
+        "rapid_moves_rss_mb": [rss0, rss1],
+    })
+    print(f"\nWiener 512x512 slider -> frame on screen: median {wiener_median:.0f} ms; "
+          f"RL first intermediate frame: {rl_first:.0f} ms; RSS {rss0:.0f} -> {rss1:.0f} MB after 100 rapid moves")
+    assert rss1 - rss0 < 60, (rss0, rss1)
+
+    # a Python change redraws: difference view, then side by side
+    h = lab.canvas_stats(MAIN)["hash"]
+    lab.kernel("w.mode = 'diff'")
+    lab.page.wait_for_timeout(300)
+    assert lab.canvas_stats(MAIN)["hash"] != h
+    lab.screenshot("deconvolution_diff", f".jp-OutputArea-output:has({DX})")
+    lab.kernel("w.mode = 'side'; w.colormap = 'magma'")
+    lab.page.wait_for_timeout(300)
+    for role in ("left", "right"):
+        st = lab.canvas_stats(f"{DX} canvas[data-role={role}]")
+        assert st["colours"] > 50, (role, st)
+
+    # line profile through both images: shift+drag, client-side
+    sends = _count_ws_sends(lab.page)
+    lbox = lab.page.locator(f"{DX} canvas[data-role=left]").bounding_box()
+    lab.page.keyboard.down("Shift")
+    lab.page.mouse.move(lbox["x"] + 40, lbox["y"] + 100)
+    lab.page.mouse.down()
+    lab.page.mouse.move(lbox["x"] + lbox["width"] - 40, lbox["y"] + 300, steps=5)
+    lab.page.mouse.up()
+    lab.page.keyboard.up("Shift")
+    prof = lab.canvas_stats(f"{DX} canvas[data-role=profile]")
+    assert prof["colours"] > 10, prof
+    assert _count_ws_sends(lab.page) == sends
+    lab.screenshot("deconvolution_side_profile", f".jp-OutputArea-output:has({DX})")
+
+    # choosing another algorithm in the page recomputes and redraws
+    h = lab.canvas_stats(f"{DX} canvas[data-role=right]")["hash"]
+    lab.page.locator(f"{DX} select[data-trait=method]").select_option("fista")
+    deadline = time.time() + 30
+    while time.time() < deadline and lab.kernel_value("w.method") != "fista":
+        lab.page.wait_for_timeout(100)
+    lab.kernel("w.wait()")
+    _frame_on_screen(lab)
+    assert lab.canvas_stats(f"{DX} canvas[data-role=right]")["hash"] != h
+    # a failing computation shows its message; the widget keeps working
+    lab.kernel("w.psf_sigma_um = 100000.0; w.wait()")
+    lab.page.wait_for_selector(f"{DX} .srw-status.srw-error", timeout=20_000)
+    lab.kernel("w.psf_sigma_um = 30.0; w.wait()")
+    lab.page.wait_for_selector(f"{DX} .srw-status.srw-error", state="hidden", timeout=20_000)
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
