@@ -1,0 +1,743 @@
+r"""ReconstructionExplorer: seed 000 Figs. 5-6, live.
+
+The phantom, its conventional (pixel = step) and sub-pixel N' orientation
+maps side by side, grain boundaries overlaid, the boundary-displacement
+histogram (Bokeh), and for a clicked point its beam strips and the
+completeness N' of every candidate orientation.  The whole pipeline --
+phantom, kinematic forward scan, global indexing, N' maps, evaluation -- is
+:func:`superres_widgets.s3dxrd.reconstruct_phantom`, run in a background
+thread; the newest parameters win and stale results are dropped.
+
+Conventions
+-----------
+1. **Lengths** in micrometres in the specimen frame ``(xs, ys)`` of
+   :mod:`superres_widgets.s3dxrd.geometry` (origin on the rotation axis);
+   angles in degrees.
+
+2. **Images** sent to the browser are RGBA ``uint8`` arrays ``(ny, nx, 4)``
+   whose row 0 is the *lowest* ``ys`` (``origin="lower"``, as
+   :class:`~superres_widgets.s3dxrd.OrientationMap` and
+   :class:`~superres_widgets.s3dxrd.Phantom`); alpha 0 is air (outside the
+   specimen).  ``*_extent`` is ``[xmin, xmax, ymin, ymax]`` of the cell
+   *edges*.  A map cell with no candidate (every ``N' = 0``) is dark grey.
+
+3. **Orientation colour**: the standard cubic inverse-pole-figure key
+   (:func:`ipf_colors`): the crystal direction parallel to a specimen axis
+   (default ``z``, the rotation axis = the normal of the slice) reduced to
+   the standard triangle [001]-[101]-[111], coloured red-green-blue.
+
+4. **Boundaries** are line segments ``(x0, y0, x1, y1)`` on the cell edges
+   between 4-neighbour cells whose misorientation exceeds the boundary
+   threshold (3 deg; reconstruction module rule 7): an unassigned map cell
+   differs from everything, edges to air are not boundaries.  Collinear
+   neighbouring edges are merged.  The phantom's segments are on its full
+   raster even when its image is downsampled for display.
+
+5. **Selection**: ``selected_xs, selected_ys`` (um) is any specimen point;
+   the front-end snaps a click to the targets of the map clicked (the
+   sub-pixel grid for the phantom), so ``sel_best`` is the map's choice
+   there (:func:`~superres_widgets.s3dxrd.completeness_at`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from typing import Any
+
+import ipywidgets
+import numpy as np
+import traitlets
+
+from ..s3dxrd import completeness_at, misorientation_table, reconstruct_phantom
+from ._base import SuperresWidget, bundle_path
+from ._bokeh import bokeh_widget, ensure_bokeh_loaded
+from ._worker import LatestRunner
+from .serializers import ArrayTrait
+
+__all__ = [
+    "ReconstructionExplorer",
+    "PAPER_SETUP",
+    "ipf_colors",
+    "ipf_key",
+    "map_rgba",
+    "phantom_rgba",
+    "boundary_segments",
+    "map_boundary_segments",
+    "phantom_boundary_segments",
+]
+
+#: The paper's Fig. 5-6 setup (160 um specimen, 4 um beam and step, 0.5 deg, 4 x 4 sub-pixels).
+PAPER_SETUP = dict(
+    diameter_um=160.0, beam_um=4.0, step_um=4.0, omega_step_deg=0.5, subdivision=4, n_grains=40,
+)
+
+_AXES = {"z": (0.0, 0.0, 1.0), "x": (0.0, 1.0, 0.0), "y": (-1.0, 0.0, 0.0)}
+"""Specimen axes in the FABLE sample frame: ``(sx, sy, sz) = (-ys, xs, z)`` (crystal rule 3)."""
+
+_UNASSIGNED = (70, 70, 70)
+
+
+# ---------------------------------------------------------------------------
+# orientation colours and boundary segments (widget layer; numpy only)
+# ---------------------------------------------------------------------------
+def ipf_colors(U: Any, axis: str = "z") -> np.ndarray:
+    """Cubic inverse-pole-figure colours of orientations, (n, 3) floats in [0, 1].
+
+    Parameters
+    ----------
+    U : array_like, (n, 3, 3)
+        Orientations (crystal -> FABLE sample frame, crystal rule 3).
+    axis : {"z", "x", "y"}
+        Specimen axis whose crystal direction is coloured: ``z`` is the
+        rotation axis (the normal of the slice), ``x``/``y`` the specimen
+        frame's in-plane axes.
+
+    Notes
+    -----
+    The crystal direction ``d = U^T a`` is reduced to the standard triangle
+    by the cubic symmetry (``|d|`` sorted: ``z >= x >= y >= 0``), then
+    coloured as in the usual TSL/DREAM3D key: with ``chi = acos z`` and
+    ``eta = atan2(y, x)`` in [0, 45] deg,
+    ``r = 1 - chi / chi_max(eta)``, ``g = (1 - r)(1 - eta / 45)``,
+    ``b = 1 - r - g``, then the square root of each and division by the
+    largest.  [001] is red, [101] green, [111] blue.
+    """
+    U = np.asarray(U, dtype=float).reshape(-1, 3, 3)
+    if axis not in _AXES:
+        raise ValueError(f"axis must be one of {sorted(_AXES)}, got {axis!r}")
+    a = np.asarray(_AXES[axis])
+    d = np.einsum("nji,j->ni", U, a)  # U^T a
+    return _ipf_rgb_of_directions(d)
+
+
+def _ipf_rgb_of_directions(d: np.ndarray) -> np.ndarray:
+    d = np.abs(np.asarray(d, dtype=float))
+    d = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-300)
+    s = np.sort(d, axis=-1)  # ascending: y <= x <= z
+    y, x, z = s[..., 0], s[..., 1], s[..., 2]
+    eta = np.arctan2(y, x)  # [0, pi/4]
+    chi = np.arccos(np.clip(z, -1.0, 1.0))
+    chi_max = np.arccos(np.sqrt(1.0 / (2.0 + np.tan(eta) ** 2)))
+    r = 1.0 - chi / np.maximum(chi_max, 1e-12)
+    r = np.clip(r, 0.0, 1.0)
+    g = (1.0 - r) * (1.0 - eta / (np.pi / 4))
+    b = np.clip(1.0 - r - g, 0.0, 1.0)
+    rgb = np.sqrt(np.stack([r, g, np.clip(b, 0, 1)], axis=-1))
+    return rgb / np.maximum(rgb.max(axis=-1, keepdims=True), 1e-12)
+
+
+def ipf_key(size: int = 120) -> np.ndarray:
+    """The colour key: the standard triangle in stereographic projection, RGBA (size, size, 4).
+
+    Row 0 is the bottom of the key ([001] at the bottom-left corner, [101]
+    bottom-right, [111] at the top), alpha 0 outside the triangle.
+    """
+    n = int(size)
+    # stereographic coordinates of the corners: [001] (0, 0), [101] (sqrt2 - 1, 0), [111] (0.366, 0.366)
+    xmax = math.sqrt(2.0) - 1.0
+    X, Y = np.meshgrid((np.arange(n) + 0.5) / n * xmax * 1.02, (np.arange(n) + 0.5) / n * xmax * 1.02)
+    den = 1.0 + X * X + Y * Y
+    d = np.stack([2 * X / den, 2 * Y / den, (1 - X * X - Y * Y) / den], axis=-1)
+    inside = (d[..., 1] >= 0) & (d[..., 0] >= d[..., 1]) & (d[..., 2] >= d[..., 0])
+    out = np.zeros((n, n, 4), dtype=np.uint8)
+    out[..., :3] = np.round(255 * _ipf_rgb_of_directions(d)).astype(np.uint8)
+    out[..., 3] = np.where(inside, 255, 0)
+    return out
+
+
+def _rgba_from_index(index: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """``index >= 0``: ``colors[index]``; ``-1``: unassigned grey; ``<= -2`` (or air): transparent."""
+    out = np.zeros(index.shape + (4,), dtype=np.uint8)
+    c8 = np.round(255 * np.asarray(colors)).astype(np.uint8).reshape(-1, 3)
+    ok = index >= 0
+    if c8.shape[0]:
+        out[ok, :3] = c8[index[ok]]
+    out[ok, 3] = 255
+    un = index == -1
+    out[un, :3] = _UNASSIGNED
+    out[un, 3] = 255
+    return out
+
+
+def map_rgba(omap, axis: str = "z") -> np.ndarray:
+    """RGBA image (ny, nx, 4) of an :class:`~superres_widgets.s3dxrd.OrientationMap` (rule 2)."""
+    return _rgba_from_index(omap.candidate_image, ipf_colors(omap.U, axis))
+
+
+def _phantom_sampling(phantom, max_px: int) -> tuple[int, int]:
+    n = max(phantom.labels.shape)
+    f = max(1, int(math.ceil(n / max(1, int(max_px)))))
+    return f, f // 2
+
+
+def phantom_rgba(phantom, axis: str = "z", max_px: int = 400) -> tuple[np.ndarray, list[float]]:
+    """RGBA image of a phantom, downsampled to at most ``max_px`` cells a side, and its extent.
+
+    Every ``f``-th cell (centre sampling) of the raster is kept; the extent
+    is that of the kept cells (width ``f * pixel_um``).
+    """
+    f, o = _phantom_sampling(phantom, max_px)
+    lab = np.asarray(phantom.labels)[o::f, o::f]
+    img = _rgba_from_index(np.where(lab >= 0, lab, -2), ipf_colors(phantom.orientations, axis))
+    p = phantom.pixel_um
+    xc = phantom.x0_um + p * (o + f * np.arange(lab.shape[1]))
+    yc = phantom.y0_um + p * (o + f * np.arange(lab.shape[0]))
+    h = 0.5 * f * p
+    return img, [float(xc[0] - h), float(xc[-1] + h), float(yc[0] - h), float(yc[-1] + h)]
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of True along axis 1: (row, first column, last column), row-major order."""
+    m = np.asarray(mask, dtype=bool)
+    pad = np.zeros((m.shape[0], m.shape[1] + 2), dtype=bool)
+    pad[:, 1:-1] = m
+    start = pad[:, 1:-1] & ~pad[:, :-2]
+    end = pad[:, 1:-1] & ~pad[:, 2:]
+    rs, cs = np.nonzero(start)
+    _, ce = np.nonzero(end)
+    return rs, cs, ce
+
+
+def boundary_segments(
+    labels: np.ndarray,
+    x_centres: np.ndarray,
+    y_centres: np.ndarray,
+    differ: np.ndarray,
+    *,
+    unassigned_differs: bool = False,
+) -> np.ndarray:
+    """Grain-boundary segments on the cell edges of a label image (rule 4), (n, 4) float32.
+
+    Parameters
+    ----------
+    labels : ndarray of int, (ny, nx)
+        ``>= 0`` a grain/candidate; ``-1`` unassigned (a boundary to
+        everything when ``unassigned_differs``, else like air); ``<= -2`` or
+        (without ``unassigned_differs``) ``-1``: air, never a boundary.
+    x_centres, y_centres : ndarray
+        Cell centres (uniform spacing).
+    differ : ndarray of bool, (n_labels, n_labels)
+        Which pairs of labels are separated by a boundary (misorientation
+        above the threshold).
+    """
+    lab = np.asarray(labels)
+    xc = np.asarray(x_centres, dtype=float)
+    yc = np.asarray(y_centres, dtype=float)
+    a = float(xc[1] - xc[0]) if xc.size > 1 else float(yc[1] - yc[0]) if yc.size > 1 else 1.0
+    lo = -1 if unassigned_differs else 0
+
+    def diff(u, v):
+        both = (u >= lo) & (v >= lo) & (u != v)
+        assigned = both & (u >= 0) & (v >= 0)
+        if differ.size:
+            both[assigned] = differ[u[assigned], v[assigned]]
+        return both
+
+    segs = []
+    # edges between columns j, j+1 (vertical lines), runs along the rows
+    dh = diff(lab[:, :-1], lab[:, 1:])  # (ny, nx-1)
+    j, i0, i1 = _runs(dh.T)
+    xe = 0.5 * (xc[j] + xc[j + 1])
+    segs.append(np.stack([xe, yc[i0] - a / 2, xe, yc[i1] + a / 2], axis=1))
+    # edges between rows i, i+1 (horizontal lines), runs along the columns
+    dv = diff(lab[:-1, :], lab[1:, :])  # (ny-1, nx)
+    i, j0, j1 = _runs(dv)
+    ye = 0.5 * (yc[i] + yc[i + 1])
+    segs.append(np.stack([xc[j0] - a / 2, ye, xc[j1] + a / 2, ye], axis=1))
+    return np.concatenate(segs).astype(np.float32).reshape(-1, 4)
+
+
+def map_boundary_segments(omap, threshold_deg: float = 3.0) -> np.ndarray:
+    """Boundary segments (n, 4) of an :class:`~superres_widgets.s3dxrd.OrientationMap` (rule 4)."""
+    nc = omap.U.shape[0]
+    differ = misorientation_table(omap.U, omap.U) > threshold_deg if nc else np.zeros((0, 0), bool)
+    return boundary_segments(omap.candidate_image, omap.grid_x, omap.grid_y, differ, unassigned_differs=True)
+
+
+def phantom_boundary_segments(phantom, threshold_deg: float = 3.0) -> np.ndarray:
+    """Boundary segments (n, 4) of a :class:`~superres_widgets.s3dxrd.Phantom` on its full raster (rule 4)."""
+    U = phantom.orientations
+    differ = misorientation_table(U, U) > threshold_deg
+    return boundary_segments(phantom.labels, phantom.x_centres, phantom.y_centres, differ)
+
+
+# ---------------------------------------------------------------------------
+# the widget
+# ---------------------------------------------------------------------------
+class ReconstructionExplorer(SuperresWidget):
+    """Phantom | conventional | sub-pixel orientation maps (seed 000 Figs. 5-6).
+
+    Displaying the object shows the three maps (inverse-pole-figure colours,
+    boundaries overlaid), the parameters, the N' of every candidate at the
+    clicked point with its beam strips drawn over the maps, and below it the
+    boundary-displacement histogram (Bokeh, Fig. 6b).  Every parameter change
+    recomputes the pipeline in the background (:attr:`status`,
+    :attr:`progress`); the newest parameters win.  A failed computation is
+    shown in :attr:`error` and the last maps stay.
+
+    Parameters
+    ----------
+    diameter_um : float
+        Specimen (Voronoi phantom) diameter (paper: 160 um).
+    n_grains : int
+        Voronoi grains (paper Fig. 5: about 40).
+    beam_um, step_um : float
+        Box-beam width and translation step (paper: 4 and 4 um).
+    omega_step_deg : float
+        Angular step (paper: 0.5 deg).
+    subdivision : int
+        Sub-pixels per step and axis (paper: 4, i.e. 1-um sub-pixels).
+    detection_probability : float
+        Probability that a peak is recorded (1: perfect data).
+    angular_noise_deg : float
+        Gaussian noise (sigma) on the eta and omega of every peak.
+    seed : int
+        Seeds the phantom and the scan imperfections.
+    tie_break : {"next", "first"}
+        How equal N' are resolved (reconstruction module rule 5):
+        ``"first"`` is the paper's plain argmax.
+    labels : array_like of int (ny, nx), optional
+        A user label map (``-1`` air) with cells of ``pixel_um``, centred on
+        the rotation axis; replaces the Voronoi phantom (``diameter_um`` and
+        ``n_grains`` are then ignored).  Not synced to the browser.
+    orientations : array_like (n, 3, 3), optional
+        Grain orientations (default random from ``seed``).  Not synced.
+    pixel_um : float
+        Phantom raster cell.
+    ipf_axis : {"z", "x", "y"}
+        Specimen axis of the orientation colouring (z: the rotation axis).
+    boundaries : {"own", "phantom", "both", "none"}
+        Boundary overlay of the maps: their own, the phantom's (Fig. 6a), both.
+    show_strips : bool
+        Draw the selected point's beam strips over the maps.
+
+    Examples
+    --------
+    >>> w = ReconstructionExplorer(diameter_um=50, n_grains=5).wait()  # doctest: +SKIP
+    >>> w.selected_xs, w.selected_ys = 10.0, 5.0                        # doctest: +SKIP
+    >>> w.sel_n_prime.max()                                             # doctest: +SKIP
+    1.0
+    """
+
+    _esm = bundle_path("reconstruction")
+
+    # -- parameters -----------------------------------------------------------
+    diameter_um = traitlets.Float(80.0).tag(sync=True)
+    n_grains = traitlets.Int(12).tag(sync=True)
+    beam_um = traitlets.Float(4.0).tag(sync=True)
+    step_um = traitlets.Float(4.0).tag(sync=True)
+    omega_step_deg = traitlets.Float(1.0).tag(sync=True)
+    subdivision = traitlets.Int(4).tag(sync=True)
+    detection_probability = traitlets.Float(1.0).tag(sync=True)
+    angular_noise_deg = traitlets.Float(0.0).tag(sync=True)
+    seed = traitlets.Int(0).tag(sync=True)
+    tie_break = traitlets.Enum(["next", "first"], "next").tag(sync=True)
+    pixel_um = traitlets.Float(0.25).tag(sync=True)
+    labels = traitlets.Any(None, allow_none=True)
+    orientations = traitlets.Any(None, allow_none=True)
+
+    # -- view options ---------------------------------------------------------
+    ipf_axis = traitlets.Enum(["z", "x", "y"], "z").tag(sync=True)
+    boundaries = traitlets.Enum(["own", "phantom", "both", "none"], "own").tag(sync=True)
+    show_strips = traitlets.Bool(True).tag(sync=True)
+
+    # -- selection (um) -------------------------------------------------------
+    selected_xs = traitlets.Float(None, allow_none=True).tag(sync=True)
+    selected_ys = traitlets.Float(None, allow_none=True).tag(sync=True)
+
+    # -- outputs (computed in Python) -----------------------------------------
+    custom_labels = traitlets.Bool(False).tag(sync=True)
+    phantom_rgba = ArrayTrait(dtype=np.uint8, ndim=3)
+    phantom_extent = traitlets.List([0.0, 1.0, 0.0, 1.0]).tag(sync=True)
+    phantom_edges = ArrayTrait(dtype=np.float32, ndim=2)
+    conventional_rgba = ArrayTrait(dtype=np.uint8, ndim=3)
+    conventional_extent = traitlets.List([0.0, 1.0, 0.0, 1.0]).tag(sync=True)
+    conventional_edges = ArrayTrait(dtype=np.float32, ndim=2)
+    subpixel_rgba = ArrayTrait(dtype=np.uint8, ndim=3)
+    subpixel_extent = traitlets.List([0.0, 1.0, 0.0, 1.0]).tag(sync=True)
+    subpixel_edges = ArrayTrait(dtype=np.float32, ndim=2)
+    ipf_key_rgba = ArrayTrait(dtype=np.uint8, ndim=3)
+    radius_um = traitlets.Float(0.0).tag(sync=True)
+    map_step_um = traitlets.Float(4.0).tag(sync=True)
+    map_subdivision = traitlets.Int(4).tag(sync=True)
+    candidate_rgb = ArrayTrait(dtype=np.uint8, ndim=2)
+    candidate_grain = ArrayTrait(dtype=np.int32, ndim=1)
+    stats = traitlets.Dict().tag(sync=True)
+
+    sel_strip_x = ArrayTrait(dtype=np.float32, ndim=1)
+    sel_strip_omega_deg = ArrayTrait(dtype=np.float32, ndim=1)
+    sel_beam_um = traitlets.Float(0.0).tag(sync=True)
+    sel_n_prime = ArrayTrait(dtype=np.float32, ndim=1)
+    sel_n_prime_next = ArrayTrait(dtype=np.float32, ndim=1)
+    sel_best = traitlets.Int(-1).tag(sync=True)
+    sel_phantom_grain = traitlets.Int(-1).tag(sync=True)
+
+    busy = traitlets.Bool(False).tag(sync=True)
+    progress = traitlets.Float(0.0).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    compute_s = traitlets.Float(0.0).tag(sync=True)
+
+    _LIMITS = {
+        "diameter_um": (10.0, 400.0),
+        "n_grains": (1, 300),
+        "beam_um": (0.25, 40.0),
+        "step_um": (0.25, 40.0),
+        "omega_step_deg": (0.1, 10.0),
+        "subdivision": (1, 10),
+        "detection_probability": (0.05, 1.0),
+        "angular_noise_deg": (0.0, 2.0),
+        "seed": (0, 2**31 - 1),
+        "pixel_um": (0.1, 2.0),
+    }
+
+    _PARAMS = (
+        "diameter_um", "n_grains", "beam_um", "step_um", "omega_step_deg", "subdivision",
+        "detection_probability", "angular_noise_deg", "seed", "tie_break", "pixel_um", "labels",
+        "orientations",
+    )
+
+    def __init__(self, **kwargs):
+        self.result = None
+        """The latest :class:`~superres_widgets.s3dxrd.PhantomReconstruction`."""
+        self.selection = None
+        """The latest :class:`~superres_widgets.s3dxrd.PixelCompleteness` (``None``: no selection)."""
+        self._runner = LatestRunner(self._apply_result, self._apply_error)
+        self._plot_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._suspended = 1  # the constructor's keyword arguments start one computation, not one each
+        self._panel = None
+        self._build_plots()
+        try:
+            super().__init__(**kwargs)
+        finally:
+            self._suspended = 0
+        self.ipf_key_rgba = ipf_key(96)
+        self._submit()
+
+    _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
+
+    @traitlets.validate("labels")
+    def _validate_labels(self, proposal):
+        value = proposal["value"]
+        if value is None:
+            return None
+        lab = np.asarray(value)
+        if lab.ndim != 2 or lab.size == 0:
+            raise traitlets.TraitError(f"labels must be a non-empty 2-D array, got shape {lab.shape}")
+        return lab
+
+    # -- construction helpers --------------------------------------------------
+    @classmethod
+    def paper(cls, **kwargs) -> "ReconstructionExplorer":
+        """A widget on the paper's Figs. 5-6 setup (:data:`PAPER_SETUP`); ``kwargs`` override."""
+        return cls(**{**PAPER_SETUP, **kwargs})
+
+    def use_paper_setup(self, **overrides) -> "ReconstructionExplorer":
+        """Switch to the paper's setup (one recomputation); returns ``self``."""
+        return self.set_parameters(**{**PAPER_SETUP, **overrides})
+
+    def set_parameters(self, **params) -> "ReconstructionExplorer":
+        """Set several parameters with a single background recomputation; returns ``self``."""
+        unknown = sorted(k for k in params if k not in self._PARAMS)
+        if unknown:
+            raise TypeError(f"unknown parameter(s) {unknown}; accepted: {list(self._PARAMS)}")
+        with self._one_recompute():
+            for k, v in params.items():
+                setattr(self, k, v)
+        return self
+
+    @contextlib.contextmanager
+    def _one_recompute(self):
+        self._suspended += 1
+        try:
+            with self.hold_trait_notifications():
+                yield
+        finally:
+            self._suspended -= 1
+        self._submit()
+
+    # -- display ------------------------------------------------------------------
+    @property
+    def panel(self) -> ipywidgets.VBox:
+        """The maps and the Bokeh histogram in one ipywidgets layout.
+
+        The ``BokehModel`` is made on first use (see
+        :attr:`SuperpositionMap.panel <superres_widgets.widgets.SuperpositionMap.panel>`).
+        """
+        with self._plot_lock:
+            if self._panel is None:
+                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
+        return self._panel
+
+    def _repr_mimebundle_(self, **kwargs):
+        ensure_bokeh_loaded()
+        return self.panel._repr_mimebundle_(**kwargs)
+
+    # -- computation ----------------------------------------------------------------
+    def reconstruction_kwargs(self) -> dict:
+        """The keyword arguments passed to :func:`~superres_widgets.s3dxrd.reconstruct_phantom`."""
+        kw = dict(
+            diameter_um=self.diameter_um,
+            beam_um=self.beam_um,
+            step_um=self.step_um,
+            omega_step_deg=self.omega_step_deg,
+            subdivision=self.subdivision,
+            n_grains=self.n_grains,
+            seed=self.seed,
+            pixel_um=self.pixel_um,
+            detection_probability=self.detection_probability,
+            noise_eta_deg=self.angular_noise_deg,
+            noise_omega_deg=self.angular_noise_deg,
+            tie_break=self.tie_break,
+        )
+        if self.labels is not None:
+            kw["labels"] = self.labels
+        if self.orientations is not None:
+            kw["orientations"] = self.orientations
+        return kw
+
+    @traitlets.observe(*_PARAMS)
+    def _on_param(self, change):
+        if change["name"] == "labels":
+            self.custom_labels = change["new"] is not None
+        if not self._suspended:
+            self._submit()
+
+    def _submit(self):
+        kw = self.reconstruction_kwargs()
+        axis = self.ipf_axis
+        self.busy = True
+
+        def compute(job):
+            t0 = time.perf_counter()
+            self._report(job, 0.05, "reconstructing: phantom → forward scan → indexing → N′ maps → evaluation…")
+            result = reconstruct_phantom(**kw)
+            if job.cancelled():
+                return None
+            t1 = time.perf_counter()
+            self._report(job, 0.85, "colouring maps and extracting boundaries…")
+            display = self._display_arrays(result, axis)
+            return result, display, t1 - t0, time.perf_counter() - t1
+
+        self._runner.submit(compute)
+
+    def _report(self, job, fraction: float, text: str) -> None:
+        if not job.cancelled():
+            with self.hold_sync():
+                self.progress = float(fraction)
+                self.status = text
+
+    def wait(self, timeout: float | None = 120.0) -> "ReconstructionExplorer":
+        """Block until the newest computation has been applied (for scripts/tests)."""
+        if not self._runner.wait(timeout):
+            raise TimeoutError(f"reconstruction not ready after {timeout} s")
+        return self
+
+    @staticmethod
+    def _display_arrays(result, axis: str) -> dict:
+        thr = float(result.parameters.get("boundary_threshold_deg", 3.0))
+        ph_img, ph_ext = phantom_rgba(result.phantom, axis)
+        conv, sub = result.conventional, result.subpixel
+        return dict(
+            phantom_rgba=ph_img,
+            phantom_extent=ph_ext,
+            phantom_edges=phantom_boundary_segments(result.phantom, thr),
+            conventional_rgba=map_rgba(conv, axis),
+            conventional_extent=[float(v) for v in conv.extent],
+            conventional_edges=map_boundary_segments(conv, thr),
+            subpixel_rgba=map_rgba(sub, axis),
+            subpixel_extent=[float(v) for v in sub.extent],
+            subpixel_edges=map_boundary_segments(sub, thr),
+            candidate_rgb=np.round(255 * ipf_colors(result.candidates, axis)).astype(np.uint8),
+        )
+
+    def _apply_error(self, exc: BaseException):
+        with self.hold_sync():
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.busy = False
+            self.progress = 0.0
+            self.status = "failed; showing the last result"
+
+    def _apply_result(self, payload):
+        if payload is None:
+            return
+        result, display, seconds, display_seconds = payload
+        try:
+            with self._state_lock:
+                self.result = result
+                with self._plot_lock:
+                    self._update_plots(result)
+                stats = self._stats(result, seconds + display_seconds)
+                with self.hold_sync():
+                    for k, v in display.items():
+                        setattr(self, k, v)
+                    self.candidate_grain = result.candidate_grain.astype(np.int32)
+                    self.radius_um = float(result.phantom.radius_um)
+                    self.map_step_um = float(result.geometry.step)
+                    self.map_subdivision = int(result.subpixel.subdivision)
+                    self.stats = stats
+                    self.compute_s = float(seconds + display_seconds)
+                    t = result.timings
+                    self.status = (
+                        f"done in {self.compute_s:.2f} s (forward {t.get('forward', 0):.2f}, "
+                        f"indexing {t.get('indexing', 0):.2f}, maps "
+                        f"{t.get('conventional', 0) + t.get('subpixel', 0):.2f}, evaluation "
+                        f"{t.get('evaluation', 0):.2f}, display {display_seconds:.2f})"
+                    )
+                    self.progress = 1.0
+                    self.error = ""
+                    self.busy = False
+                    self._update_selection()
+        except Exception as exc:  # keep the widget alive
+            self._apply_error(exc)
+
+    @staticmethod
+    def _stats(result, seconds: float) -> dict:
+        def one(m):
+            ev = m.evaluation
+
+            def f(v):
+                v = float(v)
+                return v if math.isfinite(v) else None
+
+            return dict(
+                spacing_um=float(m.spacing_um),
+                n_targets=int(m.n_targets),
+                unassigned=int(np.sum(m.candidate < 0)),
+                mean_displacement_um=f(ev.mean_displacement_um),
+                median_displacement_um=f(ev.median_displacement_um),
+                max_displacement_um=f(ev.max_displacement_um),
+                ideal_mean_displacement_um=f(ev.ideal_mean_displacement_um),
+                fraction_correct=f(ev.fraction_correct),
+                fraction_correct_interior=f(ev.fraction_correct_interior),
+                area_fraction_correct=f(ev.area_fraction_correct),
+                grains_present=int(ev.grains_present),
+            )
+
+        return dict(
+            conventional=one(result.conventional),
+            subpixel=one(result.subpixel),
+            n_grains=int(result.phantom.n_grains),
+            voronoi=result.phantom.seeds_um is not None,
+            n_candidates=int(result.candidates.shape[0]),
+            grains_found=int(result.grains_found),
+            n_peaks=int(result.data.n_peaks),
+            n_measurements=int(result.geometry.omega_deg.size),
+            pixel_um=float(result.phantom.pixel_um),
+            timings={k: float(v) for k, v in result.timings.items()},
+            compute_s=float(seconds),
+        )
+
+    # -- view options -----------------------------------------------------------
+    @traitlets.observe("ipf_axis")
+    def _on_axis(self, change):
+        with self._state_lock:
+            result = self.result
+            if result is None:
+                return
+            with self._guard():
+                display = self._display_arrays(result, self.ipf_axis)
+                with self.hold_sync():
+                    for k in ("phantom_rgba", "conventional_rgba", "subpixel_rgba", "candidate_rgb"):
+                        setattr(self, k, display[k])
+
+    # -- selection ------------------------------------------------------------------
+    @traitlets.observe("selected_xs", "selected_ys")
+    def _on_select(self, change):
+        with self._state_lock:
+            self._update_selection()
+
+    def _update_selection(self):
+        result = self.result
+        xs, ys = self.selected_xs, self.selected_ys
+        if result is None or xs is None or ys is None:
+            self.selection = None
+            with self.hold_sync():
+                self.sel_strip_x = None
+                self.sel_strip_omega_deg = None
+                self.sel_n_prime = None
+                self.sel_n_prime_next = None
+                self.sel_best = -1
+                self.sel_phantom_grain = -1
+            return
+        with self._guard():
+            pc = completeness_at(result, xs, ys)
+            self.selection = pc
+            with self.hold_sync():
+                self.sel_strip_x = pc.measurements.X
+                self.sel_strip_omega_deg = pc.measurements.omega_deg
+                self.sel_beam_um = float(result.geometry.beam_width)
+                self.sel_n_prime = pc.n_prime
+                self.sel_n_prime_next = pc.n_prime_next
+                self.sel_best = int(pc.best)
+                self.sel_phantom_grain = int(result.phantom.label_at(xs, ys))
+
+    # -- Bokeh: boundary displacement histogram (Fig. 6b) ------------------------
+    def _build_plots(self):
+        from bokeh.models import ColumnDataSource, Label, Span
+        from bokeh.plotting import figure
+
+        self._src_conv = ColumnDataSource(dict(left=[], right=[], top=[]))
+        self._src_sub = ColumnDataSource(dict(left=[], right=[], top=[]))
+        fig = figure(
+            width=860, height=300, title="(Fig. 6b) grain-boundary displacement",
+            x_axis_label="displacement of a phantom boundary point to the reconstructed boundary (µm)",
+            y_axis_label="boundary points", toolbar_location="above",
+            tools="pan,wheel_zoom,box_zoom,reset,save",
+        )
+        fig.quad(left="left", right="right", top="top", bottom=0, source=self._src_conv,
+                 fill_color="#bdbdbd", fill_alpha=0.6, line_color="#737373", legend_label="conventional")
+        fig.quad(left="left", right="right", top="top", bottom=0, source=self._src_sub,
+                 fill_color="#3182bd", fill_alpha=0.55, line_color="#08519c", legend_label="sub-pixel")
+        self._span_conv = Span(location=0, dimension="height", line_color="#525252", line_dash="dashed",
+                               line_width=2)
+        self._span_sub = Span(location=0, dimension="height", line_color="#08519c", line_dash="dashed",
+                              line_width=2)
+        self._span_paper = Span(location=0.7, dimension="height", line_color="#d62728", line_dash="dotted",
+                                line_width=2)
+        self._span_beam = Span(location=4.0, dimension="height", line_color="#000000", line_dash="dotdash",
+                               line_width=1)
+        for s in (self._span_conv, self._span_sub, self._span_paper, self._span_beam):
+            fig.add_layout(s)
+        self._label_paper = Label(x=0.7, y=170, x_units="data", y_units="screen", text="paper 0.7 µm",
+                                  text_color="#d62728", text_font_size="10px", x_offset=3)
+        self._label_beam = Label(x=4.0, y=170, x_units="data", y_units="screen", text="beam",
+                                 text_color="#000000", text_font_size="10px", x_offset=3)
+        fig.add_layout(self._label_paper)
+        fig.add_layout(self._label_beam)
+        fig.legend.location = "top_right"
+        self._hist_fig = fig
+        self._plots_layout = fig
+
+    def _update_plots(self, result):
+        ec, es = result.conventional.evaluation, result.subpixel.evaluation
+        bw = float(es.hist_edges[1] - es.hist_edges[0]) if es.hist_edges.size > 1 else 0.25
+        dc = ec.displacement_um[np.isfinite(ec.displacement_um)]
+        ds = es.displacement_um[np.isfinite(es.displacement_um)]
+        top = max(float(dc.max()) if dc.size else 0.0, float(ds.max()) if ds.size else 0.0)
+        nb = max(int(math.ceil(top / bw - 1e-9)), 1)
+        if nb * bw <= top:
+            nb += 1
+        edges = bw * np.arange(nb + 1)
+        hc, _ = np.histogram(dc, bins=edges)
+        hs, _ = np.histogram(ds, bins=edges)
+        self._src_conv.data = dict(left=edges[:-1], right=edges[1:], top=hc)
+        self._src_sub.data = dict(left=edges[:-1], right=edges[1:], top=hs)
+        mc, ms = ec.mean_displacement_um, es.mean_displacement_um
+        self._span_conv.location = float(mc) if math.isfinite(mc) else None
+        self._span_sub.location = float(ms) if math.isfinite(ms) else None
+        beam = float(result.geometry.beam_width)
+        self._span_beam.location = beam
+        self._label_beam.x = beam
+        self._label_beam.text = f"beam {beam:g} µm"
+
+        def f(v):
+            return f"{v:.2f}" if math.isfinite(v) else "–"
+
+        self._hist_fig.title.text = (
+            f"(Fig. 6b) boundary displacement, weighted mean: sub-pixel {f(ms)} µm · "
+            f"conventional {f(mc)} µm · paper (sub-pixel) 0.7 µm"
+        )
