@@ -321,3 +321,18 @@ def test_paper_scale_fig6():
     assert s.mean_displacement_um <= 0.3 * 4.0  # paper: 0.7 um
     assert s.evaluation.fraction_correct_interior > 0.95
     assert r.timings["forward"] + r.timings["indexing"] < 60.0
+
+
+def test_rule8_dask_distributed_client_gives_identical_maps(small):
+    """The chunked map also runs on a ``distributed.Client`` (in-process local cluster here)."""
+    distributed = pytest.importorskip("distributed")
+    r = small
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        m = orientation_map(
+            r.data, r.table, 4, r.phantom.radius_um, backend="dask", chunk_size=300, scheduler=client
+        )
+        # an active client is also picked up with scheduler=None
+        m2 = orientation_map(r.data, r.table, 4, r.phantom.radius_um, backend="dask", chunk_size=500)
+    np.testing.assert_array_equal(m.candidate, r.subpixel.candidate)
+    np.testing.assert_array_equal(m.n_prime, r.subpixel.n_prime)
+    np.testing.assert_array_equal(m2.n_prime, r.subpixel.n_prime)
