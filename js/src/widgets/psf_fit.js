@@ -48,7 +48,7 @@ export function robustRange(data, qlo = 0.005, qhi = 0.995) {
 }
 
 /** Pixel-coordinate view of an nx x ny map drawn into a W x H canvas. */
-class PixelView {
+export class PixelView {
   constructor(nx, ny, W, H) {
     this.s = Math.min(W / nx, H / ny);
     this.ox = (W - nx * this.s) / 2;

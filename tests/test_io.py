@@ -1,0 +1,444 @@
+"""superres_widgets.io: every format, metadata round trips, inputs untouched, clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import os
+import warnings
+
+import numpy as np
+import pytest
+import tifffile
+
+import superres_widgets
+from superres_widgets.io import (MAP_FORMAT, MapFileError, MapFileNotFoundError, PixelSizeWarning,
+                                 XRFMap, load_map, save_map)
+
+# the first column is not evenly spaced (that would look like Y coordinates)
+MAP = np.array([[1.0, 2.5, 3.0, 4.0], [5.0, 6.0, 7.25, 8.0], [9.5, 10.0, 11.0, 12.5]])
+
+
+def _digest(path):
+    st = os.stat(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mtime_ns, st.st_size
+
+
+@pytest.fixture
+def untouched():
+    """Check that every file registered is byte-identical (and not re-written) at teardown."""
+    seen = {}
+
+    def register(path):
+        seen[path] = _digest(path)
+        return path
+
+    yield register
+    for path, before in seen.items():
+        assert _digest(path) == before, f"{path} was modified"
+
+
+def _load(path, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no surprise warnings unless a test expects them
+        return load_map(path, **kw)
+
+
+# ------------------------------------------------------------------------ TIFF
+
+def test_tiff_round_trip_data_and_metadata(tmp_path, untouched):
+    src = tmp_path / "raw.csv"
+    src.write_text("\n".join(",".join(str(v) for v in row) for row in MAP))
+    untouched(src)
+    raw = _load(src, pixel_size_um=5.0)
+    restored = raw.data * 1.5 + 0.125
+    params = {"num_iter": np.int64(30), "psf_sigma_um": np.float32(32.5), "boundary": "reflect",
+              "kernel": np.eye(2), "sigmas": (1.0, 2.0)}
+    out = save_map(tmp_path / "restored.tif", restored, pixel_size_um=5.0, method="richardson_lucy",
+                   parameters=params, source=raw)
+    untouched(out)
+    back = _load(out)
+    np.testing.assert_array_equal(back.data, restored.astype(np.float32).astype(np.float64))
+    assert back.data.dtype == np.float64
+    assert back.pixel_size_um == 5.0
+    assert back.metadata["pixel_size_source"] == "description"
+    assert back.metadata["method"] == "richardson_lucy"
+    assert back.metadata["parameters"] == {"num_iter": 30, "psf_sigma_um": 32.5, "boundary": "reflect",
+                                           "kernel": [[1.0, 0.0], [0.0, 1.0]], "sigmas": [1.0, 2.0]}
+    assert back.metadata["source_file"] == str(src)
+    assert back.metadata["source_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert back.metadata["superres_widgets_version"] == superres_widgets.__version__
+    assert back.metadata["written_by"] == MAP_FORMAT
+    assert back.source == out
+    # other readers see the scale: resolution tags in pixels per centimetre
+    with tifffile.TiffFile(out) as tif:
+        page = tif.pages[0]
+        assert page.dtype == np.float32
+        assert page.tags["XResolution"].value == (2000, 1)
+        assert int(page.tags["ResolutionUnit"].value) == 3
+        desc = json.loads(page.description)
+    assert desc["format"] == MAP_FORMAT and desc["shape"] == [3, 4] and desc["dtype"] == "float32"
+    # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.csv", "restored.tif"]
+
+
+def test_tiff_stack_round_trip_and_channel_selection(tmp_path):
+    stack = np.stack([MAP, 2 * MAP, 3 * MAP])
+    out = save_map(tmp_path / "stack.tiff", stack, pixel_size_um=2.0, method="wiener",
+                   parameters={"balance": 0.03}, channels=["Fe", "Ca", "Si"])
+    m = _load(out)
+    assert m.data.shape == (3, 3, 4) and m.channels == ["Fe", "Ca", "Si"]
+    ca = _load(out, channel="Ca")
+    np.testing.assert_allclose(ca.data, 2 * MAP)
+    assert ca.metadata["channel"] == "Ca" and ca.pixel_size_um == 2.0
+    np.testing.assert_allclose(_load(out, channel=2).data, 3 * MAP)
+    np.testing.assert_allclose(m.channel("Fe").data, MAP)
+    with pytest.raises(MapFileError, match=r"stack\.tiff: has no channel 'K'; channels: \['Fe'"):
+        load_map(out, channel="K")
+    with pytest.raises(MapFileError, match="has 3 channels; channel 7 is out of range"):
+        load_map(out, channel=7)
+
+
+def test_tiff_imagej_scale(tmp_path, untouched):
+    path = tmp_path / "fiji.tif"
+    tifffile.imwrite(path, MAP.astype(np.float32), imagej=True, resolution=(1 / 2.5, 1 / 2.5),
+                     metadata={"unit": "micron"})
+    untouched(path)
+    m = _load(path)
+    assert m.pixel_size_um == pytest.approx(2.5)
+    assert m.metadata["pixel_size_source"] == "imagej"
+    np.testing.assert_allclose(m.data, MAP.astype(np.float32))
+
+
+@pytest.mark.parametrize("unit, res, expected", [("CENTIMETER", 2000.0, 5.0), ("INCH", 5080.0, 5.0),
+                                                 ("MILLIMETER", 100.0, 10.0)])
+def test_tiff_resolution_tags(tmp_path, unit, res, expected, untouched):
+    path = tmp_path / "tags.tif"
+    tifffile.imwrite(path, MAP.astype(np.uint16), resolution=(res, res), resolutionunit=unit,
+                     metadata=None)
+    untouched(path)
+    m = _load(path)
+    assert m.pixel_size_um == pytest.approx(expected)
+    assert m.metadata["pixel_size_source"] == "resolution"
+    assert m.data.dtype == np.float64
+    np.testing.assert_array_equal(m.data, MAP.astype(np.uint16))
+
+
+def test_tiff_without_scale_warns_and_argument_overrides(tmp_path, untouched):
+    path = tmp_path / "plain.tif"
+    tifffile.imwrite(path, MAP.astype(np.float32), resolutionunit="NONE", metadata=None)
+    untouched(path)
+    with pytest.warns(PixelSizeWarning, match=r"plain\.tif: no pixel size in the file"):
+        m = load_map(path)
+    assert m.pixel_size_um is None and m.metadata["pixel_size_source"] is None
+    assert _load(path, pixel_size_um=5.0).pixel_size_um == 5.0
+    # a file with a different scale: the argument wins, and says so
+    scaled = tmp_path / "scaled.tif"
+    tifffile.imwrite(scaled, MAP.astype(np.float32), resolution=(72.0, 72.0), resolutionunit="INCH",
+                     metadata=None)
+    untouched(scaled)
+    with pytest.warns(PixelSizeWarning, match=r"pixel_size_um=5 overrides the file's 352\.778 um"):
+        m = load_map(scaled, pixel_size_um=5.0)
+    assert m.pixel_size_um == 5.0 and m.metadata["file_pixel_size_um"] == pytest.approx(25400 / 72)
+
+
+def test_tiff_errors_name_the_file_and_reason(tmp_path, untouched):
+    good = tmp_path / "good.tif"
+    tifffile.imwrite(good, np.ones((64, 64), np.float32))
+    truncated = tmp_path / "truncated.tif"
+    truncated.write_bytes(good.read_bytes()[:300])
+    untouched(truncated)
+    with pytest.raises(MapFileError, match=r"truncated\.tif: cannot read TIFF .*damaged, truncated"):
+        load_map(truncated, pixel_size_um=1)
+    fake = tmp_path / "fake.tif"
+    fake.write_text("not a tiff at all")
+    untouched(fake)
+    with pytest.raises(MapFileError, match=r"fake\.tif: cannot read TIFF"):
+        load_map(fake, pixel_size_um=1)
+    rgb = tmp_path / "photo.tif"
+    tifffile.imwrite(rgb, np.zeros((8, 8, 3), np.uint8), photometric="rgb")
+    untouched(rgb)
+    with pytest.raises(MapFileError, match=r"photo\.tif: is a colour \(RGB/RGBA"):
+        load_map(rgb, pixel_size_um=1)
+    nan = tmp_path / "nan.tif"
+    a = np.ones((5, 6), np.float32)
+    a[2, 3] = np.nan
+    tifffile.imwrite(nan, a)
+    untouched(nan)
+    with pytest.raises(MapFileError, match=r"nan\.tif: contains 1 NaN or infinite value\(s\) \(first at row 2, col 3\)"):
+        load_map(nan, pixel_size_um=1)
+    with pytest.raises(MapFileError, match=r"good\.tif: channel=0 given but the file holds a single 2-D map"):
+        load_map(good, pixel_size_um=1, channel=0)
+
+
+# ------------------------------------------------------------------------- NPY
+
+def test_npy_int_and_stack(tmp_path, untouched):
+    path = tmp_path / "counts.npy"
+    np.save(path, MAP.astype(np.int32))
+    untouched(path)
+    m = _load(path, pixel_size_um=5)
+    assert m.data.dtype == np.float64 and m.metadata["file_format"] == "npy"
+    np.testing.assert_array_equal(m.data, MAP.astype(np.int32))
+    stack = tmp_path / "stack.npy"
+    np.save(stack, np.stack([MAP, MAP + 1]))
+    untouched(stack)
+    assert _load(stack, pixel_size_um=5).data.shape == (2, 3, 4)
+    np.testing.assert_array_equal(_load(stack, pixel_size_um=5, channel=1).data, MAP + 1)
+    with pytest.warns(PixelSizeWarning, match=r"counts\.npy: no pixel size"):
+        assert load_map(path).pixel_size_um is None
+
+
+def test_npy_refuses_pickles_and_bad_arrays(tmp_path, untouched):
+    obj = tmp_path / "objects.npy"
+    np.save(obj, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    untouched(obj)
+    with pytest.raises(MapFileError, match=r"objects\.npy: holds Python objects.*refused \(allow_pickle=False\)"):
+        load_map(obj, pixel_size_um=1)
+    good = tmp_path / "big.npy"
+    np.save(good, np.ones((100, 100)))
+    trunc = tmp_path / "trunc.npy"
+    trunc.write_bytes(good.read_bytes()[:2000])
+    untouched(trunc)
+    with pytest.raises(MapFileError, match=r"trunc\.npy: truncated or damaged"):
+        load_map(trunc, pixel_size_um=1)
+    notnpy = tmp_path / "text.npy"
+    notnpy.write_text("1,2,3\n4,5,6\n")
+    untouched(notnpy)
+    with pytest.raises(MapFileError, match=r"text\.npy: not a NumPy \.npy file"):
+        load_map(notnpy, pixel_size_um=1)
+    for name, arr, reason in [("line.npy", np.arange(5.0), r"holds a 1-D array of shape \(5,\); a map must be 2-D"),
+                              ("cube.npy", np.ones((2, 2, 2, 2)), "holds a 4-D array"),
+                              ("cplx.npy", np.ones((3, 3), complex), "holds complex values"),
+                              ("thin.npy", np.ones((1, 9)), r"holds an array of shape \(1, 9\); a map needs at least 2 x 2"),
+                              ("inf.npy", np.array([[1.0, np.inf], [2.0, 3.0]]), r"contains 1 NaN .*first at row 0, col 1")]:
+        path = tmp_path / name
+        np.save(path, arr)
+        untouched(path)
+        with pytest.raises(MapFileError, match=re.escape(name) + ": " + reason):
+            load_map(path, pixel_size_um=1)
+
+
+# ------------------------------------------------------------------ text matrices
+
+def _write(tmp_path, name, text, untouched, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return untouched(path)
+
+
+@pytest.mark.parametrize("name, text, delimiter", [
+    ("comma.csv", "1,2.5,3,4\n5,6,7.25,8\n9.5,10,11,12.5\n", ","),
+    ("comma_space.csv", "1, 2.5, 3, 4\n5, 6, 7.25, 8\n9.5, 10, 11, 12.5\n", ","),
+    ("semicolon.csv", "1;2,5;3;4\n5;6;7,25;8\n9,5;10;11;12,5\n", ";"),  # decimal comma
+    ("tab.tsv", "1\t2.5\t3\t4\n5\t6\t7.25\t8\n9.5\t10\t11\t12.5\n", "\t"),
+    ("spaces.txt", "1   2.5 3 4\n 5 6 7.25 8 \n9.5\t10 11 12.5\n", "whitespace"),
+    ("spaces_comma.txt", "1 2,5 3 4\n5 6 7,25 8\n9,5 10 11 12,5\n", "whitespace"),
+    ("trailing.csv", "1,2.5,3,4,\n5,6,7.25,8,\n9.5,10,11,12.5,\n", ","),
+    ("quoted.csv", '"1","2.5","3","4"\n"5","6","7.25","8"\n"9.5","10","11","12.5"\n', ","),
+    ("comments.dat", "# Fe-K map\n\n1 2.5 3 4\n# mid comment\n5 6 7.25 8\n9.5 10 11 12.5\n", "whitespace"),
+])
+def test_text_delimiters(tmp_path, untouched, name, text, delimiter):
+    m = _load(_write(tmp_path, name, text, untouched), pixel_size_um=5.0)
+    np.testing.assert_array_equal(m.data, MAP)
+    assert m.metadata["delimiter"] == delimiter and m.metadata["header"] == "none"
+
+
+def test_text_bom_and_latin1(tmp_path, untouched):
+    bom = _write(tmp_path, "bom.csv", "\ufeffY\\X [µm],0,5,10,15\n0,1,2.5,3,4\n5,5,6,7.25,8\n10,9.5,10,11,12.5\n",
+                 untouched)
+    m = _load(bom)
+    np.testing.assert_array_equal(m.data, MAP)
+    assert m.pixel_size_um == 5.0 and m.metadata["pixel_size_source"] == "coordinates"
+    latin = _write(tmp_path, "latin.csv", "x (µm);0;5;10;15\n0;1;2,5;3;4\n5;5;6;7,25;8\n10;9,5;10;11;12,5\n",
+                   untouched, encoding="latin-1")
+    m = _load(latin)
+    np.testing.assert_array_equal(m.data, MAP)
+    assert m.metadata["encoding"] == "latin-1" and m.pixel_size_um == 5.0
+
+
+@pytest.mark.parametrize("name, text, header, x, y", [
+    # instrument export: a labelled corner, X positions, then Y + values (rule 2)
+    ("corner.csv", "Y\\X,0,5,10,15\n0,1,2.5,3,4\n5,5,6,7.25,8\n10,9.5,10,11,12.5\n", "both",
+     [0, 5, 10, 15], [0, 5, 10]),
+    # an empty corner (pandas to_csv with its index) (rule 2)
+    ("empty_corner.csv", ",0,1,2,3\n0,1,2.5,3,4\n1,5,6,7.25,8\n2,9.5,10,11,12.5\n", "both",
+     [0, 1, 2, 3], [0, 1, 2]),
+    # the X row has no corner cell at all (rule 1)
+    ("short.txt", "0.000 0.005 0.010 0.015\n0.100 1 2.5 3 4\n0.105 5 6 7.25 8\n0.110 9.5 10 11 12.5\n",
+     "both", [0, 0.005, 0.01, 0.015], [0.1, 0.105, 0.11]),
+    # all numeric, numeric corner: X row and Y column evenly spaced (rule 4)
+    ("numeric.csv", "0,100,105,110,115\n200,1,2.5,3,4\n205,5,6,7.25,8\n210,9.5,10,11,12.5\n", "both",
+     [100, 105, 110, 115], [200, 205, 210]),
+    # pandas to_csv(index=False): a 0,1,2,... header row only (rule 4)
+    ("pandas.csv", "0,1,2,3\n1,2.5,3,4\n5,6,7.25,8\n9.5,10,11,12.5\n", "row", [0, 1, 2, 3], None),
+    # column names over a row index (pandas to_csv of a named DataFrame) (rule 3)
+    ("named_index.csv", ",a,b,c,d\n0,1,2.5,3,4\n1,5,6,7.25,8\n2,9.5,10,11,12.5\n", "both", None, [0, 1, 2]),
+    # column names (rule 3)
+    ("names.csv", "a,b,c,d\n1,2.5,3,4\n5,6,7.25,8\n9.5,10,11,12.5\n", "row", None, None),
+    # text row labels only (rule 5)
+    ("labels.csv", "r1,1,2.5,3,4\nr2,5,6,7.25,8\nr3,9.5,10,11,12.5\n", "column", None, None),
+])
+def test_text_coordinate_headers_are_detected_and_stripped(tmp_path, untouched, name, text, header, x, y):
+    m = _load(_write(tmp_path, name, text, untouched), pixel_size_um=5.0)
+    np.testing.assert_array_equal(m.data, MAP)
+    assert m.metadata["header"] == header
+    if x is not None:
+        np.testing.assert_allclose(m.metadata["x_coordinates"], x)
+    if y is not None:
+        np.testing.assert_allclose(m.metadata["y_coordinates"], y)
+
+
+def test_text_bare_y_column_needs_five_evenly_spaced_values(tmp_path, untouched):
+    data = np.array([[1, 2.5], [5, 6.0], [9.5, 10], [3, 4], [7, 1]])
+    y = [0.5, 1.0, 1.5, 2.0, 2.5]
+    text = "\n".join(f"{yy},{a},{b}" for yy, (a, b) in zip(y, data))
+    m = _load(_write(tmp_path, "ycol.csv", text, untouched), pixel_size_um=1)
+    np.testing.assert_array_equal(m.data, data)
+    assert m.metadata["header"] == "column" and m.metadata["y_coordinates"] == y
+    short = "\n".join(text.splitlines()[:3])  # 3 rows: too few to call it a coordinate column
+    assert _load(_write(tmp_path, "ycol3.csv", short, untouched), pixel_size_um=1).data.shape == (3, 3)
+
+
+def test_text_unit_in_header_gives_pixel_size_and_unitless_coordinates_warn(tmp_path, untouched):
+    mm = _write(tmp_path, "mm.csv", "X [mm],0.000,0.005,0.010,0.015\n0,1,2.5,3,4\n0.005,5,6,7.25,8\n"
+                "0.010,9.5,10,11,12.5\n", untouched)
+    m = _load(mm)
+    assert m.pixel_size_um == pytest.approx(5.0) and m.metadata["pixel_size_source"] == "coordinates"
+    bare = _write(tmp_path, "bare.csv", "Y\\X,0,5,10,15\n0,1,2.5,3,4\n5,5,6,7.25,8\n10,9.5,10,11,12.5\n", untouched)
+    with pytest.warns(PixelSizeWarning, match=r"coordinate headers step by 5 in an unstated unit"):
+        m = load_map(bare)
+    assert m.pixel_size_um is None and m.metadata["coordinate_step"] == 5.0
+
+
+def test_text_header_override(tmp_path, untouched):
+    # a synthetic ramp looks like coordinates; header="none" keeps every value
+    ramp = np.arange(20.0).reshape(4, 5)
+    path = _write(tmp_path, "ramp.csv", "\n".join(",".join(f"{v:g}" for v in r) for r in ramp), untouched)
+    assert _load(path, pixel_size_um=1).data.shape == (3, 4)  # auto: taken as coordinates
+    np.testing.assert_array_equal(_load(path, pixel_size_um=1, header="none").data, ramp)
+    np.testing.assert_array_equal(_load(path, pixel_size_um=1, header="row").data, ramp[1:])
+    np.testing.assert_array_equal(_load(path, pixel_size_um=1, header="column").data, ramp[:, 1:])
+    with pytest.raises(ValueError, match="header must be"):
+        load_map(path, pixel_size_um=1, header="yes")
+
+
+@pytest.mark.parametrize("name, text, reason", [
+    ("ragged.csv", "1,2,3\n4,5,6\n7,8\n10,11,12\n", r"line 3 has 2 value\(s\) but most lines have 3 \(ragged rows\)"),
+    ("ragged_comment.csv", "# header comment\n1,2,3\n4,5,6\n7,8,9,10\n1,2,3\n",
+     r"line 4 has 4 value\(s\) but most lines have 3"),
+    ("word.csv", "1,2,3\n4,abc,6\n7,8,9\n", r"line 2, column 2: 'abc' is not a number"),
+    ("word_hdr.csv", "Y\\X,0,5,10\n0,1,2,3\n5,4,x,6\n10,7,8,9\n", r"line 3, column 3: 'x' is not a number"),
+    ("empty_cell.csv", "1,2,3\n4,,6\n7,8,9\n", r"line 2, column 2: an empty cell"),
+    ("nan.csv", "1,2,3\n4,5,6\n7,nan,9\n", r"line 3, column 2: 'nan' is not a finite number"),
+    ("inf.txt", "1 2 3\n4 -inf 6\n7 8 9\n", r"line 2, column 2: '-inf' is not a finite number"),
+    ("one_row.csv", "1,2,3,4\n", r"holds an array of shape \(1, 4\); a map needs at least 2 x 2"),
+    ("empty.csv", "# only a comment\n\n", r"is empty \(no data lines\)"),
+    ("header_only.csv", "a,b,c\n", "has no data values after its header"),
+])
+def test_text_errors_name_the_file_line_and_reason(tmp_path, untouched, name, text, reason):
+    path = _write(tmp_path, name, text, untouched)
+    with pytest.raises(MapFileError, match=re.escape(name) + ": " + reason):
+        load_map(path, pixel_size_um=1)
+
+
+def test_binary_file_with_text_extension(tmp_path, untouched):
+    path = tmp_path / "data.csv"
+    np.save(path.with_suffix(".npy"), MAP)
+    path.write_bytes(path.with_suffix(".npy").read_bytes())
+    untouched(path)
+    with pytest.raises(MapFileError, match=r"data\.csv: is a binary file, not a text matrix"):
+        load_map(path, pixel_size_um=1)
+
+
+# -------------------------------------------------------------------- file errors
+
+def test_missing_unsupported_and_directory(tmp_path):
+    missing = tmp_path / "nope.tif"
+    with pytest.raises(MapFileNotFoundError, match=r"nope\.tif: no such file") as info:
+        load_map(missing)
+    assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, ValueError)
+    assert info.value.path == missing and info.value.reason == "no such file"
+    (tmp_path / "map.png").write_bytes(b"\x89PNG")
+    with pytest.raises(MapFileError, match=r"map\.png: unsupported file type '\.png'; load_map reads \.tif"):
+        load_map(tmp_path / "map.png")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(MapFileError, match=r"folder\.csv: is a directory"):
+        load_map(tmp_path / "folder.csv")
+    with pytest.raises(ValueError, match="pixel_size_um must be a positive number"):
+        load_map(missing, pixel_size_um=-5)
+
+
+# ----------------------------------------------------------------------- save_map
+
+def test_save_refuses_to_overwrite_inputs(tmp_path, untouched):
+    src = tmp_path / "input.tif"
+    tifffile.imwrite(src, MAP.astype(np.float32))
+    untouched(src)
+    m = _load(src, pixel_size_um=5)
+    for source in (src, m, str(src)):
+        with pytest.raises(ValueError, match=r"input\.tif: refusing to overwrite an input map"):
+            save_map(src, MAP, pixel_size_um=5, method="wiener", source=source)
+    # also without source=: load_map read it in this session
+    with pytest.raises(ValueError, match="refusing to overwrite"):
+        save_map(src, MAP, pixel_size_um=5, method="wiener")
+    # a path spelled differently (relative, symlink) is still the input
+    link = tmp_path / "alias.tif"
+    link.symlink_to(src)
+    with pytest.raises(ValueError, match="refusing to overwrite"):
+        save_map(link, MAP, pixel_size_um=5, method="wiener")
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        with pytest.raises(ValueError, match="refusing to overwrite"):
+            save_map("./sub/../input.tif", MAP, pixel_size_um=5, method="wiener")
+    finally:
+        os.chdir(cwd)
+
+
+def test_save_validation_and_overwrite(tmp_path):
+    out = tmp_path / "out.tif"
+    with pytest.raises(ValueError, match=r"out\.png: save_map writes TIFF files"):
+        save_map(tmp_path / "out.png", MAP, pixel_size_um=5, method="wiener")
+    with pytest.raises(ValueError, match="data contains NaN or inf"):
+        save_map(out, np.full((3, 3), np.nan), pixel_size_um=5, method="wiener")
+    with pytest.raises(ValueError, match=r"data must be 2-D .* got shape \(4,\)"):
+        save_map(out, np.ones(4), pixel_size_um=5, method="wiener")
+    with pytest.raises(ValueError, match=r"parameters\['cb'\] of type function cannot be stored"):
+        save_map(out, MAP, pixel_size_um=5, method="rl", parameters={"cb": lambda: 0})
+    with pytest.raises(ValueError, match="method must be a non-empty string"):
+        save_map(out, MAP, pixel_size_um=5, method="")
+    with pytest.raises(ValueError, match="folder .* does not exist"):
+        save_map(tmp_path / "no" / "out.tif", MAP, pixel_size_um=5, method="rl")
+    assert not out.exists()
+    save_map(out, MAP, pixel_size_um=None, method="rl")
+    with pytest.warns(PixelSizeWarning):
+        assert load_map(out).pixel_size_um is None
+    with pytest.raises(FileExistsError, match=r"out\.tif: file exists"):
+        save_map(out, MAP, pixel_size_um=5, method="rl", overwrite=False)
+    save_map(out, 2 * MAP, pixel_size_um=5, method="rl")  # overwrite=True replaces it
+    np.testing.assert_allclose(_load(out).data, 2 * MAP)
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
+    out = tmp_path / "result.tif"
+    save_map(out, MAP, pixel_size_um=5, method="rl")
+    before = out.read_bytes()
+
+    def broken(*a, **k):
+        with open(a[0], "wb") as f:
+            f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tifffile, "imwrite", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_map(out, 3 * MAP, pixel_size_um=5, method="rl")
+    assert out.read_bytes() == before  # the old result is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["result.tif"]  # no temporary file left
+
+
+def test_xrfmap_repr_is_short():
+    m = XRFMap(np.zeros((500, 400)), 5.0, None, {"pixel_size_source": "argument", "method": "rl"})
+    r = repr(m)
+    assert "shape=(500, 400)" in r and "5 um" in r and "method='rl'" in r and len(r) < 200
