@@ -117,6 +117,8 @@ def test_bad_values_are_clamped_or_rejected_with_a_notice(scan):
         DeconvolutionExplorer(image=img, sigma=3)
     with pytest.raises(Exception, match="NaN"):
         DeconvolutionExplorer(image=np.full((8, 8), np.nan))
+    with pytest.raises(ValueError, match="pixel_size_um is None"):
+        DeconvolutionExplorer(image=img, pixel_size_um=None)
     with pytest.raises(ValueError, match="reference shape"):
         w.set_reference(np.zeros((3, 3)))
     w.wait()

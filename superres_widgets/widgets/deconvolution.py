@@ -135,6 +135,11 @@ class DeconvolutionExplorer(SuperresWidget):
         self._runner = LatestRunner(self._apply_result, self._apply_error)
         if image is not None:
             kwargs["image"] = image
+        if "pixel_size_um" in kwargs and kwargs["pixel_size_um"] is None:
+            raise ValueError(
+                "pixel_size_um is None: the map's file carries no pixel size; pass the scan step, "
+                "e.g. DeconvolutionExplorer(image=m.data, pixel_size_um=5.0)"
+            )
         super().__init__(method_parameters={k: list(v) for k, v in METHOD_PARAMETERS.items()}, **kwargs)
         self.set_reference(reference, chart=chart, _submit=False)
         self._submit()
