@@ -123,6 +123,8 @@ from typing import Any
 
 import numpy as np
 
+from .geometry import _finite_scalar, _positive_scalar
+
 __all__ = [
     "HC_KEV_ANGSTROM",
     "LATTICES",
@@ -159,21 +161,9 @@ _ORTHO_TOL = 1e-6
 # ---------------------------------------------------------------------------
 # small validation helpers
 # ---------------------------------------------------------------------------
-def _finite(value: Any, name: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return out
-
-
-def _positive(value: Any, name: str) -> float:
-    out = _finite(value, name)
-    if out <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return out
+# one implementation of the scalar checks, shared with the geometry layer
+_finite = _finite_scalar
+_positive = _positive_scalar
 
 
 # ---------------------------------------------------------------------------
