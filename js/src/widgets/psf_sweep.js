@@ -16,11 +16,11 @@ import {
 } from "../lib/xrf_controls.js";
 
 const BOX_W = 330;
-const BOX_H = 400;
+const BOX_H = 520;
 const THUMB_H = 64;
 
 const CSS = `
-.srw-psf-sweep .srw-sweep-strip { display: flex; flex-wrap: wrap; gap: 4px; margin: 6px 0; max-width: 980px; }
+.srw-psf-sweep .srw-sweep-strip { display: flex; flex-wrap: wrap; gap: 4px; margin: 6px 0; }
 .srw-psf-sweep .srw-sigma-chip { display: flex; flex-direction: column; align-items: center; gap: 1px; padding: 2px;
   border: 2px solid transparent; border-radius: 4px; background: var(--jp-layout-color2, #f3f3f3); cursor: pointer;
   font: inherit; font-size: 11px; color: inherit; min-width: 40px; }
@@ -181,7 +181,7 @@ function render({ model, el }) {
       const sel = selected != null ? selected : shown;
       if (sel != null && Math.abs(sel - s) < 1e-6) chip.classList.add("srw-selected");
       const img = thumbImgs.get(s);
-      const [tw, th] = img ? fitSize(img.height, img.width, 120, THUMB_H, 20) : [40, THUMB_H];
+      const [tw, th] = img ? fitSize(img.height, img.width, 120, THUMB_H, 20) : [24, THUMB_H];
       const c = makeCanvas(tw, th, "srw-thumb");
       blit(c, img || null, tw, th, "#eee");
       const label = document.createElement("span");
