@@ -6,9 +6,11 @@ loaded from Bokeh's INLINE resources (no CDN), once per kernel.
 
 from __future__ import annotations
 
+import threading
+
 _loaded = False
 
-__all__ = ["ensure_bokeh_loaded", "bokeh_widget"]
+__all__ = ["ensure_bokeh_loaded", "bokeh_widget", "BokehPanel"]
 
 
 def ensure_bokeh_loaded(force: bool = False) -> None:
@@ -34,3 +36,32 @@ def bokeh_widget(layout):
     from jupyter_bokeh import BokehModel
 
     return BokehModel(layout)
+
+
+class BokehPanel:
+    """Mixin: a widget displayed with its Bokeh plots below it, in one ipywidgets layout.
+
+    The subclass builds ``self._plots_layout`` (a Bokeh layout) and calls
+    :meth:`_init_bokeh_panel` in ``__init__``; it guards updates of the plots'
+    data sources with ``self._plot_lock``. The ``BokehModel`` is made on first
+    display: it serializes the plots as they are then, and later changes reach
+    its view as events (changes made before a view exists would be lost).
+    """
+
+    def _init_bokeh_panel(self) -> None:
+        self._plot_lock = threading.Lock()
+        self._panel = None
+
+    @property
+    def panel(self):
+        """The widget and its Bokeh plots in one ``ipywidgets.VBox``."""
+        import ipywidgets
+
+        with self._plot_lock:
+            if self._panel is None:
+                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
+        return self._panel
+
+    def _repr_mimebundle_(self, **kwargs):
+        ensure_bokeh_loaded()
+        return self.panel._repr_mimebundle_(**kwargs)

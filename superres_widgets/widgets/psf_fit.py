@@ -41,17 +41,15 @@ Conventions
 from __future__ import annotations
 
 import math
-import threading
 import warnings
 
-import ipywidgets
 import numpy as np
 import traitlets
 
 from ..xrf import (FWHM_PER_SIGMA, PAPER_DWELL_S, PAPER_RATES_CPS, PAPER_STEP_UM, fit_knife_edge,
                    fit_point_scan, gaussian2d, gaussian_psf, simulate_scan)
 from ._base import SuperresWidget, bundle_path
-from ._bokeh import bokeh_widget, ensure_bokeh_loaded
+from ._bokeh import BokehPanel
 from .serializers import ArrayTrait
 
 __all__ = ["PSFFitExplorer"]
@@ -100,7 +98,7 @@ def _opt_float():
     return traitlets.Float(None, allow_none=True).tag(sync=True)
 
 
-class PSFFitExplorer(SuperresWidget):
+class PSFFitExplorer(BokehPanel, SuperresWidget):
     """Estimate the PSF from a dot scan (Fig. 3) or a knife edge (Fig. 4).
 
     Displaying the object shows the map, the residual map (dot mode), the
@@ -202,8 +200,7 @@ class PSFFitExplorer(SuperresWidget):
     def __init__(self, image=None, **kwargs):
         self.result = None
         self._ready = False
-        self._panel = None
-        self._panel_lock = threading.Lock()
+        self._init_bokeh_panel()
         self._build_plots()
         if image is not None:
             kwargs["image"] = image
@@ -363,21 +360,6 @@ class PSFFitExplorer(SuperresWidget):
         self.notice = "; ".join(self._notices.values())
 
     # -- display ----------------------------------------------------------------------------
-    @property
-    def panel(self) -> ipywidgets.VBox:
-        """The widget and its Bokeh profile plots in one ipywidgets layout.
-
-        The ``BokehModel`` is made on first use (it serializes the plots as
-        they are then; later changes reach its view as events).
-        """
-        with self._panel_lock:
-            if self._panel is None:
-                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
-        return self._panel
-
-    def _repr_mimebundle_(self, **kwargs):
-        ensure_bokeh_loaded()
-        return self.panel._repr_mimebundle_(**kwargs)
 
     # -- the PSF result ---------------------------------------------------------------------
     def psf(self, *, anisotropic: bool = False, shape=None) -> np.ndarray:

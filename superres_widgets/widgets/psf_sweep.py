@@ -40,13 +40,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-import ipywidgets
 import numpy as np
 import traitlets
 
 from ..xrf import DeconvolutionCancelled, USAFChart, score_restoration
 from ._base import SuperresWidget, bundle_path
-from ._bokeh import bokeh_widget, ensure_bokeh_loaded
+from ._bokeh import BokehPanel
 from ._restoration import METHOD_PARAMETERS, METHODS, method_parameters, restore, robust_range, thumbnail
 from ._worker import LatestRunner
 from .serializers import ArrayTrait
@@ -166,7 +165,7 @@ class _Entry:
     thumb: Optional[np.ndarray] = None  # uint8, on the display range of the raw map
 
 
-class PSFSweep(SuperresWidget):
+class PSFSweep(BokehPanel, SuperresWidget):
     """Sweep the PSF sigma of a non-blind restoration; plot MSE, SSIM, lp/mm (Fig. 7-8).
 
     Displaying the object shows the raw map and the restored image of the
@@ -275,12 +274,11 @@ class PSFSweep(SuperresWidget):
     def __init__(self, **kwargs):
         self._ready = False
         self._lock = threading.RLock()  # guards the cache and every push from the worker
-        self._plot_lock = threading.Lock()
         self._cache: Dict[float, _Entry] = {}
         self._cache_key = None
         self._inputs_version = 0
         self._runner = LatestRunner(self._apply_result, self._apply_error)
-        self._panel = None
+        self._init_bokeh_panel()
         self._syncing_tap = False
         self._t_start = 0.0
         self._build_plots()
@@ -453,17 +451,6 @@ class PSFSweep(SuperresWidget):
         super().close()
 
     # -- display ------------------------------------------------------------------------
-    @property
-    def panel(self) -> ipywidgets.VBox:
-        """The widget and its Bokeh plots in one ipywidgets layout (made on first use)."""
-        with self._plot_lock:
-            if self._panel is None:
-                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
-        return self._panel
-
-    def _repr_mimebundle_(self, **kwargs):
-        ensure_bokeh_loaded()
-        return self.panel._repr_mimebundle_(**kwargs)
 
     # -- computation -----------------------------------------------------------------
     def _parameters(self) -> dict:

@@ -47,13 +47,12 @@ import threading
 import time
 from typing import Any
 
-import ipywidgets
 import numpy as np
 import traitlets
 
 from ..s3dxrd import completeness_at, misorientation_table, reconstruct_phantom
 from ._base import SuperresWidget, bundle_path
-from ._bokeh import bokeh_widget, ensure_bokeh_loaded
+from ._bokeh import BokehPanel
 from ._worker import LatestRunner
 from .serializers import ArrayTrait
 
@@ -267,7 +266,7 @@ def phantom_boundary_segments(phantom, threshold_deg: float = 3.0) -> np.ndarray
 # ---------------------------------------------------------------------------
 # the widget
 # ---------------------------------------------------------------------------
-class ReconstructionExplorer(SuperresWidget):
+class ReconstructionExplorer(BokehPanel, SuperresWidget):
     """Phantom | conventional | sub-pixel orientation maps (seed 000 Figs. 5-6).
 
     Displaying the object shows the three maps (inverse-pole-figure colours,
@@ -405,10 +404,9 @@ class ReconstructionExplorer(SuperresWidget):
         self.selection = None
         """The latest :class:`~superres_widgets.s3dxrd.PixelCompleteness` (``None``: no selection)."""
         self._runner = LatestRunner(self._apply_result, self._apply_error)
-        self._plot_lock = threading.Lock()
         self._state_lock = threading.RLock()
         self._suspended = 1  # the constructor's keyword arguments start one computation, not one each
-        self._panel = None
+        self._init_bokeh_panel()
         self._build_plots()
         try:
             super().__init__(**kwargs)
@@ -460,21 +458,6 @@ class ReconstructionExplorer(SuperresWidget):
         self._submit()
 
     # -- display ------------------------------------------------------------------
-    @property
-    def panel(self) -> ipywidgets.VBox:
-        """The maps and the Bokeh histogram in one ipywidgets layout.
-
-        The ``BokehModel`` is made on first use (see
-        :attr:`SuperpositionMap.panel <superres_widgets.widgets.SuperpositionMap.panel>`).
-        """
-        with self._plot_lock:
-            if self._panel is None:
-                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
-        return self._panel
-
-    def _repr_mimebundle_(self, **kwargs):
-        ensure_bokeh_loaded()
-        return self.panel._repr_mimebundle_(**kwargs)
 
     # -- computation ----------------------------------------------------------------
     def reconstruction_kwargs(self) -> dict:

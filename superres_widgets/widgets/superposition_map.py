@@ -10,23 +10,21 @@ radius, histogram of r - r(COM) with its Gaussian fit) follow each result.
 
 from __future__ import annotations
 
-import threading
 import time
 
-import ipywidgets
 import numpy as np
 import traitlets
 
 from ..s3dxrd import ScanGeometry, superposition_map
 from ._base import SuperresWidget, bundle_path
-from ._bokeh import bokeh_widget, ensure_bokeh_loaded
+from ._bokeh import BokehPanel
 from ._worker import LatestRunner
 from .serializers import ArrayTrait
 
 __all__ = ["SuperpositionMap"]
 
 
-class SuperpositionMap(SuperresWidget):
+class SuperpositionMap(BokehPanel, SuperresWidget):
     """Relative spot size over the specimen and the Fig. 4 statistics.
 
     Displaying the object shows the map (click a sub-pixel to read its
@@ -75,8 +73,7 @@ class SuperpositionMap(SuperresWidget):
         self.result = None
         """The latest :class:`~superres_widgets.s3dxrd.SuperpositionMapResult`."""
         self._runner = LatestRunner(self._apply_result, self._apply_error)
-        self._plot_lock = threading.Lock()
-        self._panel = None
+        self._init_bokeh_panel()
         self._build_plots()
         super().__init__(**kwargs)
         self._submit()
@@ -84,22 +81,6 @@ class SuperpositionMap(SuperresWidget):
     _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
 
     # -- display ------------------------------------------------------------------
-    @property
-    def panel(self) -> ipywidgets.VBox:
-        """The map and its Bokeh plots in one ipywidgets layout.
-
-        The ``BokehModel`` is made on first use: it serializes the plots as
-        they are then, and later changes reach its view as events (changes
-        made before a view exists would otherwise be lost).
-        """
-        with self._plot_lock:
-            if self._panel is None:
-                self._panel = ipywidgets.VBox([self, bokeh_widget(self._plots_layout)])
-        return self._panel
-
-    def _repr_mimebundle_(self, **kwargs):
-        ensure_bokeh_loaded()
-        return self.panel._repr_mimebundle_(**kwargs)
 
     # -- computation ----------------------------------------------------------------
     def geometry(self) -> ScanGeometry:
