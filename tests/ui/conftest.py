@@ -119,12 +119,33 @@ def browser():
 class LabPage:
     """A notebook opened in a fresh JupyterLab workspace, with helpers."""
 
-    def __init__(self, page, base: str):
+    def __init__(self, page, base: str, root: Path):
         self.page = page
         self.base = base
+        self.root = root
         self.console: list[str] = []
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+
+    def write_notebook(self, name: str, cells) -> str:
+        """Write a notebook of code ``cells`` (strings) into the server's root; return its path."""
+        import nbformat
+
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in ([cells] if isinstance(cells, str) else cells)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, str(self.root / name))
+        return name
+
+    def wait_canvas_change(self, selector: str, before: int, index: int = 0, timeout: float = 10.0) -> dict:
+        """Wait until the canvas pixels differ from the hash ``before``; return the new stats."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = self.canvas_stats(selector, index)
+            if s and s["hash"] != before:
+                return s
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"canvas {selector}[{index}] did not redraw within {timeout} s")
 
     def open(self, path: str):
         ws = uuid.uuid4().hex[:10]
@@ -268,10 +289,10 @@ class LabPage:
 
 
 @pytest.fixture
-def lab(browser, lab_server):
+def lab(browser, lab_server, lab_root):
     ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
-    lp = LabPage(page, lab_server)
+    lp = LabPage(page, lab_server, lab_root)
     yield lp
     ctx.close()

@@ -34,15 +34,6 @@ w
 """
 
 
-def _write(root, name, source):
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(root / name))
-    return name
-
 
 def _count_ws_sends(page):
     return page.evaluate("() => window.__wsSends || 0")
@@ -59,14 +50,14 @@ def _frame_on_screen(lab, timeout=30.0):
     raise AssertionError("the page never showed the final frame")
 
 
-def test_deconvolution_explorer_in_browser(lab, lab_root):
+def test_deconvolution_explorer_in_browser(lab):
     # count every websocket message the page sends (comm traffic to the kernel)
     lab.page.add_init_script(
         """(() => { const send = WebSocket.prototype.send;
             WebSocket.prototype.send = function (d) { window.__wsSends = (window.__wsSends || 0) + 1;
                                                       return send.call(this, d); }; })();"""
     )
-    lab.open(_write(lab_root, "ui_deconv.ipynb", SETUP)).run_all()
+    lab.open(lab.write_notebook("ui_deconv.ipynb", SETUP)).run_all()
     assert lab.cell_errors() == []
     lab.page.wait_for_selector(MAIN, timeout=60_000)
     _frame_on_screen(lab)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
 
 pytestmark = pytest.mark.ui
@@ -21,12 +20,6 @@ RES = f"{PF} canvas[data-role=residual]"
 OUT = ".jp-OutputArea-output:has(.srw-psf-fit)"
 
 
-def _write_notebook(root, name, cells):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(root / name))
-    return name
 
 
 def _wait(predicate, timeout=15.0, what="condition"):
@@ -43,8 +36,8 @@ def _readout(lab, key):
     return lab.page.locator(f"{PF} .srw-readout-value[data-key={key}]").inner_text()
 
 
-def test_psf_fit_explorer_in_browser(lab, lab_root):
-    name = _write_notebook(lab_root, "ui_psf_fit.ipynb", [
+def test_psf_fit_explorer_in_browser(lab):
+    name = lab.write_notebook("ui_psf_fit.ipynb", [
         "from superres_widgets.widgets import PSFFitExplorer\n"
         "w = PSFFitExplorer.demo_knife_edge()\nw",
     ])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
 
 pytestmark = pytest.mark.ui
@@ -20,22 +19,8 @@ RE = ".srw-reconstruction"
 OUT = ".jp-OutputArea-output:has(.srw-reconstruction)"
 
 
-def _write_notebook(root, name, cells):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(root / name))
-    return name
 
 
-def _wait_hash_change(lab, selector, before, index=0, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = lab.canvas_stats(selector, index)
-        if s and s["hash"] != before:
-            return s
-        lab.page.wait_for_timeout(50)
-    raise AssertionError(f"canvas {selector}[{index}] did not redraw within {timeout} s")
 
 
 def _poll(lab, expr, ok, timeout=15.0):
@@ -47,8 +32,8 @@ def _poll(lab, expr, ok, timeout=15.0):
     return value
 
 
-def test_reconstruction_explorer_in_browser(lab, lab_root):
-    name = _write_notebook(lab_root, "ui_recon.ipynb", [
+def test_reconstruction_explorer_in_browser(lab):
+    name = lab.write_notebook("ui_recon.ipynb", [
         "from superres_widgets.widgets import ReconstructionExplorer\n"
         "w = ReconstructionExplorer(diameter_um=48, n_grains=5, omega_step_deg=2, seed=1)\nw.wait()\nw",
     ])
@@ -84,8 +69,8 @@ def test_reconstruction_explorer_in_browser(lab, lab_root):
     )
     assert [round(v, 5) for v in n_prime] == [round(v, 5) for v in ref]
     assert max(n_prime) > 0.9
-    _wait_hash_change(lab, maps["subpixel"], before_sub)
-    _wait_hash_change(lab, f"{RE} canvas[data-role=nprime]", before_bars)
+    lab.wait_canvas_change(maps["subpixel"], before_sub)
+    lab.wait_canvas_change(f"{RE} canvas[data-role=nprime]", before_bars)
     text = lab.page.locator(f"{RE} [data-role=selection]").inner_text()
     assert "measurements" in text and "N′" in text, text
     assert lab.kernel_value("len(w.sel_strip_x)") == 90  # one per 2-deg angle
@@ -96,7 +81,7 @@ def test_reconstruction_explorer_in_browser(lab, lab_root):
     lab.page.locator(f"{RE} input[data-trait=n_grains]").fill("9")
     assert _poll(lab, "w.n_grains", lambda v: v == 9) == 9
     for role, sel_ in maps.items():
-        _wait_hash_change(lab, sel_, before[role], timeout=30)
+        lab.wait_canvas_change(sel_, before[role], timeout=30)
     lab.kernel("w.wait()")
     assert lab.kernel_value("[w.stats['n_grains'], w.error]") == [9, ""]
     lab.page.wait_for_function(
@@ -108,10 +93,10 @@ def test_reconstruction_explorer_in_browser(lab, lab_root):
     # then the paper's plain argmax tie-break (a recomputation)
     before = lab.canvas_stats(maps["subpixel"])["hash"]
     lab.kernel("w.boundaries = 'both'")
-    _wait_hash_change(lab, maps["subpixel"], before)
+    lab.wait_canvas_change(maps["subpixel"], before)
     before = lab.canvas_stats(maps["subpixel"])["hash"]
     lab.kernel("w.tie_break = 'first'; w.wait()")
-    _wait_hash_change(lab, maps["subpixel"], before, timeout=30)
+    lab.wait_canvas_change(maps["subpixel"], before, timeout=30)
     assert lab.page.locator(f"{RE} select[data-trait=tie_break]").input_value() == "first"
     lab.screenshot("reconstruction_fig6a_first", OUT)
 

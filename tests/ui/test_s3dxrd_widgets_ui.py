@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
 
 pytestmark = pytest.mark.ui
@@ -19,26 +18,12 @@ BT = ".srw-beam-trajectory"
 SM = ".srw-superposition-map"
 
 
-def _write_notebook(root, name, cells):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(root / name))
-    return name
 
 
-def _wait_hash_change(lab, selector, before, index=0, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = lab.canvas_stats(selector, index)
-        if s and s["hash"] != before:
-            return s
-        lab.page.wait_for_timeout(50)
-    raise AssertionError(f"canvas {selector}[{index}] did not redraw within {timeout} s")
 
 
-def test_beam_trajectory_explorer_in_browser(lab, lab_root):
-    name = _write_notebook(lab_root, "ui_beam.ipynb", [
+def test_beam_trajectory_explorer_in_browser(lab):
+    name = lab.write_notebook("ui_beam.ipynb", [
         "from superres_widgets.widgets import BeamTrajectoryExplorer\n"
         "w = BeamTrajectoryExplorer(xs=3, ys=2)\nw",
     ])
@@ -79,7 +64,7 @@ def test_beam_trajectory_explorer_in_browser(lab, lab_root):
         lab.page.wait_for_timeout(100)
     assert lab.kernel_value("w.omega_step_deg") == 5.0
     assert lab.kernel_value("w.n_measurements") == 36
-    _wait_hash_change(lab, overview, before)
+    lab.wait_canvas_change(overview, before)
 
     # latency a user sees: slider move -> kernel -> Python -> binary message -> redraw
     times = []
@@ -97,7 +82,7 @@ def test_beam_trajectory_explorer_in_browser(lab, lab_root):
     # a Python change redraws the view and the readouts
     before = lab.canvas_stats(zoom)["hash"]
     lab.kernel("w.omega_step_deg = 10; w.xs = 0; w.ys = 0")
-    _wait_hash_change(lab, zoom, before)
+    lab.wait_canvas_change(zoom, before)
     lab.page.wait_for_function(
         "(sel) => document.querySelectorAll(sel)[1].textContent.startsWith('0.787')",
         arg=f"{BT} .srw-readout-value",
@@ -112,8 +97,8 @@ def test_beam_trajectory_explorer_in_browser(lab, lab_root):
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
 
 
-def test_superposition_map_in_browser(lab, lab_root):
-    name = _write_notebook(lab_root, "ui_map.ipynb", [
+def test_superposition_map_in_browser(lab):
+    name = lab.write_notebook("ui_map.ipynb", [
         "from superres_widgets.widgets import SuperpositionMap\n"
         "m = SuperpositionMap(omega_step_deg=10)\nm.wait()\nm",
     ])
@@ -141,14 +126,14 @@ def test_superposition_map_in_browser(lab, lab_root):
     # a slider recomputes in the background; the map redraws
     before = lab.canvas_stats(canvas)["hash"]
     lab.page.locator(f"{SM} input[data-trait=subdivision]").fill("2")
-    _wait_hash_change(lab, canvas, before, timeout=30)
+    lab.wait_canvas_change(canvas, before, timeout=30)
     lab.kernel("m.wait()")
     assert lab.kernel_value("m.subdivision") == 2
 
     # Python change: angular step 5 deg -> smaller spots, plots follow
     before = lab.canvas_stats(canvas)["hash"]
     lab.kernel("m.omega_step_deg = 5; m.wait()")
-    _wait_hash_change(lab, canvas, before, timeout=30)
+    lab.wait_canvas_change(canvas, before, timeout=30)
     title = lab.kernel_value("m._figures[2].title.text")
     assert "FWHM" in title
     lab.screenshot("superposition_map_5deg", ".jp-OutputArea-output:has(.srw-superposition-map)")

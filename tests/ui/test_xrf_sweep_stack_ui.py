@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
 
 pytestmark = pytest.mark.ui
@@ -20,12 +19,6 @@ SW = ".srw-psf-sweep"
 ES = ".srw-element-stack"
 
 
-def _write_notebook(root, name, cells):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(root / name))
-    return name
 
 
 def _wait_kernel(lab, expr, timeout=20.0):
@@ -39,14 +32,6 @@ def _wait_kernel(lab, expr, timeout=20.0):
     raise AssertionError(f"{expr} stayed {value!r} for {timeout} s")
 
 
-def _wait_hash_change(lab, selector, before, index=0, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = lab.canvas_stats(selector, index)
-        if s and s["hash"] != before:
-            return s
-        lab.page.wait_for_timeout(50)
-    raise AssertionError(f"canvas {selector}[{index}] did not redraw within {timeout} s")
 
 
 def _progress(lab):
@@ -73,8 +58,8 @@ def _bokeh_point(lab, fig_id, x, y):
     )
 
 
-def test_psf_sweep_in_browser(lab, lab_root):
-    name = _write_notebook(lab_root, "ui_psf_sweep.ipynb", [
+def test_psf_sweep_in_browser(lab):
+    name = lab.write_notebook("ui_psf_sweep.ipynb", [
         "from superres_widgets.widgets import PSFSweep\n"
         "from superres_widgets.xrf import usaf1951, simulate_scan\n"
         "chart = usaf1951(5.0, groups=[4])\n"
@@ -136,7 +121,7 @@ def test_psf_sweep_in_browser(lab, lab_root):
     before = lab.canvas_stats(rest)["hash"]
     t0 = time.perf_counter()
     lab.page.locator(f"{SW} .srw-sigma-chip[data-sigma='12']").click()
-    _wait_hash_change(lab, rest, before)
+    lab.wait_canvas_change(rest, before)
     ms = 1000 * (time.perf_counter() - t0)
     assert lab.kernel_value("[sw.selected_sigma_um, sw.shown_sigma_um]") == [12.0, 12.0]
     assert lab.page.locator(f"{SW} [data-role=restored-title]").inner_text().endswith("σ = 12 µm")
@@ -159,8 +144,8 @@ def test_psf_sweep_in_browser(lab, lab_root):
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
 
 
-def test_element_stack_in_browser(lab, lab_root):
-    name = _write_notebook(lab_root, "ui_element_stack.ipynb", [
+def test_element_stack_in_browser(lab):
+    name = lab.write_notebook("ui_element_stack.ipynb", [
         "from superres_widgets.widgets import ElementStack\n"
         "stack = ElementStack.demo(shape=(128, 128))\n"
         "stack",
@@ -187,7 +172,7 @@ def test_element_stack_in_browser(lab, lab_root):
     h_fe = lab.canvas_stats(after, 0)["hash"]
     h_si = lab.canvas_stats(after, 2)["hash"]
     lab.kernel("stack.sigmas_um = {**stack.sigmas_um, 'Si': 50}; stack.wait()")
-    _wait_hash_change(lab, after, h_si, index=2)
+    lab.wait_canvas_change(after, h_si, index=2)
     lab.page.wait_for_function(
         "(sel) => document.querySelector(sel).value === '50'", arg=f"{ES} input[data-element=Si]")
     lab.page.wait_for_timeout(300)
@@ -202,7 +187,7 @@ def test_element_stack_in_browser(lab, lab_root):
         f"{ES} input[data-element=Ca]")
     _wait_kernel(lab, "stack.sigmas_um['Ca'] == 30.0")
     lab.kernel("stack.wait()")
-    _wait_hash_change(lab, after, h_ca, index=1)
+    lab.wait_canvas_change(after, h_ca, index=1)
     assert lab.kernel_value("stack.channel_sigmas_um") == [40.0, 30.0, 50.0]
 
     # the global method selector restores every channel
@@ -211,7 +196,7 @@ def test_element_stack_in_browser(lab, lab_root):
     _wait_kernel(lab, "stack.method == 'wiener'")
     lab.kernel("stack.wait()")
     for i in range(3):
-        _wait_hash_change(lab, after, hashes[i], index=i)
+        lab.wait_canvas_change(after, hashes[i], index=i)
     assert lab.page.locator(f"{ES} input[data-trait=balance]").is_visible()
     lab.page.wait_for_timeout(300)
     lab.screenshot("element_stack_wiener", f".jp-OutputArea-output:has({ES})")
