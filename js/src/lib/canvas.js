@@ -56,11 +56,19 @@ export class View {
 }
 
 const packedCache = new Map();
+const packedTables = new WeakMap();
 
 /** 256-entry RGBA lookup table packed as 32-bit pixels (platform byte order). */
-function packedLut(cmap) {
-  if (packedCache.has(cmap)) return packedCache.get(cmap);
-  const table = lut(cmap);
+function packedLut(cmap, rgbTable = null) {
+  if (rgbTable) {
+    if (!packedTables.has(rgbTable)) packedTables.set(rgbTable, packRgb(rgbTable));
+    return packedTables.get(rgbTable);
+  }
+  if (!packedCache.has(cmap)) packedCache.set(cmap, packRgb(lut(cmap)));
+  return packedCache.get(cmap);
+}
+
+function packRgb(table) {
   const out = new Uint32Array(256);
   const bytes = new Uint8Array(out.buffer);
   for (let i = 0; i < 256; i++) {
@@ -69,16 +77,17 @@ function packedLut(cmap) {
     bytes[4 * i + 2] = table[3 * i + 2];
     bytes[4 * i + 3] = 255;
   }
-  packedCache.set(cmap, out);
   return out;
 }
 
 /**
  * Colormap a row-major 2-D array into a reusable offscreen canvas, fast:
- * one 32-bit write per pixel. ``target`` (from a previous call) is reused
- * when its size matches. NaN is transparent.
+ * one 32-bit write per pixel. ``cmap`` names a map of colormap.js, or
+ * ``table`` gives a 256 x RGB Uint8Array; ``offset`` selects a slice of a
+ * larger stack. ``target`` (from a previous call) is reused when its size
+ * matches. NaN is transparent. Returns ``{canvas, ...}``.
  */
-export function renderArray(data, ny, nx, { vmin, vmax, cmap = "viridis" }, target = null) {
+export function renderArray(data, ny, nx, { vmin, vmax, cmap = "viridis", table: rgb = null, offset = 0 }, target = null) {
   let t = target;
   if (!t || t.canvas.width !== nx || t.canvas.height !== ny) {
     const canvas = document.createElement("canvas");
@@ -88,12 +97,12 @@ export function renderArray(data, ny, nx, { vmin, vmax, cmap = "viridis" }, targ
     const img = ctx.createImageData(nx, ny);
     t = { canvas, ctx, img, px: new Uint32Array(img.data.buffer) };
   }
-  const table = packedLut(cmap);
+  const table = packedLut(cmap, rgb);
   const scale = vmax > vmin ? 255 / (vmax - vmin) : 0;
   const px = t.px;
   const n = nx * ny;
   for (let i = 0; i < n; i++) {
-    const v = data[i];
+    const v = data[offset + i];
     if (v !== v) {
       px[i] = 0;
       continue;
@@ -107,37 +116,19 @@ export function renderArray(data, ny, nx, { vmin, vmax, cmap = "viridis" }, targ
 }
 
 /**
- * Render a row-major 2-D array (row 0 = first row) to an offscreen canvas
+ * Render a row-major 2-D array (row 0 = first row) to a new offscreen canvas
  * through a colormap; NaN becomes transparent. ``flipY`` puts row 0 at the
  * bottom (use it for arrays whose rows go with increasing y).
  */
 export function arrayToImage(data, ny, nx, { vmin, vmax, cmap = "viridis", flipY = false } = {}) {
+  const { canvas } = renderArray(data, ny, nx, { vmin, vmax, cmap });
+  if (!flipY) return canvas;
   const off = document.createElement("canvas");
   off.width = nx;
   off.height = ny;
   const ctx = off.getContext("2d");
-  const img = ctx.createImageData(nx, ny);
-  const table = lut(cmap);
-  const span = vmax > vmin ? vmax - vmin : 1;
-  for (let r = 0; r < ny; r++) {
-    const outRow = flipY ? ny - 1 - r : r;
-    for (let c = 0; c < nx; c++) {
-      const v = data[r * nx + c];
-      const o = 4 * (outRow * nx + c);
-      if (!(v === v)) {
-        img.data[o + 3] = 0;
-        continue;
-      }
-      let t = (v - vmin) / span;
-      t = t < 0 ? 0 : t > 1 ? 1 : t;
-      const i = 3 * Math.round(t * 255);
-      img.data[o] = table[i];
-      img.data[o + 1] = table[i + 1];
-      img.data[o + 2] = table[i + 2];
-      img.data[o + 3] = 255;
-    }
-  }
-  ctx.putImageData(img, 0, 0);
+  ctx.setTransform(1, 0, 0, -1, 0, ny);
+  ctx.drawImage(canvas, 0, 0);
   return off;
 }
 

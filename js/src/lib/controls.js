@@ -75,6 +75,42 @@ export function readouts(rows) {
   return { el, update };
 }
 
+/** <select> bound to a string trait. */
+export function traitSelect(model, name, options) {
+  const s = document.createElement("select");
+  s.dataset.trait = name;
+  for (const [v, label] of options) {
+    const o = document.createElement("option");
+    o.value = v;
+    o.textContent = label;
+    s.append(o);
+  }
+  const update = () => { s.value = model.get(name); };
+  s.addEventListener("change", () => { model.set(name, s.value); model.save_changes(); });
+  model.on(`change:${name}`, update);
+  update();
+  return { el: s, update, off: () => model.off(`change:${name}`, update) };
+}
+
+/** Labelled checkbox bound to a bool trait, laid out like ``slider`` rows. */
+export function traitCheckbox(model, name, label) {
+  const row = document.createElement("label");
+  row.className = "srw-slider";
+  const text = document.createElement("span");
+  text.className = "srw-slider-label";
+  text.textContent = label;
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.dataset.trait = name;
+  const spacer = document.createElement("span");
+  row.append(text, box, spacer);
+  const update = () => { box.checked = !!model.get(name); };
+  box.addEventListener("change", () => { model.set(name, box.checked); model.save_changes(); });
+  model.on(`change:${name}`, update);
+  update();
+  return { el: row, update, off: () => model.off(`change:${name}`, update) };
+}
+
 /** Inject the shared stylesheet once per document. */
 export function ensureStyle() {
   if (document.getElementById("srw-style")) return;

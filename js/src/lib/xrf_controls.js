@@ -3,7 +3,9 @@
 // progress bar, image fitting and drawing with any 256-entry lookup table
 // (including per-element tints: black -> element colour -> white).
 import { lut } from "./colormap.js";
-import { slider } from "./controls.js";
+import { slider, traitSelect, traitCheckbox } from "./controls.js";
+
+export { traitSelect, traitCheckbox };
 
 export const METHOD_LABELS = {
   richardson_lucy: "Richardson–Lucy",
@@ -20,42 +22,6 @@ export function fmt(v, d = 4) {
 export function fmtUm(v) {
   if (v == null || !Number.isFinite(v)) return "–";
   return String(Number(v.toFixed(3)));
-}
-
-/** <select> bound to a string trait. */
-export function traitSelect(model, name, options) {
-  const s = document.createElement("select");
-  s.dataset.trait = name;
-  for (const [v, label] of options) {
-    const o = document.createElement("option");
-    o.value = v;
-    o.textContent = label;
-    s.append(o);
-  }
-  const update = () => { s.value = model.get(name); };
-  s.addEventListener("change", () => { model.set(name, s.value); model.save_changes(); });
-  model.on(`change:${name}`, update);
-  update();
-  return { el: s, update, off: () => model.off(`change:${name}`, update) };
-}
-
-/** Labelled checkbox bound to a bool trait, laid out like ``slider`` rows. */
-export function traitCheckbox(model, name, label) {
-  const row = document.createElement("label");
-  row.className = "srw-slider";
-  const text = document.createElement("span");
-  text.className = "srw-slider-label";
-  text.textContent = label;
-  const box = document.createElement("input");
-  box.type = "checkbox";
-  box.dataset.trait = name;
-  const spacer = document.createElement("span");
-  row.append(text, box, spacer);
-  const update = () => { box.checked = !!model.get(name); };
-  box.addEventListener("change", () => { model.set(name, box.checked); model.save_changes(); });
-  model.on(`change:${name}`, update);
-  update();
-  return { el: row, update, off: () => model.off(`change:${name}`, update) };
 }
 
 /**
@@ -159,37 +125,6 @@ export function tintLut(hex) {
 /** Lookup table by name: a colormap of lib/colormap.js, or "#rrggbb" for a tint. */
 export function tableFor(name) {
   return name && name.startsWith("#") ? tintLut(name) : lut(name);
-}
-
-/**
- * Row-major array (row 0 at the top) -> offscreen canvas through ``table``;
- * NaN is transparent. ``offset`` selects a slice of a larger stack.
- */
-export function renderArray(data, ny, nx, vmin, vmax, table, offset = 0) {
-  const off = document.createElement("canvas");
-  off.width = nx;
-  off.height = ny;
-  const ctx = off.getContext("2d");
-  const img = ctx.createImageData(nx, ny);
-  const span = vmax > vmin ? vmax - vmin : 1;
-  const n = nx * ny;
-  for (let k = 0; k < n; k++) {
-    const v = data[offset + k];
-    const o = 4 * k;
-    if (!(v === v)) {
-      img.data[o + 3] = 0;
-      continue;
-    }
-    let t = (v - vmin) / span;
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    const i = 3 * Math.round(t * 255);
-    img.data[o] = table[i];
-    img.data[o + 1] = table[i + 1];
-    img.data[o + 2] = table[i + 2];
-    img.data[o + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-  return off;
 }
 
 /** Draw an offscreen image filling a canvas of CSS size w x h (nearest neighbour). */

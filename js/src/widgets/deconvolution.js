@@ -6,7 +6,7 @@
 import { decodeArray } from "../lib/arrays.js";
 import { makeCanvas, renderArray, eventPos } from "../lib/canvas.js";
 import { COLORMAPS } from "../lib/colormap.js";
-import { slider, statusLine, ensureStyle } from "../lib/controls.js";
+import { slider, statusLine, ensureStyle, traitSelect, traitCheckbox } from "../lib/controls.js";
 
 const W = 560;
 const H = 480;
@@ -44,20 +44,6 @@ function button(label, onClick, cls = "srw-btn") {
   return b;
 }
 
-function select(options, value, onChange, trait) {
-  const s = document.createElement("select");
-  for (const [v, label] of options) {
-    const o = document.createElement("option");
-    o.value = v;
-    o.textContent = label;
-    s.append(o);
-  }
-  s.value = value;
-  if (trait) s.dataset.trait = trait;
-  s.addEventListener("change", () => onChange(s.value));
-  return s;
-}
-
 // Timing hook for performance tests: inert unless the page defines window.__srwTrace = [].
 function trace(what) {
   if (Array.isArray(window.__srwTrace)) window.__srwTrace.push([what, performance.now()]);
@@ -78,10 +64,7 @@ function render({ model, el }) {
   let diffRange = 1;
 
   // ---- controls --------------------------------------------------------------
-  const methodSel = select(
-    Object.entries(METHOD_LABELS), model.get("method"),
-    (v) => { model.set("method", v); model.save_changes(); }, "method",
-  );
+  const methodSel = traitSelect(model, "method", Object.entries(METHOD_LABELS)).el;
   const params = document.createElement("div");
   params.className = "srw-controls";
   const paramSliders = {
@@ -93,17 +76,7 @@ function render({ model, el }) {
     lam: slider(model, "lam", { label: "FISTA λ (counts)", min: 0, max: 50, step: 0.5, format: (v) => fmt(v, 3) }),
     kernel_size: slider(model, "kernel_size", { label: "blind kernel (px)", min: 3, max: 81, step: 2 }),
   };
-  const accelRow = document.createElement("label");
-  accelRow.className = "srw-slider";
-  const accelText = document.createElement("span");
-  accelText.textContent = "Biggs–Andrews";
-  const accel = document.createElement("input");
-  accel.type = "checkbox";
-  accel.dataset.trait = "acceleration";
-  accel.checked = model.get("acceleration");
-  accel.addEventListener("change", () => { model.set("acceleration", accel.checked); model.save_changes(); });
-  accelRow.append(accelText, accel, document.createElement("span"));
-  const paramRows = { ...paramSliders, acceleration: { el: accelRow } };
+  const paramRows = { ...paramSliders, acceleration: traitCheckbox(model, "acceleration", "Biggs–Andrews") };
   for (const s of Object.values(paramRows)) if (s) params.append(s.el);
   const showParams = () => {
     const used = model.get("method_parameters")[model.get("method")] || [];
@@ -113,8 +86,6 @@ function render({ model, el }) {
       for (const child of s.el.children ?? []) child.style.display = on ? "" : "none";
       s.el.style.display = on ? "" : "none";
     }
-    methodSel.value = model.get("method");
-    accel.checked = model.get("acceleration");
   };
 
   const modeBar = document.createElement("div");
@@ -125,8 +96,7 @@ function render({ model, el }) {
     modeButtons[m].dataset.mode = m;
     modeBar.append(modeButtons[m]);
   }
-  const cmapSel = select(COLORMAPS.filter((c) => c !== "rdbu").map((c) => [c, c]), model.get("colormap"),
-    (v) => { model.set("colormap", v); model.save_changes(); }, "colormap");
+  const cmapSel = traitSelect(model, "colormap", COLORMAPS.filter((c) => c !== "rdbu").map((c) => [c, c])).el;
   const lo = document.createElement("input");
   const hi = document.createElement("input");
   for (const [inp, idx, name] of [[lo, 0, "contrast-low"], [hi, 1, "contrast-high"]]) {
@@ -511,7 +481,7 @@ function render({ model, el }) {
   const handlers = [
     ["change:image", () => schedule("raw")],
     ["change:restored_view", () => { trace("frame-arrived"); schedule("rest"); }],
-    ["change:colormap", () => { cmapSel.value = model.get("colormap"); schedule("style"); }],
+    ["change:colormap", () => schedule("style")],
     ["change:contrast", () => {
       const c = model.get("contrast");
       lo.value = String(c[0]);
@@ -527,7 +497,6 @@ function render({ model, el }) {
     ["change:busy", updateProgress],
     ["change:iteration", updateProgress],
     ["change:method", showParams],
-    ["change:acceleration", showParams],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   showParams();

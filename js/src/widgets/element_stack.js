@@ -6,10 +6,10 @@
 // restores the channels one after the other in a background thread and
 // sends the (channel, row, col) stacks as binary float32 buffers.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas } from "../lib/canvas.js";
+import { makeCanvas, renderArray } from "../lib/canvas.js";
 import { statusLine, ensureStyle } from "../lib/controls.js";
 import {
-  fmt, fmtUm, methodControls, progressBar, fitSize, tintLut, renderArray, blit, drawColorbar, ensureWidgetStyle,
+  fmt, fmtUm, methodControls, progressBar, fitSize, tintLut, blit, drawColorbar, ensureWidgetStyle,
 } from "../lib/xrf_controls.js";
 
 const BOX = 250;
@@ -133,12 +133,12 @@ function render({ model, el }) {
     for (let i = 0; i < Math.min(n, names.length); i++) {
       const table = tintLut(colors[names[i]] || "#888888");
       const [lo, hi] = ranges[i] || [0, 1];
-      images.raw.push(renderArray(raw.data, ny, nx, lo, hi, table, i * ny * nx));
+      images.raw.push(renderArray(raw.data, ny, nx, { vmin: lo, vmax: hi, table: table, offset: i * ny * nx }).canvas);
       let restImg = null;
       if (rest && rest.shape[0] > i) {
         const first = rest.data[i * ny * nx];
         // a channel never restored is all NaN
-        restImg = first === first ? renderArray(rest.data, ny, nx, lo, hi, table, i * ny * nx) : null;
+        restImg = first === first ? renderArray(rest.data, ny, nx, { vmin: lo, vmax: hi, table: table, offset: i * ny * nx }).canvas : null;
       }
       images.rest.push(restImg);
     }

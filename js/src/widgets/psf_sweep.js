@@ -7,11 +7,11 @@
 // recomputed when a sigma is selected. The MSE/SSIM/lp-per-mm plots (Fig. 8)
 // are Bokeh figures placed below this view by Python.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, resizeCanvas } from "../lib/canvas.js";
+import { makeCanvas, resizeCanvas, renderArray } from "../lib/canvas.js";
 import { COLORMAPS } from "../lib/colormap.js";
 import { statusLine, ensureStyle } from "../lib/controls.js";
 import {
-  fmt, fmtUm, methodControls, progressBar, fitSize, tableFor, renderArray, blit, drawColorbar,
+  fmt, fmtUm, methodControls, progressBar, fitSize, tableFor, blit, drawColorbar,
   traitSelect, ensureWidgetStyle,
 } from "../lib/xrf_controls.js";
 
@@ -131,10 +131,10 @@ function render({ model, el }) {
     if (raw) {
       const [ny, nx] = raw.shape;
       fitCanvases(ny, nx);
-      rawImg = renderArray(raw.data, ny, nx, lo, hi, table_);
+      rawImg = renderArray(raw.data, ny, nx, { vmin: lo, vmax: hi, table: table_ }).canvas;
     }
     const rest = decodeArray(model.get("_restored"));
-    restImg = rest ? renderArray(rest.data, rest.shape[0], rest.shape[1], lo, hi, table_) : null;
+    restImg = rest ? renderArray(rest.data, rest.shape[0], rest.shape[1], { vmin: lo, vmax: hi, table: table_ }).canvas : null;
     drawColorbar(bar, cssW, 26, table_, lo, hi);
   };
 
@@ -146,7 +146,7 @@ function render({ model, el }) {
     const [n, ny, nx] = arr.shape;
     const table_ = tableFor(model.get("colormap"));
     for (let i = 0; i < Math.min(n, sig.length); i++) {
-      thumbImgs.set(sig[i], renderArray(arr.data, ny, nx, 0, 255, table_, i * ny * nx));
+      thumbImgs.set(sig[i], renderArray(arr.data, ny, nx, { vmin: 0, vmax: 255, table: table_, offset: i * ny * nx }).canvas);
     }
   };
 

@@ -7,7 +7,7 @@
 // shared trajectory overlay, and sends clicks / parameter changes back.
 import { decodeArray } from "../lib/arrays.js";
 import { makeCanvas, View, eventPos } from "../lib/canvas.js";
-import { slider, statusLine, readouts, ensureStyle } from "../lib/controls.js";
+import { slider, statusLine, readouts, ensureStyle, traitCheckbox } from "../lib/controls.js";
 import { rgbaImage, drawExtent, strokeSegments } from "../lib/rgba.js";
 import { drawStrips, drawRing, drawRotationCentre } from "../lib/trajectory.js";
 
@@ -57,30 +57,6 @@ function choice(model, name, label, options) {
   model.on(`change:${name}`, update);
   update();
   return { el: row, update, input: sel };
-}
-
-/** A labelled checkbox bound to a boolean trait. */
-function checkbox(model, name, label) {
-  const row = document.createElement("label");
-  row.className = "srw-slider";
-  const text = document.createElement("span");
-  text.className = "srw-slider-label";
-  text.textContent = label;
-  const box = document.createElement("input");
-  box.type = "checkbox";
-  box.dataset.trait = name;
-  const pad = document.createElement("span");
-  row.append(text, box, pad);
-  const update = () => {
-    box.checked = !!model.get(name);
-  };
-  box.addEventListener("change", () => {
-    model.set(name, box.checked);
-    model.save_changes();
-  });
-  model.on(`change:${name}`, update);
-  update();
-  return { el: row, update, input: box };
 }
 
 function ensureLocalStyle() {
@@ -154,7 +130,7 @@ function render({ model, el }) {
   add(choice(model, "tie_break", "tie-break", [["next", "next-nearest N′ (default)"], ["first", "first (paper's argmax)"]]));
   add(choice(model, "boundaries", "boundaries drawn", [["own", "each map's own"], ["phantom", "phantom's (Fig. 6a)"], ["both", "own + phantom's"], ["none", "none"]]));
   add(choice(model, "ipf_axis", "IPF colour along", [["z", "z (rotation axis)"], ["x", "x (specimen)"], ["y", "y (specimen)"]]));
-  add(checkbox(model, "show_strips", "beam strips of the selection"));
+  add(traitCheckbox(model, "show_strips", "beam strips of the selection"));
 
   const updateCustom = () => {
     const custom = !!model.get("custom_labels");
