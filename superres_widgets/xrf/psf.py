@@ -659,6 +659,10 @@ def fit_knife_edge(data, *, pixel_size_um: float = 1.0, positions_um=None,
 
     popt, perr, esf_model = _fit_profile(x, y, weights)
     base, step, mu, sigma = popt
+    scatter = float(np.std(y - esf_model))
+    if not abs(step) >= 3.0 * scatter:
+        raise ValueError(f"data: no clear edge along the line: the step across it ({step:.3g} counts) "
+                         f"is within 3x the scatter of the profile ({scatter:.2g})")
     # gradient and the paper's Gaussian fit
     if arr.ndim == 2:
         # re-bin the ESF on a coarser grid (1 px) for the gradient so that the

@@ -41,6 +41,7 @@ References
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -447,6 +448,11 @@ def chart_levels(image, chart: USAFChart, *, margin_um: float = 150.0) -> Tuple[
         e = chart.elements[0]
         vals = [_bar_means(img, chart, s)[0] for s in e.sets]
         high = float(np.median(np.concatenate(vals)))
+        warnings.warn(
+            "chart_levels: the reference square is not in view; the chrome level is taken from the bars of "
+            f"G{e.group}E{e.element}, which the blur lowers -- pass explicit levels=(glass, chrome) counts",
+            UserWarning, stacklevel=2,
+        )
     return low, high
 
 

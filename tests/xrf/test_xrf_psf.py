@@ -230,3 +230,10 @@ def test_fit_knife_edge_bad_input():
         fit_knife_edge(np.ones((2, 2, 2)))
     with pytest.raises(ValueError, match="data"):
         fit_knife_edge(np.array([1.0, np.inf, 2, 3, 4, 5, 6]))
+
+
+def test_knife_edge_refuses_a_profile_without_an_edge():
+    rng = np.random.default_rng(5)
+    flat = rng.poisson(200.0, 300).astype(float)
+    with pytest.raises(ValueError, match="no clear edge"):
+        fit_knife_edge(flat, pixel_size_um=1.0)

@@ -231,3 +231,18 @@ def test_score_restoration_matches_the_direct_metrics():
         score_restoration(counts, levels=(1.0, 1.0))
     with pytest.raises(ValueError, match="reference"):
         score_restoration(counts, chart.image[:-1])
+
+
+def test_chart_levels_warns_when_the_reference_square_is_out_of_view():
+    from superres_widgets.xrf import chart_levels, usaf1951
+
+    chart = usaf1951(10.0, groups=(2, 3))
+    r0, r1, c0, c1 = chart.rect_pixels(chart.square)
+    # keep the rows above the square only: the square is out of view
+    crop = chart.crop(slice(0, max(int(r0) - 2, 10)), slice(0, chart.image.shape[1]))
+    img = 137.5 + 77.0 * crop.image
+    with pytest.warns(UserWarning, match="reference square is not in view"):
+        low, high = chart_levels(img, crop)
+    assert low == pytest.approx(137.5)
+    full_low, full_high = chart_levels(137.5 + 77.0 * chart.image, chart)
+    assert full_high == pytest.approx(214.5)
