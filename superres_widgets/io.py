@@ -13,12 +13,51 @@ extension          read by :func:`load_map`
                    or 3-D taken as ``(channels, rows, cols)``.
 ``.csv .tsv .txt   a text matrix as exported by lab XRF instruments; see
 .dat``             "Text matrices" below.
+``.h5 .hdf5 .nxs`` h5py, read-only; one dataset (``dataset=``, a path inside
+                   the file); see "HDF5 / NeXus" below.
 =================  ===========================================================
 
-:func:`save_map` writes a float32 TIFF whose ImageDescription is a JSON
-object (the method, its parameters, the pixel size, the source file and its
-SHA-256, the package version) and whose resolution tags carry the pixel size
-(pixels per centimetre), so ImageJ/Fiji and other readers see the scale too.
+:func:`save_map` writes ``.tif``/``.tiff`` or ``.h5``/``.hdf5``:
+
+* TIFF: float32, the ImageDescription is a JSON object (the provenance, see
+  below) and the resolution tags carry the pixel size (pixels per
+  centimetre), so ImageJ/Fiji and other readers see the scale too.
+* HDF5: float32 dataset ``/restored`` (``(rows, cols)`` or ``(channels,
+  rows, cols)``) with attributes ``pixel_size_um``, ``units`` (``"um"``),
+  ``channels`` (a string array, stacks only) and ``provenance`` (the same
+  JSON object as the TIFF description); the root group carries ``format``
+  and ``provenance`` too, and ``/channels`` holds the names as a dataset.
+
+Provenance (both formats, built by one function): ``format``,
+``format_version``, ``superres_widgets_version``, ``created_utc``,
+``method``, ``parameters``, ``iterations`` (``parameters["num_iter"]``
+unless given), ``psf`` (``sigma_um`` / ``sigma_px`` / ``shape`` from the
+parameters ``psf_sigma_um``, ``psf_sigma_px``, ``psf_shape`` unless given),
+``pixel_size_um``, ``shape``, ``dtype``, ``source_file``, ``source_sha256``,
+``source_dataset`` (HDF5 inputs), ``source_pixel_size_source`` and
+``channels``; ``save_map(provenance={...})`` adds or overrides keys.
+
+HDF5 / NeXus
+------------
+* Dataset: ``dataset="/group/name"``; a wrong path raises ``MapFileError
+  ("<file>: no dataset '<path>' (available: ...)")``.  Without it: the
+  dataset ``/restored`` of a file :func:`save_map` wrote, else the only
+  numeric 2-D or 3-D dataset (at least 2 x 2) in the file; several
+  candidates raise an error listing them.  3-D is ``(channels, rows, cols)``.
+* Channel (element) names, first found: an attribute ``channels``,
+  ``elements`` or ``names`` of the dataset (string array, or one string of
+  comma-separated names), else a 1-D string dataset of one of those names
+  next to it (same group); used only if there is one name per channel.
+* Pixel size, first found: attribute ``pixel_size_um`` of the dataset, its
+  group, then the root; else attribute ``pixel_size`` with ``units`` (or
+  ``unit``; ``um``, ``µm``, ``mm``, ``nm``, ...) in the same places; else
+  NeXus-like axes: the group's ``axes`` attribute (names of the axis
+  datasets, one per dimension, the last two being y and x), or sibling 1-D
+  datasets named ``x``/``y`` (also ``x_um``/``y_um``, ``samx``/``samy``), of
+  the column/row count, evenly spaced, with a ``units`` attribute (names
+  ending ``_um`` are in um).  The step of x (else y) is the pixel size.
+  ``metadata["pixel_size_source"]`` is ``"hdf5 attribute"`` or ``"hdf5
+  axes"`` (``"description"`` for files :func:`save_map` wrote).
 
 Conventions
 -----------
@@ -29,7 +68,8 @@ Conventions
   :class:`PixelSizeWarning` if the file disagrees -- files often carry a
   meaningless 72 dpi default); else the file (our JSON description, then
   ImageJ's unit and resolution, then the TIFF resolution tags, then the
-  coordinate headers of a text matrix when they state a unit); else ``None``
+  coordinate headers of a text matrix when they state a unit, or the HDF5
+  attributes / axes described below); else ``None``
   with a :class:`PixelSizeWarning` (lengths are then in pixels).
   ``XRFMap.metadata["pixel_size_source"]`` records which one was used.
 * Input files are opened read-only and never modified; :func:`save_map`
@@ -102,6 +142,7 @@ import math
 import numbers
 import os
 import pathlib
+import posixpath
 import re
 import tempfile
 import warnings
@@ -111,7 +152,8 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import numpy as np
 
 __all__ = ["XRFMap", "load_map", "save_map", "MapFileError", "MapFileNotFoundError",
-           "PixelSizeWarning", "MAP_FORMAT", "READ_EXTENSIONS"]
+           "PixelSizeWarning", "MAP_FORMAT", "READ_EXTENSIONS", "WRITE_EXTENSIONS",
+           "HDF5_DATASET", "build_provenance"]
 
 #: ``format`` key of the JSON description that :func:`save_map` writes.
 MAP_FORMAT = "superres_widgets.map"
@@ -120,8 +162,14 @@ _FORMAT_VERSION = 1
 _TIFF = (".tif", ".tiff")
 _NPY = (".npy",)
 _TEXT = (".csv", ".tsv", ".txt", ".dat")
+_HDF5 = (".h5", ".hdf5", ".nxs")
+_HDF5_WRITE = (".h5", ".hdf5")
 #: Extensions :func:`load_map` reads.
-READ_EXTENSIONS = _TIFF + _NPY + _TEXT
+READ_EXTENSIONS = _TIFF + _NPY + _TEXT + _HDF5
+#: Extensions :func:`save_map` writes.
+WRITE_EXTENSIONS = _TIFF + _HDF5_WRITE
+#: Dataset :func:`save_map` writes in HDF5 files.
+HDF5_DATASET = "/restored"
 
 PathLike = Union[str, os.PathLike]
 
@@ -168,8 +216,9 @@ class XRFMap:
     metadata : dict
         What the file said: ``file_format``, ``pixel_size_source``, the JSON
         description's keys for maps written by :func:`save_map` (``method``,
-        ``parameters``, ...), ``channels`` for stacks, the header handling
-        and coordinates of text matrices.
+        ``parameters``, ``psf``, ``iterations``, ...), ``channels`` for
+        stacks, ``dataset`` for HDF5 files, the header handling and
+        coordinates of text matrices.
     """
 
     data: np.ndarray
@@ -209,14 +258,16 @@ class XRFMap:
 # ----------------------------------------------------------------------------
 
 def load_map(path: PathLike, *, pixel_size_um: Optional[float] = None,
-             channel: Optional[Union[int, str]] = None, header: str = "auto") -> XRFMap:
-    """Read a map from TIFF, NPY or a CSV/TXT matrix, with its pixel size.
+             channel: Optional[Union[int, str]] = None, dataset: Optional[str] = None,
+             header: str = "auto") -> XRFMap:
+    """Read a map from TIFF, NPY, a CSV/TXT matrix or HDF5, with its pixel size.
 
     Parameters
     ----------
     path : str or path-like
-        ``.tif``/``.tiff``, ``.npy``, or a text matrix ``.csv``/``.tsv``/
-        ``.txt``/``.dat``.  Opened read-only; never modified.
+        ``.tif``/``.tiff``, ``.npy``, a text matrix ``.csv``/``.tsv``/
+        ``.txt``/``.dat``, or ``.h5``/``.hdf5``/``.nxs``.  Opened read-only;
+        never modified.
     pixel_size_um : float, optional
         Pixel size (scan step) in um.  Overrides the file's (a
         :class:`PixelSizeWarning` says so when they differ); needed when the
@@ -224,6 +275,10 @@ def load_map(path: PathLike, *, pixel_size_um: Optional[float] = None,
     channel : int or str, optional
         For a stack: the channel to return (index, or name when the file
         names its channels).  ``None`` returns the whole stack.
+    dataset : str, optional
+        HDF5 only: path of the dataset inside the file (e.g.
+        ``"/xrf/maps"``).  Default: see "HDF5 / NeXus" in the module
+        docstring.
     header : {"auto", "none", "row", "column", "both"}
         Header handling of text matrices (see the module docstring).
 
@@ -237,7 +292,8 @@ def load_map(path: PathLike, *, pixel_size_um: Optional[float] = None,
     MapFileError
         ``"<path>: <reason>"``: missing file (:class:`MapFileNotFoundError`),
         unsupported extension, unreadable/truncated file, not 2-D, RGB,
-        ragged rows, non-numeric/empty/NaN/inf cells, bad channel.
+        ragged rows, non-numeric/empty/NaN/inf cells, bad channel, wrong or
+        ambiguous HDF5 dataset, ``dataset=`` for a non-HDF5 file.
     """
     p = pathlib.Path(os.fspath(path)).expanduser()
     if pixel_size_um is not None:
@@ -254,8 +310,13 @@ def load_map(path: PathLike, *, pixel_size_um: Optional[float] = None,
         raise MapFileError(p, "is a directory, not a map file")
     if not os.access(p, os.R_OK):
         raise MapFileError(p, "permission denied (cannot read)")
+    if dataset is not None and ext not in _HDF5:
+        raise MapFileError(p, f"dataset={dataset!r} applies to HDF5 files only "
+                              f"({', '.join(_HDF5)})")
 
-    if ext in _TIFF:
+    if ext in _HDF5:
+        data, file_px, meta = _read_hdf5(p, dataset)
+    elif ext in _TIFF:
         data, file_px, meta = _read_tiff(p)
     elif ext in _NPY:
         data, file_px, meta = _read_npy(p)
@@ -478,6 +539,197 @@ def _read_npy(p: pathlib.Path):
     if not isinstance(data, np.ndarray):  # pragma: no cover - np.load of .npy returns arrays
         raise MapFileError(p, "does not hold a single array")
     return data, None, {"file_format": "npy"}
+
+
+# -- HDF5 / NeXus -----------------------------------------------------------------
+
+_NAME_KEYS = ("channels", "elements", "names")
+_AXIS_NAMES = (("x", "y"), ("x_um", "y_um"), ("samx", "samy"))
+
+
+def _h5_str(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _h5_str(value[()])
+    return str(value)
+
+
+def _h5_names(value) -> Optional[List[str]]:
+    """Channel names from an attribute / dataset value (string array or 'a, b, c')."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.shape == ()):
+        text = _h5_str(value).strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+                if isinstance(parsed, list):
+                    return [str(v) for v in parsed]
+            except ValueError:
+                pass
+        return [t.strip() for t in text.split(",")] if text else None
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        return None
+    return [_h5_str(v).strip() for v in arr]
+
+
+def _h5_candidates(f) -> List[tuple]:
+    import h5py
+
+    found = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and obj.ndim in (2, 3) and obj.dtype.kind in "iufb" \
+                and min(obj.shape[-2:]) >= 2:
+            found.append(("/" + name, obj.shape))
+    f.visititems(visit)
+    return found
+
+
+def _h5_all_datasets(f) -> List[str]:
+    import h5py
+
+    names = []
+    f.visititems(lambda n, o: names.append("/" + n) if isinstance(o, h5py.Dataset) else None)
+    return names
+
+
+def _h5_pixel_size(ds, f, shape) -> tuple:
+    """(pixel size in um or None, source, extra metadata) -- the module docstring's rule."""
+    import h5py
+
+    places = [ds, ds.parent, f]
+    for obj in places:
+        v = obj.attrs.get("pixel_size_um")
+        if v is not None:
+            try:
+                v = float(np.asarray(v).ravel()[0])
+            except (TypeError, ValueError, IndexError):
+                continue
+            if math.isfinite(v) and v > 0:
+                return v, "hdf5 attribute", {}
+    for obj in places:
+        v = obj.attrs.get("pixel_size")
+        unit = obj.attrs.get("units", obj.attrs.get("unit"))
+        if v is not None and unit is not None:
+            factor = _UNIT_UM.get(_h5_str(unit).strip().lower())
+            try:
+                v = float(np.asarray(v).ravel()[0])
+            except (TypeError, ValueError, IndexError):
+                continue
+            if factor is not None and math.isfinite(v) and v > 0:
+                return v * factor, "hdf5 attribute", {}
+    # NeXus-like axes
+    group = ds.parent
+    pairs = []
+    axes = group.attrs.get("axes")
+    if axes is not None:
+        names = _h5_names(axes) or []
+        if len(names) >= 2:
+            pairs.append((names[-1], names[-2]))
+    pairs += list(_AXIS_NAMES)
+    rows, cols = shape[-2:]
+    for xname, yname in pairs:
+        for name, n in ((xname, cols), (yname, rows)):
+            obj = group.get(name) if name and name != "." else None
+            if not isinstance(obj, h5py.Dataset) or obj.ndim != 1 or obj.shape[0] != n \
+                    or obj.dtype.kind not in "iuf":
+                continue
+            unit = obj.attrs.get("units", obj.attrs.get("unit"))
+            if unit is not None:
+                factor = _UNIT_UM.get(_h5_str(unit).strip().lower())
+            elif name.lower().endswith("_um"):
+                factor = 1.0
+            else:
+                factor = None
+            step = _even_step(np.asarray(obj[()], dtype=float).tolist())
+            if factor is not None and step is not None:
+                return abs(step) * factor, "hdf5 axes", {"axis_dataset": obj.name}
+    return None, None, {}
+
+
+def _read_hdf5(p: pathlib.Path, dataset: Optional[str]):
+    import h5py
+
+    meta: Dict[str, Any] = {"file_format": "hdf5"}
+    try:
+        f = h5py.File(p, "r")
+    except Exception as exc:  # h5py raises OSError for damaged / truncated / non-HDF5 files
+        raise MapFileError(p, f"cannot read HDF5 ({type(exc).__name__}: {exc}); the file is "
+                              "damaged, truncated or not an HDF5 file") from exc
+    try:
+        with f:
+            ours = _h5_str(f.attrs.get("format", "")) == MAP_FORMAT
+            if dataset is not None:
+                path = dataset if dataset.startswith("/") else "/" + dataset
+                obj = f.get(path)
+                if not isinstance(obj, h5py.Dataset):
+                    avail = ", ".join(_h5_all_datasets(f)[:20]) or "none"
+                    what = "no dataset" if obj is None else "not a dataset (a group):"
+                    raise MapFileError(p, f"{what} '{dataset}' (available: {avail})")
+            else:
+                cands = _h5_candidates(f)
+                if ours and isinstance(f.get(HDF5_DATASET), h5py.Dataset):
+                    path = HDF5_DATASET
+                elif len(cands) == 1:
+                    path = cands[0][0]
+                elif not cands:
+                    avail = ", ".join(_h5_all_datasets(f)[:20]) or "none"
+                    raise MapFileError(p, "holds no numeric 2-D or 3-D dataset (available: "
+                                          f"{avail})")
+                else:
+                    listing = ", ".join(f"'{n}' {tuple(s)}" for n, s in cands[:20])
+                    raise MapFileError(p, f"holds {len(cands)} candidate datasets; choose one "
+                                          f"with dataset= (available: {listing})")
+            ds = f[path]
+            meta["dataset"] = path
+            if ds.dtype.kind not in "iufb":
+                raise MapFileError(p, f"dataset '{path}' holds {ds.dtype} values, not numbers")
+            try:
+                data = ds[()]
+            except Exception as exc:
+                raise MapFileError(p, f"cannot read dataset '{path}' ({type(exc).__name__}: "
+                                      f"{exc}); the file is damaged or truncated") from exc
+            data = np.asarray(data)
+            # provenance of maps save_map wrote
+            desc = _parse_json_description(_h5_str(ds.attrs.get("provenance", "")))
+            px, source = None, None
+            if desc is not None and desc.get("format") == MAP_FORMAT:
+                meta.update({k: v for k, v in desc.items() if k != "format"})
+                meta["written_by"] = MAP_FORMAT
+                value = desc.get("pixel_size_um")
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                    px, source = float(value), "description"
+            # channel names
+            if data.ndim == 3:
+                names = None
+                for key in _NAME_KEYS:
+                    if key in ds.attrs:
+                        names = _h5_names(ds.attrs[key])
+                        if names:
+                            break
+                if not names:
+                    for key in _NAME_KEYS:
+                        sib = ds.parent.get(key)
+                        if isinstance(sib, h5py.Dataset) and sib.ndim == 1 and sib.dtype.kind in "SOU":
+                            names = _h5_names(sib[()])
+                            break
+                if names and len(names) == data.shape[0]:
+                    meta["channels"] = names
+            if px is None:
+                px, source, extra = _h5_pixel_size(ds, f, data.shape)
+                meta.update(extra)
+    except MapFileError:
+        raise
+    except Exception as exc:
+        raise MapFileError(p, f"cannot read HDF5 ({type(exc).__name__}: {exc}); the file is "
+                              "damaged or truncated") from exc
+    if px is not None:
+        meta["pixel_size_source"] = source
+        px = float(round(px, 12))
+    return data, px, meta
 
 
 # -- text matrices --------------------------------------------------------------
@@ -718,20 +970,141 @@ def _sha256(path: pathlib.Path) -> Optional[str]:
         return None
 
 
+def build_provenance(*, method: str, parameters: Optional[dict] = None,
+                     pixel_size_um: Optional[float] = None, shape: Sequence[int] = (),
+                     source: Optional[Union[PathLike, XRFMap]] = None,
+                     channels: Optional[Sequence[str]] = None,
+                     extra: Optional[dict] = None, where: str = "save_map") -> Dict[str, Any]:
+    """The provenance record :func:`save_map` writes (TIFF description and HDF5 attribute).
+
+    Parameters
+    ----------
+    method : str
+        How the map was made (e.g. ``"richardson_lucy"``).
+    parameters : dict, optional
+        The method's parameters; ``num_iter`` gives ``iterations`` and
+        ``psf_sigma_um`` / ``psf_sigma_px`` / ``psf_shape`` give ``psf``.
+    pixel_size_um : float or None
+        Pixel size, um.
+    shape : sequence of int
+        Shape of the data written, ``(rows, cols)`` or ``(channels, rows, cols)``.
+    source : path-like or XRFMap, optional
+        The input map: its path, SHA-256 (of the file bytes, read-only),
+        HDF5 dataset and pixel-size source are recorded.
+    channels : sequence of str, optional
+        Channel names.
+    extra : dict, optional
+        Keys added to (or overriding) the record, e.g. ``{"psf": {"sigma_um":
+        [3.0, 4.0], "shape": [25, 25]}, "iterations": 30}``; ``format`` and
+        ``format_version`` cannot be overridden.
+    where : str
+        Prefix of error messages.
+
+    Returns
+    -------
+    dict
+        JSON-compatible; the keys are listed in the module docstring.
+    """
+    from . import __version__
+
+    src_path, src_meta = None, {}
+    if isinstance(source, XRFMap):
+        src_path, src_meta = source.source, source.metadata
+    elif source is not None:
+        src_path = pathlib.Path(os.fspath(source)).expanduser()
+    params = _jsonable(dict(parameters or {}), "parameters")
+    psf = {}
+    for key, name in (("psf_sigma_um", "sigma_um"), ("psf_sigma_px", "sigma_px"),
+                      ("psf_shape", "shape"), ("psf_sigma", "sigma")):
+        if key in params:
+            psf[name] = params[key]
+    iterations = params.get("num_iter")
+    desc = {
+        "format": MAP_FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "superres_widgets_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "method": method,
+        "parameters": params,
+        "iterations": iterations if isinstance(iterations, int) else None,
+        "psf": psf or None,
+        "pixel_size_um": pixel_size_um,
+        "shape": [int(n) for n in shape],
+        "dtype": "float32",
+        "source_file": None if src_path is None else os.fspath(src_path),
+        "source_sha256": None if src_path is None else _sha256(pathlib.Path(src_path)),
+    }
+    if src_meta.get("dataset") is not None:
+        desc["source_dataset"] = src_meta["dataset"]
+    if src_meta.get("pixel_size_source") is not None:
+        desc["source_pixel_size_source"] = src_meta["pixel_size_source"]
+    if channels is not None:
+        desc["channels"] = [str(c) for c in channels]
+    if extra:
+        for k, v in _jsonable(dict(extra), "provenance").items():
+            if k not in ("format", "format_version"):
+                desc[k] = v
+    return desc
+
+
+def _write_tiff(tmp: str, arr32: np.ndarray, desc: dict, pixel_size_um: Optional[float]) -> None:
+    """Write the TIFF to ``tmp`` (the temporary file; :func:`save_map` renames it)."""
+    import tifffile
+
+    from . import __version__
+
+    kwargs = dict(description=json.dumps(desc, ensure_ascii=True), metadata=None,
+                  photometric="minisblack", software=f"superres_widgets {__version__}")
+    if pixel_size_um is not None:
+        per_cm = 1e4 / pixel_size_um
+        kwargs.update(resolution=(per_cm, per_cm), resolutionunit="CENTIMETER")
+    tifffile.imwrite(tmp, arr32, **kwargs)
+
+
+def _write_hdf5(tmp: str, arr32: np.ndarray, desc: dict, pixel_size_um: Optional[float],
+                dataset: str = HDF5_DATASET) -> None:
+    """Write the HDF5 file to ``tmp`` (the temporary file; :func:`save_map` renames it)."""
+    import h5py
+
+    text = json.dumps(desc, ensure_ascii=True)
+    str_t = h5py.string_dtype("utf-8")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["format"] = MAP_FORMAT
+        f.attrs["provenance"] = text
+        chunks = None
+        if arr32.size > 1 << 20:
+            chunks = (1,) * (arr32.ndim - 2) + tuple(min(n, 512) for n in arr32.shape[-2:])
+        ds = f.create_dataset(dataset, data=arr32, chunks=chunks)
+        ds.attrs["provenance"] = text
+        ds.attrs["units"] = "um"
+        if pixel_size_um is not None:
+            ds.attrs["pixel_size_um"] = float(pixel_size_um)
+        if arr32.ndim == 3:
+            ds.attrs["axes"] = np.array(["channel", "row", "col"], dtype=object).astype(str_t)
+        channels = desc.get("channels")
+        if channels is not None:
+            names = np.array(channels, dtype=object)
+            ds.attrs.create("channels", names, dtype=str_t)
+            f.create_dataset(posixpath.join(posixpath.dirname(dataset), "channels"),
+                             data=names, dtype=str_t)
+
+
 def save_map(path: PathLike, data, *, pixel_size_um: Optional[float], method: str,
              parameters: Optional[dict] = None, source: Optional[Union[PathLike, XRFMap]] = None,
-             channels: Optional[Sequence[str]] = None, overwrite: bool = True) -> pathlib.Path:
-    """Write a (restored) map to a float32 TIFF with its provenance.
+             channels: Optional[Sequence[str]] = None, overwrite: bool = True,
+             provenance: Optional[dict] = None) -> pathlib.Path:
+    """Write a (restored) map or stack to a float32 TIFF or HDF5 file with its provenance.
 
     Parameters
     ----------
     path : str or path-like
-        Output ``.tif``/``.tiff`` file.
+        Output ``.tif``/``.tiff`` or ``.h5``/``.hdf5`` file.
     data : array_like
         ``(rows, cols)`` map, or ``(channels, rows, cols)`` stack; finite.
     pixel_size_um : float or None
-        Pixel size, um (written to the JSON and to the resolution tags in
-        pixels per centimetre).  ``None`` if unknown.
+        Pixel size, um (written to the provenance, to the TIFF resolution
+        tags in pixels per centimetre, to the HDF5 ``pixel_size_um``
+        attribute).  ``None`` if unknown.
     method : str
         How the map was made (e.g. ``"richardson_lucy"``).
     parameters : dict, optional
@@ -739,9 +1112,12 @@ def save_map(path: PathLike, data, *, pixel_size_um: Optional[float], method: st
     source : path-like or XRFMap, optional
         The input map: recorded with its SHA-256, and never overwritten.
     channels : sequence of str, optional
-        Channel names of a stack.
+        Channel names of a stack (default: the source's, for a stack).
     overwrite : bool
         Replace an existing (non-input) file at ``path``.
+    provenance : dict, optional
+        Extra provenance keys (e.g. ``psf``, ``iterations``, ``scheduler``);
+        see :func:`build_provenance`.
 
     Returns
     -------
@@ -752,34 +1128,32 @@ def save_map(path: PathLike, data, *, pixel_size_um: Optional[float], method: st
     ------
     ValueError
         ``path`` is the source or a file :func:`load_map` read in this
-        session, not a TIFF name, bad data or metadata.
+        session, an unsupported extension, bad data or metadata.
     FileExistsError
         ``path`` exists and ``overwrite=False``.
 
     Notes
     -----
-    The ImageDescription is a JSON object: ``format`` (``"superres_widgets.map"``),
-    ``format_version``, ``superres_widgets_version``, ``created_utc``,
-    ``method``, ``parameters``, ``pixel_size_um``, ``shape``, ``dtype``,
-    ``source_file``, ``source_sha256``, ``source_pixel_size_source`` and
-    ``channels``.  :func:`load_map` reads it back into ``XRFMap.metadata``.
-    The file is written to a temporary file in the same folder and moved into
-    place with :func:`os.replace`, so a reader never sees a partial file.
+    TIFF: the ImageDescription is the JSON provenance (keys in the module
+    docstring).  HDF5: dataset ``/restored`` with attributes
+    ``pixel_size_um``, ``units``, ``channels`` and ``provenance`` (JSON).
+    :func:`load_map` reads both back into ``XRFMap.metadata``.  The file is
+    written to a temporary file in the same folder and moved into place with
+    :func:`os.replace`, so a reader never sees a partial file and a failed
+    write leaves the previous file (if any) intact and no temporary file.
     """
-    import tifffile
-
-    from . import __version__
-
     out = pathlib.Path(os.fspath(path)).expanduser()
-    if out.suffix.lower() not in _TIFF:
-        raise ValueError(f"{out}: save_map writes TIFF files; use a .tif or .tiff name")
+    ext = out.suffix.lower()
+    if ext not in WRITE_EXTENSIONS:
+        raise ValueError(f"{out}: save_map writes TIFF files (.tif, .tiff) or HDF5 files "
+                         f"(.h5, .hdf5); unsupported extension {out.suffix or '(none)'!r}")
     if not isinstance(method, str) or not method.strip():
         raise ValueError(f"{out}: method must be a non-empty string, got {method!r}")
     if pixel_size_um is not None:
         pixel_size_um = _check_pixel_size(pixel_size_um)
-    src_path, src_meta = None, {}
+    src_path = None
     if isinstance(source, XRFMap):
-        src_path, src_meta = source.source, source.metadata
+        src_path = source.source
         if channels is None and source.channels and np.ndim(data) == 3:
             channels = source.channels
     elif source is not None:
@@ -817,36 +1191,21 @@ def save_map(path: PathLike, data, *, pixel_size_um: Optional[float], method: st
         if arr.ndim != 3 or len(channels) != arr.shape[0]:
             raise ValueError(f"{out}: {len(channels)} channel names for data of shape {arr.shape}")
 
-    desc = {
-        "format": MAP_FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "superres_widgets_version": __version__,
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "method": method,
-        "parameters": _jsonable(dict(parameters or {}), "parameters"),
-        "pixel_size_um": pixel_size_um,
-        "shape": list(arr32.shape),
-        "dtype": "float32",
-        "source_file": None if src_path is None else os.fspath(src_path),
-        "source_sha256": None if src_path is None else _sha256(pathlib.Path(src_path)),
-    }
-    if src_meta.get("pixel_size_source") is not None:
-        desc["source_pixel_size_source"] = src_meta["pixel_size_source"]
-    if channels is not None:
-        desc["channels"] = channels
-    text = json.dumps(desc, ensure_ascii=True)
-
-    kwargs = dict(description=text, metadata=None, photometric="minisblack",
-                  software=f"superres_widgets {__version__}")
-    if pixel_size_um is not None:
-        per_cm = 1e4 / pixel_size_um
-        kwargs.update(resolution=(per_cm, per_cm), resolutionunit="CENTIMETER")
+    try:
+        desc = build_provenance(method=method, parameters=parameters, pixel_size_um=pixel_size_um,
+                                shape=arr32.shape, source=source, channels=channels,
+                                extra=provenance)
+    except ValueError as exc:
+        raise ValueError(f"{out}: {exc}") from None
     if not out.parent.is_dir():
         raise ValueError(f"{out}: folder {out.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
-        tifffile.imwrite(tmp, arr32, **kwargs)
+        if ext in _TIFF:
+            _write_tiff(tmp, arr32, desc, pixel_size_um)
+        else:
+            _write_hdf5(tmp, arr32, desc, pixel_size_um)
         os.replace(tmp, out)
     except BaseException:
         try:

@@ -442,3 +442,23 @@ def test_xrfmap_repr_is_short():
     m = XRFMap(np.zeros((500, 400)), 5.0, None, {"pixel_size_source": "argument", "method": "rl"})
     r = repr(m)
     assert "shape=(500, 400)" in r and "5 um" in r and "method='rl'" in r and len(r) < 200
+
+
+def test_tiff_provenance_fields_and_extra_keys(tmp_path, untouched):
+    src = tmp_path / "raw.npy"
+    np.save(src, MAP)
+    untouched(src)
+    raw = _load(src, pixel_size_um=2.0)
+    out = save_map(tmp_path / "rl.tif", raw.data, pixel_size_um=2.0, method="richardson_lucy",
+                   source=raw, parameters={"psf_sigma_um": 6.0, "psf_shape": (25, 25),
+                                           "num_iter": 30},
+                   provenance={"halo_px": 45, "format_version": 99})
+    meta = _load(out).metadata
+    assert meta["psf"] == {"sigma_um": 6.0, "shape": [25, 25]} and meta["iterations"] == 30
+    assert meta["halo_px"] == 45 and meta["format_version"] == 1  # reserved keys kept
+    assert meta["source_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert meta["source_pixel_size_source"] == "argument"
+    with pytest.raises(ValueError, match=r"rl2\.tif: provenance\['f'\] of type builtin"):
+        save_map(tmp_path / "rl2.tif", MAP, pixel_size_um=2.0, method="rl",
+                 provenance={"f": print})
+    assert not (tmp_path / "rl2.tif").exists()

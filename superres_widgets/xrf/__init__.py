@@ -27,6 +27,7 @@ from .deconvolution import convolve, fista, richardson_lucy, wiener
 from .metrics import mse, normalize, psnr, ssim
 from .psf import (FWHM_PER_SIGMA, KnifeEdgeFit, PointScanFit, confidence_ellipse,
                   fit_knife_edge, fit_point_scan, gaussian2d, gaussian_psf, kernel_to_sigma)
+from .stack import deconvolve_stack
 from .simulate import (PAPER_DWELL_S, PAPER_RATES_CPS, PAPER_SIGMA_UM, PAPER_STEP_UM,
                        SimulatedScan, simulate_scan)
 from .usaf import (ElementContrast, ResolvedElement, USAFBarSet, USAFChart, USAFElement,
@@ -40,6 +41,7 @@ __all__ = [
     # deconvolution
     "wiener", "richardson_lucy", "fista", "blind_l0", "BlindResult", "l0_restore",
     "convolve", "ConvolutionOperator", "clear_transfer_cache", "DeconvolutionCancelled",
+    "deconvolve_stack",
     # metrics
     "mse", "ssim", "psnr", "normalize",
     # chart
