@@ -1,0 +1,439 @@
+"""The ``superres-widgets`` command line.
+
+::
+
+    superres-widgets lab [--notebooks DIR] [--dry-run] [-- jupyter-lab-args...]
+    superres-widgets deconvolve INPUT --out OUTPUT [--method wiener|rl|fista|blind]
+                                 [--psf-sigma-um S[,S2,...]] [--pixel-size-um P]
+                                 [--iterations N] [--balance B] [--lam L]
+                                 [--acceleration none|biggs-andrews] [--kernel-size K]
+                                 [--dataset NAME] [--channel C] [--scheduler ADDRESS]
+                                 [--progress | --no-progress] [--overwrite]
+    superres-widgets reproduce --out DIR [--quick]
+
+Every subcommand takes ``--debug`` (show the traceback on error).  Problems
+with files or parameters are reported as one line,
+``superres-widgets: error: <file>: <reason>``, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from typing import List, Optional, Sequence
+
+PROG = "superres-widgets"
+EXIT_ERROR = 2
+
+METHODS = {"wiener": "wiener", "rl": "richardson_lucy", "richardson_lucy": "richardson_lucy",
+           "fista": "fista", "blind": "blind_l0", "blind_l0": "blind_l0"}
+OUT_EXTENSIONS = (".tif", ".tiff", ".h5", ".hdf5")
+
+
+class CLIError(Exception):
+    """A user-facing error: ``<file>: <reason>`` (``file`` may be None)."""
+
+    def __init__(self, file, reason: str):
+        self.file = file
+        self.reason = reason
+        super().__init__(f"{file}: {reason}" if file is not None else reason)
+
+
+# ----------------------------------------------------------------------------
+# progress bar
+# ----------------------------------------------------------------------------
+
+class ProgressBar:
+    """A text progress bar on a stream (stderr); silent when disabled.
+
+    Callable as ``bar(fraction)`` or ``bar(done, total)`` (optionally a third
+    ``text`` argument), so it can be passed as a ``progress=`` hook.
+    """
+
+    def __init__(self, label: str = "", enabled: bool = True, stream=None, width: int = 30):
+        self.label = label
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.t0 = time.perf_counter()
+        self._last = -1.0
+        self._shown = False
+
+    def __call__(self, *args, **kwargs):
+        if not self.enabled:
+            return
+        text = kwargs.get("text", "")
+        nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        strs = [a for a in args if isinstance(a, str)]
+        if strs:
+            text = strs[0]
+        if len(nums) >= 2 and nums[1]:
+            frac = nums[0] / nums[1]
+        elif nums:
+            frac = float(nums[0])
+        else:
+            return
+        frac = min(max(frac, 0.0), 1.0)
+        if frac < 1.0 and frac - self._last < 0.005:
+            return
+        self._last = frac
+        n = int(round(frac * self.width))
+        line = (f"\r{self.label} [{'#' * n}{'.' * (self.width - n)}] {100 * frac:5.1f} % "
+                f"{time.perf_counter() - self.t0:6.1f} s {text}")
+        self.stream.write(line[:200])
+        self.stream.flush()
+        self._shown = True
+
+    def close(self):
+        if self.enabled and self._shown:
+            self(1.0)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ----------------------------------------------------------------------------
+# lab
+# ----------------------------------------------------------------------------
+
+def find_notebooks(explicit: Optional[str] = None) -> pathlib.Path:
+    """The course notebooks folder: ``explicit``, else ``./notebooks``, else next to the package."""
+    if explicit is not None:
+        p = pathlib.Path(explicit).expanduser()
+        if not p.is_dir():
+            raise CLIError(p, "no such folder (give the folder holding the course notebooks)")
+        return p.resolve()
+    here = pathlib.Path(__file__).resolve().parent
+    candidates = [pathlib.Path.cwd() / "notebooks", here.parent / "notebooks"]
+    for c in candidates:
+        if c.is_dir() and any(c.glob("*.ipynb")):
+            return c.resolve()
+    raise CLIError(candidates[0], "no course notebooks found here nor next to the package "
+                   f"({candidates[1]}); they are not part of the installed package -- clone the "
+                   "project repository and run this from its root, or pass --notebooks DIR")
+
+
+def cmd_lab(args) -> int:
+    nb_dir = find_notebooks(args.notebooks)
+    jupyter = shutil.which("jupyter", path=os.pathsep.join(
+        [str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    cmd = ([jupyter] if jupyter else [sys.executable, "-m", "jupyter"]) + ["lab", str(nb_dir)]
+    cmd += list(args.lab_args or [])
+    if args.dry_run:
+        print(shlex.join(cmd))
+        return 0
+    import importlib.util
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise CLIError(None, "JupyterLab is not installed: pip install 'superres_widgets[lab]'")
+    return subprocess.call(cmd)
+
+
+# ----------------------------------------------------------------------------
+# deconvolve
+# ----------------------------------------------------------------------------
+
+def _parse_sigmas(text: Optional[str], n_channels: int, src) -> Optional[List[float]]:
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise CLIError(src, f"--psf-sigma-um must be a number or comma-separated numbers, got {text!r}") from None
+    if not vals or any(not (v > 0 and v < float("inf")) for v in vals):
+        raise CLIError(src, f"--psf-sigma-um must be positive, got {text!r}")
+    if len(vals) == 1:
+        return vals * n_channels
+    if len(vals) != n_channels:
+        raise CLIError(src, f"--psf-sigma-um has {len(vals)} values but the input has "
+                       f"{n_channels} channel(s); give one value or one per channel")
+    return vals
+
+
+def _load_input(args):
+    from .io import load_map
+
+    kwargs = {}
+    if args.pixel_size_um is not None:
+        kwargs["pixel_size_um"] = args.pixel_size_um
+    if args.channel is not None:
+        kwargs["channel"] = args.channel
+    if args.dataset is not None:
+        kwargs["dataset"] = args.dataset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = load_map(args.input, **kwargs)
+    for w in caught:
+        if m.pixel_size_um is None and "no pixel size" in str(w.message):
+            continue  # reported below as the error
+        print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+    return m
+
+
+LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "single-threaded", "processes")
+
+
+def _connect(scheduler: Optional[str], src):
+    """A ``distributed.Client`` for a scheduler address; None for local Dask schedulers."""
+    if scheduler is None or scheduler in LOCAL_SCHEDULERS:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CLIError(src, f"--scheduler {scheduler} needs the 'distributed' package "
+                       "(pip install distributed)") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise CLIError(src, f"cannot connect to the Dask scheduler at {scheduler}: "
+                       f"{_one_line(str(exc)) or type(exc).__name__}") from None
+
+
+def cmd_deconvolve(args) -> int:
+    import numpy as np
+
+    src = pathlib.Path(args.input).expanduser()
+    out = pathlib.Path(args.out).expanduser()
+    method = METHODS[args.method]
+    if os.path.realpath(out) == os.path.realpath(src) or (
+            out.exists() and src.exists() and os.path.samefile(out, src)):
+        raise CLIError(out, "is the input file; refusing to overwrite the input (choose another --out)")
+    if out.suffix.lower() not in OUT_EXTENSIONS:
+        raise CLIError(out, f"unsupported output type {out.suffix or '(no extension)'!r}; "
+                       f"write one of {', '.join(OUT_EXTENSIONS)}")
+    if out.exists() and not args.overwrite:
+        raise CLIError(out, "already exists (pass --overwrite to replace it)")
+    if not out.parent.is_dir():
+        raise CLIError(out, f"folder {out.parent} does not exist")
+    if method != "blind_l0" and args.psf_sigma_um is None:
+        raise CLIError(src, f"--psf-sigma-um is required for --method {args.method} "
+                       "(only --method blind estimates the PSF)")
+    if args.iterations is not None and args.iterations < 1:
+        raise CLIError(src, f"--iterations must be at least 1, got {args.iterations}")
+    if args.kernel_size < 3 or args.kernel_size % 2 == 0:
+        raise CLIError(src, f"--kernel-size must be an odd number >= 3, got {args.kernel_size}")
+
+    m = _load_input(args)
+    px = m.pixel_size_um
+    if px is None:
+        raise CLIError(src, "no pixel size in the file; pass --pixel-size-um")
+    data = np.asarray(m.data, dtype=float)
+    single = data.ndim == 2
+    stack = data[None] if single else data
+    names = None if single else (m.channels or [str(i) for i in range(stack.shape[0])])
+    sigmas = _parse_sigmas(args.psf_sigma_um, stack.shape[0], src)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    bar = ProgressBar(f"{method} {src.name}", enabled=show)
+    t0 = time.perf_counter()
+    params = {"psf_sigma_um": sigmas if (sigmas and not single) else (sigmas[0] if sigmas else None)}
+    extra = {}
+    try:
+        if method == "blind_l0":
+            from .xrf import blind_l0, kernel_to_sigma
+
+            result, est = np.empty_like(stack), []
+            for i, img in enumerate(stack):
+                r = blind_l0(img, args.kernel_size,
+                             callback=lambda k, _r, i=i: bar((i + min(k, 50) / 50) / len(stack)))
+                result[i] = r.image
+                est.append(float(kernel_to_sigma(r.kernel, pixel_size_um=px)))
+                bar((i + 1) / len(stack))
+            params = {"kernel_size": args.kernel_size,
+                      "estimated_psf_sigma_um": est[0] if single else est}
+            extra["estimated"] = est
+        else:
+            num_iter = args.iterations if args.iterations is not None else (
+                100 if method == "fista" else 30)
+            acc = None if args.acceleration in (None, "none") else args.acceleration
+            from .xrf import deconvolve_stack
+
+            client = _connect(args.scheduler, src)
+            kw = dict(num_iter=num_iter, balance=args.balance, lam=args.lam,
+                      acceleration=acc, scheduler=client if client is not None else args.scheduler,
+                      progress=bar)
+            if args.chunk_px is not None:
+                kw["chunk_px"] = args.chunk_px
+            try:
+                result = np.asarray(deconvolve_stack(stack, sigmas, px, method, **kw))
+            finally:
+                if client is not None:
+                    client.close()
+            if method == "wiener":
+                params["balance"] = args.balance
+            else:
+                params["num_iter"] = num_iter
+                if method == "richardson_lucy":
+                    params["acceleration"] = acc
+                else:
+                    params["lam"] = args.lam
+    except (ValueError, TypeError) as exc:
+        raise CLIError(src, str(exc)) from exc
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    params["input_file"] = str(src)
+    if args.channel is not None:
+        params["channel"] = args.channel
+    if args.dataset is not None:
+        params["dataset"] = args.dataset
+
+    from .io import save_map
+
+    data_out = result[0] if single else result
+    kw = dict(pixel_size_um=px, method=method, parameters=params, source=m)
+    if names is not None:
+        kw["channels"] = names
+    kw["provenance"] = {"command": shlex.join([PROG] + list(getattr(args, "argv", []))),
+                        "scheduler": args.scheduler or "local", "seconds": round(seconds, 3)}
+    written = save_map(out, data_out, **kw)
+    msg = f"{PROG}: {method} on {src} ({'x'.join(map(str, data.shape))}, pixel {px:g} um) " \
+          f"in {seconds:.1f} s -> {written}"
+    print(msg)
+    if "estimated" in extra:
+        for name, s in zip(names or ["map"], extra["estimated"]):
+            print(f"  estimated PSF sigma ({name}): {s:.2f} um")
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# reproduce
+# ----------------------------------------------------------------------------
+
+def cmd_reproduce(args) -> int:
+    from .report import build_report
+
+    out = pathlib.Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise CLIError(out, "exists and is not a folder")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    t0 = time.perf_counter()
+    index = build_report(out, quick=args.quick, log=(lambda s: print(s, file=sys.stderr)) if show else None)
+    print(f"{PROG}: report written to {index} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# main
+# ----------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the full traceback on error")
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Super-resolution for X-ray microscopy: course notebooks, deconvolution of "
+                    "your maps, and the papers' figures.",
+        epilog="examples:\n"
+               "  superres-widgets lab\n"
+               "  superres-widgets deconvolve fe.tif --method rl --psf-sigma-um 32.5 "
+               "--iterations 50 --acceleration biggs-andrews --out fe_rl.tif\n"
+               "  superres-widgets deconvolve maps.h5 --dataset xrf/stack --psf-sigma-um 40,50,80 "
+               "--pixel-size-um 10 --out restored.h5\n"
+               "  superres-widgets deconvolve fe.csv --method blind --pixel-size-um 5 --out fe_blind.tif\n"
+               "  superres-widgets reproduce --out report/")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{lab,deconvolve,reproduce}")
+    sub.required = True
+
+    p = sub.add_parser("lab", parents=[common], help="open JupyterLab on the course notebooks")
+    p.add_argument("--notebooks", metavar="DIR", help="folder of the course notebooks "
+                   "(default: ./notebooks, else the repository's notebooks/ next to the package)")
+    p.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER,
+                   help="further arguments for jupyter lab (after --)")
+    p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("deconvolve", parents=[common], help="deconvolve a map or a stack of channels",
+                       description="Deconvolve a map (TIFF, NPY, CSV/TXT, HDF5) and save it with its "
+                                   "provenance.  Channels of a stack run in parallel with Dask.")
+    p.add_argument("input", help="input map: .tif/.tiff, .npy, .csv/.tsv/.txt/.dat, .h5/.hdf5")
+    p.add_argument("--out", "-o", required=True, help="output file (.tif/.tiff or .h5/.hdf5)")
+    p.add_argument("--method", "-m", choices=["wiener", "rl", "fista", "blind"], default="rl",
+                   help="wiener, rl (Richardson-Lucy, default), fista, or blind (L0, estimates the PSF)")
+    p.add_argument("--psf-sigma-um", metavar="S[,S...]",
+                   help="Gaussian PSF sigma in um: one value, or one per channel (comma-separated); "
+                        "required except for --method blind")
+    p.add_argument("--pixel-size-um", type=float, metavar="P",
+                   help="pixel size (scan step) in um; default: from the file's metadata")
+    p.add_argument("--iterations", "-n", type=int, metavar="N",
+                   help="iterations of rl (default 30) or fista (default 100)")
+    p.add_argument("--balance", type=float, default=0.03, help="Wiener balance (default 0.03)")
+    p.add_argument("--lam", type=float, default=1.0, help="FISTA l1 weight in counts (default 1)")
+    p.add_argument("--acceleration", choices=["none", "biggs-andrews"], default="none",
+                   help="RL acceleration (default none)")
+    p.add_argument("--kernel-size", type=int, default=41, metavar="K",
+                   help="blind: kernel size in pixels, odd (default 41)")
+    p.add_argument("--dataset", metavar="NAME", help="HDF5: the dataset to read")
+    p.add_argument("--channel", metavar="C", help="a stack: restore only this channel (index or name)")
+    p.add_argument("--chunk-px", type=int, metavar="PX", help="Dask chunk size in pixels for large maps")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="address of a Dask distributed scheduler, e.g. tcp://host:8786 (default: "
+                        "local threads; also 'threads', 'synchronous' or 'processes')")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="show the progress bar even when stderr is not a terminal")
+    g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.set_defaults(func=cmd_deconvolve)
+
+    p = sub.add_parser("reproduce", parents=[common],
+                       help="rebuild the papers' figures as a static HTML report",
+                       description="Regenerate every figure of the two papers that the package "
+                                   "rebuilds, as one self-contained, offline index.html with the "
+                                   "paper's numbers beside ours.")
+    p.add_argument("--out", "-o", required=True, help="output folder (created)")
+    p.add_argument("--quick", action="store_true", help="smaller sizes (every figure, for tests)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="log each figure on stderr even when it is not a terminal")
+    g.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    args.argv = [str(a) for a in argv]
+    if getattr(args, "lab_args", None) and args.lab_args[:1] == ["--"]:
+        args.lab_args = args.lab_args[1:]
+    from .io import MapFileError
+
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, MapFileError, ValueError, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        if isinstance(exc, CLIError):
+            msg = str(exc)
+        elif isinstance(exc, OSError) and not isinstance(exc, MapFileError) and exc.filename:
+            msg = f"{exc.filename}: {exc.strerror or exc}"
+        else:
+            msg = str(exc)
+            file = getattr(args, "input", None)
+            if file and not isinstance(exc, MapFileError) and not msg.startswith(str(file)) \
+                    and not msg.startswith(str(getattr(args, "out", ""))):
+                msg = f"{file}: {msg}"
+        print(f"{PROG}: error: {_one_line(msg)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
