@@ -52,11 +52,24 @@ export function statusLine(model, extraTraits = []) {
   return { el, update };
 }
 
-/** Key/value readout table. ``rows`` = [[label, () => string], ...]. */
-export function readouts(rows) {
+/**
+ * Key/value readout table. ``rows`` = [[label, () => string], ...] or
+ * [[key, label, () => string], ...] (``key`` becomes ``data-key`` of the
+ * value cell). Options: ``title`` (a heading row, class ``titleClass``),
+ * ``className`` (extra classes of the grid) and ``initial`` (fill the values
+ * now; pass false when the row functions need state set up later).
+ */
+export function readouts(rows, { title = null, titleClass = "srw-panel-title", className = "", initial = true } = {}) {
   const el = document.createElement("div");
-  el.className = "srw-readouts";
-  const cells = rows.map(([label, fn]) => {
+  el.className = `srw-readouts ${className}`.trim();
+  if (title) {
+    const t = document.createElement("div");
+    t.className = titleClass;
+    t.textContent = title;
+    el.append(t);
+  }
+  const cells = rows.map((row) => {
+    const [key, label, fn] = row.length === 3 ? row : [null, row[0], row[1]];
     const item = document.createElement("div");
     item.className = "srw-readout";
     const k = document.createElement("span");
@@ -64,6 +77,7 @@ export function readouts(rows) {
     k.textContent = label;
     const v = document.createElement("span");
     v.className = "srw-readout-value";
+    if (key) v.dataset.key = key;
     item.append(k, v);
     el.append(item);
     return [v, fn];
@@ -71,7 +85,7 @@ export function readouts(rows) {
   const update = () => {
     for (const [v, fn] of cells) v.textContent = fn();
   };
-  update();
+  if (initial) update();
   return { el, update };
 }
 

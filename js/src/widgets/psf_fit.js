@@ -7,7 +7,7 @@
 import { decodeArray } from "../lib/arrays.js";
 import { makeCanvas, resizeCanvas, arrayToImage } from "../lib/canvas.js";
 import { cssColor } from "../lib/colormap.js";
-import { statusLine, ensureStyle } from "../lib/controls.js";
+import { statusLine, ensureStyle, readouts } from "../lib/controls.js";
 
 // CSS px of the longer side of the map: larger in knife mode (one map, drawn on)
 const MAX_SIZE = { dot: 320, knife: 420 };
@@ -103,31 +103,7 @@ function ensurePsfStyle() {
 
 /** Readout grid; rows = [[key, label, fn]]. Values carry data-key for tests. */
 function readoutGrid(rows, title, extraClass = "") {
-  const el = document.createElement("div");
-  el.className = `srw-readouts ${extraClass}`;
-  if (title) {
-    const t = document.createElement("div");
-    t.className = "srw-psf-section";
-    t.textContent = title;
-    el.append(t);
-  }
-  const cells = rows.map(([key, label, fn]) => {
-    const item = document.createElement("div");
-    item.className = "srw-readout";
-    const k = document.createElement("span");
-    k.className = "srw-readout-key";
-    k.textContent = label;
-    const v = document.createElement("span");
-    v.className = "srw-readout-value";
-    v.dataset.key = key;
-    item.append(k, v);
-    el.append(item);
-    return [v, fn];
-  });
-  const update = () => {
-    for (const [v, fn] of cells) v.textContent = fn();
-  };
-  return { el, update };
+  return readouts(rows, { title, titleClass: "srw-psf-section", className: extraClass, initial: false });
 }
 
 function drawBar(canvas, cmap, lo, hi, label) {
