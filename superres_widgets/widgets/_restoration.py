@@ -25,7 +25,7 @@ import numpy as np
 
 from ..xrf import fista, gaussian_psf, richardson_lucy, wiener
 
-__all__ = ["METHODS", "METHOD_PARAMETERS", "restore", "method_parameters", "robust_range",
+__all__ = ["METHODS", "METHOD_PARAMETERS", "restore", "restore_with_psf", "method_parameters", "robust_range",
            "thumbnail"]
 
 #: The non-blind methods a sweep or a stack can use (blind L0 estimates its
@@ -48,6 +48,29 @@ def method_parameters(widget) -> dict:
     return out
 
 
+def restore_with_psf(image: np.ndarray, psf: np.ndarray, params: dict, *, cancel: Any = None,
+                     callback: Optional[Callable[[int, np.ndarray], None]] = None, callback_every: int = 1,
+                     wiener_dtype=None) -> np.ndarray:
+    """Restore ``image`` with ``psf`` by ``params["method"]`` (one of :data:`METHODS`).
+
+    The single dispatch every widget uses. ``callback(iteration, estimate)``
+    and ``cancel`` go to the iterative methods unchanged; ``wiener_dtype``
+    (e.g. float32 for live sliders) to :func:`~superres_widgets.xrf.wiener`.
+    """
+    method = params["method"]
+    if method == "wiener":
+        kw = {} if wiener_dtype is None else {"dtype": wiener_dtype}
+        return wiener(image, psf, params["balance"], **kw)
+    n = int(params["num_iter"])
+    if method == "richardson_lucy":
+        return richardson_lucy(image, psf, n, cancel=cancel, callback=callback, callback_every=callback_every,
+                               acceleration="biggs-andrews" if params["acceleration"] else None)
+    if method == "fista":
+        return fista(image, psf, params["lam"], n, cancel=cancel, callback=callback,
+                     callback_every=callback_every)
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
 def restore(image: np.ndarray, sigma_um: float, pixel_size_um: float, params: dict, *,
             cancel: Any = None, progress: Optional[Callable[[float], None]] = None) -> np.ndarray:
     """Restore ``image`` with a Gaussian PSF of ``sigma_um`` by ``params["method"]``.
@@ -57,25 +80,18 @@ def restore(image: np.ndarray, sigma_um: float, pixel_size_um: float, params: di
     callback only reports progress (it never alters the iterate).
     """
     psf = gaussian_psf(sigma_um, pixel_size_um=pixel_size_um)
-    method = params["method"]
-    if method == "wiener":
-        out = wiener(image, psf, params["balance"])
-        if progress is not None:
-            progress(1.0)
-        return out
-    n = int(params["num_iter"])
-    every = max(1, n // 20)
-    callback = None
-    if progress is not None:
-        def callback(iteration, _estimate):
-            progress(iteration / n)
-    if method == "richardson_lucy":
-        return richardson_lucy(image, psf, n, cancel=cancel, callback=callback, callback_every=every,
-                               acceleration="biggs-andrews" if params["acceleration"] else None)
-    if method == "fista":
-        return fista(image, psf, params["lam"], n, cancel=cancel, callback=callback,
-                     callback_every=every)
-    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    iterative = params["method"] != "wiener"
+    n = int(params["num_iter"]) if iterative else 1
+
+    def report(iteration, _estimate):
+        progress(iteration / n)
+
+    out = restore_with_psf(image, psf, params, cancel=cancel,
+                           callback=report if (progress is not None and iterative) else None,
+                           callback_every=max(1, n // 20))
+    if progress is not None and params["method"] == "wiener":
+        progress(1.0)
+    return out
 
 
 def robust_range(*images, percentiles=(0.5, 99.5)) -> list:

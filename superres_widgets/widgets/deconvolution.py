@@ -23,23 +23,25 @@ import time
 import numpy as np
 import traitlets
 
-from ..xrf import (DeconvolutionCancelled, USAFChart, blind_l0, fista, gaussian_psf, kernel_to_sigma,
-                   richardson_lucy, score_restoration, wiener)
+from ..xrf import DeconvolutionCancelled, USAFChart, blind_l0, gaussian_psf, kernel_to_sigma, score_restoration
+from ._restoration import METHOD_PARAMETERS as NON_BLIND_PARAMETERS
+from ._restoration import METHODS as NON_BLIND_METHODS
+from ._restoration import restore_with_psf
 from ._base import SuperresWidget, bundle_path
 from ._worker import LatestRunner
 from .serializers import ArrayTrait
 
 __all__ = ["DeconvolutionExplorer", "METHODS"]
 
-METHODS = ("wiener", "richardson_lucy", "fista", "blind_l0")
+METHODS = NON_BLIND_METHODS + ("blind_l0",)
 
-#: parameters each method uses (the front-end shows only these)
-METHOD_PARAMETERS = {
-    "wiener": ("psf_sigma_um", "psf_sigma_v_um", "psf_rho", "balance"),
-    "richardson_lucy": ("psf_sigma_um", "psf_sigma_v_um", "psf_rho", "num_iter", "acceleration"),
-    "fista": ("psf_sigma_um", "psf_sigma_v_um", "psf_rho", "lam", "num_iter"),
-    "blind_l0": ("kernel_size",),
-}
+_PSF_PARAMETERS = ("psf_sigma_um", "psf_sigma_v_um", "psf_rho")
+
+#: parameters each method uses (the front-end shows only these): the PSF plus
+#: the non-blind methods' own (shared with PSFSweep/ElementStack); blind L0
+#: estimates its kernel
+METHOD_PARAMETERS = {m: _PSF_PARAMETERS + NON_BLIND_PARAMETERS[m] for m in NON_BLIND_METHODS}
+METHOD_PARAMETERS["blind_l0"] = ("kernel_size",)
 
 _FRAME_INTERVAL_S = 0.1  # at most ~10 intermediate frames per second
 _FRAME_YIELD_S = 0.02  # pause after sending a frame so it leaves the kernel at once
@@ -301,13 +303,9 @@ class DeconvolutionExplorer(SuperresWidget):
 
         info: dict = {}
         img = np.asarray(image, dtype=np.float64)
-        if method == "wiener":
-            out = wiener(img, psf, params["balance"], dtype=np.float32)
-        elif method == "richardson_lucy":
-            out = richardson_lucy(img, psf, params["num_iter"], callback=frame, callback_every=1, cancel=job,
-                                  acceleration="biggs-andrews" if params["acceleration"] else None)
-        elif method == "fista":
-            out = fista(img, psf, params["lam"], params["num_iter"], callback=frame, callback_every=1, cancel=job)
+        if method != "blind_l0":
+            out = restore_with_psf(img, psf, {"method": method, **params}, cancel=job, callback=frame,
+                                   wiener_dtype=np.float32)
         else:
             n_total = 1
             res = blind_l0(img, params["kernel_size"], cancel=job)
