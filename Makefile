@@ -26,8 +26,9 @@ chromium:
 	else (command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && S=sudo || S=; \
 	      $$S apt-get update -qq && $$S apt-get install -y -qq chromium); fi
 
+# --allow-root only where JupyterLab would otherwise refuse to start (running as root)
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 test: setup-test chromium
 	$(PY) -m pytest -q

@@ -125,7 +125,10 @@ def cmd_lab(args) -> int:
     jupyter = shutil.which("jupyter", path=os.pathsep.join(
         [str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]))
     cmd = ([jupyter] if jupyter else [sys.executable, "-m", "jupyter"]) + ["lab", str(nb_dir)]
-    cmd += list(args.lab_args or [])
+    extra = list(args.lab_args or [])
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI)
+    cmd += extra
     if args.dry_run:
         print(shlex.join(cmd))
         return 0

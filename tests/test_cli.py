@@ -271,3 +271,12 @@ def test_deconvolve_on_a_distributed_scheduler(inputs, tmp_path, capsys):
     assert run(["deconvolve", inputs["stack"], "--psf-sigma-um", "10", "-n", "3",
                 "--pixel-size-um", "5", "--out", local], capsys)[0] == 0
     np.testing.assert_allclose(load_map(local).data, m.data, rtol=1e-5, atol=1e-3)
+
+
+def test_lab_adds_allow_root_only_when_running_as_root(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    code, out, _ = run(["lab", "--notebooks", tmp_path, "--dry-run"], capsys)
+    assert code == 0 and "--allow-root" in out.split()
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    code, out, _ = run(["lab", "--notebooks", tmp_path, "--dry-run"], capsys)
+    assert code == 0 and "--allow-root" not in out.split()
