@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: lab test setup setup-test chromium js benchmarks clean
+.PHONY: lab test setup setup-test chromium js notebooks benchmarks clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: setup-test chromium
 
 js:
 	cd js && npm ci && npm run build
+
+# re-sync each notebooks/NN_name.ipynb with its jupytext twin NN_name.py (the newer file of a pair wins)
+notebooks: setup-test
+	$(VENV)/bin/jupytext --sync notebooks/*.ipynb
 
 benchmarks: setup-test
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
