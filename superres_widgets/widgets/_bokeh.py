@@ -43,13 +43,15 @@ class BokehPanel:
 
     The subclass builds ``self._plots_layout`` (a Bokeh layout) and calls
     :meth:`_init_bokeh_panel` in ``__init__``; it guards updates of the plots'
-    data sources with ``self._plot_lock``. The ``BokehModel`` is made on first
+    data sources with ``self._plot_lock`` (the widget's state lock). The ``BokehModel`` is made on first
     display: it serializes the plots as they are then, and later changes reach
     its view as events (changes made before a view exists would be lost).
     """
 
     def _init_bokeh_panel(self) -> None:
-        self._plot_lock = threading.Lock()
+        # the widget's state lock (one lock per widget, see _base.py); a plain
+        # lock for objects that are not SuperresWidgets
+        self._plot_lock = getattr(self, "_state_lock", None) or threading.RLock()
         self._panel = None
 
     @property
