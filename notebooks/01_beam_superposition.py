@@ -148,7 +148,7 @@ steps = [20, 10, 5, 2, 1]
 by_step = [summary(step_deg=s) for s in steps]
 widths = [0.75, 1.0, 1.25, 1.5, 2.0]
 by_width = [summary(width=w) for w in widths]
-for s, (m, f, e) in zip(steps, by_step):
+for s, (m, f, _) in zip(steps, by_step):
     print(f"angular step {s:>4} deg: mean relative size {m:.3f}, COM-error FWHM {f:.3f}")
 for w, (m, f, e) in zip(widths, by_width):
     print(f"beam width {w:>4} x step: mean relative size {m:.3f}, COM-error FWHM {f:.3f}, "

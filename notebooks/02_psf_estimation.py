@@ -40,8 +40,8 @@ from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
 from superres_widgets.widgets import PSFFitExplorer
-from superres_widgets.xrf import (FWHM_PER_SIGMA, PAPER_DWELL_S, PAPER_RATES_CPS, fit_knife_edge,
-                                  fit_point_scan, simulate_scan)
+from superres_widgets.xrf import (FWHM_PER_SIGMA, PAPER_DWELL_S, PAPER_RATES_CPS, fit_point_scan,
+                                  simulate_scan)
 output_notebook(INLINE, hide_banner=True)
 
 # %% [markdown]
@@ -140,7 +140,7 @@ print(f"erf fit of the profile:      sigma = {edge.knife_sigma_um:5.1f} ± {edge
 print(f"Gaussian fit of the gradient: sigma = {edge.knife_sigma_gradient_um:5.1f} ± {edge.knife_sigma_gradient_err_um:.1f} um, "
       f"FWHM {FWHM_PER_SIGMA * edge.knife_sigma_gradient_um:5.1f} um")
 print(f"edge normal at {edge.edge_angle_deg:.1f} deg (simulated: 4 deg); step {edge.edge_step:.0f} counts")
-print(f"paper: sigma 37.5 um, FWHM 88.3 um")
+print("paper: sigma 37.5 um, FWHM 88.3 um")
 
 # %% [markdown]
 # ## 3 · Which estimate to trust?

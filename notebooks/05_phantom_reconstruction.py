@@ -42,7 +42,7 @@ from superres_widgets.s3dxrd import (
 )
 from superres_widgets.widgets import ReconstructionExplorer
 from superres_widgets.widgets.reconstruction import (
-    map_boundary_segments, map_rgba, phantom_boundary_segments, phantom_rgba,
+    map_boundary_segments, map_rgba, phantom_boundary_segments,
 )
 
 output_notebook(INLINE, hide_banner=True)

@@ -257,7 +257,8 @@ class LabPage:
                     if (canvas.tagName !== 'CANVAS') return canvas.textContent;
                     const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
                     let h = 2166136261;
-                    for (let i = 0; i < d.length; i += 4) h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
+                    for (let i = 0; i < d.length; i += 4)
+                        h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
                     return h;
                 };
                 const before = hash();
