@@ -361,8 +361,11 @@ def test_missing_unsupported_and_directory(tmp_path):
     assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, ValueError)
     assert info.value.path == missing and info.value.reason == "no such file"
     (tmp_path / "map.png").write_bytes(b"\x89PNG")
-    with pytest.raises(MapFileError, match=r"map\.png: unsupported file type '\.png'; load_map reads \.tif"):
+    with pytest.raises(MapFileError, match=r"map\.png: unsupported extension '\.png' \(known: \.tif, "
+                                           r"\.tiff, \.npy, \.csv, \.tsv, \.txt, \.dat, \.h5, \.hdf5, \.nxs\)$"):
         load_map(tmp_path / "map.png")
+    with pytest.raises(MapFileError, match=r"noext: unsupported extension \(none\) \(known: \.tif"):
+        load_map(tmp_path / "noext")
     (tmp_path / "folder.csv").mkdir()
     with pytest.raises(MapFileError, match=r"folder\.csv: is a directory"):
         load_map(tmp_path / "folder.csv")
@@ -462,3 +465,212 @@ def test_tiff_provenance_fields_and_extra_keys(tmp_path, untouched):
         save_map(tmp_path / "rl2.tif", MAP, pixel_size_um=2.0, method="rl",
                  provenance={"f": print})
     assert not (tmp_path / "rl2.tif").exists()
+
+
+# ------------------------------------------------------------ the reader / writer tables
+
+def test_builtin_tables_list_every_format():
+    from superres_widgets import io
+
+    assert [(r.name, r.extensions, r.options) for r in io.readers()][:4] == [
+        ("tiff", (".tif", ".tiff"), ()), ("npy", (".npy",), ()),
+        ("text", (".csv", ".tsv", ".txt", ".dat"), ("header",)),
+        ("hdf5", (".h5", ".hdf5", ".nxs"), ("dataset",))]
+    assert [(w.name, w.extensions) for w in io.writers()][:2] == [
+        ("tiff", (".tif", ".tiff")), ("hdf5", (".h5", ".hdf5"))]
+    assert io.READ_EXTENSIONS == (".tif", ".tiff", ".npy", ".csv", ".tsv", ".txt", ".dat", ".h5",
+                                  ".hdf5", ".nxs")
+    assert io.WRITE_EXTENSIONS == (".tif", ".tiff", ".h5", ".hdf5")
+    assert {io.reader_for(f"a{e.upper()}").name for e in (".TIF", ".npy", ".Dat", ".nxs")} == \
+        {"tiff", "npy", "text", "hdf5"}
+    # one module per format, each under the size budget
+    import pathlib
+
+    root = pathlib.Path(io.__file__).parent
+    for f in list(root.glob("*.py")) + list(root.glob("formats/*.py")):
+        assert len(f.read_text().splitlines()) < 700, f
+
+
+@pytest.fixture
+def raw_reader():
+    """A user's reader for headerless uint16 ``.raw`` files, registered from outside the package."""
+    from superres_widgets import io
+
+    calls = []
+
+    def read_raw(path, shape, channels=None):
+        calls.append((path, shape, channels))
+        data = np.fromfile(path, "<u2").reshape(shape)
+        meta = {"pixel_size_source": "beamline log"}
+        if channels:
+            meta["channels"] = list(channels)
+        return io.XRFMap(data, 2.5, path, meta)
+
+    reader = io.register_reader(name="raw16", extensions=("RAW", ".bin"), read=read_raw,
+                                options=("shape", "channels"), label="raw uint16")
+    yield reader, calls
+    io.unregister_reader("raw16")
+
+
+def test_a_registered_reader_is_used_by_load_map_and_the_cli(tmp_path, raw_reader, capsys):
+    from superres_widgets import cli, io
+
+    reader, calls = raw_reader
+    assert reader in io.readers() and ".raw" in io.READ_EXTENSIONS and ".bin" in io.READ_EXTENSIONS
+    stack = np.arange(2 * 12 * 10, dtype="<u2").reshape(2, 12, 10)
+    path = tmp_path / "scan.RAW"
+    stack.tofile(path)
+    m = _load(path, shape=(2, 12, 10), channels=("Fe", "Zn"))
+    assert calls[-1] == (path, (2, 12, 10), ("Fe", "Zn"))
+    np.testing.assert_array_equal(m.data, stack)
+    assert m.data.dtype == np.float64 and m.channels == ["Fe", "Zn"]
+    assert m.pixel_size_um == 2.5 and m.metadata["pixel_size_source"] == "beamline log"
+    assert m.metadata["file_format"] == "raw16"
+    np.testing.assert_array_equal(_load(path, shape=(2, 12, 10), channel=1).data, stack[1])
+    # the common rules apply to users' readers too
+    with pytest.warns(PixelSizeWarning, match="overrides the file's 2.5 um"):
+        assert load_map(path, shape=(2, 12, 10), pixel_size_um=5).pixel_size_um == 5
+    with pytest.raises(MapFileError, match=r"scan\.RAW: holds an array of shape \(240, 1\)"):
+        load_map(path, shape=(240, 1))
+    with pytest.raises(MapFileError, match=r"scan\.RAW: dataset='x' applies to HDF5 files only "
+                                           r"\(\.h5, \.hdf5, \.nxs\)"):
+        load_map(path, shape=(2, 12, 10), dataset="x")
+    with pytest.raises(MapFileError, match=r"scan\.RAW: cannot read with the raw uint16 reader "
+                                           r"\(TypeError: .*shape"):
+        load_map(path)  # the reader needs shape=
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'shap'; reader options: "
+                                        r"header \(text matrix\), dataset \(HDF5\), shape"):
+        load_map(path, shap=(2, 12, 10))
+    # the command line reads it with no change to the package
+    out = tmp_path / "fe_rl.tif"
+    fe = tmp_path / "fe.bin"
+    (np.arange(40 * 40, dtype="<u2") % 97 + 10).tofile(fe)
+    io.register_reader(io.Reader("raw16", (".raw", ".bin"), lambda p: np.fromfile(p, "<u2").reshape(40, 40),
+                                 label="raw uint16"), replace=True)
+    code = cli.main(["deconvolve", str(fe), "--psf-sigma-um", "3", "--pixel-size-um", "2",
+                     "-n", "2", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    back = _load(out)
+    assert back.shape == (40, 40) and back.metadata["source_file"] == str(fe)
+    assert io.unregister_reader("raw16").extensions == (".raw", ".bin")
+    with pytest.raises(MapFileError, match=r"fe\.bin: unsupported extension '\.bin' \(known: \.tif"):
+        load_map(fe)
+    io.register_reader(reader)  # for the fixture's teardown
+
+
+def test_register_reader_validation_and_decorator(tmp_path):
+    from superres_widgets import io
+
+    with pytest.raises(ValueError, match="a reader named 'tiff' is already registered"):
+        io.register_reader(name="tiff", extensions=".tif", read=lambda p: None)
+    with pytest.raises(ValueError, match=r"reader 'mine' extension '\.t i f' is not a file extension"):
+        io.register_reader(name="mine", extensions="t i f", read=lambda p: None)
+    with pytest.raises(ValueError, match="read must be callable"):
+        io.Reader("mine", ".x", read=42)
+    with pytest.raises(ValueError, match=r"option 'pixel_size_um' must be a keyword name other than"):
+        io.Reader("mine", ".x", lambda p: None, options=("pixel_size_um",))
+    with pytest.raises(ValueError, match="reader name must be"):
+        io.Reader("", ".x", lambda p: None)
+    with pytest.raises(ValueError, match=r"no reader named 'nope'; registered: tiff, npy, text, hdf5"):
+        io.unregister_reader("nope")
+    with pytest.raises(ValueError, match="no reader named 'nope'"):
+        load_map(tmp_path / "a.tif", reader="nope")
+    before = io.readers()
+
+    @io.register_reader(name="npz_first", extensions=".npz", label="NumPy .npz")
+    def read_npz(path):
+        with np.load(path) as z:
+            return z[z.files[0]]
+
+    try:
+        assert callable(read_npz) and io.readers()[-1].read is read_npz
+        path = tmp_path / "m.npz"
+        np.savez(path, fe=MAP)
+        with pytest.warns(PixelSizeWarning, match="no pixel size"):
+            m = load_map(path)
+        np.testing.assert_array_equal(m.data, MAP)
+        assert m.pixel_size_um is None and m.metadata == {"file_format": "npz_first",
+                                                          "pixel_size_source": None}
+    finally:
+        io.unregister_reader("npz_first")
+    assert io.readers() == before
+
+
+def test_sniffing_reader_shares_an_extension_and_reader_forces_one(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from superres_widgets import io
+
+    def is_maps(path):
+        with h5py.File(path, "r") as f:
+            return "MAPS" in f
+
+    def read_maps(path):
+        with h5py.File(path, "r") as f:
+            names = [n.decode() for n in f["MAPS/channel_names"][()]]
+            return io.XRFMap(f["MAPS/XRF_roi"][()], 0.5, path,
+                             {"channels": names, "pixel_size_source": "MAPS scan"})
+
+    maps = tmp_path / "maps.h5"
+    with h5py.File(maps, "w") as f:
+        f["MAPS/XRF_roi"] = np.stack([MAP, 2 * MAP])
+        f["MAPS/channel_names"] = np.array([b"Fe", b"Zn"])
+        f["MAPS/x_axis"] = np.arange(4.0)  # distractors for the generic reader
+        f["MAPS/other"] = np.ones((5, 5))
+    plain = tmp_path / "plain.h5"
+    with h5py.File(plain, "w") as f:
+        f["map"] = MAP
+    io.register_reader(name="maps_h5", extensions=".h5", read=read_maps, sniff=is_maps, label="MAPS")
+    try:
+        assert io.reader_for(maps).name == "maps_h5" and io.reader_for(plain).name == "hdf5"
+        assert io.reader_for(tmp_path / "missing.h5").name == "hdf5"  # no file: no sniffing
+        m = _load(maps)
+        assert m.channels == ["Fe", "Zn"] and m.pixel_size_um == 0.5
+        np.testing.assert_array_equal(m.data[1], 2 * MAP)
+        np.testing.assert_array_equal(_load(plain, pixel_size_um=1).data, MAP)
+        forced = _load(maps, reader="hdf5", dataset="MAPS/other", pixel_size_um=1)
+        assert forced.metadata["file_format"] == "hdf5" and forced.shape == (5, 5)
+        with pytest.raises(MapFileError, match=r"maps\.h5: holds 2 candidate datasets"):
+            load_map(maps, reader="hdf5", pixel_size_um=1)
+    finally:
+        io.unregister_reader("maps_h5")
+    assert io.reader_for(maps).name == "hdf5"
+
+
+def test_a_registered_writer_is_used_by_save_map(tmp_path):
+    from superres_widgets import io
+
+    written = []
+
+    def write_npy(tmp, data, provenance, pixel_size_um):
+        written.append((data.dtype, data.shape, provenance["method"], pixel_size_um))
+        with open(tmp, "wb") as f:
+            np.save(f, data)
+
+    io.register_writer(name="npy", extensions=".npy", write=write_npy, label="NumPy")
+    try:
+        assert io.WRITE_EXTENSIONS[-1] == ".npy"
+        out = save_map(tmp_path / "r.npy", MAP, pixel_size_um=2.0, method="wiener")
+        assert written == [(np.float32, (3, 4), "wiener", 2.0)]
+        np.testing.assert_array_equal(np.load(out), MAP.astype(np.float32))
+        assert [p.name for p in tmp_path.iterdir()] == ["r.npy"]  # atomic: no temporary file left
+    finally:
+        io.unregister_writer("npy")
+    with pytest.raises(ValueError, match=r"r2\.npy: save_map writes TIFF files \(\.tif, \.tiff\) or "
+                                         r"HDF5 files \(\.h5, \.hdf5\); unsupported extension '\.npy'"):
+        save_map(tmp_path / "r2.npy", MAP, pixel_size_um=2.0, method="wiener")
+
+
+def test_io_docstring_examples_run():
+    import doctest
+    import importlib
+
+    names = ["superres_widgets.io", "superres_widgets.io._common", "superres_widgets.io.registry",
+             "superres_widgets.io.maps", "superres_widgets.io.provenance",
+             "superres_widgets.io.formats.tiff", "superres_widgets.io.formats.npy",
+             "superres_widgets.io.formats.text", "superres_widgets.io.formats.hdf5"]
+    total = 0
+    for name in names:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, name
+        total += result.attempted
+    assert total > 60

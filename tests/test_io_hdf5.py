@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -128,8 +129,8 @@ def test_bad_files_give_an_error_naming_the_file_and_reason(tmp_path):
                          r"no dataset '/maps/cu' \(available: /maps/fe\)"),
         "ragged.csv": (b"1,2,3\n4,5,6\n7,8\n10,11,12\n", {},
                        r"line 3 has 2 value\(s\) but most lines have 3 \(ragged rows\)"),
-        "map.png": (b"\x89PNG....", {}, r"unsupported file type '\.png'; load_map reads .*\.h5"),
-        "map.jpeg": (b"xx", {}, r"unsupported file type '\.jpeg'"),
+        "map.png": (b"\x89PNG....", {}, r"unsupported extension '\.png' \(known: .*\.h5"),
+        "map.jpeg": (b"xx", {}, r"unsupported extension '\.jpeg'"),
     }
     for name, (content, kw, reason) in cases.items():
         path = tmp_path / name
@@ -203,27 +204,34 @@ def test_tiff_and_hdf5_carry_the_same_provenance(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["result.h5", "result.tif"])
-def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch, name):
+def test_failed_write_leaves_no_partial_file(tmp_path, name):
     out = tmp_path / name
-    writer = "_write_hdf5" if name.endswith(".h5") else "_write_tiff"
-    real = getattr(sio, writer)
+    real = sio.writer_for(out)  # the writer table's entry for the extension
+    assert real.name == ("hdf5" if name.endswith(".h5") else "tiff")
 
     def broken(tmp, arr32, *a, **k):
-        real(tmp, arr32[..., :2, :], *a, **k)  # a partial file ...
+        real.write(tmp, arr32[..., :2, :], *a, **k)  # a partial file ...
         raise OSError("disk full")  # ... then the failure
 
-    monkeypatch.setattr(sio, writer, broken)
-    with pytest.raises(OSError, match="disk full"):
+    def use(write):
+        sio.register_writer(dataclasses.replace(real, write=write), replace=True)
+
+    try:
+        use(broken)
+        with pytest.raises(OSError, match="disk full"):
+            save_map(out, MAP, pixel_size_um=5, method="rl")
+        assert list(tmp_path.iterdir()) == []  # target absent, no temporary file
+        use(real.write)
         save_map(out, MAP, pixel_size_um=5, method="rl")
-    assert list(tmp_path.iterdir()) == []  # target absent, no temporary file
-    monkeypatch.setattr(sio, writer, real)
-    save_map(out, MAP, pixel_size_um=5, method="rl")
-    before = out.read_bytes()
-    monkeypatch.setattr(sio, writer, broken)
-    with pytest.raises(OSError, match="disk full"):
-        save_map(out, 3 * MAP, pixel_size_um=5, method="rl")
-    assert out.read_bytes() == before  # unchanged
-    assert [p.name for p in tmp_path.iterdir()] == [name]
+        before = out.read_bytes()
+        use(broken)
+        with pytest.raises(OSError, match="disk full"):
+            save_map(out, 3 * MAP, pixel_size_um=5, method="rl")
+        assert out.read_bytes() == before  # unchanged
+        assert [p.name for p in tmp_path.iterdir()] == [name]
+    finally:
+        sio.register_writer(real, replace=True)
+    assert sio.writer_for(out) is real
 
 
 def test_stack_restored_on_dask_saved_with_provenance(tmp_path):
