@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import pathlib
 import threading
@@ -43,6 +44,17 @@ def _missing_bundle_message(path: pathlib.Path) -> str:
     )
 
 
+class _MissingBundle(str):
+    """``_esm`` of a widget whose bundle is missing: JS that throws, not a path.
+
+    anywidget's ``__init_subclass__`` opens a ``pathlib.Path`` ``_esm`` at
+    class creation (``FileNotFoundError`` on import); a string of code is
+    left alone.  ``path`` is the missing file.
+    """
+
+    path: pathlib.Path
+
+
 def bundle_path(name: str) -> pathlib.Path:
     """Path of the bundled front-end ``name``.js.
 
@@ -51,7 +63,12 @@ def bundle_path(name: str) -> pathlib.Path:
     creating a widget whose bundle is missing raises ``FileNotFoundError``
     with the command that builds it.
     """
-    return STATIC / f"{name}.js"
+    path = STATIC / f"{name}.js"
+    if path.is_file():
+        return path
+    missing = _MissingBundle(f"throw new Error({json.dumps(_missing_bundle_message(path))});")
+    missing.path = path
+    return missing
 
 
 def format_error(exc: BaseException) -> str:
@@ -83,6 +100,9 @@ class SuperresWidget(anywidget.AnyWidget):
     def setup_instance(self, *args, **kwargs):
         # runs in __new__, before any subclass __init__ code: the lock and the
         # lifecycle exist whatever a subclass does before super().__init__
+        esm = getattr(type(self), "_esm", "")
+        if isinstance(esm, _MissingBundle):  # before any argument check: say how to build it
+            raise FileNotFoundError(_missing_bundle_message(esm.path))
         self._state_lock = threading.RLock()
         self._batch_depth = 0
         self._update_requested = False
