@@ -255,8 +255,8 @@ def _seed000_regions(rep: _Report, P, log):
 
 def _seed000_reconstruction(rep: _Report, P, log):
     from superres_widgets.s3dxrd import reconstruct_phantom
-    from superres_widgets.widgets.reconstruction import (map_boundary_segments, map_rgba,
-                                                         phantom_boundary_segments, phantom_rgba)
+    from superres_widgets.s3dxrd import (map_boundary_segments, map_rgba, phantom_boundary_segments,
+                                         phantom_rgba)
 
     t0 = time.perf_counter()
     r = reconstruct_phantom(**P["recon"])

@@ -14,6 +14,7 @@ import pytest
 
 from superres_widgets.s3dxrd import (
     BEAM_PROFILES,
+    BoxProfile,
     Measurements,
     ScanGeometry,
     from_imaged11,
@@ -437,7 +438,8 @@ def test_map_speed_is_vectorised():
 # ---------------------------------------------------------------------------
 def test_scan_geometry_properties_and_replace():
     g = ScanGeometry(x_range=4, step=0.5, omega_deg=[0, 45, 90], unit="um")
-    assert g.beam_width == 0.5 and g.unit == "um" and g.profile == "box"
+    assert g.beam_width == 0.5 and g.unit == "um" and g.profile_name == "box"
+    assert g.profile == BoxProfile() and ScanGeometry(profile=BoxProfile()) == ScanGeometry()
     assert g.n_omega == 3 and g.n_positions == 17 and g.k_max == 8
     np.testing.assert_allclose(g.omega_rad, np.deg2rad([0, 45, 90]))
     om = g.omega_deg
@@ -558,7 +560,7 @@ def test_target_centred_grid_does_not_reproduce_the_paper():
 
 
 def test_map_chunking_gives_identical_results(monkeypatch):
-    import superres_widgets.s3dxrd.geometry as geom
+    import superres_widgets.s3dxrd.spot_map as geom
 
     g = ScanGeometry(x_range=6, omega_deg=np.arange(0, 180, 12))
     whole = superposition_map(g, subdivision=4)

@@ -4,24 +4,59 @@ Numpy/scipy only; no widget imports.  See :mod:`superres_widgets.s3dxrd.geometry
 for the frame and sign conventions (seed: Kim, Hayashi & Yabashi 2023) and
 :mod:`superres_widgets.s3dxrd.crystal` for the diffraction conventions.
 
-Modules: ``geometry`` (scan geometry, exact superposed regions, Fig. 2-4),
-``crystal`` (cubic phases, Laue condition), ``phantom`` (grain maps),
-``forward`` (kinematic scan simulation), ``indexing`` (global indexing, grain
-files), ``reconstruction`` (N' per (sub-)pixel, evaluation, Fig. 5-6).
+Modules: ``conventions`` (validation, rounding, angles, quaternions,
+cancellation), ``beam`` (beam profiles and their registry), ``geometry``
+(frames, scan geometry, ImageD11), ``superposition`` (exact superposed
+regions and rasters, Fig. 2), ``spot_map`` (relative spot size over the
+specimen, Figs. 3-4), ``crystal`` (cubic phases, Laue condition),
+``phantom`` (grain maps), ``forward`` (kinematic scan simulation),
+``indexing`` (global indexing, grain files), ``nprime`` (N' per
+(sub-)pixel and orientation maps), ``boundaries`` (grain-boundary tracing),
+``evaluation`` (maps vs phantom, Fig. 6), ``reconstruction`` (the whole
+pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
 """
 
-from . import crystal, forward, geometry, indexing, phantom, reconstruction
+from . import (
+    beam,
+    boundaries,
+    conventions,
+    crystal,
+    evaluation,
+    forward,
+    geometry,
+    indexing,
+    ipf,
+    nprime,
+    phantom,
+    reconstruction,
+    spot_map,
+    superposition,
+)
+from .beam import *  # noqa: F401,F403
+from .boundaries import *  # noqa: F401,F403
+from .conventions import ComputationCancelled, cos_sin_deg, round_half_away  # noqa: F401
 from .crystal import *  # noqa: F401,F403
+from .evaluation import *  # noqa: F401,F403
 from .forward import *  # noqa: F401,F403
 from .geometry import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .ipf import *  # noqa: F401,F403
+from .nprime import *  # noqa: F401,F403
 from .phantom import *  # noqa: F401,F403
 from .reconstruction import *  # noqa: F401,F403
+from .spot_map import *  # noqa: F401,F403
+from .superposition import *  # noqa: F401,F403
 
 __all__ = list(
     dict.fromkeys(
-        name
-        for module in (geometry, crystal, phantom, forward, indexing, reconstruction)
-        for name in module.__all__
+        [
+            name
+            for module in (
+                beam, geometry, superposition, spot_map, crystal, phantom, forward, indexing,
+                nprime, boundaries, evaluation, reconstruction, ipf,
+            )
+            for name in module.__all__
+        ]
+        + ["ComputationCancelled", "round_half_away"]
     )
 )

@@ -123,7 +123,10 @@ from typing import Any
 
 import numpy as np
 
-from .geometry import _finite_scalar, _positive_scalar
+from .conventions import finite_scalar as _finite
+from .conventions import positive_scalar as _positive
+from .conventions import quat_mul as _quat_mul
+from .conventions import quaternions as _quaternions
 
 __all__ = [
     "HC_KEV_ANGSTROM",
@@ -156,14 +159,6 @@ HC_KEV_ANGSTROM = 12.398419843320026
 LATTICES: dict[str, str] = {"fcc": "Fm-3m", "bcc": "Im-3m", "sc": "Pm-3m"}
 
 _ORTHO_TOL = 1e-6
-
-
-# ---------------------------------------------------------------------------
-# small validation helpers
-# ---------------------------------------------------------------------------
-# one implementation of the scalar checks, shared with the geometry layer
-_finite = _finite_scalar
-_positive = _positive_scalar
 
 
 # ---------------------------------------------------------------------------
@@ -714,31 +709,6 @@ def check_orientations(U: Any, name: str = "orientations", tol: float = _ORTHO_T
     if bad.size:
         raise ValueError(f"{name}[{int(bad[0])}] is not a proper rotation (det = {det[bad[0]]:.3g})")
     return arr.copy()
-
-
-def _quaternions(U: np.ndarray) -> np.ndarray:
-    """Unit quaternions ``(w, x, y, z)`` of rotation matrices (..., 3, 3)."""
-    from scipy.spatial.transform import Rotation
-
-    U = np.asarray(U, dtype=float)
-    shape = U.shape[:-2]
-    q = Rotation.from_matrix(U.reshape(-1, 3, 3)).as_quat()  # (x, y, z, w)
-    q = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
-    return q.reshape(shape + (4,))
-
-
-def _quat_mul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    pw, px, py, pz = np.moveaxis(p, -1, 0)
-    qw, qx, qy, qz = np.moveaxis(q, -1, 0)
-    return np.stack(
-        [
-            pw * qw - px * qx - py * qy - pz * qz,
-            pw * qx + px * qw + py * qz - pz * qy,
-            pw * qy - px * qz + py * qw + pz * qx,
-            pw * qz + px * qy - py * qx + pz * qw,
-        ],
-        axis=-1,
-    )
 
 
 _SYM_Q: np.ndarray | None = None

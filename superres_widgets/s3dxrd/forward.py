@@ -1,7 +1,8 @@
 r"""Kinematic s3DXRD forward model: which peaks each (X, omega-bin) frame sees.
 
 Simulates the scan of Kim, Hayashi & Yabashi (2023), section 4 / Fig. 5
-(there done with PolyXSim): a box beam of width ``b`` (paper 4 um) steps
+(there done with PolyXSim): a beam of width ``b`` (paper: a 4 um box;
+any :mod:`beam profile <superres_widgets.s3dxrd.beam>`) steps
 across the specimen in ``X`` (paper 4 um) while the specimen turns through
 ``omega`` bins (paper 0.5 deg over 180 deg).  A frame ``(X_k, bin j)``
 records the peaks ``(ring, eta, omega)`` of every grain that diffracts in the
@@ -27,11 +28,15 @@ Checked in ``tests/test_s3dxrd_recon_forward.py``.
    position and every list is complete.
 
 3. **Lit test.**  A grain is a union of phantom raster cells; a cell is lit
-   by ``(X_k, w)`` when its centre lies in the closed strip
-   ``|xs cos w - ys sin w - X_k| <= b/2`` (geometry rule 5, tolerance
-   ``1e-9 step``).  The grain is lit when any of its cells is; it suffices to
+   by ``(X_k, w)`` when the beam profile lights its centre: ``|d| <= s``
+   with ``d = xs cos w - ys sin w - X_k`` and ``s = profile.support(b)``
+   (tolerance ``1e-9 step``; the lit set of a profile is that interval,
+   beam convention 3; for the paper's box ``s = b/2``, geometry rule 5).
+   The grain is lit when any of its cells is; it suffices to
    test the cells on its boundary (the projection of a connected set of
-   cells has no gap wider than ``sqrt(2) p < b``).  ``w`` is the exact Laue
+   cells has no gap wider than ``sqrt(2) p < 2 s``; with a beam narrower
+   than ``1.5 p`` every cell is tested).  Boundary cells come from the one
+   boundary tracer (:meth:`Phantom.boundary_cells`).  ``w`` is the exact Laue
    angle of the reflection (``lit_at="peak"``, physical: the crystal
    diffracts at that instant) or the centre of its bin (``lit_at="bin"``,
    the frame seen as one snapshot, as the geometry lists assume).
@@ -62,14 +67,14 @@ from typing import Any
 
 import numpy as np
 
-from .geometry import _cos_sin_deg as _geometry_cos_sin_deg
-
+from .beam import BeamProfile, get_beam_profile
+from .conventions import cos_sin_deg as _conventions_cos_sin_deg
+from .conventions import finite_scalar as _finite
+from .conventions import positive_scalar as _positive
 from .crystal import (
     CubicPhase,
     PredictedReflections,
     ReflectionSet,
-    _finite,
-    _positive,
     generate_hkl,
     predict_reflections,
 )
@@ -84,9 +89,15 @@ _TIE = 1e-9
 def cos_sin_deg(omega_deg: Any) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin of angles in degrees, exact at multiples of 90 degrees.
 
-    The geometry layer's implementation (its rounding ties depend on it).
+    :func:`superres_widgets.s3dxrd.conventions.cos_sin_deg` (the geometry's
+    rounding ties depend on it).
+
+    Examples
+    --------
+    >>> cos_sin_deg([90.0])
+    (array([0.]), array([1.]))
     """
-    return _geometry_cos_sin_deg(np.asarray(omega_deg, dtype=float))
+    return _conventions_cos_sin_deg(np.asarray(omega_deg, dtype=float))
 
 
 def _n_bins(omega_range_deg: float, omega_step_deg: float) -> int:
@@ -107,11 +118,19 @@ def scan_geometry(
     omega_step_deg: float = 0.5,
     omega_start_deg: float = 0.0,
     omega_range_deg: float = 180.0,
+    profile: str | BeamProfile = "box",
 ) -> ScanGeometry:
     """The :class:`ScanGeometry` of a scan of a specimen of radius ``radius_um``.
 
     ``x_range = radius_um + step_um / 2`` (module rule 2), bin centres as the
-    angles (rule 1), ``unit="um"``.
+    angles (rule 1), ``unit="um"``, beam ``profile`` of nominal width
+    ``beam_um`` (default: ``step_um``).
+
+    Examples
+    --------
+    >>> g = scan_geometry(10.0, omega_step_deg=45.0)
+    >>> g.x_range, g.omega_deg.tolist(), g.profile_name
+    (12.0, [22.5, 67.5, 112.5, 157.5], 'box')
     """
     R = _positive(radius_um, "radius_um")
     step = _positive(step_um, "step_um")
@@ -123,7 +142,9 @@ def scan_geometry(
         raise ValueError(f"omega_range_deg must be <= 360, got {omega_range_deg!r}")
     n = _n_bins(wr, dw)
     centres = w0 + (np.arange(n) + 0.5) * dw
-    return ScanGeometry(x_range=R + 0.5 * step, step=step, beam_width=b, omega_deg=centres, unit="um")
+    return ScanGeometry(
+        x_range=R + 0.5 * step, step=step, beam_width=b, omega_deg=centres, profile=profile, unit="um"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,7 +243,10 @@ class Simulation:
 
 
 def _grain_boundary_points(phantom: Phantom, use_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cell centres per grain (boundary cells only unless ``use_all``)."""
+    """Cell centres per grain (boundary cells only unless ``use_all``), grouped by grain.
+
+    Returns ``xs, ys`` and the offsets of each grain's cells (module rule 3).
+    """
     lab = phantom.labels
     mask = (lab >= 0) if use_all else phantom.boundary_cells()
     ii, jj = np.nonzero(mask)
@@ -256,6 +280,7 @@ def simulate_scan(
     quantize_omega: bool = False,
     lit_at: str = "peak",
     seed: Any = None,
+    profile: str | BeamProfile = "box",
 ) -> Simulation:
     r"""Simulate an s3DXRD slice scan of ``phantom`` (module docstring).
 
@@ -265,7 +290,7 @@ def simulate_scan(
     phase : CubicPhase, optional
         Default fcc aluminium, ``a = 4.0495 A``.
     beam_um, step_um : float, default 4
-        Box-beam width ``b`` and translation step (paper: 4 and 4 um).
+        Nominal beam width ``b`` and translation step (paper: 4 and 4 um).
     omega_step_deg, omega_start_deg, omega_range_deg : float
         Bins (module rule 1); paper: 0.5 deg over ``[0, 180)``.
     energy_keV, wavelength_angstrom : float
@@ -288,6 +313,9 @@ def simulate_scan(
         Angle at which the lit test is made (module rule 3).
     seed : int, numpy Generator or None
         Random generator for the imperfections (module rule 5).
+    profile : str or BeamProfile, default "box"
+        Beam profile (:func:`~superres_widgets.s3dxrd.beam_profiles`); its
+        support decides which frames see a grain (module rule 3).
 
     Returns
     -------
@@ -299,6 +327,13 @@ def simulate_scan(
     Cost: for every grain, its diffraction events (about 112 for fcc up to
     {420}) times its boundary cells; on the paper's setup (40 grains,
     0.25-um raster) well under a second.
+
+    Examples
+    --------
+    >>> from superres_widgets.s3dxrd import voronoi_phantom
+    >>> sim = simulate_scan(voronoi_phantom(20, 2, 0), omega_step_deg=5.0)
+    >>> sim.data.n_bins, sim.data.n_positions
+    (36, 7)
     """
     if not isinstance(phantom, Phantom):
         raise ValueError(f"phantom must be a Phantom, got {type(phantom).__name__}")
@@ -332,10 +367,12 @@ def simulate_scan(
     if lit_at not in ("peak", "bin"):
         raise ValueError(f"lit_at must be 'peak' or 'bin', got {lit_at!r}")
 
+    prof = get_beam_profile(profile, "profile")
     R = float(phantom.radius_um)
     # cover every specimen cell (user label maps may reach the raster corners)
-    geom = scan_geometry(R, step_um, beam_um, omega_step_deg, omega_start_deg, omega_range_deg)
+    geom = scan_geometry(R, step_um, beam_um, omega_step_deg, omega_start_deg, omega_range_deg, prof)
     step, b = geom.step, geom.beam_width
+    half = prof.support(b)  # the lit interval |d| <= half (module rule 3)
     kmax, nk = geom.k_max, geom.n_positions
     w0, dw = float(omega_start_deg), float(omega_step_deg)
     n_bins = geom.n_omega
@@ -344,7 +381,7 @@ def simulate_scan(
     pred = predict_reflections(phantom.orientations, refl, w0, n_bins * dw)
     jbin = np.floor((pred.omega_deg - w0) / dw).astype(np.int64)
     jbin = np.clip(jbin, 0, n_bins - 1)
-    use_all = b < 1.5 * phantom.pixel_um
+    use_all = 2.0 * half < 1.5 * phantom.pixel_um
     bx, by, boff = _grain_boundary_points(phantom, use_all)
     poff = pred.offsets
 
@@ -358,8 +395,8 @@ def simulate_scan(
         w = pred.omega_deg[e0:e1] if lit_at == "peak" else centres[jbin[e0:e1]]
         cw, sw = cos_sin_deg(w)
         u = np.multiply.outer(cw, bx[c0:c1]) - np.multiply.outer(sw, by[c0:c1])  # (n_e, n_c)
-        klo = np.ceil((u - 0.5 * b) / step - _TIE).astype(np.int64) + kmax
-        khi = np.floor((u + 0.5 * b) / step + _TIE).astype(np.int64) + kmax
+        klo = np.ceil((u - half) / step - _TIE).astype(np.int64) + kmax
+        khi = np.floor((u + half) / step + _TIE).astype(np.int64) + kmax
         klo = np.clip(klo, 0, nk)
         khi = np.clip(khi, -1, nk - 1)
         ok = klo <= khi

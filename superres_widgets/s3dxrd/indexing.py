@@ -74,13 +74,13 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import finite_scalar as _finite
+from .conventions import positive_scalar as _positive
+from .conventions import quat_mul as _quat_mul
+from .conventions import quaternions as _quaternions
 from .crystal import (
     CubicPhase,
     ReflectionSet,
-    _finite,
-    _positive,
-    _quat_mul,
-    _quaternions,
     _sym_quats,
     check_orientations,
     misorientation_table,

@@ -47,7 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from .crystal import _finite, _positive, check_orientations, random_orientations
+from .conventions import finite_scalar as _finite
+from .conventions import positive_scalar as _positive
+from .crystal import check_orientations, random_orientations
 
 __all__ = ["Phantom", "voronoi_phantom", "phantom_from_labels"]
 
@@ -135,14 +137,15 @@ class Phantom:
         return out
 
     def boundary_cells(self) -> np.ndarray:
-        """Cells of a grain with a 4-neighbour of another label (or air)."""
-        lab = self.labels
-        pad = np.pad(lab, 1, constant_values=-1)
-        c = pad[1:-1, 1:-1]
-        diff = (
-            (pad[:-2, 1:-1] != c) | (pad[2:, 1:-1] != c) | (pad[1:-1, :-2] != c) | (pad[1:-1, 2:] != c)
-        )
-        return diff & (c >= 0)
+        """Cells of a grain with a 4-neighbour of another label (or air, or the raster's edge).
+
+        The boundary tracer of :func:`~superres_widgets.s3dxrd.boundary_edges`
+        with every label change and air counting (``air_differs=True``).
+        """
+        from .boundaries import boundary_edges
+
+        edges = boundary_edges(self.labels, self.x_centres, self.y_centres, air_differs=True)
+        return edges.cells() & (self.labels >= 0)
 
 
 def _check_pixel(pixel_um: Any) -> float:

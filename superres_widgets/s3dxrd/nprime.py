@@ -1,0 +1,583 @@
+r"""Completeness N' of candidate orientations at (sub-)pixels of an s3DXRD slice.
+
+The computational core of the reconstruction of Kim, Hayashi & Yabashi
+(2023), sections 3-4: which frame sees a target at each angle
+(:func:`scan_indices`), which predicted reflection of which candidate is
+observed where (:func:`observation_table`), the completeness
+
+.. math:: N'[p, c] = \frac{1}{M_c} \sum_{e \in c} \mathrm{obs}[e, K[p, j_e]]
+
+of every candidate at every target (:func:`completeness`, chunked, numpy or
+Dask) and the orientation map that picks the best candidate per target
+(:func:`orientation_map`).  The conventions are rules 1-5 and 8 of
+:mod:`superres_widgets.s3dxrd.reconstruction`; evaluation against a phantom
+(rules 6-7) is in :mod:`~superres_widgets.s3dxrd.evaluation`.
+
+References
+----------
+.. [1] Kim, Hayashi & Yabashi (2023), J. Synchrotron Rad., sections 3-4.
+.. [2] Y. Hayashi, Y. Hirose & Y. Seno (2015), J. Appl. Cryst. 48, 1094-1101.
+
+Examples
+--------
+>>> xs, ys, *_ = map_targets(4.0, 1, 8.0)
+>>> xs.size
+13
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .conventions import cos_sin_deg, round_half_away
+from .conventions import positive_scalar as _positive
+from .crystal import PredictedReflections, check_orientations, predict_reflections
+from .forward import ScanData
+from .geometry import ScanGeometry
+from .indexing import match_peaks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .evaluation import MapEvaluation
+
+__all__ = [
+    "ObservationTable",
+    "OrientationMap",
+    "observation_table",
+    "scan_indices",
+    "completeness",
+    "map_targets",
+    "orientation_map",
+]
+
+_TIE = 1e-9
+#: Tolerance (in steps) of the lit test of a target's nearest frame (rule 2).
+_LIT_TOL = 1e-6
+
+
+# ---------------------------------------------------------------------------
+# measurement lists, vectorised (module rule 2)
+# ---------------------------------------------------------------------------
+def scan_indices(geometry: ScanGeometry, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scan-position index of many points at every angle (module rule 2).
+
+    Parameters
+    ----------
+    geometry : ScanGeometry
+    xs, ys : array_like, (n,)
+
+    Returns
+    -------
+    k : ndarray of int32, (n, n_omega)
+        Index into ``geometry.x_positions`` (``k_max`` added to the signed
+        index), clipped to the scan.
+    ok : ndarray of bool, (n, n_omega)
+        The rounded position was scanned (else the measurement is absent).
+    k2 : ndarray of int32, (n, n_omega)
+        The next-nearest position (module rule 5), clipped to the scan.
+
+    Notes
+    -----
+    ``ok`` is also False where the beam profile does not light the target
+    at its nearest position (``w(d) = 0`` at ``d = u - X``, tolerance
+    ``1e-6 step``; reconstruction rule 2) -- never for a box at least one
+    step wide.
+    """
+    return _scan_indices_raw(
+        geometry.omega_deg, geometry.step, geometry.k_max, xs, ys, (geometry.profile, geometry.beam_width)
+    )
+
+
+def _scan_indices_raw(
+    omega_deg: np.ndarray, step: float, kmax: int, xs: Any, ys: Any, beam: tuple | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    xs = np.asarray(xs, dtype=float).ravel()
+    ys = np.asarray(ys, dtype=float).ravel()
+    c, s = cos_sin_deg(omega_deg)
+    q = (np.multiply.outer(xs, c) - np.multiply.outer(ys, s)) / step
+    ks = round_half_away(q).astype(float)  # the geometry layer's rule 4, one implementation
+    ok = np.abs(ks) <= kmax
+    if beam is not None:  # the profile lights the target in that frame (rule 2)
+        profile, width = beam
+        ok &= profile.lit((q - ks) * step, width, _LIT_TOL * step)
+    k2 = ks + np.where(q >= ks, 1.0, -1.0)
+    k = np.clip(ks + kmax, 0, 2 * kmax).astype(np.int32)
+    k2 = np.clip(k2 + kmax, 0, 2 * kmax).astype(np.int32)
+    return k, ok, k2
+
+
+# ---------------------------------------------------------------------------
+# observation table (module rule 3)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ObservationTable:
+    """Which predicted event of which candidate is seen at which position.
+
+    Attributes
+    ----------
+    U : ndarray, (n_c, 3, 3)
+        Candidate orientations.
+    events : PredictedReflections
+        Predicted events of every candidate in the scanned range, grouped by
+        candidate.
+    j : ndarray of int, (m,)
+        Omega bin of each event.
+    observed : ndarray of bool, (m, n_positions)
+        ``obs[e, k]`` of module rule 3.
+    group : ndarray of int, (m,)
+        Index of the ``(candidate, hkl)`` of each event.
+    group_offsets : ndarray of int
+        Start event of each group (plus the end).
+    n_groups_per_candidate : ndarray of int, (n_c,)
+    eta_tol_deg, omega_tol_deg : float
+
+    Notes
+    -----
+    ``n_expected(count, expected)`` gives ``M`` per candidate (rule 4).
+    """
+
+    U: np.ndarray
+    events: PredictedReflections
+    j: np.ndarray
+    observed: np.ndarray
+    group: np.ndarray
+    group_offsets: np.ndarray
+    n_groups_per_candidate: np.ndarray
+    eta_tol_deg: float
+    omega_tol_deg: float
+
+    @property
+    def n_candidates(self) -> int:
+        return int(self.U.shape[0])
+
+    @property
+    def n_events(self) -> int:
+        return int(self.j.size)
+
+    def n_expected(self, count: str = "reflection", expected: str = "predicted") -> np.ndarray:
+        """``M`` per candidate for ``count`` and ``expected`` (module rule 4)."""
+        n_c = self.n_candidates
+        if expected == "predicted":
+            if count == "reflection":
+                return self.events.counts.copy()
+            return self.n_groups_per_candidate.copy()
+        seen = self.observed.any(axis=1)
+        if count == "reflection":
+            return np.bincount(self.events.orientation[seen], minlength=n_c).astype(np.int64)
+        gseen = np.maximum.reduceat(seen, self.group_offsets[:-1]) if seen.size else seen
+        gcand = self.events.orientation[self.group_offsets[:-1]]
+        return np.bincount(gcand[gseen], minlength=n_c).astype(np.int64)
+
+
+def observation_table(
+    data: ScanData, candidates: Any, *, eta_tol_deg: float = 0.5, omega_tol_deg: float = 0.5
+) -> ObservationTable:
+    """Build ``obs[e, k]`` for every candidate's events (module rule 3).
+
+    Parameters
+    ----------
+    data : ScanData
+    candidates : array_like, (n_c, 3, 3)
+        Proper rotations; ``ValueError`` naming ``candidates`` when empty or
+        not orthonormal.
+    eta_tol_deg, omega_tol_deg : float, default 0.5
+    """
+    U = check_orientations(candidates, "candidates")
+    te = _positive(eta_tol_deg, "eta_tol_deg")
+    tw = _positive(omega_tol_deg, "omega_tol_deg")
+    ev = predict_reflections(U, data.reflections, data.omega_start_deg, data.omega_range_deg)
+    j = np.floor((ev.omega_deg - data.omega_start_deg) / data.omega_step_deg).astype(np.int64)
+    j = np.clip(j, 0, data.n_bins - 1)
+    nk = data.n_positions
+    obs = np.zeros((ev.n_events, nk), dtype=bool)
+    pi, oi = match_peaks(ev.ring, ev.eta_deg, ev.omega_deg, data.ring, data.eta_deg, data.omega_deg, te, tw)
+    obs[pi, data.k[oi]] = True
+    # groups of (candidate, hkl): contiguous because events are ordered so
+    key = ev.orientation * (data.reflections.n_reflections + 1) + ev.hkl_index
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = key[1:] != key[:-1]
+    group = np.cumsum(new) - 1
+    goff = np.concatenate([np.nonzero(new)[0], [key.size]]).astype(np.int64)
+    gcand = ev.orientation[goff[:-1]] if key.size else np.zeros(0, dtype=np.int64)
+    ngc = np.bincount(gcand, minlength=U.shape[0]).astype(np.int64)
+    return ObservationTable(
+        U=U,
+        events=ev,
+        j=j,
+        observed=obs,
+        group=group.astype(np.int64),
+        group_offsets=goff,
+        n_groups_per_candidate=ngc,
+        eta_tol_deg=te,
+        omega_tol_deg=tw,
+    )
+
+
+# ---------------------------------------------------------------------------
+# completeness, chunked (module rules 4, 8)
+# ---------------------------------------------------------------------------
+def _indicator(owner: np.ndarray, n: int) -> np.ndarray:
+    ind = np.zeros((owner.size, n), dtype=np.float32)
+    ind[np.arange(owner.size), owner] = 1.0
+    return ind
+
+
+class _ChunkKernel:
+    """N' (and next-nearest N') of a chunk of targets; picklable for Dask."""
+
+    def __init__(
+        self,
+        table: ObservationTable,
+        geometry: ScanGeometry,
+        count: str,
+        want_next: bool,
+        expected: str = "predicted",
+    ):
+        # plain arrays only, so that the kernel pickles (Dask processes /
+        # distributed workers)
+        self.omega_deg = np.asarray(geometry.omega_deg, dtype=float)
+        self.step = float(geometry.step)
+        self.kmax = int(geometry.k_max)
+        self.beam = (geometry.profile, float(geometry.beam_width))
+        self.count = count
+        self.want_next = want_next
+        nk = table.observed.shape[1]
+        self.nk = nk
+        self.j = table.j.astype(np.int64)
+        itype = np.int32 if table.n_events * nk < 2**31 - 1 else np.int64
+        self.base = np.arange(table.n_events, dtype=itype) * itype(nk)
+        self.obs_flat = table.observed.ravel()
+        n_c = table.n_candidates
+        M = table.n_expected(count, expected)
+        if count == "reflection":
+            self.ind = _indicator(table.events.orientation, n_c)
+        else:
+            self.ind = _indicator(table.events.orientation[table.group_offsets[:-1]], n_c)
+        self.goff = table.group_offsets[:-1]
+        with np.errstate(divide="ignore"):
+            self.invM = np.where(M > 0, 1.0 / np.maximum(M, 1), 0.0)
+
+    def _sum(self, K: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        idx = K[:, self.j].astype(self.base.dtype, copy=False) + self.base  # (p, m)
+        val = self.obs_flat[idx] & ok[:, self.j]
+        if self.count == "hkl" and val.shape[1]:
+            val = np.maximum.reduceat(val, self.goff, axis=1)
+        return (val.astype(np.float32) @ self.ind).astype(np.float64) * self.invM
+
+    def __call__(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """``[N'(p, c) for c] + [chosen candidate]``, shape (p, n_c + 1)."""
+        xs = np.asarray(xs, dtype=float)
+        ys = np.asarray(ys, dtype=float)
+        K, ok, K2 = _scan_indices_raw(self.omega_deg, self.step, self.kmax, xs, ys, self.beam)
+        n1 = self._sum(K, ok)
+        n2 = None
+        if self.want_next and n1.shape[1] > 1:
+            best = n1.max(axis=1, keepdims=True)
+            tied = np.nonzero(((n1 >= best - 1e-12).sum(axis=1) > 1) & (best[:, 0] > 0))[0]
+            n2 = np.zeros_like(n1)
+            if tied.size:
+                n2[tied] = self._sum(K2[tied], ok[tied])
+        pick = _choose(n1, n2)
+        return np.concatenate([n1, pick[:, None].astype(float)], axis=1)
+
+    def next_completeness(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """Next-nearest completeness (module rule 5), shape (p, n_c)."""
+        K, ok, K2 = _scan_indices_raw(self.omega_deg, self.step, self.kmax, xs, ys, self.beam)
+        return self._sum(K2, ok)
+
+
+def _check_expected(expected: str) -> None:
+    if expected not in ("predicted", "observed"):
+        raise ValueError(f"expected must be 'predicted' or 'observed', got {expected!r}")
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("numpy", "dask"):
+        raise ValueError(f"backend must be 'numpy' or 'dask', got {backend!r}")
+
+
+def _run_chunks(
+    kernel: _ChunkKernel,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    width: int,
+    chunk_size: int,
+    backend: str,
+    scheduler: Any,
+) -> np.ndarray:
+    n = xs.size
+    if backend == "numpy":
+        out = np.empty((n, width))
+        for a in range(0, n, chunk_size):
+            out[a : a + chunk_size] = kernel(xs[a : a + chunk_size], ys[a : a + chunk_size])
+        return out
+    import dask.array as da
+
+    xd = da.from_array(xs, chunks=chunk_size)
+    yd = da.from_array(ys, chunks=chunk_size)
+    res = da.map_blocks(
+        kernel,
+        xd,
+        yd,
+        dtype=float,
+        chunks=(xd.chunks[0], (width,)),
+        new_axis=1,
+        meta=np.empty((0, width)),
+    )
+    return np.asarray(res.compute(scheduler=scheduler))
+
+
+def completeness(
+    table: ObservationTable,
+    geometry: ScanGeometry,
+    xs: Any,
+    ys: Any,
+    *,
+    count: str = "reflection",
+    expected: str = "predicted",
+    chunk_size: int = 1024,
+    backend: str = "numpy",
+    scheduler: Any = None,
+) -> np.ndarray:
+    """``N'[p, c]`` of targets ``(xs, ys)`` for every candidate (rule 4).
+
+    Parameters
+    ----------
+    table : ObservationTable
+    geometry : ScanGeometry
+        The scan's geometry (``ScanData.geometry``).
+    xs, ys : array_like, (n,)
+    count : {"reflection", "hkl"}
+    expected : {"predicted", "observed"}
+        ``M`` of module rule 4.
+    chunk_size : int, default 1024
+    backend : {"numpy", "dask"}
+    scheduler : optional
+        Dask scheduler for ``backend="dask"`` (module rule 8).
+
+    Returns
+    -------
+    ndarray, (n, n_candidates)
+    """
+    if count not in ("reflection", "hkl"):
+        raise ValueError(f"count must be 'reflection' or 'hkl', got {count!r}")
+    _check_backend(backend)
+    cs = int(chunk_size)
+    if cs < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    xs = np.asarray(xs, dtype=float).ravel()
+    ys = np.asarray(ys, dtype=float).ravel()
+    _check_expected(expected)
+    kern = _ChunkKernel(table, geometry, count, False, expected)
+    return _run_chunks(kern, xs, ys, table.n_candidates + 1, cs, backend, scheduler)[:, :-1]
+
+
+def _choose(n1: np.ndarray, n2: np.ndarray | None) -> np.ndarray:
+    if n1.shape[1] == 0:
+        return np.full(n1.shape[0], -1, dtype=np.int64)
+    best = n1.max(axis=1)
+    if n2 is None:
+        pick = np.argmax(n1, axis=1)
+    else:
+        tied = n1 >= best[:, None] - 1e-12
+        pick = np.argmax(np.where(tied, n2, -1.0), axis=1)
+    return np.where(best > 0, pick, -1).astype(np.int64)
+
+
+
+@dataclass(frozen=True, eq=False)
+class OrientationMap:
+    """An N' orientation map (module rules 1, 4-5).
+
+    Attributes
+    ----------
+    subdivision : int
+        1 for the conventional map.
+    spacing_um : float
+        Target spacing ``step / subdivision``.
+    xs, ys : ndarray, (n,)
+        Targets (row-major, ``ys`` outer).
+    grid_x, grid_y : ndarray
+    grid_index : ndarray of int, (ny, nx)
+    candidate : ndarray of int, (n,)
+        Chosen candidate (``-1``: no candidate has ``N' > 0``).
+    completeness : ndarray, (n,)
+        ``N'`` of the chosen candidate.
+    n_prime : ndarray, (n, n_c)
+        ``N'`` of every candidate.
+    U : ndarray, (n_c, 3, 3)
+        Candidate orientations.
+    count, tie_break, expected : str
+        Module rules 4-5.
+    evaluation : MapEvaluation or None
+    """
+
+    subdivision: int
+    spacing_um: float
+    xs: np.ndarray
+    ys: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    grid_index: np.ndarray
+    candidate: np.ndarray
+    completeness: np.ndarray
+    n_prime: np.ndarray
+    U: np.ndarray
+    count: str
+    tie_break: str
+    expected: str = "predicted"
+    evaluation: MapEvaluation | None = None
+
+    @property
+    def n_targets(self) -> int:
+        return int(self.xs.size)
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """Cell edges ``(xmin, xmax, ymin, ymax)`` of the grid images."""
+        h = 0.5 * self.spacing_um
+        return (
+            float(self.grid_x[0] - h),
+            float(self.grid_x[-1] + h),
+            float(self.grid_y[0] - h),
+            float(self.grid_y[-1] + h),
+        )
+
+    @property
+    def orientation(self) -> np.ndarray:
+        """``U`` per target, NaN where unassigned, shape (n, 3, 3)."""
+        out = np.full((self.n_targets, 3, 3), np.nan)
+        ok = self.candidate >= 0
+        out[ok] = self.U[self.candidate[ok]]
+        return out
+
+    def to_image(self, values: Any, fill: float = np.nan) -> np.ndarray:
+        """Scatter a per-target array on the grid (rows: ``ys`` ascending)."""
+        v = np.asarray(values)
+        if v.shape[:1] != (self.n_targets,):
+            raise ValueError(f"values must have length {self.n_targets}, got shape {v.shape}")
+        dtype = np.result_type(v.dtype, np.asarray(fill).dtype)
+        img = np.full(self.grid_index.shape + v.shape[1:], fill, dtype=dtype)
+        inside = self.grid_index >= 0
+        img[inside] = v[self.grid_index[inside]]
+        return img
+
+    @property
+    def candidate_image(self) -> np.ndarray:
+        """Candidate per cell, ``-1`` unassigned, ``-2`` outside the disc."""
+        img = np.full(self.grid_index.shape, -2, dtype=np.int64)
+        inside = self.grid_index >= 0
+        img[inside] = self.candidate[self.grid_index[inside]]
+        return img
+
+    @property
+    def mean_displacement_um(self) -> float:
+        """Weighted mean boundary displacement (needs an evaluation)."""
+        return float("nan") if self.evaluation is None else self.evaluation.mean_displacement_um
+
+    @property
+    def fraction_correct(self) -> float:
+        """Fraction of correct targets (needs an evaluation)."""
+        return float("nan") if self.evaluation is None else self.evaluation.fraction_correct
+
+
+def _check_subdivision(subdivision: Any) -> int:
+    if isinstance(subdivision, (bool, np.bool_)):
+        raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}")
+    try:
+        s = int(subdivision)
+    except (TypeError, ValueError):
+        raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}") from None
+    if s != subdivision or s < 1:
+        raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}")
+    return s
+
+
+def map_targets(step_um: float, subdivision: int, radius_um: float):
+    """Targets of a map (module rule 1): ``xs, ys, grid_x, grid_y, grid_index``."""
+    s = _check_subdivision(subdivision)
+    a = _positive(step_um, "step_um") / s
+    R = _positive(radius_um, "radius_um")
+    K = int(math.floor(R / a + _TIE))
+    ticks = a * np.arange(-K, K + 1)
+    gx, gy = np.meshgrid(ticks, ticks)
+    inside = gx * gx + gy * gy <= R * R * (1 + 1e-12)
+    grid_index = np.full(gx.shape, -1, dtype=np.int64)
+    grid_index[inside] = np.arange(int(inside.sum()))
+    return gx[inside], gy[inside], ticks.copy(), ticks.copy(), grid_index
+
+
+def orientation_map(
+    data: ScanData,
+    table: ObservationTable,
+    subdivision: int = 4,
+    radius_um: float | None = None,
+    *,
+    count: str = "reflection",
+    expected: str = "predicted",
+    tie_break: str = "next",
+    chunk_size: int = 1024,
+    backend: str = "numpy",
+    scheduler: Any = None,
+) -> OrientationMap:
+    """The N' orientation map of a slice (module rules 1, 4, 5, 8).
+
+    Parameters
+    ----------
+    data : ScanData
+    table : ObservationTable
+        From :func:`observation_table` on the same data.
+    subdivision : int, default 4
+        ``>= 1``; 1 gives the conventional map (pixel = step).
+    radius_um : float, optional
+        Specimen radius; default ``x_range - step/2`` of the scan.
+    count : {"reflection", "hkl"}
+    expected : {"predicted", "observed"}
+        ``M`` of module rule 4.
+    tie_break : {"next", "first"}
+    chunk_size : int, default 1024
+    backend : {"numpy", "dask"}
+    scheduler : optional
+
+    Returns
+    -------
+    OrientationMap
+    """
+    s = _check_subdivision(subdivision)
+    if count not in ("reflection", "hkl"):
+        raise ValueError(f"count must be 'reflection' or 'hkl', got {count!r}")
+    if tie_break not in ("next", "first"):
+        raise ValueError(f"tie_break must be 'next' or 'first', got {tie_break!r}")
+    _check_backend(backend)
+    cs = int(chunk_size)
+    if cs < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    geom = data.geometry
+    R = geom.x_range - 0.5 * geom.step if radius_um is None else _positive(radius_um, "radius_um")
+    xs, ys, gxt, gyt, gidx = map_targets(geom.step, s, R)
+    _check_expected(expected)
+    kern = _ChunkKernel(table, geom, count, tie_break == "next", expected)
+    nc = table.n_candidates
+    out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler)
+    n1 = out[:, :nc]
+    cand = out[:, nc].astype(np.int64)
+    comp = np.where(cand >= 0, n1[np.arange(xs.size), np.maximum(cand, 0)], 0.0)
+    return OrientationMap(
+        subdivision=s,
+        spacing_um=geom.step / s,
+        xs=xs,
+        ys=ys,
+        grid_x=gxt,
+        grid_y=gyt,
+        grid_index=gidx,
+        candidate=cand,
+        completeness=comp,
+        n_prime=n1,
+        U=table.U,
+        count=count,
+        tie_break=tie_break,
+        expected=expected,
+    )
