@@ -166,7 +166,8 @@ def test_tiff_errors_name_the_file_and_reason(tmp_path, untouched):
     a[2, 3] = np.nan
     tifffile.imwrite(nan, a)
     untouched(nan)
-    with pytest.raises(MapFileError, match=r"nan\.tif: contains 1 NaN or infinite value\(s\) \(first at row 2, col 3\)"):
+    with pytest.raises(MapFileError,
+                       match=r"nan\.tif: contains 1 NaN or infinite value\(s\) \(first at row 2, col 3\)"):
         load_map(nan, pixel_size_um=1)
     with pytest.raises(MapFileError, match=r"good\.tif: channel=0 given but the file holds a single 2-D map"):
         load_map(good, pixel_size_um=1, channel=0)
@@ -211,8 +212,10 @@ def test_npy_refuses_pickles_and_bad_arrays(tmp_path, untouched):
     for name, arr, reason in [("line.npy", np.arange(5.0), r"holds a 1-D array of shape \(5,\); a map must be 2-D"),
                               ("cube.npy", np.ones((2, 2, 2, 2)), "holds a 4-D array"),
                               ("cplx.npy", np.ones((3, 3), complex), "holds complex values"),
-                              ("thin.npy", np.ones((1, 9)), r"holds an array of shape \(1, 9\); a map needs at least 2 x 2"),
-                              ("inf.npy", np.array([[1.0, np.inf], [2.0, 3.0]]), r"contains 1 NaN .*first at row 0, col 1")]:
+                              ("thin.npy", np.ones((1, 9)),
+                               r"holds an array of shape \(1, 9\); a map needs at least 2 x 2"),
+                              ("inf.npy", np.array([[1.0, np.inf], [2.0, 3.0]]),
+                               r"contains 1 NaN .*first at row 0, col 1")]:
         path = tmp_path / name
         np.save(path, arr)
         untouched(path)

@@ -28,8 +28,9 @@ import math
 import numbers
 import os
 import pathlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ MAP_FORMAT = "superres_widgets.map"
 #: ``format_version`` of that record.
 FORMAT_VERSION = 1
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 #: Length unit names (lower case, as files spell them) -> micrometres per unit.
 UNIT_UM = {"um": 1.0, "µm": 1.0, "\u03bcm": 1.0, "micron": 1.0, "microns": 1.0,
@@ -108,20 +109,20 @@ class XRFMap:
     """
 
     data: np.ndarray
-    pixel_size_um: Optional[float]
-    source: Optional[pathlib.Path] = None
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    pixel_size_um: float | None
+    source: pathlib.Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shape(self):
         return self.data.shape
 
     @property
-    def channels(self) -> Optional[List[str]]:
+    def channels(self) -> list[str] | None:
         """Channel names of a stack (``None`` for a single map)."""
         return self.metadata.get("channels")
 
-    def channel(self, which: Union[int, str]) -> "XRFMap":
+    def channel(self, which: int | str) -> XRFMap:
         """One channel of a stack, by index or name, as a 2-D :class:`XRFMap`."""
         data, name = select_channel(self.source or "<map>", self.data, self.channels, which)
         meta = dict(self.metadata, channel=name)
@@ -186,8 +187,8 @@ def check_map_array(p: PathLike, arr) -> np.ndarray:
     return data
 
 
-def select_channel(p: PathLike, data: np.ndarray, names: Optional[Sequence[str]],
-                   which: Union[int, str]):
+def select_channel(p: PathLike, data: np.ndarray, names: Sequence[str] | None,
+                   which: int | str):
     """``(data[i], names[i])`` for channel ``which`` (index, negative index or name) of a stack.
 
     Examples
@@ -214,7 +215,7 @@ def select_channel(p: PathLike, data: np.ndarray, names: Optional[Sequence[str]]
     return np.array(data[i]), names[i]
 
 
-def parse_json_description(text: str) -> Optional[dict]:
+def parse_json_description(text: str) -> dict | None:
     """The JSON object in ``text`` (a TIFF description, an HDF5 attribute), else ``None``.
 
     Examples
@@ -232,7 +233,7 @@ def parse_json_description(text: str) -> Optional[dict]:
     return value if isinstance(value, dict) else None
 
 
-def even_step(values) -> Optional[float]:
+def even_step(values) -> float | None:
     """Common step of a strictly monotonic, evenly spaced sequence, else ``None``.
 
     At least 3 values; every step within 1 % of their mean.

@@ -40,7 +40,7 @@ import os
 import pathlib
 import tempfile
 import warnings
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -56,9 +56,9 @@ __all__ = ["load_map", "save_map"]
 _READ_FILES: set = set()
 
 
-def load_map(path: PathLike, *, pixel_size_um: Optional[float] = None,
-             channel: Optional[Union[int, str]] = None, dataset: Optional[str] = None,
-             header: str = "auto", reader: Optional[str] = None, **options) -> XRFMap:
+def load_map(path: PathLike, *, pixel_size_um: float | None = None,
+             channel: int | str | None = None, dataset: str | None = None,
+             header: str = "auto", reader: str | None = None, **options) -> XRFMap:
     r"""Read a map or stack (TIFF, NPY, a CSV/TXT matrix, HDF5, or a registered format).
 
     Parameters
@@ -245,10 +245,10 @@ def _check_data(out: pathlib.Path, data, channels):
     return arr32, channels
 
 
-def save_map(path: PathLike, data, *, pixel_size_um: Optional[float], method: str,
-             parameters: Optional[dict] = None, source: Optional[Union[PathLike, XRFMap]] = None,
-             channels: Optional[Sequence[str]] = None, overwrite: bool = True,
-             provenance: Optional[dict] = None) -> pathlib.Path:
+def save_map(path: PathLike, data, *, pixel_size_um: float | None, method: str,
+             parameters: dict | None = None, source: PathLike | XRFMap | None = None,
+             channels: Sequence[str] | None = None, overwrite: bool = True,
+             provenance: dict | None = None) -> pathlib.Path:
     """Write a (restored) map or stack as float32 with its provenance (TIFF, HDF5 or a registered format).
 
     Parameters

@@ -41,7 +41,8 @@ import math
 import numbers
 import os
 import pathlib
-from typing import Any, Dict, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def _jsonable(value, where: str):
     raise ValueError(f"{where} of type {type(value).__name__} cannot be stored as JSON metadata")
 
 
-def _sha256(path: pathlib.Path) -> Optional[str]:
+def _sha256(path: pathlib.Path) -> str | None:
     try:
         h = hashlib.sha256()
         with open(path, "rb") as f:
@@ -86,11 +87,11 @@ def _sha256(path: pathlib.Path) -> Optional[str]:
         return None
 
 
-def build_provenance(*, method: str, parameters: Optional[dict] = None,
-                     pixel_size_um: Optional[float] = None, shape: Sequence[int] = (),
-                     source: Optional[Union[PathLike, XRFMap]] = None,
-                     channels: Optional[Sequence[str]] = None,
-                     extra: Optional[dict] = None, where: str = "save_map") -> Dict[str, Any]:
+def build_provenance(*, method: str, parameters: dict | None = None,
+                     pixel_size_um: float | None = None, shape: Sequence[int] = (),
+                     source: PathLike | XRFMap | None = None,
+                     channels: Sequence[str] | None = None,
+                     extra: dict | None = None, where: str = "save_map") -> dict[str, Any]:
     """The provenance record :func:`~superres_widgets.io.save_map` writes (every format).
 
     Parameters

@@ -71,8 +71,9 @@ from __future__ import annotations
 import pathlib
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Dict, Generic, Iterable, Optional, Tuple, TypeVar, Union
+from typing import Generic, TypeVar
 
 from ._common import MapFileError, PathLike
 
@@ -93,7 +94,7 @@ def _check_name(kind: str, name) -> str:
     return name
 
 
-def _check_extensions(kind: str, extensions) -> Tuple[str, ...]:
+def _check_extensions(kind: str, extensions) -> tuple[str, ...]:
     if isinstance(extensions, str):
         extensions = (extensions,)
     try:
@@ -147,11 +148,11 @@ class Reader:
     """
 
     name: str
-    extensions: Tuple[str, ...]
+    extensions: tuple[str, ...]
     read: Callable
-    options: Tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
     label: str = ""
-    sniff: Optional[Callable[[pathlib.Path], bool]] = None
+    sniff: Callable[[pathlib.Path], bool] | None = None
     description: str = ""
 
     def __post_init__(self):
@@ -195,7 +196,7 @@ class Writer:
     """
 
     name: str
-    extensions: Tuple[str, ...]
+    extensions: tuple[str, ...]
     write: Callable
     label: str = ""
     description: str = ""
@@ -216,7 +217,7 @@ class _Table(Generic[T]):
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._entries: Dict[str, T] = {}
+        self._entries: dict[str, T] = {}
         self._lock = threading.Lock()
 
     def add(self, entry: T, replace: bool) -> T:
@@ -234,7 +235,7 @@ class _Table(Generic[T]):
                                  f"{', '.join(self._entries) or 'none'}")
             return self._entries.pop(name)
 
-    def all(self) -> Tuple[T, ...]:
+    def all(self) -> tuple[T, ...]:
         with self._lock:
             return tuple(self._entries.values())
 
@@ -246,13 +247,13 @@ class _Table(Generic[T]):
         raise ValueError(f"no {self.kind} named {name!r}; registered: "
                          f"{', '.join(e.name for e in entries) or 'none'}")
 
-    def extensions(self) -> Tuple[str, ...]:
+    def extensions(self) -> tuple[str, ...]:
         out: list = []
         for e in self.all():
             out += [x for x in e.extensions if x not in out]
         return tuple(out)
 
-    def for_extension(self, ext: str) -> Tuple[T, ...]:
+    def for_extension(self, ext: str) -> tuple[T, ...]:
         """Entries listing ``ext``, most recently registered first."""
         return tuple(e for e in reversed(self.all()) if ext in e.extensions)
 
@@ -281,10 +282,10 @@ def _register(table, cls, entry, fields: dict, replace: bool, what: str):
     return table.add(cls(**given), replace)
 
 
-def register_reader(reader: Union[Reader, Callable, None] = None, *, name: Optional[str] = None,
-                    extensions: Union[str, Iterable[str], None] = None, read: Optional[Callable] = None,
-                    options: Optional[Iterable[str]] = None, label: Optional[str] = None,
-                    sniff: Optional[Callable] = None, description: Optional[str] = None,
+def register_reader(reader: Reader | Callable | None = None, *, name: str | None = None,
+                    extensions: str | Iterable[str] | None = None, read: Callable | None = None,
+                    options: Iterable[str] | None = None, label: str | None = None,
+                    sniff: Callable | None = None, description: str | None = None,
                     replace: bool = False):
     """Add a reader to the table (:class:`Reader`, or its fields as keywords).
 
@@ -321,7 +322,7 @@ def unregister_reader(name: str) -> Reader:
     return _READERS.remove(name)
 
 
-def readers() -> Tuple[Reader, ...]:
+def readers() -> tuple[Reader, ...]:
     """Every registered reader, in registration order (built-in ones first).
 
     Examples
@@ -332,7 +333,7 @@ def readers() -> Tuple[Reader, ...]:
     return _READERS.all()
 
 
-def read_extensions() -> Tuple[str, ...]:
+def read_extensions() -> tuple[str, ...]:
     """Every extension some reader reads (``superres_widgets.io.READ_EXTENSIONS``)."""
     return _READERS.extensions()
 
@@ -344,7 +345,7 @@ def _sniffs(reader: Reader, path: pathlib.Path) -> bool:
         return False
 
 
-def reader_for(path: PathLike, *, name: Optional[str] = None) -> Reader:
+def reader_for(path: PathLike, *, name: str | None = None) -> Reader:
     """The reader for ``path`` (the rule in the module docstring), or the one named ``name``.
 
     ``sniff`` functions run only if ``path`` is an existing file.
@@ -381,10 +382,10 @@ def reader_for(path: PathLike, *, name: Optional[str] = None) -> Reader:
                              f"{', '.join(r.name for r in candidates)}) recognises this file")
 
 
-def register_writer(writer: Union[Writer, Callable, None] = None, *, name: Optional[str] = None,
-                    extensions: Union[str, Iterable[str], None] = None,
-                    write: Optional[Callable] = None, label: Optional[str] = None,
-                    description: Optional[str] = None, replace: bool = False):
+def register_writer(writer: Writer | Callable | None = None, *, name: str | None = None,
+                    extensions: str | Iterable[str] | None = None,
+                    write: Callable | None = None, label: str | None = None,
+                    description: str | None = None, replace: bool = False):
     """Add a writer to the table (:class:`Writer`, or its fields as keywords; a decorator without ``write``).
 
     Examples
@@ -408,12 +409,12 @@ def unregister_writer(name: str) -> Writer:
     return _WRITERS.remove(name)
 
 
-def writers() -> Tuple[Writer, ...]:
+def writers() -> tuple[Writer, ...]:
     """Every registered writer, in registration order (built-in ones first)."""
     return _WRITERS.all()
 
 
-def write_extensions() -> Tuple[str, ...]:
+def write_extensions() -> tuple[str, ...]:
     """Every extension some writer writes (``superres_widgets.io.WRITE_EXTENSIONS``)."""
     return _WRITERS.extensions()
 

@@ -57,7 +57,7 @@ import json
 import math
 import pathlib
 import posixpath
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def _h5_str(value) -> str:
     return str(value)
 
 
-def _h5_names(value) -> Optional[List[str]]:
+def _h5_names(value) -> list[str] | None:
     """Channel names from an attribute / dataset value (string array, 'a, b, c' or a JSON list)."""
     if value is None:
         return None
@@ -101,7 +101,7 @@ def _h5_names(value) -> Optional[List[str]]:
     return [_h5_str(v).strip() for v in arr]
 
 
-def _h5_candidates(f) -> List[tuple]:
+def _h5_candidates(f) -> list[tuple]:
     import h5py
 
     found = []
@@ -114,7 +114,7 @@ def _h5_candidates(f) -> List[tuple]:
     return found
 
 
-def _h5_all_datasets(f) -> List[str]:
+def _h5_all_datasets(f) -> list[str]:
     import h5py
 
     names = []
@@ -122,7 +122,7 @@ def _h5_all_datasets(f) -> List[str]:
     return names
 
 
-def _first_float(value) -> Optional[float]:
+def _first_float(value) -> float | None:
     try:
         v = float(np.asarray(value).ravel()[0])
     except (TypeError, ValueError, IndexError):
@@ -175,7 +175,7 @@ def _h5_pixel_size(ds, f, shape) -> tuple:
     return None, None, {}
 
 
-def _choose_dataset(p: pathlib.Path, f, dataset: Optional[str]) -> str:
+def _choose_dataset(p: pathlib.Path, f, dataset: str | None) -> str:
     """Path of the dataset to read (the module docstring's rule); MapFileError listing the choices."""
     import h5py
 
@@ -201,7 +201,7 @@ def _choose_dataset(p: pathlib.Path, f, dataset: Optional[str]) -> str:
                           f"(available: {listing})")
 
 
-def _channel_names(ds, n: int) -> Optional[List[str]]:
+def _channel_names(ds, n: int) -> list[str] | None:
     import h5py
 
     names = None
@@ -219,7 +219,7 @@ def _channel_names(ds, n: int) -> Optional[List[str]]:
     return names if names and len(names) == n else None
 
 
-def _read_open(p: pathlib.Path, f, dataset: Optional[str], meta: Dict[str, Any]):
+def _read_open(p: pathlib.Path, f, dataset: str | None, meta: dict[str, Any]):
     """(data, pixel size or None, source) from the open file ``f``; fills ``meta``."""
     path = _choose_dataset(p, f, dataset)
     ds = f[path]
@@ -249,7 +249,7 @@ def _read_open(p: pathlib.Path, f, dataset: Optional[str], meta: Dict[str, Any])
     return data, px, source
 
 
-def read_hdf5(path: pathlib.Path, dataset: Optional[str] = None) -> XRFMap:
+def read_hdf5(path: pathlib.Path, dataset: str | None = None) -> XRFMap:
     """Read one dataset of an HDF5 / NeXus file with channel names and pixel size.
 
     Parameters
@@ -278,7 +278,7 @@ def read_hdf5(path: pathlib.Path, dataset: Optional[str] = None) -> XRFMap:
     import h5py
 
     p = path
-    meta: Dict[str, Any] = {"file_format": "hdf5"}
+    meta: dict[str, Any] = {"file_format": "hdf5"}
     try:
         f = h5py.File(p, "r")
     except Exception as exc:  # h5py raises OSError for damaged / truncated / non-HDF5 files
@@ -298,7 +298,7 @@ def read_hdf5(path: pathlib.Path, dataset: Optional[str] = None) -> XRFMap:
     return XRFMap(data, px, p, meta)
 
 
-def write_hdf5(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: Optional[float],
+def write_hdf5(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: float | None,
                dataset: str = HDF5_DATASET) -> None:
     """Write ``data`` (float32) as ``dataset`` of the HDF5 file ``tmp`` with the provenance.
 

@@ -58,7 +58,8 @@ from __future__ import annotations
 import math
 import pathlib
 import re
-from typing import Any, Dict, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def read_text(path: pathlib.Path, header: str = "auto") -> XRFMap:
     rows = _cells(lines, delim, dec_comma)
     short_header = _check_widths(p, rows)
     hrow, hcol = _detect_header(rows, header, short_header, p)
-    meta: Dict[str, Any] = {"file_format": "text", "delimiter": {None: "whitespace"}.get(delim, delim),
+    meta: dict[str, Any] = {"file_format": "text", "delimiter": {None: "whitespace"}.get(delim, delim),
                             "decimal_comma": dec_comma, "encoding": encoding,
                             "header": {(False, False): "none", (True, False): "row",
                                        (False, True): "column", (True, True): "both"}[(hrow, hcol)]}
@@ -206,7 +207,7 @@ def _values(p, rows, col_offset: int) -> np.ndarray:
     return data
 
 
-def _pixel_size(x_coords, y_coords, head_text, meta) -> Optional[float]:
+def _pixel_size(x_coords, y_coords, head_text, meta) -> float | None:
     """Pixel size in um from coordinate headers stating a unit (records the step in ``meta``)."""
     step = even_step(x_coords) or even_step(y_coords)
     if step is None:

@@ -45,7 +45,7 @@ import json
 import math
 import pathlib
 import warnings
-from typing import Any, Dict, Optional
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +59,7 @@ __all__ = ["read_tiff", "write_tiff", "READERS", "WRITERS"]
 _RESOLUTION_UNIT_UM = {2: 25.4e3, 3: 1e4, 4: 1e3, 5: 1.0}
 
 
-def _rational(value) -> Optional[float]:
+def _rational(value) -> float | None:
     try:
         if isinstance(value, (tuple, list)):
             num, den = value
@@ -127,7 +127,7 @@ def read_tiff(path: pathlib.Path) -> XRFMap:
     """
     p = path
     data, description, ij, tags = _open(p)
-    meta: Dict[str, Any] = {"file_format": "tiff"}
+    meta: dict[str, Any] = {"file_format": "tiff"}
     if "Software" in tags:
         meta["software"] = str(tags["Software"])
     px, source = None, None
@@ -169,7 +169,7 @@ def read_tiff(path: pathlib.Path) -> XRFMap:
     return XRFMap(data, px, p, meta)
 
 
-def write_tiff(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: Optional[float]) -> None:
+def write_tiff(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: float | None) -> None:
     """Write ``data`` (float32) to the TIFF file ``tmp`` with the provenance as its description.
 
     Parameters
