@@ -36,8 +36,8 @@ import os
 import pathlib
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -82,8 +82,8 @@ class _Section:
 
 @dataclass
 class _Report:
-    sections: List[_Section] = field(default_factory=list)
-    table: List[Tuple[str, str, str, str]] = field(default_factory=list)  # figure, quantity, paper, ours
+    sections: list[_Section] = field(default_factory=list)
+    table: list[tuple[str, str, str, str]] = field(default_factory=list)  # figure, quantity, paper, ours
 
     def row(self, fig, quantity, paper, ours):
         self.table.append((fig, quantity, paper, ours))
@@ -633,7 +633,7 @@ def _html(rep: _Report, params: dict, quick: bool, total_s: float) -> str:
 
 
 def build_report(out_dir, *, quick: bool = False,
-                 log: Optional[Callable[[str], None]] = None) -> pathlib.Path:
+                 log: Callable[[str], None] | None = None) -> pathlib.Path:
     """Recompute every figure and write ``out_dir/index.html``; return its path.
 
     Parameters
