@@ -3,9 +3,9 @@
 ::
 
     superres-widgets lab [--notebooks DIR] [--dry-run] [-- jupyter-lab-args...]
-    superres-widgets deconvolve INPUT --out OUTPUT [--method wiener|rl|fista|blind]
+    superres-widgets deconvolve INPUT --out OUTPUT [--method NAME] [--plugin MODULE_OR_FILE ...]
                                  [--psf-sigma-um S[,S2,...]] [--pixel-size-um P]
-                                 [--iterations N] [--balance B] [--lam L]
+                                 [--num-iter N | --iterations N | -n N] [--balance B] [--lam L]
                                  [--acceleration none|biggs-andrews] [--kernel-size K]
                                  [--dataset NAME] [--channel C] [--scheduler ADDRESS]
                                  [--progress | --no-progress] [--overwrite]
@@ -14,11 +14,27 @@
 Every subcommand takes ``--debug`` (show the traceback on error).  Problems
 with files or parameters are reported as one line,
 ``superres-widgets: error: <file>: <reason>``, with exit code 2.
+
+Methods and their flags come from the restoration-method registry
+(:func:`superres_widgets.xrf.methods`): ``--method`` takes every registered
+name and alias (``wiener``, ``richardson_lucy``/``rl``, ``fista``,
+``blind_l0``/``blind``), every parameter of a method is a flag
+(``--num-iter``, with the aliases its declaration gives, e.g.
+``--iterations``/``-n``), its default is the chosen method's, and the
+values the method ran with are recorded in the output's provenance.
+
+Plugins: ``--plugin my_methods`` (an importable module) or
+``--plugin ./my_methods.py`` (a file) is imported before the command line
+is read; a plugin calls :func:`superres_widgets.xrf.register_method`, and its
+methods become ``--method`` choices with their own flags.  Repeat
+``--plugin`` for several.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import os
 import pathlib
 import shlex
@@ -28,13 +44,11 @@ import sys
 import time
 import traceback
 import warnings
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 PROG = "superres-widgets"
 EXIT_ERROR = 2
 
-METHODS = {"wiener": "wiener", "rl": "richardson_lucy", "richardson_lucy": "richardson_lucy",
-           "fista": "fista", "blind": "blind_l0", "blind_l0": "blind_l0"}
 OUT_EXTENSIONS = (".tif", ".tiff", ".h5", ".hdf5")
 
 
@@ -103,7 +117,7 @@ class ProgressBar:
 # lab
 # ----------------------------------------------------------------------------
 
-def find_notebooks(explicit: Optional[str] = None) -> pathlib.Path:
+def find_notebooks(explicit: str | None = None) -> pathlib.Path:
     """The course notebooks folder: ``explicit``, else ``./notebooks``, else next to the package."""
     if explicit is not None:
         p = pathlib.Path(explicit).expanduser()
@@ -143,7 +157,7 @@ def cmd_lab(args) -> int:
 # deconvolve
 # ----------------------------------------------------------------------------
 
-def _parse_sigmas(text: Optional[str], n_channels: int, src) -> Optional[List[float]]:
+def _parse_sigmas(text: str | None, n_channels: int, src) -> list[float] | None:
     if text is None:
         return None
     try:
@@ -183,7 +197,7 @@ def _load_input(args):
 LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "single-threaded", "processes")
 
 
-def _connect(scheduler: Optional[str], src):
+def _connect(scheduler: str | None, src):
     """A ``distributed.Client`` for a scheduler address; None for local Dask schedulers."""
     if scheduler is None or scheduler in LOCAL_SCHEDULERS:
         return None
@@ -199,12 +213,54 @@ def _connect(scheduler: Optional[str], src):
                        f"{_one_line(str(exc)) or type(exc).__name__}") from None
 
 
+def _method_values(args, method, src) -> dict:
+    """The chosen method's parameter values: the flags given (checked), its defaults for the rest."""
+    values = {}
+    for p in method.parameters:
+        text = getattr(args, f"param_{p.name}", None)
+        if text is None:
+            values[p.name] = p.default
+            continue
+        try:
+            values[p.name] = p.validate(text)
+        except ValueError as exc:
+            raise CLIError(src, f"--{_flag(p.name)}: {exc}") from None
+    for name in _parameter_declarations():
+        if name not in values and getattr(args, f"param_{name}", None) is not None:
+            print(f"{PROG}: warning: --{_flag(name)} is not a parameter of {method.name}; ignored",
+                  file=sys.stderr)
+    return values
+
+
+def _restore_estimating_psf(method, stack, values, px, bar):
+    """Methods that estimate the PSF: channel by channel; returns (restored, estimated sigmas)."""
+    import numpy as np
+
+    from .xrf import kernel_to_sigma
+
+    result, est = np.empty_like(stack), []
+    total = method.total_iterations(values)
+    for i, img in enumerate(stack):
+        def report(k, _estimate, i=i):
+            bar((i + min(k / total, 1.0)) / len(stack) if total else i / len(stack), f"iteration {k}")
+
+        r = method.run(img, None, values, callback=report if method.iterative else None)
+        result[i] = np.asarray(getattr(r, "image", r))
+        kernel = getattr(r, "kernel", None)
+        if kernel is not None:
+            est.append(float(np.mean(kernel_to_sigma(kernel, pixel_size_um=px))))
+        bar((i + 1) / len(stack))
+    return result, est
+
+
 def cmd_deconvolve(args) -> int:
     import numpy as np
 
+    from .xrf import get_method
+
     src = pathlib.Path(args.input).expanduser()
     out = pathlib.Path(args.out).expanduser()
-    method = METHODS[args.method]
+    method = get_method(args.method)
     if os.path.realpath(out) == os.path.realpath(src) or (
             out.exists() and src.exists() and os.path.samefile(out, src)):
         raise CLIError(out, "is the input file; refusing to overwrite the input (choose another --out)")
@@ -215,13 +271,13 @@ def cmd_deconvolve(args) -> int:
         raise CLIError(out, "already exists (pass --overwrite to replace it)")
     if not out.parent.is_dir():
         raise CLIError(out, f"folder {out.parent} does not exist")
-    if method != "blind_l0" and args.psf_sigma_um is None:
+    if method.needs_psf and args.psf_sigma_um is None:
+        from .xrf import methods
+
+        blind = [m.name for m in methods(needs_psf=False)]
         raise CLIError(src, f"--psf-sigma-um is required for --method {args.method} "
-                       "(only --method blind estimates the PSF)")
-    if args.iterations is not None and args.iterations < 1:
-        raise CLIError(src, f"--iterations must be at least 1, got {args.iterations}")
-    if args.kernel_size < 3 or args.kernel_size % 2 == 0:
-        raise CLIError(src, f"--kernel-size must be an odd number >= 3, got {args.kernel_size}")
+                       f"(only methods that estimate the PSF do without: {', '.join(blind) or 'none'})")
+    values = _method_values(args, method, src)
 
     m = _load_input(args)
     px = m.pixel_size_um
@@ -233,49 +289,30 @@ def cmd_deconvolve(args) -> int:
     names = None if single else (m.channels or [str(i) for i in range(stack.shape[0])])
     sigmas = _parse_sigmas(args.psf_sigma_um, stack.shape[0], src)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    bar = ProgressBar(f"{method} {src.name}", enabled=show)
+    bar = ProgressBar(f"{method.name} {src.name}", enabled=show)
     t0 = time.perf_counter()
-    params = {"psf_sigma_um": sigmas if (sigmas and not single) else (sigmas[0] if sigmas else None)}
-    extra = {}
+    params = {}
+    if method.needs_psf:
+        params["psf_sigma_um"] = sigmas if not single else sigmas[0]
+    params.update({p.name: p.argument(values[p.name]) for p in method.parameters})
+    estimated = None
     try:
-        if method == "blind_l0":
-            from .xrf import blind_l0, kernel_to_sigma
-
-            result, est = np.empty_like(stack), []
-            for i, img in enumerate(stack):
-                r = blind_l0(img, args.kernel_size,
-                             callback=lambda k, _r, i=i: bar((i + min(k, 50) / 50) / len(stack)))
-                result[i] = r.image
-                est.append(float(kernel_to_sigma(r.kernel, pixel_size_um=px)))
-                bar((i + 1) / len(stack))
-            params = {"kernel_size": args.kernel_size,
-                      "estimated_psf_sigma_um": est[0] if single else est}
-            extra["estimated"] = est
-        else:
-            num_iter = args.iterations if args.iterations is not None else (
-                100 if method == "fista" else 30)
-            acc = None if args.acceleration in (None, "none") else args.acceleration
+        if method.needs_psf:
             from .xrf import deconvolve_stack
 
             client = _connect(args.scheduler, src)
-            kw = dict(num_iter=num_iter, balance=args.balance, lam=args.lam,
-                      acceleration=acc, scheduler=client if client is not None else args.scheduler,
-                      progress=bar)
+            kw = dict(scheduler=client if client is not None else args.scheduler, progress=bar)
             if args.chunk_px is not None:
                 kw["chunk_px"] = args.chunk_px
             try:
-                result = np.asarray(deconvolve_stack(stack, sigmas, px, method, **kw))
+                result = np.asarray(deconvolve_stack(stack, sigmas, px, method.name, **kw, **values))
             finally:
                 if client is not None:
                     client.close()
-            if method == "wiener":
-                params["balance"] = args.balance
-            else:
-                params["num_iter"] = num_iter
-                if method == "richardson_lucy":
-                    params["acceleration"] = acc
-                else:
-                    params["lam"] = args.lam
+        else:
+            result, estimated = _restore_estimating_psf(method, stack, values, px, bar)
+            if estimated:
+                params["estimated_psf_sigma_um"] = estimated[0] if single else estimated
     except (ValueError, TypeError) as exc:
         raise CLIError(src, str(exc)) from exc
     finally:
@@ -290,19 +327,112 @@ def cmd_deconvolve(args) -> int:
     from .io import save_map
 
     data_out = result[0] if single else result
-    kw = dict(pixel_size_um=px, method=method, parameters=params, source=m)
+    kw = dict(pixel_size_um=px, method=method.name, parameters=params, source=m)
     if names is not None:
         kw["channels"] = names
+    fn = method.function
     kw["provenance"] = {"command": shlex.join([PROG] + list(getattr(args, "argv", []))),
-                        "scheduler": args.scheduler or "local", "seconds": round(seconds, 3)}
+                        "scheduler": args.scheduler or "local", "seconds": round(seconds, 3),
+                        "method_function": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"}
+    if args.plugin:
+        kw["provenance"]["plugins"] = list(args.plugin)
     written = save_map(out, data_out, **kw)
-    msg = f"{PROG}: {method} on {src} ({'x'.join(map(str, data.shape))}, pixel {px:g} um) " \
+    msg = f"{PROG}: {method.name} on {src} ({'x'.join(map(str, data.shape))}, pixel {px:g} um) " \
           f"in {seconds:.1f} s -> {written}"
     print(msg)
-    if "estimated" in extra:
-        for name, s in zip(names or ["map"], extra["estimated"]):
-            print(f"  estimated PSF sigma ({name}): {s:.2f} um")
+    for name, sig in zip(names or ["map"], estimated or []):
+        print(f"  estimated PSF sigma ({name}): {sig:.2f} um")
     return 0
+
+
+# ----------------------------------------------------------------------------
+# plugins and the registry's flags
+# ----------------------------------------------------------------------------
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _value_text(p, value) -> str:
+    """How a value is written on the command line (``none``/``biggs-andrews`` for mapped bools)."""
+    if p.kind == "bool":
+        arg = p.argument(value)
+        return "none" if arg is None else str(arg).lower()
+    return str(value)
+
+
+def _parameter_declarations() -> dict:
+    """``{parameter name: [(method, Parameter), ...]}`` over every registered method."""
+    from .xrf import methods
+
+    out: dict = {}
+    for m in methods():
+        for p in m.parameters:
+            out.setdefault(p.name, []).append((m, p))
+    return out
+
+
+def _add_method_arguments(p: argparse.ArgumentParser) -> None:
+    """``--method`` (every name and alias) and one flag per method parameter."""
+    from .xrf import methods
+
+    choices = [n for m in methods() for n in (m.name, *m.aliases)]
+    p.add_argument("--method", "-m", choices=choices, default="richardson_lucy", metavar="NAME",
+                   help="restoration method: " + "; ".join(
+                       f"{m.name}{' (' + ', '.join(m.aliases) + ')' if m.aliases else ''}: {m.label or m.name}"
+                       + ("" if m.needs_psf else ", estimates the PSF") for m in methods())
+                   + " (default richardson_lucy)")
+    for name, decls in _parameter_declarations().items():
+        first = decls[0][1]
+        flags = [f"--{_flag(name)}"] + [f"-{a}" if len(a) == 1 else f"--{_flag(a)}" for a in first.aliases]
+        defaults = ", ".join(f"{m.name}: {_value_text(p, p.default)}" for m, p in decls)
+        lo_hi = "" if first.kind in ("bool", "choice") else f" in {first.range_text()}"
+        values = ("{" + ",".join(_value_text(first, v) for v in (False, True)) + "}"
+                  if first.values else ("{" + ",".join(first.choices) + "}" if first.choices else None))
+        try:
+            p.add_argument(*flags, dest=f"param_{name}", default=None, metavar=values or name.upper(),
+                           help=f"{first.label or name}{' (' + first.unit + ')' if first.unit else ''}{lo_hi}; "
+                                f"default {defaults}")
+        except argparse.ArgumentError as exc:
+            owners = ", ".join(m.name for m, _ in decls)
+            raise CLIError(None, f"parameter {name!r} of {owners} clashes with a command-line option "
+                           f"({exc.message})") from None
+
+
+def _plugin_specs(argv: Sequence[str]) -> list:
+    """The ``--plugin`` values in ``argv`` (read before the parser, which needs their methods)."""
+    out = []
+    it = iter(argv)
+    for a in it:
+        if a == "--":
+            break
+        if a == "--plugin":
+            out.append(next(it, ""))
+        elif a.startswith("--plugin="):
+            out.append(a.split("=", 1)[1])
+    return out
+
+
+def load_plugin(spec: str):
+    """Import a plugin: a module name, or the path of a ``.py`` file. Returns the module."""
+    path = pathlib.Path(spec).expanduser()
+    try:
+        if spec.endswith(".py") or path.is_file():
+            if not path.is_file():
+                raise CLIError(path, "no such plugin file")
+            name = f"superres_widgets_plugin_{path.stem}"
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            module_spec.loader.exec_module(module)
+            return module
+        if not spec:
+            raise CLIError(None, "--plugin needs a module name or a .py file")
+        return importlib.import_module(spec)
+    except CLIError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken plugin is a one-line user error
+        raise CLIError(spec, f"cannot load the plugin: {type(exc).__name__}: {_one_line(str(exc))}") from exc
 
 
 # ----------------------------------------------------------------------------
@@ -341,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  superres-widgets deconvolve maps.h5 --dataset xrf/stack --psf-sigma-um 40,50,80 "
                "--pixel-size-um 10 --out restored.h5\n"
                "  superres-widgets deconvolve fe.csv --method blind --pixel-size-um 5 --out fe_blind.tif\n"
+               "  superres-widgets deconvolve fe.tif --plugin ./landweber.py --method landweber "
+               "--psf-sigma-um 32.5 --out fe_lw.tif\n"
                "  superres-widgets reproduce --out report/")
     from . import __version__
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -360,21 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "provenance.  Channels of a stack run in parallel with Dask.")
     p.add_argument("input", help="input map: .tif/.tiff, .npy, .csv/.tsv/.txt/.dat, .h5/.hdf5")
     p.add_argument("--out", "-o", required=True, help="output file (.tif/.tiff or .h5/.hdf5)")
-    p.add_argument("--method", "-m", choices=["wiener", "rl", "fista", "blind"], default="rl",
-                   help="wiener, rl (Richardson-Lucy, default), fista, or blind (L0, estimates the PSF)")
+    p.add_argument("--plugin", action="append", metavar="MODULE_OR_FILE",
+                   help="import a module or a .py file that registers restoration methods "
+                        "(superres_widgets.xrf.register_method) before the command line is read; repeatable")
     p.add_argument("--psf-sigma-um", metavar="S[,S...]",
                    help="Gaussian PSF sigma in um: one value, or one per channel (comma-separated); "
-                        "required except for --method blind")
+                        "required except for the methods that estimate the PSF")
     p.add_argument("--pixel-size-um", type=float, metavar="P",
                    help="pixel size (scan step) in um; default: from the file's metadata")
-    p.add_argument("--iterations", "-n", type=int, metavar="N",
-                   help="iterations of rl (default 30) or fista (default 100)")
-    p.add_argument("--balance", type=float, default=0.03, help="Wiener balance (default 0.03)")
-    p.add_argument("--lam", type=float, default=1.0, help="FISTA l1 weight in counts (default 1)")
-    p.add_argument("--acceleration", choices=["none", "biggs-andrews"], default="none",
-                   help="RL acceleration (default none)")
-    p.add_argument("--kernel-size", type=int, default=41, metavar="K",
-                   help="blind: kernel size in pixels, odd (default 41)")
     p.add_argument("--dataset", metavar="NAME", help="HDF5: the dataset to read")
     p.add_argument("--channel", metavar="C", help="a stack: restore only this channel (index or name)")
     p.add_argument("--chunk-px", type=int, metavar="PX", help="Dask chunk size in pixels for large maps")
@@ -386,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show the progress bar even when stderr is not a terminal")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    _add_method_arguments(p)  # last: a plugin's parameter clashing with an option above is reported
     p.set_defaults(func=cmd_deconvolve)
 
     p = sub.add_parser("reproduce", parents=[common],
@@ -407,11 +533,19 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+    try:
+        for spec in _plugin_specs(argv):
+            load_plugin(spec)
+        parser = build_parser()
+    except CLIError as exc:
+        if "--debug" in argv:
+            traceback.print_exc()
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
     args = parser.parse_args(argv)
-    args.argv = [str(a) for a in argv]
+    args.argv = list(argv)
     if getattr(args, "lab_args", None) and args.lab_args[:1] == ["--"]:
         args.lab_args = args.lab_args[1:]
     from .io import MapFileError

@@ -11,6 +11,7 @@ import tifffile
 
 from superres_widgets import cli
 from superres_widgets.io import load_map
+from superres_widgets.xrf import get_method
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).with_name("superres-widgets")
@@ -71,7 +72,7 @@ def test_deconvolve_writes_readable_map_with_provenance(inputs, tmp_path, capsys
     assert m.data.shape == (40, 48) and np.all(np.isfinite(m.data))
     assert m.pixel_size_um == 5.0
     md = m.metadata
-    assert md["method"] == cli.METHODS[method]
+    assert md["method"] == get_method(method).name
     assert md["parameters"]["psf_sigma_um"] == 10.0
     assert md["parameters"]["input_file"] == str(src)
     assert Path(md["source_file"]).resolve() == src.resolve()

@@ -18,13 +18,20 @@ Conventions (details in each module's docstring)
   ``callback_every`` and ``cancel`` (an Event-like object or a callable);
   cancellation raises :class:`DeconvolutionCancelled`.
 * Bad input raises :class:`ValueError` naming the parameter.
+* Restoration methods are declared once in :mod:`~superres_widgets.xrf.registry`
+  (:func:`methods`, :func:`get_method`, :func:`register_method`); widgets,
+  :func:`deconvolve_stack` and the command line read those declarations.
 """
 
 from ._operators import ConvolutionOperator, clear_transfer_cache
 from ._validate import DeconvolutionCancelled
 from .blind import BlindResult, blind_l0, l0_restore
 from .deconvolution import convolve, fista, richardson_lucy, wiener
+from .registry import (PSF_PARAMETERS, Method, Parameter, get_method, method_table, methods, register_method,
+                      unregister_method)
 from .metrics import mse, normalize, psnr, ssim
+from .phantoms import (PAPER_ELEMENT_SIGMAS_UM, PAPER_KNIFE_SIGMA_UM, MineralPhantom, dot_scan, knife_edge_scan,
+                       mineral_phantom)
 from .psf import (FWHM_PER_SIGMA, KnifeEdgeFit, PointScanFit, confidence_ellipse,
                   fit_knife_edge, fit_point_scan, gaussian2d, gaussian_psf, kernel_to_sigma)
 from .stack import deconvolve_stack
@@ -42,6 +49,9 @@ __all__ = [
     "wiener", "richardson_lucy", "fista", "blind_l0", "BlindResult", "l0_restore",
     "convolve", "ConvolutionOperator", "clear_transfer_cache", "DeconvolutionCancelled",
     "deconvolve_stack",
+    # the method registry
+    "methods", "get_method", "register_method", "unregister_method", "method_table", "Method", "Parameter",
+    "PSF_PARAMETERS",
     # metrics
     "mse", "ssim", "psnr", "normalize",
     # chart
@@ -51,4 +61,7 @@ __all__ = [
     # simulation
     "simulate_scan", "SimulatedScan", "PAPER_RATES_CPS", "PAPER_DWELL_S", "PAPER_STEP_UM",
     "PAPER_SIGMA_UM",
+    # phantoms
+    "dot_scan", "knife_edge_scan", "mineral_phantom", "MineralPhantom", "PAPER_ELEMENT_SIGMAS_UM",
+    "PAPER_KNIFE_SIGMA_UM",
 ]

@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.fft as sfft
@@ -48,7 +48,7 @@ __all__ = ["ConvolutionOperator", "laplacian_kernel", "clear_transfer_cache"]
 DEFAULT_WORKERS = -1
 
 _CACHE_MAX = 16
-_cache: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
+_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -173,7 +173,7 @@ class ConvolutionOperator:
     """
 
     def __init__(self, psf: np.ndarray, image_shape: Sequence[int], boundary: str = "reflect",
-                 dtype=np.float32, workers: Optional[int] = None,
+                 dtype=np.float32, workers: int | None = None,
                  extra_kernels: Sequence[np.ndarray] = (), transform: str = "auto"):
         self.psf = np.asarray(psf, dtype=np.float64)
         self.image_shape = tuple(int(s) for s in image_shape)

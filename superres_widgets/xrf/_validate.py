@@ -9,7 +9,8 @@ documented conversions (integer and boolean images become float64).
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class DeconvolutionCancelled(RuntimeError):
         method was cancelled before producing one.
     """
 
-    def __init__(self, iteration: int = 0, estimate: Optional[np.ndarray] = None):
+    def __init__(self, iteration: int = 0, estimate: np.ndarray | None = None):
         super().__init__(f"cancelled after {iteration} iteration(s)")
         self.iteration = iteration
         self.estimate = estimate
@@ -71,7 +72,7 @@ def as_image(image: Any, name: str = "image", *, nonnegative: bool = False,
     return arr
 
 
-def as_psf(psf: Any, image_shape: Optional[tuple] = None, name: str = "psf", *,
+def as_psf(psf: Any, image_shape: tuple | None = None, name: str = "psf", *,
            nonnegative: bool = False) -> np.ndarray:
     """Return the PSF as float64 normalised to unit sum, or raise ValueError.
 

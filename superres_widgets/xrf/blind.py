@@ -63,7 +63,8 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 import scipy.fft as sfft
@@ -274,7 +275,7 @@ def _l0_hqs(blurred: np.ndarray, kernel: np.ndarray, lambda_pixel: float, lambda
 
 def l0_restore(image, kernel, *, lambda_pixel: float = 4e-3, lambda_grad: float = 4e-3,
                kappa: float = 2.0, beta_max: float = 8.0, mu_max: float = 1e5,
-               levels: Optional[tuple] = None, workers: Optional[int] = None,
+               levels: tuple | None = None, workers: int | None = None,
                cancel: Any = None) -> np.ndarray:
     r"""Non-blind restoration with the L0 intensity + gradient prior (HQS).
 
@@ -363,13 +364,13 @@ def _estimate_kernel(sx, sy, bx, by, ksize: int, gamma: float, k0: np.ndarray,
 # -------------------------------------------------------------- blind_l0
 
 def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad: float = 4e-3,
-             gamma: float = 2.0, xk_iter: int = 5, num_scales: Optional[int] = None,
-             max_kernel_px: Optional[int] = 15,
+             gamma: float = 2.0, xk_iter: int = 5, num_scales: int | None = None,
+             max_kernel_px: int | None = 15,
              kappa: float = 2.0, beta_max: float = 8.0, mu_max: float = 1e5,
-             final: Optional[str] = "l0", final_lambda_pixel: float = 1e-2,
+             final: str | None = "l0", final_lambda_pixel: float = 1e-2,
              final_lambda_grad: float = 5e-4, final_iter: int = 50,
-             workers: Optional[int] = None,
-             callback: Optional[Callable[[int, BlindResult], None]] = None,
+             workers: int | None = None,
+             callback: Callable[[int, BlindResult], None] | None = None,
              callback_every: int = 1, cancel: Any = None) -> BlindResult:
     r"""Blind deconvolution with the L0 intensity and gradient prior (Pan et al. 2014).
 

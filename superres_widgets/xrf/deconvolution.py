@@ -36,7 +36,8 @@ FFT time; Wiener runs in float64 by default.  All outputs are float64.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class _Progress:
             self.callback(done, self.snapshot())
 
 
-def convolve(image, psf, *, boundary: str = "reflect", workers: Optional[int] = None) -> np.ndarray:
+def convolve(image, psf, *, boundary: str = "reflect", workers: int | None = None) -> np.ndarray:
     r"""Blur ``image`` by ``psf`` with the same operator the deconvolutions invert.
 
     ``(h * x)[i, j] = sum_{k,l} h[k, l] x[i - k + r_0, j - l + c_0]`` with the
@@ -96,7 +97,7 @@ def convolve(image, psf, *, boundary: str = "reflect", workers: Optional[int] = 
 # --------------------------------------------------------------------------
 
 def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect",
-           dtype=np.float64, workers: Optional[int] = None) -> np.ndarray:
+           dtype=np.float64, workers: int | None = None) -> np.ndarray:
     r"""Wiener(-Hunt) deconvolution with a Laplacian regulariser.
 
     Parameters
@@ -204,9 +205,9 @@ def _start_estimate(x0, img, op, dt, name="x0"):
 
 
 def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect",
-                    x0: Any = None, acceleration: Optional[str] = None,
-                    dtype=np.float32, workers: Optional[int] = None,
-                    callback: Optional[Callable[[int, np.ndarray], None]] = None,
+                    x0: Any = None, acceleration: str | None = None,
+                    dtype=np.float32, workers: int | None = None,
+                    callback: Callable[[int, np.ndarray], None] | None = None,
                     callback_every: int = 1, cancel: Any = None) -> np.ndarray:
     r"""Richardson-Lucy deconvolution for Poisson counts.
 
@@ -356,8 +357,8 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
 
 def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "reflect",
           x0: Any = None, nonnegative: bool = True, dtype=np.float32,
-          workers: Optional[int] = None,
-          callback: Optional[Callable[[int, np.ndarray], None]] = None,
+          workers: int | None = None,
+          callback: Callable[[int, np.ndarray], None] | None = None,
           callback_every: int = 1, cancel: Any = None) -> np.ndarray:
     r"""FISTA for l1-regularised least-squares deconvolution, with x >= 0.
 

@@ -20,7 +20,6 @@ References
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 from scipy import ndimage
@@ -139,7 +138,7 @@ def ssim(image0, image1, *, data_range: float, win_size: int = 7, k1: float = 0.
     return mssim
 
 
-def normalize(image, low: Optional[float] = None, high: Optional[float] = None) -> np.ndarray:
+def normalize(image, low: float | None = None, high: float | None = None) -> np.ndarray:
     r"""Map ``low -> 0`` and ``high -> 1`` linearly (no clipping).
 
     Defaults are the image minimum and maximum.  This is the paper's

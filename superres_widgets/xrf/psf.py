@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import optimize, special
@@ -76,8 +76,8 @@ def gaussian2d(u, v, mu_u, mu_v, sigma_u, sigma_v, rho):
     return np.exp(-0.5 * q) / (2.0 * np.pi * sigma_u * sigma_v * np.sqrt(one_m))
 
 
-def gaussian_psf(sigma_u: float, sigma_v: Optional[float] = None, rho: float = 0.0, *,
-                 pixel_size_um: Optional[float] = None, shape: Optional[Tuple[int, int]] = None,
+def gaussian_psf(sigma_u: float, sigma_v: float | None = None, rho: float = 0.0, *,
+                 pixel_size_um: float | None = None, shape: tuple[int, int] | None = None,
                  truncate: float = 4.0) -> np.ndarray:
     r"""Sampled 2-D Gaussian PSF, normalised to unit sum.
 
@@ -148,7 +148,7 @@ def gaussian_psf(sigma_u: float, sigma_v: Optional[float] = None, rho: float = 0
     return k / total
 
 
-def kernel_to_sigma(kernel, *, pixel_size_um: Optional[float] = None,
+def kernel_to_sigma(kernel, *, pixel_size_um: float | None = None,
                     method: str = "fit") -> float:
     r"""Reduce a (blind-estimated) kernel to an isotropic Gaussian sigma.
 
@@ -267,12 +267,12 @@ class PointScanFit:
     sigma_u: float
     sigma_v: float
     rho: float
-    errors: Dict[str, float]
+    errors: dict[str, float]
     covariance: np.ndarray
-    param_names: Tuple[str, ...]
+    param_names: tuple[str, ...]
     model: np.ndarray
     residual: np.ndarray
-    ellipses: Dict[int, np.ndarray]
+    ellipses: dict[int, np.ndarray]
     pixel_size_um: float
     chi2_reduced: float
 
@@ -292,7 +292,7 @@ class PointScanFit:
         return self.amplitude / (2 * np.pi * self.sigma_u * self.sigma_v
                                  * math.sqrt(1 - self.rho ** 2))
 
-    def ellipses_px(self) -> Dict[int, np.ndarray]:
+    def ellipses_px(self) -> dict[int, np.ndarray]:
         """The ellipses in pixel units, columns ``(col, row)`` = ``(u, v) / p``."""
         return {k: e / self.pixel_size_um for k, e in self.ellipses.items()}
 
@@ -453,8 +453,8 @@ class KnifeEdgeFit:
     gradient: np.ndarray
     esf_model: np.ndarray
     gradient_model: np.ndarray
-    angle_deg: Optional[float] = None
-    counts_per_bin: Optional[np.ndarray] = field(default=None, repr=False)
+    angle_deg: float | None = None
+    counts_per_bin: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def fwhm_um(self) -> float:
@@ -510,7 +510,7 @@ def _fit_gradient(x, g, mu0, sigma0, area0):
 
 
 def fit_knife_edge(data, *, pixel_size_um: float = 1.0, positions_um=None,
-                   line: Optional[Sequence[Sequence[float]]] = None,
+                   line: Sequence[Sequence[float]] | None = None,
                    half_width_px: float = 10.0, bin_px: float = 0.25,
                    poisson_weights: bool = True) -> KnifeEdgeFit:
     r"""PSF sigma and FWHM from a scan across a straight edge.

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -71,7 +72,7 @@ class SimulatedScan:
 
     counts: np.ndarray
     expected: np.ndarray
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pixel_size_um(self) -> float:
@@ -82,10 +83,10 @@ class SimulatedScan:
         return iter((self.counts, self.metadata))
 
 
-def simulate_scan(truth, psf_sigma_um: Union[float, Sequence[float]], step_um: float,
+def simulate_scan(truth, psf_sigma_um: float | Sequence[float], step_um: float,
                   rates_cps: Sequence[float] = PAPER_RATES_CPS, dwell_s: float = PAPER_DWELL_S,
                   *, truth_pixel_um: float, jitter_um: float = 0.0, mode: str = "step",
-                  rng: Optional[Union[int, np.random.Generator]] = None) -> SimulatedScan:
+                  rng: int | np.random.Generator | None = None) -> SimulatedScan:
     r"""Simulate an oversampled micro-XRF map of ``truth``.
 
     Parameters

@@ -1,8 +1,8 @@
 r"""Restore many channels and large maps in tiles on Dask.
 
-:func:`deconvolve_stack` runs :func:`~superres_widgets.xrf.richardson_lucy`,
-:func:`~superres_widgets.xrf.wiener` or :func:`~superres_widgets.xrf.fista`
-on every channel of a ``(channel, row, col)`` stack, each channel cut into
+:func:`deconvolve_stack` runs any registered restoration method that takes a
+PSF (:func:`~superres_widgets.xrf.methods`: Richardson-Lucy, Wiener, FISTA
+and the user's own) on every channel of a ``(channel, row, col)`` stack, each channel cut into
 ``chunk_px`` x ``chunk_px`` tiles that :func:`dask.array.map_overlap` extends
 by a halo of real neighbouring pixels; each tile is restored on its own
 (``workers=1``: Dask owns the parallelism) and the halo is cut off again.
@@ -36,7 +36,9 @@ FISTA, 100 it.         3      ~1e-4 floor      132 px
 =====================  =====  ==============  ==============================
 
 So the halo, in pixels, with ``s`` the PSF sigma in pixels (the largest of
-the two axes):
+the two axes) -- each rule is declared with its method in
+:mod:`superres_widgets.xrf.registry` (``Method.halo``; a method without one,
+like a user's method registered without ``halo=``, is restored whole):
 
 * Richardson-Lucy: ``ceil(s (4 + 2 sqrt(num_iter)))``;
 * FISTA: ``ceil(s (4 + 4 sqrt(num_iter)))``;
@@ -49,10 +51,11 @@ needed).  FISTA's step ``1 / L`` is computed per tile (``L`` depends slightly
 on the tile's grid), which leaves a floor of ~1e-5 (30 iterations) to ~1e-4
 (100 iterations) whatever the halo.
 
-Whole-image path: a map no larger than one tile, and every channel when
-``acceleration="biggs-andrews"`` (its extrapolation weight is an inner
-product over the whole image, so tiles never agree with the whole-image
-result, measured 3e-4 to 2e-3), is restored whole, channels in parallel as
+Whole-image path: a map no larger than one tile, every channel of a method
+that declares no halo, and every channel when
+``acceleration="biggs-andrews"`` (its halo rule says None: its extrapolation
+weight is an inner product over the whole image, so tiles never agree with
+the whole-image result, measured 3e-4 to 2e-3), is restored whole, channels in parallel as
 one Dask task each -- identical to calling the method per channel.
 
 At the outer border of the image the tiles see the same boundary model as
@@ -67,57 +70,46 @@ import math
 import numbers
 import threading
 import uuid
-from typing import Any, Callable, Optional, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .deconvolution import fista, richardson_lucy, wiener
+from .registry import get_method, methods
 from .psf import gaussian_psf
 
 __all__ = ["deconvolve_stack", "halo_px"]
 
 _SCHEDULER_NAMES = {"local", "threads", "threading", "sync", "synchronous", "single-threaded",
                     "processes", "multiprocessing"}
-_METHODS = {"richardson_lucy": "richardson_lucy", "rl": "richardson_lucy",
-            "wiener": "wiener", "fista": "fista"}
 
 
-def halo_px(method: str, sigma_px: float, *, num_iter: int = 30, balance: float = 0.03,
-            acceleration: Optional[str] = None) -> Optional[int]:
+def halo_px(method: str, sigma_px: float, **params) -> int | None:
     """Halo (overlap depth, pixels) that keeps a tiled restoration within 1e-4 of the whole.
 
     Parameters
     ----------
-    method : {"richardson_lucy", "wiener", "fista"}
+    method : str
+        A registered method's name or alias.
     sigma_px : float
         PSF standard deviation in pixels.
-    num_iter : int
-        Iterations (RL, FISTA).
-    balance : float
-        Wiener regularisation weight.
-    acceleration : None or "biggs-andrews"
-        RL acceleration.
+    **params
+        The method's parameters (defaults for the others), e.g. ``num_iter``.
 
     Returns
     -------
     int or None
-        The depth (see the module docstring), or ``None`` when the method
-        cannot be tiled (Biggs-Andrews acceleration): restore whole.
+        The depth (the method's rule, at least the PSF radius and 8 px; see
+        the module docstring), or ``None`` when the method cannot be tiled
+        (no rule, or Biggs-Andrews acceleration): restore whole.
+
+    Examples
+    --------
+    >>> halo_px("rl", 3.0, num_iter=30), halo_px("rl", 3.0, acceleration="biggs-andrews")
+    (45, None)
     """
-    method = _METHODS.get(method, method)
-    s = float(sigma_px)
-    radius = math.ceil(4 * s)
-    if method == "richardson_lucy":
-        if acceleration == "biggs-andrews":
-            return None
-        d = s * (4 + 2 * math.sqrt(num_iter))
-    elif method == "fista":
-        d = s * (4 + 4 * math.sqrt(num_iter))
-    elif method == "wiener":
-        d = s * (14 + 4 * math.log10(1.0 / max(float(balance), 1e-6)))
-    else:
-        raise ValueError(f"method must be 'richardson_lucy', 'wiener' or 'fista', got {method!r}")
-    return max(int(math.ceil(d - 1e-9)), radius, 8)
+    m = get_method(method)
+    return m.halo_px(sigma_px, m.values(params))
 
 
 def _positive(value, name: str) -> float:
@@ -174,35 +166,30 @@ def _fast_pads(shape, block_info, tiled: bool, boundary: str):
 
 
 class _TileRestorer:
-    """Restore one tile (a picklable callable: Dask may ship it to other processes)."""
+    """Restore one tile (a picklable callable: Dask may ship it to other processes).
 
-    def __init__(self, method, channel, psf, num_iter, balance, lam, boundary, dtype,
-                 acceleration, counter_key, tiled):
-        self.tiled = tiled
-        self.method, self.channel, self.psf = method, channel, psf
-        self.num_iter, self.balance, self.lam = num_iter, balance, lam
-        self.boundary, self.dtype, self.acceleration = boundary, dtype, acceleration
-        self.counter_key = counter_key
+    Holds the method's function and its keyword arguments, not the registry
+    entry, so a worker process needs only the function to be importable.
+    """
+
+    def __init__(self, name, function, channel, psf, kwargs, nonnegative, dtype, counter_key, tiled,
+                 boundary):
+        self.name, self.function, self.channel, self.psf = name, function, channel, psf
+        self.kwargs, self.nonnegative, self.dtype = kwargs, nonnegative, dtype
+        self.counter_key, self.tiled, self.boundary = counter_key, tiled, boundary
 
     def __call__(self, block, block_info=None):
         img = np.asarray(block, dtype=np.float64)
         if not np.all(np.isfinite(img)):
             raise ValueError(f"stack contains NaN or inf (channel {self.channel})")
+        if self.nonnegative and img.min() < 0:
+            raise ValueError(f"stack has negative values (channel {self.channel}); {self.name} "
+                             "models Poisson counts, which are >= 0")
         pads = _fast_pads(img.shape, block_info, self.tiled, self.boundary)
         if any(a or b for a, b in pads):
             img = np.pad(img, pads, mode="symmetric")
-        if self.method == "richardson_lucy":
-            if img.min() < 0:
-                raise ValueError(f"stack has negative values (channel {self.channel}); "
-                                 "Richardson-Lucy models Poisson counts, which are >= 0")
-            out = richardson_lucy(img, self.psf, self.num_iter, boundary=self.boundary,
-                                  dtype=self.dtype, acceleration=self.acceleration, workers=1)
-        elif self.method == "wiener":
-            out = wiener(img, self.psf, self.balance, boundary=self.boundary, dtype=self.dtype,
-                         workers=1)
-        else:
-            out = fista(img, self.psf, self.lam, self.num_iter, boundary=self.boundary,
-                        dtype=self.dtype, workers=1)
+        out = self.function(img, self.psf, **self.kwargs)
+        out = np.asarray(getattr(out, "image", out))
         if any(a or b for a, b in pads):
             out = out[pads[0][0]:out.shape[0] - pads[0][1], pads[1][0]:out.shape[1] - pads[1][1]]
         counter = _COUNTERS.get(self.counter_key)
@@ -216,13 +203,11 @@ def _is_client(obj) -> bool:
     return all(hasattr(obj, a) for a in ("persist", "gather", "submit", "scheduler_info"))
 
 
-def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_size_um: float,
-                     method: str = "richardson_lucy", *, num_iter: int = 30,
-                     balance: float = 0.03, lam: float = 1.0,
-                     acceleration: Optional[str] = None, chunk_px: int = 1024,
+def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um: float,
+                     method: str = "richardson_lucy", *, chunk_px: int = 1024,
                      boundary: str = "reflect", scheduler: Any = None,
-                     progress: Optional[Callable[[int, int], None]] = None,
-                     dtype=np.float32) -> np.ndarray:
+                     progress: Callable[[int, int], None] | None = None,
+                     dtype=np.float32, **params) -> np.ndarray:
     r"""Restore a map or a stack of channels in overlapping tiles with Dask.
 
     Parameters
@@ -236,22 +221,15 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
         one per channel.
     pixel_size_um : float
         Pixel size (scan step), um.
-    method : {"richardson_lucy", "wiener", "fista"}
-        The restoration (``"rl"`` is accepted for Richardson-Lucy).
-    num_iter : int
-        Iterations of Richardson-Lucy and FISTA.
-    balance : float
-        Wiener regularisation weight (dimensionless).
-    lam : float
-        FISTA l1 weight, counts.
-    acceleration : None or "biggs-andrews"
-        Richardson-Lucy acceleration; with it each channel is restored whole
-        (see the module docstring).
+    method : str
+        A registered method that takes a PSF, by name or alias
+        (:func:`~superres_widgets.xrf.methods`): ``"richardson_lucy"``
+        (``"rl"``), ``"wiener"``, ``"fista"`` or one the user registered.
     chunk_px : int
         Tile side, pixels (>= 16); raised to twice the halo if smaller.
     boundary : {"reflect", "periodic", "masked"}
-        Model outside the image, as in the methods (``"masked"``: RL and
-        FISTA only).
+        Model outside the image, as in the methods (those the method declares;
+        ``"masked"``: RL and FISTA only).
     scheduler : None, str or distributed.Client
         ``None`` or ``"local"``: Dask's local threaded scheduler; a
         scheduler name (``"threads"``, ``"synchronous"``, ``"processes"``);
@@ -264,6 +242,11 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
         ``scheduler="processes"`` only the first and last calls happen.
     dtype : {numpy.float32, numpy.float64}
         Working precision and dtype of the result.
+    **params
+        The method's parameters (its declaration's defaults for the rest),
+        e.g. ``num_iter=30`` and ``acceleration="biggs-andrews"`` for
+        Richardson-Lucy (each channel is then restored whole), ``balance``
+        for Wiener, ``lam`` and ``num_iter`` for FISTA.
 
     Returns
     -------
@@ -275,13 +258,15 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
     ValueError
         Naming the parameter: ``stack`` not 2-D/3-D, empty, NaN/inf (or
         negative for Richardson-Lucy); ``psf_sigma_um`` <= 0 or of the wrong
-        length; ``pixel_size_um`` <= 0; bad ``method``, ``num_iter``,
-        ``chunk_px``, ``boundary``, ``dtype``.
+        length; ``pixel_size_um`` <= 0; an unknown ``method`` (the message
+        lists the valid names) or one that estimates its own PSF; a parameter
+        the method does not take or outside its range; bad ``chunk_px``,
+        ``boundary``, ``dtype``.
 
     Notes
     -----
-    Halo per channel: :func:`halo_px` (the rule and its measurements are in
-    the module docstring).  Tiles of a Dask input with NaN raise the
+    Halo per channel: :func:`halo_px` (the method's declared rule; the
+    measurements are in the module docstring).  Tiles of a Dask input with NaN raise the
     ValueError when they are computed.
 
     Examples
@@ -293,13 +278,14 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
     >>> out.shape, out.dtype
     ((2, 96, 96), dtype('float32'))
     """
-    import dask
     import dask.array as da
 
     # ---------------------------------------------------------------- checks
-    name_m = _METHODS.get(method) if isinstance(method, str) else None
-    if name_m is None:
-        raise ValueError(f"method must be 'richardson_lucy', 'wiener' or 'fista', got {method!r}")
+    m = get_method(method)
+    if not m.needs_psf:
+        raise ValueError(f"method {m.name!r} estimates its own PSF; deconvolve_stack restores with a given "
+                         f"PSF: use one of {[x.name for x in methods(needs_psf=True)]}")
+    values = m.values(params)  # ValueError naming a parameter the method does not take or out of range
     is_dask = isinstance(stack, da.Array)
     arr = stack if is_dask else np.asarray(stack)
     if not is_dask and (arr.dtype == object or np.iscomplexobj(arr) or not (
@@ -313,8 +299,8 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
     if not is_dask:
         if not np.all(np.isfinite(arr)):
             raise ValueError("stack contains NaN or inf")
-        if name_m == "richardson_lucy" and arr.min() < 0:
-            raise ValueError(f"stack has negative values (min {arr.min():.4g}); Richardson-Lucy "
+        if m.nonnegative and arr.min() < 0:
+            raise ValueError(f"stack has negative values (min {arr.min():.4g}); {m.name} "
                              "models Poisson counts, which are >= 0")
     single = arr.ndim == 2
     n_ch = 1 if single else int(arr.shape[0])
@@ -330,26 +316,13 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
         if len(seq) != n_ch:
             raise ValueError(f"psf_sigma_um has {len(seq)} values for {n_ch} channel(s)")
         sigmas = [_positive(v, f"psf_sigma_um[{i}]") for i, v in enumerate(seq)]
-    if isinstance(num_iter, bool) or not isinstance(num_iter, numbers.Integral) or num_iter < 1:
-        raise ValueError(f"num_iter must be an integer >= 1, got {num_iter!r}")
     if isinstance(chunk_px, bool) or not isinstance(chunk_px, numbers.Integral) or chunk_px < 16:
         raise ValueError(f"chunk_px must be an integer >= 16, got {chunk_px!r}")
-    allowed = ("reflect", "periodic") if name_m == "wiener" else ("reflect", "periodic", "masked")
-    if boundary not in allowed:
-        raise ValueError(f"boundary must be one of {allowed} for {name_m}, got {boundary!r}")
-    if acceleration not in (None, "none", "biggs-andrews"):
-        raise ValueError(f"acceleration must be None or 'biggs-andrews', got {acceleration!r}")
-    if name_m != "richardson_lucy":
-        acceleration = None
+    if boundary not in m.boundaries:
+        raise ValueError(f"boundary must be one of {m.boundaries} for {m.name}, got {boundary!r}")
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dt}")
-    if name_m == "wiener" and (isinstance(balance, bool) or not isinstance(balance, numbers.Real)
-                               or not balance >= 0):
-        raise ValueError(f"balance must be a number >= 0, got {balance!r}")
-    if name_m == "fista" and (isinstance(lam, bool) or not isinstance(lam, numbers.Real)
-                              or not lam >= 0):
-        raise ValueError(f"lam must be a number >= 0, got {lam!r}")
     client = scheduler if _is_client(scheduler) else None
     if scheduler is not None and client is None and not (
             isinstance(scheduler, str) and scheduler in _SCHEDULER_NAMES):
@@ -361,8 +334,7 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
 
     # ---------------------------------------------------------------- graph
     sig_px = [s / px for s in sigmas]
-    depths = [halo_px(name_m, s, num_iter=int(num_iter), balance=float(balance),
-                      acceleration=acceleration) for s in sig_px]
+    depths = [m.halo_px(s, values) for s in sig_px]
     tiled = all(d is not None for d in depths)
     chunk = int(chunk_px)
     if tiled:
@@ -380,7 +352,9 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
 
     prefix = f"superres-restore-{uuid.uuid4().hex[:12]}"
     work = dt
-    n_iter, bal, lam_f = int(num_iter), float(balance), float(lam)
+    kwargs = m.arguments(values)
+    options = {"boundary": boundary, "dtype": work, "workers": 1}  # Dask owns the parallelism
+    kwargs.update({k: v for k, v in options.items() if k in m.accepts})
 
     parts = []
     total = 0
@@ -390,8 +364,7 @@ def deconvolve_stack(stack, psf_sigma_um: Union[float, Sequence[float]], pixel_s
         if psf.shape[0] > rows or psf.shape[1] > cols:
             raise ValueError(f"stack maps of {rows} x {cols} px are smaller than the PSF kernel "
                              f"{psf.shape} of psf_sigma_um={sigmas[c]:g} (channel {c})")
-        fn = _TileRestorer(name_m, c, psf, n_iter, bal, lam_f, boundary, work, acceleration,
-                           prefix, tiled)
+        fn = _TileRestorer(m.name, m.function, c, psf, kwargs, m.nonnegative, work, prefix, tiled, boundary)
         name = f"{prefix}-c{c}"
         if tiled:
             out = da.map_overlap(fn, chan, depth=depths[c],

@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, replace
-from typing import Iterable, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -53,7 +53,7 @@ from ._validate import as_image, check_positive
 __all__ = ["RestorationScore", "score_restoration", "lp_per_mm", "USAFBarSet", "USAFElement", "USAFChart", "usaf1951",
            "ElementContrast", "ResolvedElement", "resolved_element", "chart_levels"]
 
-Rect = Tuple[float, float, float, float]  # (v0, v1, u0, u1) in um, half-open
+Rect = tuple[float, float, float, float]  # (v0, v1, u0, u1) in um, half-open
 
 
 def lp_per_mm(group: int, element: int) -> float:
@@ -76,7 +76,7 @@ class USAFBarSet:
     """
 
     orientation: str
-    bars: Tuple[Rect, Rect, Rect]
+    bars: tuple[Rect, Rect, Rect]
     bbox: Rect
 
     @property
@@ -112,7 +112,7 @@ class USAFElement:
         return f"G{self.group}E{self.element}"
 
     @property
-    def sets(self) -> Tuple[USAFBarSet, USAFBarSet]:
+    def sets(self) -> tuple[USAFBarSet, USAFBarSet]:
         return (self.horizontal, self.vertical)
 
 
@@ -126,7 +126,7 @@ def _bar_set(orientation: str, v0: float, u0: float, w: float) -> USAFBarSet:
     return USAFBarSet(orientation, tuple(bars), (v0, v0 + 5 * w, u0, u0 + 5 * w))
 
 
-def _group_column(group: int, v0: float, u0: float) -> Tuple[List[USAFElement], float, float]:
+def _group_column(group: int, v0: float, u0: float) -> tuple[list[USAFElement], float, float]:
     """Elements of one group stacked from (v0, u0); returns elements, width, height."""
     elements = []
     v = v0
@@ -153,7 +153,7 @@ def _layout(groups: Sequence[int], margin_um: float):
     reference square goes below the right-hand column.
     """
     groups = sorted(set(int(g) for g in groups))
-    elements: List[USAFElement] = []
+    elements: list[USAFElement] = []
     m = margin_um
     col, width0, height0 = _group_column(groups[0], m, m)
     elements += col
@@ -195,7 +195,7 @@ def _coverage_1d(lo: float, hi: float, n: int, p: float) -> np.ndarray:
     return np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None) / p
 
 
-def _render(rects: Iterable[Rect], shape: Tuple[int, int], p: float) -> np.ndarray:
+def _render(rects: Iterable[Rect], shape: tuple[int, int], p: float) -> np.ndarray:
     img = np.zeros(shape)
     for v0, v1, u0, u1 in rects:
         r0 = max(int(math.floor(v0 / p + 0.5)) - 1, 0)
@@ -234,10 +234,10 @@ class USAFChart:
 
     image: np.ndarray
     pixel_size_um: float
-    elements: List[USAFElement]
+    elements: list[USAFElement]
     square: Rect
-    field_um: Tuple[float, float]
-    origin_um: Tuple[float, float] = (0.0, 0.0)
+    field_um: tuple[float, float]
+    origin_um: tuple[float, float] = (0.0, 0.0)
     margin_um: float = 250.0
 
     def element(self, group: int, element: int) -> USAFElement:
@@ -247,23 +247,23 @@ class USAFChart:
                 return e
         raise KeyError(f"G{group}E{element} is not on this chart")
 
-    def to_pixels(self, v_um: float, u_um: float) -> Tuple[float, float]:
+    def to_pixels(self, v_um: float, u_um: float) -> tuple[float, float]:
         """Chart-frame um -> (row, col) of this image (may be fractional)."""
         p = self.pixel_size_um
         return ((v_um - self.origin_um[0]) / p, (u_um - self.origin_um[1]) / p)
 
-    def rect_pixels(self, rect: Rect) -> Tuple[float, float, float, float]:
+    def rect_pixels(self, rect: Rect) -> tuple[float, float, float, float]:
         """A (v0, v1, u0, u1) rectangle in um -> (row0, row1, col0, col1), fractional."""
         r0, c0 = self.to_pixels(rect[0], rect[2])
         r1, c1 = self.to_pixels(rect[1], rect[3])
         return r0, r1, c0, c1
 
-    def rendered(self, pixel_size_um: float) -> "USAFChart":
+    def rendered(self, pixel_size_um: float) -> USAFChart:
         """The same chart (same groups and positions) at another pixel size."""
         return usaf1951(pixel_size_um, groups=sorted({e.group for e in self.elements}),
                         margin_um=self.margin_um)
 
-    def crop(self, rows: slice, cols: slice) -> "USAFChart":
+    def crop(self, rows: slice, cols: slice) -> USAFChart:
         """Sub-image with the elements that lie completely inside it."""
         r0 = rows.start or 0
         c0 = cols.start or 0
@@ -326,7 +326,7 @@ def usaf1951(pixel_size_um: float, groups: Sequence[int] = (2, 3, 4, 5, 6, 7), *
     shape = (int(math.ceil(h_um / p - 1e-9)), int(math.ceil(w_um / p - 1e-9)))
     if shape[0] * shape[1] > 2e8:
         raise ValueError(f"pixel_size_um={p} gives a {shape} image; too large")
-    rects: List[Rect] = [square]
+    rects: list[Rect] = [square]
     for e in elements:
         rects += list(e.horizontal.bars) + list(e.vertical.bars)
     img = _render(rects, shape, p)
@@ -389,19 +389,19 @@ class ResolvedElement:
         Every element, coarsest first.
     """
 
-    group: Optional[int]
-    element: Optional[int]
+    group: int | None
+    element: int | None
     lp_per_mm: float
     bar_width_um: float
     threshold: float
-    levels: Tuple[float, float]
-    table: Tuple[ElementContrast, ...]
+    levels: tuple[float, float]
+    table: tuple[ElementContrast, ...]
 
     @property
     def label(self) -> str:
         return "none" if self.group is None else f"G{self.group}E{self.element}"
 
-    def gain_over(self, other: "ResolvedElement") -> float:
+    def gain_over(self, other: ResolvedElement) -> float:
         """Relative resolution gain ``R / R_other - 1`` (the paper's % figures)."""
         if other.lp_per_mm <= 0:
             return math.inf
@@ -412,7 +412,7 @@ def _dist_inside(mask: np.ndarray) -> np.ndarray:
     return ndimage.distance_transform_edt(mask)
 
 
-def chart_levels(image, chart: USAFChart, *, margin_um: float = 150.0) -> Tuple[float, float]:
+def chart_levels(image, chart: USAFChart, *, margin_um: float = 150.0) -> tuple[float, float]:
     r"""Glass and chrome levels of ``image`` (registered to ``chart``).
 
     ``low`` is the median of ``image`` over glass pixels at least
@@ -506,7 +506,7 @@ def _set_modulation(img, chart, bset, scale):
 
 
 def resolved_element(image, chart: USAFChart, *, threshold: float = 0.03,
-                     levels: Optional[Tuple[float, float]] = None,
+                     levels: tuple[float, float] | None = None,
                      rule: str = "consecutive") -> ResolvedElement:
     r"""Finest USAF element whose bars are resolved in both orientations.
 
@@ -615,19 +615,19 @@ class RestorationScore:
         The map levels mapped to 0 and 1.
     """
 
-    mse: Optional[float]
-    ssim: Optional[float]
-    element: Optional[str]
-    lp_per_mm: Optional[float]
-    levels: Tuple[float, float]
+    mse: float | None
+    ssim: float | None
+    element: str | None
+    lp_per_mm: float | None
+    levels: tuple[float, float]
 
     def as_dict(self) -> dict:
         return {"mse": self.mse, "ssim": self.ssim, "element": self.element,
                 "lp_per_mm": self.lp_per_mm, "levels": list(self.levels)}
 
 
-def score_restoration(restored, reference=None, *, chart: Optional[USAFChart] = None,
-                      levels: Optional[Tuple[float, float]] = None) -> RestorationScore:
+def score_restoration(restored, reference=None, *, chart: USAFChart | None = None,
+                      levels: tuple[float, float] | None = None) -> RestorationScore:
     r"""MSE, SSIM and the resolved USAF element of a restored map (seed 001 Sec. 3).
 
     Parameters

@@ -140,7 +140,7 @@ def test_synchronous_scheduler_name(stack):
     ((np.ones((2, 20, 20)), [1.0, 0.0], 1.0), {}, r"psf_sigma_um\[1\] must be a positive"),
     ((np.ones((2, 20, 20)), [1.0, 1.0, 1.0], 1.0), {}, r"psf_sigma_um has 3 values for 2"),
     ((np.ones((20, 20)), 1.0, 0.0), {}, r"pixel_size_um must be a positive"),
-    ((np.ones((20, 20)), 1.0, 1.0), {"method": "magic"}, r"method must be"),
+    ((np.ones((20, 20)), 1.0, 1.0), {"method": "magic"}, r"method .magic. is unknown; valid: wiener, richardson_lucy"),
     ((np.ones((20, 20)), 1.0, 1.0), {"num_iter": 0}, r"num_iter must be"),
     ((np.ones((20, 20)), 1.0, 1.0), {"chunk_px": 4}, r"chunk_px must be"),
     ((np.ones((20, 20)), 1.0, 1.0), {"method": "wiener", "boundary": "masked"}, r"boundary must"),
