@@ -43,7 +43,7 @@ from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
 from superres_widgets.widgets import ElementStack
-from superres_widgets.widgets._mineral_phantom import BACKGROUND_CPS, PHASES, RATES_CPS
+from superres_widgets.xrf.phantoms import BACKGROUND_CPS, PHASES, RATES_CPS
 from superres_widgets.widgets.element_stack import ELEMENT_COLORS
 from superres_widgets.xrf import convolve, gaussian_psf, mse
 

@@ -327,33 +327,12 @@ def _seed000_reconstruction(rep: _Report, P, log):
 # seed 001: micro-XRF
 # ---------------------------------------------------------------------------
 
-def _dot_scan(sigma_u, sigma_v, rho, size_px, seed=0, step_um=5.0):
-    from superres_widgets.xrf import PAPER_DWELL_S, PAPER_RATES_CPS, simulate_scan
-
-    ratio = int(step_um)
-    need = 2 * math.ceil(4 * max(sigma_u, sigma_v)) + 3
-    m = max(size_px, math.ceil(need / ratio) + 1)
-    m += (m - size_px) % 2
-    n = (m - 1) * ratio + 1
-    rr, cc = np.indices((n, n), dtype=float)
-    c0 = (n - 1) / 2
-    truth = (((rr - c0) ** 2 + (cc - c0) ** 2) <= 2.5 ** 2).astype(float)
-    frac = truth.sum() / (2 * math.pi * sigma_u * sigma_v * math.sqrt(1 - rho ** 2))
-    peak = PAPER_RATES_CPS[0] - PAPER_RATES_CPS[1]
-    rates = (PAPER_RATES_CPS[1] + peak / frac, PAPER_RATES_CPS[1])
-    scan = simulate_scan(truth, (sigma_u, sigma_v, rho), step_um, rates, PAPER_DWELL_S,
-                         truth_pixel_um=1.0, rng=seed)
-    o = (m - size_px) // 2
-    return scan.counts[o:o + size_px, o:o + size_px].astype(float)
-
-
 def _seed001_psf(rep: _Report, P, log):
-    from superres_widgets.xrf import (PAPER_DWELL_S, PAPER_RATES_CPS, fit_knife_edge,
-                                      fit_point_scan, simulate_scan)
+    from superres_widgets.xrf import dot_scan, fit_knife_edge, fit_point_scan, knife_edge_scan
 
     t0 = time.perf_counter()
     step = 5.0
-    img = _dot_scan(30.0, 36.0, 0.25, P["dot_size_px"], seed=0)
+    img = dot_scan(30.0, 36.0, 0.25, step_um=step, size_px=P["dot_size_px"], seed=0).counts.astype(float)
     f = fit_point_scan(img, pixel_size_um=step)
     n = img.shape[0]
     ext = (-step / 2, (n - 0.5) * step, (n - 0.5) * step, -step / 2)  # v down
@@ -394,17 +373,9 @@ def _seed001_psf(rep: _Report, P, log):
     t0 = time.perf_counter()
     size = P["knife_size_px"]
     sigma = 37.5
-    nn = (size - 1) * 5 + 1
-    rr, cc = np.indices((nn, nn), dtype=float)
-    c0 = (nn - 1) / 2
-    a = math.radians(4.0)
-    truth = ((cc - c0) * math.cos(a) + (rr - c0) * math.sin(a) > 0).astype(float)
-    scan = simulate_scan(truth, sigma, step, PAPER_RATES_CPS, PAPER_DWELL_S, truth_pixel_um=1.0,
-                         rng=0)
-    mid = (size - 1) / 2
-    half = min(6 * sigma / step, mid - 2)
-    k = fit_knife_edge(scan.counts, pixel_size_um=step,
-                       line=((mid, mid - half), (mid, mid + half)), half_width_px=20.0)
+    scan = knife_edge_scan(sigma, angle_deg=4.0, step_um=step, size_px=size, seed=0)
+    k = fit_knife_edge(scan.counts, pixel_size_um=step, line=scan.metadata["line_rc"],
+                       half_width_px=scan.metadata["band_px"])
     p1 = _fig(f"edge-spread function, erf fit σ = {k.sigma_um:.1f} µm", width=380, height=280,
               x_axis_label="distance across the edge (µm)", y_axis_label="counts")
     p1.scatter(k.positions_um, k.esf, size=4, alpha=0.6)
@@ -542,7 +513,7 @@ def _seed001_usaf(rep: _Report, P, log):
 
 
 def _seed001_elements(rep: _Report, P, log):
-    from superres_widgets.widgets._mineral_phantom import mineral_phantom
+    from superres_widgets.xrf import mineral_phantom
     from superres_widgets.xrf import gaussian_psf, mse, richardson_lucy
 
     t0 = time.perf_counter()

@@ -9,7 +9,8 @@ import pytest
 
 from superres_widgets.widgets import ElementStack
 from superres_widgets.widgets import element_stack as stack_module
-from superres_widgets.widgets._mineral_phantom import PAPER_SIGMAS_UM, mineral_phantom
+from superres_widgets.xrf import PAPER_ELEMENT_SIGMAS_UM as PAPER_SIGMAS_UM
+from superres_widgets.xrf import mineral_phantom
 from superres_widgets.xrf import fista, gaussian_psf, mse, richardson_lucy, wiener
 
 PIXEL = 10.0

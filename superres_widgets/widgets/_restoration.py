@@ -1,97 +1,245 @@
-"""Helpers shared by the PSF-sweep and element-stack widgets (private).
+"""Restoration widgets' shared model layer (private): traits derived from the method registry.
 
-One dispatch from a method name and its parameters to the non-blind
-deconvolutions of :mod:`superres_widgets.xrf`, with progress and
-cancellation wired the same way for every method, plus the display helpers
-(robust contrast range, thumbnails) both front-ends use.
+Every XRF restoration widget (:class:`~superres_widgets.widgets.DeconvolutionExplorer`,
+:class:`~superres_widgets.widgets.PSFSweep`,
+:class:`~superres_widgets.widgets.ElementStack`) derives from
+:class:`MethodWidget`. Nothing about a particular method is written here:
+
+* one synced trait per parameter of the registered methods the widget
+  offers (:func:`superres_widgets.xrf.methods`), built when the widget is
+  created (so a method registered before that appears with its parameters);
+  a parameter shared by several methods (``num_iter``) is one trait;
+* values outside a parameter's declared range are clamped with a visible
+  notice (the current method's declaration decides);
+* ``method`` accepts names and aliases (``"rl"``) and stores the canonical
+  name; an unknown one is a :class:`ValueError` listing the valid names;
+* ``method_table`` (synced once) carries the declarations the front-end
+  draws its method menu and sliders from.
+
+Also: one dispatch from a method and its parameters to the restoration,
+with progress and cancellation wired the same way for every method, and the
+display helpers (robust contrast range, thumbnails).
 
 Conventions
 -----------
 * Maps are counts, ``image[row, col]``; sigmas in micrometres, converted to
   pixels with ``pixel_size_um`` by :func:`~superres_widgets.xrf.gaussian_psf`.
-* ``restore`` returns what the xrf function returns (float64, counts, not
-  clipped); callers decide what to store.
+* ``restore`` returns float64 counts, not clipped; callers decide what to store.
 * ``progress(fraction)`` is called with 0 <= fraction <= 1 during iterative
   methods (throttled by ``callback_every``); ``cancel`` is anything with
-  ``is_set()`` (a :class:`~superres_widgets.widgets._worker.Job`).
+  ``is_set()`` (a lifecycle job).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import traitlets
 
-from ..xrf import fista, gaussian_psf, richardson_lucy, wiener
+from ..xrf import PSF_PARAMETERS, gaussian_psf, get_method, method_table, methods
+from ..xrf.registry import registry_version
+from ._base import SuperresWidget
 
-__all__ = ["METHODS", "METHOD_PARAMETERS", "restore", "restore_with_psf", "method_parameters", "robust_range",
-           "thumbnail"]
+__all__ = ["MethodWidget", "restore", "restore_with_psf", "method_parameters", "robust_range", "thumbnail"]
 
-#: The non-blind methods a sweep or a stack can use (blind L0 estimates its
-#: own PSF, so sweeping or fixing a sigma does not apply to it).
-METHODS = ("richardson_lucy", "wiener", "fista")
+_SUBCLASSES: dict = {}
+_SUBCLASS_LOCK = threading.Lock()
 
-#: Parameters each method uses (the front-ends show only these).
-METHOD_PARAMETERS = {
-    "richardson_lucy": ("num_iter", "acceleration"),
-    "wiener": ("balance",),
-    "fista": ("num_iter", "lam"),
-}
+
+def _trait_for(p, default):
+    if p.kind == "bool":
+        trait = traitlets.Bool(bool(default))
+    elif p.kind == "int":
+        trait = traitlets.Int(int(default))
+    elif p.kind == "float":
+        trait = traitlets.Float(float(default))
+    else:
+        trait = traitlets.Unicode(str(default))
+    return trait.tag(sync=True, method_parameter=True)
+
+
+def _with_method_traits(cls):
+    """``cls`` extended by one trait per parameter of the methods it offers (cached per registry version)."""
+    base = getattr(cls, "_method_traits_base", None) or cls
+    key = (base, registry_version())
+    with _SUBCLASS_LOCK:
+        if key in _SUBCLASSES:
+            return _SUBCLASSES[key]
+        offered = base._offered_methods()
+        decls = {}
+        for m in offered:
+            for p in m.parameters:
+                decls.setdefault(p.name, p)
+        if base._PSF_TRAITS:
+            decls.update(PSF_PARAMETERS)
+        taken = [n for n in decls if base.class_traits().get(n) is not None]
+        if taken:
+            raise TypeError(f"{base.__name__}: method parameter(s) {taken} clash with the widget's own "
+                            "traits; register the method with other parameter names")
+        attrs = {"__module__": base.__module__, "__qualname__": base.__qualname__, "__doc__": base.__doc__,
+                 "_method_traits_base": base}
+        for name, p in decls.items():
+            attrs[name] = _trait_for(p, base._PARAMETER_DEFAULTS.get(name, p.default))
+        table = method_table(offered, psf=True)
+        attrs["method_table"] = traitlets.Dict(table).tag(sync=True)
+        if decls:
+            attrs["_validate_method_parameters"] = traitlets.validate(*decls)(MethodWidget._validate_parameter)
+        sub = type(base.__name__, (base,), attrs)
+        _SUBCLASSES[key] = sub
+        return sub
+
+
+class MethodWidget(SuperresWidget):
+    """A widget that restores with a registered method (see the module docstring)."""
+
+    method = traitlets.Unicode("richardson_lucy").tag(sync=True)
+    """The restoration method's canonical name (names and aliases are accepted)."""
+
+    method_table = traitlets.Dict({}).tag(sync=True)
+    """Declarations of the offered methods and of the PSF parameters (sent once, drawn by the front-end)."""
+
+    _PSF_FREE_METHODS = True
+    """Offer methods that estimate their own PSF (blind L0)."""
+
+    _PSF_TRAITS = False
+    """Add ``psf_sigma_um`` and ``psf_rho`` traits (from :data:`~superres_widgets.xrf.PSF_PARAMETERS`)."""
+
+    _PARAMETER_DEFAULTS: dict = {}
+    """This widget's defaults for some method parameters (the declarations' defaults otherwise)."""
+
+    def __new__(cls, *args, **kwargs):
+        return super().__new__(_with_method_traits(cls), *args, **kwargs)
+
+    @classmethod
+    def _offered_methods(cls) -> tuple:
+        return methods() if cls._PSF_FREE_METHODS else methods(needs_psf=True)
+
+    @classmethod
+    def offered_methods(cls) -> list:
+        """Names of the methods this widget offers (registered before the widget was created)."""
+        return [m.name for m in cls._offered_methods()]
+
+    # -- the method -------------------------------------------------------------------
+    def _methods_here(self) -> tuple:
+        names = [m["name"] for m in self.method_table.get("methods", [])]
+        return tuple(m for m in methods() if m.name in names) if names else self._offered_methods()
+
+    @traitlets.validate("method")
+    def _validate_method(self, proposal):
+        value = proposal["value"]
+        pool = self._methods_here()
+        try:
+            return get_method(value, pool).name
+        except ValueError:
+            known = {m.name for m in methods()}
+            try:
+                other = get_method(value)
+            except ValueError:
+                other = None
+            if other is not None and other.name in known:
+                raise ValueError(f"method {value!r} ({other.name}) is not offered by {type(self).__name__}"
+                                 + ("" if other.needs_psf else ": it estimates its own PSF, and this widget "
+                                    "restores with given PSFs")
+                                 + f"; valid: {', '.join(m.name for m in pool)}") from None
+            raise
+
+    @traitlets.observe("method")
+    def _reclamp_for_method(self, change):
+        """Show the new method's parameters clamped into its own ranges (with a notice)."""
+        for p in self.current_method.parameters:
+            setattr(self, p.name, getattr(self, p.name))
+
+    @property
+    def current_method(self):
+        """The :class:`~superres_widgets.xrf.Method` selected by ``method``."""
+        return get_method(self.method, self._methods_here())
+
+    def method_values(self) -> dict:
+        """``{parameter: value}`` of the current method (the widget's values, e.g. bools), in its ranges."""
+        return {p.name: p.clamp(getattr(self, p.name))[0] for p in self.current_method.parameters}
+
+    def method_parameter_names(self) -> list:
+        """Every method-parameter trait of this widget (for observers)."""
+        return [n for n in self.trait_names() if self.trait_metadata(n, "method_parameter")]
+
+    def _declaration(self, name: str):
+        try:
+            m = get_method(self.method, self._methods_here())
+            if name in m.parameter_names:
+                return m.parameter(name)
+        except ValueError:
+            pass
+        if name in PSF_PARAMETERS:
+            return PSF_PARAMETERS[name]
+        for m in self._methods_here():
+            if name in m.parameter_names:
+                return m.parameter(name)
+        raise KeyError(name)
+
+    def _validate_parameter(self, proposal):
+        name = proposal["trait"].name
+        value = proposal["value"]
+        if isinstance(value, float) and not math.isfinite(value):
+            self._notices[name] = f"{name} must be finite; kept {getattr(self, name)}"
+            self.notice = "; ".join(self._notices.values())
+            return getattr(self, name)
+        value, notice = self._declaration(name).clamp(value)
+        if notice:
+            self._notices[name] = notice
+        else:
+            self._notices.pop(name, None)
+        self.notice = "; ".join(self._notices.values())
+        return value
 
 
 def method_parameters(widget) -> dict:
     """``{"method": ..., <its parameters>}`` read from a widget's traits."""
-    out = {"method": widget.method}
-    for name in METHOD_PARAMETERS[widget.method]:
-        out[name] = getattr(widget, name)
-    return out
+    return {"method": widget.method, **widget.method_values()}
 
 
-def restore_with_psf(image: np.ndarray, psf: np.ndarray, params: dict, *, cancel: Any = None,
-                     callback: Optional[Callable[[int, np.ndarray], None]] = None, callback_every: int = 1,
-                     wiener_dtype=None) -> np.ndarray:
-    """Restore ``image`` with ``psf`` by ``params["method"]`` (one of :data:`METHODS`).
+def restore_with_psf(image: np.ndarray, psf: np.ndarray | None, params: dict, *, cancel: Any = None,
+                     callback: Callable[[int, Any], None] | None = None, callback_every: int = 1,
+                     dtype=None):
+    """Restore ``image`` with ``psf`` by ``params["method"]`` and its parameters.
 
-    The single dispatch every widget uses. ``callback(iteration, estimate)``
-    and ``cancel`` go to the iterative methods unchanged; ``wiener_dtype``
-    (e.g. float32 for live sliders) to :func:`~superres_widgets.xrf.wiener`.
+    The single dispatch every widget uses (:meth:`superres_widgets.xrf.Method.run`).
+    ``callback(iteration, estimate)`` and ``cancel`` go to iterative methods;
+    ``dtype`` (e.g. float32 for live sliders) to functions that take one.
+    Returns what the method's function returns (an array, or an object with
+    ``.image``/``.kernel`` for methods that estimate the PSF).
     """
-    method = params["method"]
-    if method == "wiener":
-        kw = {} if wiener_dtype is None else {"dtype": wiener_dtype}
-        return wiener(image, psf, params["balance"], **kw)
-    n = int(params["num_iter"])
-    if method == "richardson_lucy":
-        return richardson_lucy(image, psf, n, cancel=cancel, callback=callback, callback_every=callback_every,
-                               acceleration="biggs-andrews" if params["acceleration"] else None)
-    if method == "fista":
-        return fista(image, psf, params["lam"], n, cancel=cancel, callback=callback,
-                     callback_every=callback_every)
-    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    params = dict(params)
+    m = get_method(params.pop("method"))
+    return m.run(image, psf, params, callback=callback, callback_every=callback_every, cancel=cancel,
+                 dtype=dtype)
 
 
 def restore(image: np.ndarray, sigma_um: float, pixel_size_um: float, params: dict, *,
-            cancel: Any = None, progress: Optional[Callable[[float], None]] = None) -> np.ndarray:
+            cancel: Any = None, progress: Callable[[float], None] | None = None) -> np.ndarray:
     """Restore ``image`` with a Gaussian PSF of ``sigma_um`` by ``params["method"]``.
 
     Exactly the call a user would write, e.g. ``richardson_lucy(image,
     gaussian_psf(sigma_um, pixel_size_um=pixel_size_um), num_iter)``; the
     callback only reports progress (it never alters the iterate).
     """
+    m = get_method(params["method"])
     psf = gaussian_psf(sigma_um, pixel_size_um=pixel_size_um)
-    iterative = params["method"] != "wiener"
-    n = int(params["num_iter"]) if iterative else 1
+    values = {k: v for k, v in params.items() if k != "method"}
+    n = m.total_iterations(values)
+    report = None
+    if progress is not None and m.iterative and n:
+        def report(iteration, _estimate):
+            progress(min(1.0, iteration / n))
 
-    def report(iteration, _estimate):
-        progress(iteration / n)
-
-    out = restore_with_psf(image, psf, params, cancel=cancel,
-                           callback=report if (progress is not None and iterative) else None,
-                           callback_every=max(1, n // 20))
-    if progress is not None and params["method"] == "wiener":
+    out = restore_with_psf(image, psf, params, cancel=cancel, callback=report,
+                           callback_every=max(1, (n or 20) // 20))
+    if progress is not None:
         progress(1.0)
-    return out
+    return np.asarray(getattr(out, "image", out), dtype=np.float64)
 
 
 def robust_range(*images, percentiles=(0.5, 99.5)) -> list:

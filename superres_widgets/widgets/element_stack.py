@@ -10,10 +10,12 @@ noisy and dispersive Si map did not improve.
 
 This widget shows every element's map before and after restoration side by
 side (one colour scale per element, from robust percentiles of both), with a
-sigma control per element and one method for all. Channels are restored one
-after the other in a background thread; each has its own progress; any
-change cancels the running work (newest parameters win) and only the
-channels whose sigma or method changed are restored again.
+sigma control per element and one method for all (any registered method
+that takes a PSF; its parameters and sliders come from its declaration).
+Channels are restored one after the other in the background (the widget
+base's lifecycle); each has its own progress; any change cancels the running
+work (newest parameters win) and only the channels whose sigma or method
+changed are restored again.
 
 Units: maps in counts, ``image[row, col]``; sigmas in µm, converted to
 pixels with ``pixel_size_um`` by :func:`~superres_widgets.xrf.gaussian_psf`.
@@ -26,21 +28,20 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import time
-from typing import Dict, List, Optional
 
 import numpy as np
 import traitlets
 
-from ..xrf import DeconvolutionCancelled
-from ._base import SuperresWidget, bundle_path
-from ._mineral_phantom import PAPER_SIGMAS_UM, MineralPhantom, mineral_phantom
-from ._restoration import METHOD_PARAMETERS, METHODS, method_parameters, restore, robust_range
-from ._worker import LatestRunner
+from ..xrf import PAPER_ELEMENT_SIGMAS_UM, DeconvolutionCancelled, MineralPhantom, mineral_phantom
+from ._base import bundle_path
+from ._restoration import MethodWidget, method_parameters, restore, robust_range
 from .serializers import ArrayTrait
 
 __all__ = ["ElementStack", "ELEMENT_COLORS", "PAPER_SIGMAS_UM"]
+
+#: The paper's per-element PSF sigmas (Fig. 9), µm: :data:`superres_widgets.xrf.PAPER_ELEMENT_SIGMAS_UM`.
+PAPER_SIGMAS_UM = PAPER_ELEMENT_SIGMAS_UM
 
 #: Display colour per element (maps of other names cycle through _PALETTE).
 ELEMENT_COLORS = {"Fe": "#e4572e", "Ca": "#29bf12", "Si": "#3f88f5", "K": "#f3a712", "Ti": "#a86dd8",
@@ -50,7 +51,7 @@ _PALETTE = ("#e4572e", "#29bf12", "#3f88f5", "#f3a712", "#a86dd8", "#00b3b3", "#
 _PROGRESS_INTERVAL_S = 0.05
 
 
-def _as_maps(maps, names: Optional[List[str]] = None) -> Dict[str, np.ndarray]:
+def _as_maps(maps, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Normalise ``maps`` (dict or 3-D stack + names) to ``{name: float64 2-D}``."""
     if maps is None:
         raise ValueError("maps is required: a dict name -> 2-D map, or a 3-D stack with names")
@@ -79,7 +80,7 @@ def _as_maps(maps, names: Optional[List[str]] = None) -> Dict[str, np.ndarray]:
         if len(names) != stack.shape[0]:
             raise ValueError(f"names has {len(names)} entries for {stack.shape[0]} maps")
         items = list(zip(names, stack))
-    out: Dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}
     shape = None
     for name, m in items:
         name = str(name)
@@ -102,7 +103,7 @@ def _as_maps(maps, names: Optional[List[str]] = None) -> Dict[str, np.ndarray]:
     return out
 
 
-def _as_sigmas(sigmas, names: List[str]) -> Dict[str, float]:
+def _as_sigmas(sigmas, names: list[str]) -> dict[str, float]:
     """Normalise ``sigmas_um`` (dict, sequence in channel order, or one number) to a dict."""
     if sigmas is None:
         missing = [n for n in names if n not in PAPER_SIGMAS_UM]
@@ -147,7 +148,7 @@ class _SigmaDict(traitlets.Dict):
         return super().validate(obj, value)
 
 
-class ElementStack(SuperresWidget):
+class ElementStack(MethodWidget):
     """Element maps restored side by side, each with its own PSF sigma (Fig. 9).
 
     Parameters
@@ -163,14 +164,14 @@ class ElementStack(SuperresWidget):
         order; one number applies to every map.
     pixel_size_um : float
         Scan step, µm (paper's rock section: 10).
-    method : {"richardson_lucy", "wiener", "fista"}
-        Shared by every channel.
-    num_iter : int
-        Iterations of RL / FISTA (default 30).
-    acceleration : bool
-        Biggs-Andrews acceleration of RL (default False: noisy maps ring).
-    balance, lam : float
-        Wiener weight; FISTA l1 weight (counts).
+    method : str
+        Shared by every channel: a registered method that takes a PSF, by
+        name or alias (``"richardson_lucy"``/``"rl"``, ``"wiener"``,
+        ``"fista"``, or the user's).
+    num_iter, acceleration, balance, lam, ...
+        The methods' parameters (ranges, defaults and sliders from their
+        declarations: 30 iterations, no Biggs-Andrews acceleration since
+        noisy maps ring with it).
     colors : dict, optional
         Display colour per element (``"#rrggbb"``); default per element name.
 
@@ -194,66 +195,51 @@ class ElementStack(SuperresWidget):
     maps = traitlets.Any(None, allow_none=True)
     pixel_size_um = traitlets.Float(10.0).tag(sync=True)
     sigmas_um = _SigmaDict({}).tag(sync=True)
-    method = traitlets.Unicode("richardson_lucy").tag(sync=True)
-    num_iter = traitlets.Int(30).tag(sync=True)
-    acceleration = traitlets.Bool(False).tag(sync=True)
-    balance = traitlets.Float(0.03).tag(sync=True)
-    lam = traitlets.Float(1.0).tag(sync=True)
     colors = traitlets.Dict({}).tag(sync=True)
 
     # outputs
     names = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
     progress = traitlets.Float(0.0).tag(sync=True)
-    busy = traitlets.Bool(False).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     channel_progress = traitlets.List(traitlets.Float(), []).tag(sync=True)
     channel_status = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
     channel_sigmas_um = traitlets.List(traitlets.Float(allow_none=True), []).tag(sync=True)
     compute_ms = traitlets.List(traitlets.Float(), []).tag(sync=True)
-    method_parameters = traitlets.Dict({}).tag(sync=True)
 
     # display copies (binary buffers): (channel, row, col)
     _raw = ArrayTrait(dtype=np.float32, ndim=3)
     _restored = ArrayTrait(dtype=np.float32, ndim=3)
     _ranges = traitlets.List([]).tag(sync=True)
 
-    _LIMITS = {
-        "pixel_size_um": (1e-3, 1e4),
-        "num_iter": (1, 2000),
-        "balance": (0.0, 1e3),
-        "lam": (0.0, 1e6),
-    }
-    _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
+    _PSF_FREE_METHODS = False  # every channel is restored with its own given PSF
+    _LIMITS = {"pixel_size_um": (1e-3, 1e4)}
+    _validate_limits = traitlets.validate(*_LIMITS)(MethodWidget._validate_limits)
 
     def __init__(self, maps=None, *, names=None, sigmas_um=None, **kwargs):
-        self._ready = False
-        self._lock = threading.RLock()
-        self._done: Dict[str, tuple] = {}  # name -> (key, float64 restored)
-        self._shown: Dict[str, tuple] = {}  # name -> key of the image in _restored
+        self._done: dict[str, tuple] = {}  # name -> (key, float64 restored)
         self._version = 0
-        self._runner = LatestRunner(self._apply_result, self._apply_error)
-        self.truth: Optional[Dict[str, np.ndarray]] = None
-        self.phantom: Optional[MineralPhantom] = None
+        self._maps_dirty = True
+        self.truth: dict[str, np.ndarray] | None = None
+        self.phantom: MineralPhantom | None = None
         clean = _as_maps(maps, names)
         sig = _as_sigmas(sigmas_um, list(clean))
-        super().__init__(maps=clean, sigmas_um=sig,
-                         method_parameters={k: list(v) for k, v in METHOD_PARAMETERS.items()}, **kwargs)
-        self._ready = True
-        self._on_maps()
+        with self._batch():
+            super().__init__(maps=clean, sigmas_um=sig, **kwargs)
+            self.observe(self._on_param, names=self.method_parameter_names())
 
     @classmethod
     def demo(cls, shape=(192, 192), pixel_size_um: float = 10.0, sigmas_um=None, dwell_s: float = 0.1,
-             seed: int = 0, **kwargs) -> "ElementStack":
+             seed: int = 0, **kwargs) -> ElementStack:
         """A simulated skarn section: Fe, Ca, Si maps blurred by 40/50/80 µm PSFs.
 
-        The phantom (:func:`~superres_widgets.widgets._mineral_phantom.mineral_phantom`)
+        The phantom (:func:`superres_widgets.xrf.mineral_phantom`)
         has a garnet matrix, calcite grains, magnetite grains and two quartz
         veins; counts are Poisson draws for ``dwell_s`` seconds per pixel.
         The stack restores with the sigmas the maps were blurred with (change
         ``stack.sigmas_um`` afterwards to restore with others); other keyword
         arguments (``method``, ``num_iter``, ...) go to the constructor.
         ``stack.truth`` holds the noise-free, unblurred counts and
-        ``stack.phantom`` the whole :class:`MineralPhantom`.
+        ``stack.phantom`` the whole :class:`~superres_widgets.xrf.MineralPhantom`.
         """
         phantom = mineral_phantom(shape, pixel_size_um, sigmas_um, dwell_s, rng=seed)
         stack = cls(maps=phantom.counts, sigmas_um=phantom.metadata["sigmas_um"],
@@ -266,10 +252,9 @@ class ElementStack(SuperresWidget):
     @traitlets.validate("maps")
     def _validate_maps(self, proposal):
         clean = _as_maps(proposal["value"])
-        if self._ready:
-            missing = [n for n in clean if n not in self.sigmas_um]
-            if missing:
-                raise ValueError(f"sigmas_um has no sigma for {missing}; use set_maps(maps, sigmas_um)")
+        missing = [n for n in clean if n not in self.sigmas_um]
+        if missing:
+            raise ValueError(f"sigmas_um has no sigma for {missing}; use set_maps(maps, sigmas_um)")
         return clean
 
     @traitlets.validate("sigmas_um")
@@ -285,15 +270,8 @@ class ElementStack(SuperresWidget):
             raise ValueError(f"colors must be '#rrggbb' strings, got {bad}")
         return dict(proposal["value"])
 
-    @traitlets.validate("method")
-    def _validate_method(self, proposal):
-        value = proposal["value"]
-        if value not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {value!r}")
-        return value
-
     # -- public API ---------------------------------------------------------------------
-    def set_maps(self, maps, sigmas_um=None, *, names=None) -> "ElementStack":
+    def set_maps(self, maps, sigmas_um=None, *, names=None) -> ElementStack:
         """Replace the maps (and their sigmas) in one step; restores every channel.
 
         ``sigmas_um=None`` keeps the sigma of every map name that stays.
@@ -303,28 +281,21 @@ class ElementStack(SuperresWidget):
             kept = {n: self.sigmas_um[n] for n in clean if n in self.sigmas_um}
             sigmas_um = kept if len(kept) == len(clean) else None
         sig = _as_sigmas(sigmas_um, list(clean))
-        self._ready = False
-        try:
-            with self.hold_trait_notifications():
-                self.maps = clean
-                self.sigmas_um = sig
-        finally:
-            self._ready = True
-        self._on_maps()
+        with self._batch(), self.hold_trait_notifications():  # validated together, one restoration
+            self.maps = clean
+            self.sigmas_um = sig
         return self
 
     @property
-    def restored(self) -> Dict[str, np.ndarray]:
+    def restored(self) -> dict[str, np.ndarray]:
         """``{name: restored map}`` (float64, counts) for the channels done with the current parameters."""
-        with self._lock:
+        with self._state_lock:
             want = self._keys()
             return {n: img for n, (key, img) in self._done.items() if want.get(n) == key}
 
-    def wait(self, timeout: Optional[float] = 600.0) -> "ElementStack":
+    def wait(self, timeout: float | None = 600.0) -> ElementStack:
         """Block until every channel is restored with the newest parameters."""
-        if not self._runner.wait(timeout):
-            raise TimeoutError(f"element stack not restored after {timeout} s")
-        return self
+        return super().wait(timeout)
 
     def parameters(self) -> dict:
         """Method, its parameters, the pixel size and the sigmas (for provenance)."""
@@ -333,69 +304,62 @@ class ElementStack(SuperresWidget):
         out["sigmas_um"] = dict(self.sigmas_um)
         return out
 
-    def close(self):
-        self._runner.close()
-        super().close()
-
     # -- computation ---------------------------------------------------------------------
-    def _keys(self) -> Dict[str, tuple]:
+    def _keys(self) -> dict[str, tuple]:
         params = tuple(sorted(method_parameters(self).items()))
         return {n: (self.sigmas_um[n], params, self.pixel_size_um, self._version) for n in self.maps}
 
     @traitlets.observe("maps")
     def _on_maps_change(self, change):
-        if self._ready:
-            self._on_maps()
+        self._maps_dirty = True
+        self._request_update()
 
-    def _on_maps(self):
-        """New maps: display copies, colours, and restore every channel."""
-        with self._lock:
-            self._version += 1
-            self._done = {n: v for n, v in self._done.items() if n in self.maps}
-            self._shown = {}
-            names = list(self.maps)
-            stack = np.stack([self.maps[n] for n in names]).astype(np.float32)
-            self._restored_np = np.full(stack.shape, np.nan, dtype=np.float32)
-            with self.hold_sync():
-                self.names = names
-                palette = iter(c for c in _PALETTE)
-                colors = {}
-                for n in names:
-                    colors[n] = self.colors.get(n) or ELEMENT_COLORS.get(n) or next(palette, "#888888")
-                self.colors = colors
-                self._raw = stack
-                self._restored = self._restored_np.copy()
-                self._ranges = [robust_range(self.maps[n]) for n in names]
-                self.compute_ms = [0.0] * len(names)
-        self._submit()
-
-    @traitlets.observe("sigmas_um", "pixel_size_um", "method", "num_iter", "acceleration", "balance", "lam")
-    def _on_param(self, change):
-        if self._ready:
-            self._submit()
-
-    def _submit(self):
+    def _refresh_maps(self):
+        """New maps: display copies, colours (every channel is then restored)."""
+        self._maps_dirty = False
+        self._version += 1
+        self._done = {n: v for n, v in self._done.items() if n in self.maps}
         names = list(self.maps)
-        keys = self._keys()
-        params = method_parameters(self)
-        pixel = self.pixel_size_um
-        sigmas = dict(self.sigmas_um)
-        maps = self.maps
-        with self._lock:
+        stack = np.stack([self.maps[n] for n in names]).astype(np.float32)
+        self._restored_np = np.full(stack.shape, np.nan, dtype=np.float32)
+        with self.hold_sync():
+            self.names = names
+            palette = iter(c for c in _PALETTE)
+            colors = {}
+            for n in names:
+                colors[n] = self.colors.get(n) or ELEMENT_COLORS.get(n) or next(palette, "#888888")
+            self.colors = colors
+            self._raw = stack
+            self._restored = self._restored_np.copy()
+            self._ranges = [robust_range(self.maps[n]) for n in names]
+            self.compute_ms = [0.0] * len(names)
+
+    @traitlets.observe("sigmas_um", "pixel_size_um", "method")
+    def _on_param(self, change):
+        self._request_update()
+
+    def _update(self):
+        with self._state_lock:
+            if self._maps_dirty:
+                self._refresh_maps()
+            names = list(self.maps)
+            keys = self._keys()
+            params = method_parameters(self)
+            pixel = self.pixel_size_um
+            sigmas = dict(self.sigmas_um)
+            maps = self.maps
             todo = [n for n in names if self._done.get(n, (None,))[0] != keys[n]]
 
             def compute(job):
                 return self._restore_channels(job, maps, names, todo, sigmas, pixel, params, keys)
 
-            self._runner.submit(compute)
+            self._run_in_background(compute, self._finish)
             with self.hold_sync():
                 self.channel_status = ["queued" if n in todo else "done" for n in names]
                 self.channel_progress = [0.0 if n in todo else 1.0 for n in names]
                 self.channel_sigmas_um = [self._done[n][0][0] if n in self._done else None for n in names]
                 self.progress = 1.0 - len(todo) / len(names)
-                self.busy = bool(todo)
                 self.status = (f"restoring {', '.join(todo)}…" if todo else "all channels restored")
-                self.error = ""
 
     def _set_list_item(self, trait: str, i: int, value):
         values = list(getattr(self, trait))
@@ -407,64 +371,65 @@ class ElementStack(SuperresWidget):
         n_all = len(names)
         for name in todo:
             i = names.index(name)
-            with self._lock:
-                if job.cancelled():
-                    return None
-                self._set_list_item("channel_status", i, "running")
-                self.status = f"restoring {name} (σ = {sigmas[name]:g} µm)"
+            if not job.publish(self._start_channel, i, name, sigmas[name]):
+                return None
             last = [0.0]
 
-            def progress(fraction, i=i):
+            def progress(fraction, i=i, last=last):
                 now = time.perf_counter()
                 if now - last[0] < _PROGRESS_INTERVAL_S and fraction < 1:
                     return
                 last[0] = now
-                with self._lock:
-                    if not job.cancelled():
-                        with self.hold_sync():
-                            self._set_list_item("channel_progress", i, float(fraction))
-                            done = sum(p >= 1.0 for p in self.channel_progress if p is not None)
-                            self.progress = min(1.0, (done + (fraction if fraction < 1 else 0)) / n_all)
+                job.publish(self._channel_progress, i, fraction, n_all)
 
             t0 = time.perf_counter()
-            out = restore(maps[name], sigmas[name], pixel, params, cancel=job, progress=progress)
+            try:
+                out = restore(maps[name], sigmas[name], pixel, params, cancel=job, progress=progress)
+                if not np.all(np.isfinite(out)):
+                    raise ValueError(f"the restoration of {name} produced non-finite values")
+            except DeconvolutionCancelled:
+                raise
+            except Exception:
+                job.publish(self._stopped)
+                raise
             seconds = time.perf_counter() - t0
-            if not np.all(np.isfinite(out)):
-                raise ValueError(f"the restoration of {name} produced non-finite values")
-            with self._lock:
-                if job.cancelled():
-                    return None
-                self._done[name] = (keys[name], out)
-                self._restored_np[i] = out.astype(np.float32)
-                with self.hold_sync():
-                    self._restored = self._restored_np.copy()
-                    ranges = list(self._ranges)
-                    ranges[i] = robust_range(maps[name], out)
-                    self._ranges = ranges
-                    self._set_list_item("channel_status", i, "done")
-                    self._set_list_item("channel_progress", i, 1.0)
-                    self._set_list_item("channel_sigmas_um", i, float(sigmas[name]))
-                    self._set_list_item("compute_ms", i, 1000.0 * seconds)
-                    done = sum(s == "done" for s in self.channel_status)
-                    self.progress = done / n_all
-        return job
+            if not job.publish(self._channel_done, i, name, keys[name], out, maps[name], sigmas[name],
+                               seconds, n_all):
+                return None
+        return len(todo)
 
-    def _apply_result(self, job):
-        with self._lock:
-            if job is None or job.cancelled():
-                return
-            with self.hold_sync():
-                self.busy = False
-                self.progress = 1.0
-                self.status = "all channels restored"
-                self.error = ""
+    # (the helpers below run under the state lock, for the newest job only)
+    def _start_channel(self, i, name, sigma):
+        self._set_list_item("channel_status", i, "running")
+        self.status = f"restoring {name} (σ = {sigma:g} µm)"
 
-    def _apply_error(self, exc: BaseException):
-        if isinstance(exc, DeconvolutionCancelled):
-            return
-        with self._lock:
-            with self.hold_sync():
-                self.error = f"{type(exc).__name__}: {exc}"
-                self.busy = False
-                self.channel_status = ["error" if s in ("running", "queued") else s for s in self.channel_status]
-                self.status = "stopped by an error"
+    def _channel_progress(self, i, fraction, n_all):
+        with self.hold_sync():
+            self._set_list_item("channel_progress", i, float(fraction))
+            done = sum(p >= 1.0 for p in self.channel_progress if p is not None)
+            self.progress = min(1.0, (done + (fraction if fraction < 1 else 0)) / n_all)
+
+    def _channel_done(self, i, name, key, out, raw, sigma, seconds, n_all):
+        self._done[name] = (key, out)
+        self._restored_np[i] = out.astype(np.float32)
+        with self.hold_sync():
+            self._restored = self._restored_np.copy()
+            ranges = list(self._ranges)
+            ranges[i] = robust_range(raw, out)
+            self._ranges = ranges
+            self._set_list_item("channel_status", i, "done")
+            self._set_list_item("channel_progress", i, 1.0)
+            self._set_list_item("channel_sigmas_um", i, float(sigma))
+            self._set_list_item("compute_ms", i, 1000.0 * seconds)
+            done = sum(s == "done" for s in self.channel_status)
+            self.progress = done / n_all
+
+    def _stopped(self):
+        with self.hold_sync():
+            self.channel_status = ["error" if s in ("running", "queued") else s for s in self.channel_status]
+            self.status = "stopped by an error"
+
+    def _finish(self, _value):
+        with self.hold_sync():
+            self.progress = 1.0
+            self.status = "all channels restored"

@@ -34,8 +34,12 @@ Conventions
   :meth:`PSFFitExplorer.link_to` feeds it into a
   :class:`~superres_widgets.widgets.DeconvolutionExplorer`.
 * Fits run in the kernel when an input changes (a dot fit of a 61 x 61 map
-  takes ~0.3 s, a knife edge ~0.05 s).  A failed fit shows its message in
-  ``error`` and keeps the last good results.
+  takes ~0.3 s, a knife edge ~0.05 s), inline, as the widget base's
+  lifecycle's synchronous computation: a failed fit shows its message in
+  ``error`` (until a later fit succeeds) and keeps the last good results.
+* The demos scan the phantoms of :mod:`superres_widgets.xrf.phantoms`
+  (:func:`~superres_widgets.xrf.dot_scan`,
+  :func:`~superres_widgets.xrf.knife_edge_scan`), the same the report uses.
 """
 
 from __future__ import annotations
@@ -46,16 +50,13 @@ import warnings
 import numpy as np
 import traitlets
 
-from ..xrf import (FWHM_PER_SIGMA, PAPER_DWELL_S, PAPER_RATES_CPS, PAPER_STEP_UM, fit_knife_edge,
-                   fit_point_scan, gaussian2d, gaussian_psf, simulate_scan)
+from ..xrf import (FWHM_PER_SIGMA, PAPER_DWELL_S, PAPER_KNIFE_SIGMA_UM, PAPER_RATES_CPS, PAPER_STEP_UM, dot_scan,
+                   fit_knife_edge, fit_point_scan, gaussian2d, gaussian_psf, knife_edge_scan)
 from ._base import SuperresWidget, bundle_path
 from ._bokeh import BokehPanel
 from .serializers import ArrayTrait
 
 __all__ = ["PSFFitExplorer"]
-
-#: The paper's knife-edge sigma (Fig. 4), um; FWHM 88.3 um.
-PAPER_KNIFE_SIGMA_UM = 37.5
 
 _DOT_OUT = ("sigma_u_um", "sigma_v_um", "rho", "sigma_u_err_um", "sigma_v_err_um", "rho_err",
             "centre_u_um", "centre_v_um", "background", "peak", "chi2_reduced")
@@ -199,21 +200,19 @@ class PSFFitExplorer(BokehPanel, SuperresWidget):
 
     def __init__(self, image=None, **kwargs):
         self.result = None
-        self._ready = False
         self._init_bokeh_panel()
         self._build_plots()
         if image is not None:
             kwargs["image"] = image
-        super().__init__(**kwargs)
-        self._ready = True
-        self._update_pixel_notice()
-        self._refit()
+        with self._batch():  # one fit, after every keyword is set
+            super().__init__(**kwargs)
+            self._update_pixel_notice()
 
     _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
 
     # -- construction helpers -----------------------------------------------------------
     @classmethod
-    def from_map(cls, xrf_map, **kwargs) -> "PSFFitExplorer":
+    def from_map(cls, xrf_map, **kwargs) -> PSFFitExplorer:
         """From a :class:`superres_widgets.io.XRFMap` (its data and pixel size)."""
         if np.ndim(xrf_map.data) != 2:
             raise ValueError(f"{xrf_map.source}: the map is a stack of shape {xrf_map.data.shape}; "
@@ -226,90 +225,50 @@ class PSFFitExplorer(BokehPanel, SuperresWidget):
                  peak_cps: float = PAPER_RATES_CPS[0] - PAPER_RATES_CPS[1],
                  background_cps: float = PAPER_RATES_CPS[1], dwell_s: float = PAPER_DWELL_S,
                  step_um: float = PAPER_STEP_UM, dot_diameter_um: float = 5.0, size_px: int = 61,
-                 seed: int | None = 0, **kwargs) -> "PSFFitExplorer":
+                 seed: int | None = 0, **kwargs) -> PSFFitExplorer:
         """A simulated scan of a small dot (the paper's 5 um Cr dot at 5 um steps).
 
         The dot adds ``peak_cps`` at the spot centre over ``background_cps``
         (defaults: the paper's chrome-glass contrast 429 - 275 cps over its
         275 cps glass background), with the paper's 0.5 s dwell and Poisson
-        noise, through a Gaussian PSF ``(sigma_um, sigma_v_um, rho)``.
-        ``w.simulation`` holds the simulation's metadata.
+        noise, through a Gaussian PSF ``(sigma_um, sigma_v_um, rho)``: the
+        scan of :func:`superres_widgets.xrf.dot_scan`. ``w.simulation``
+        holds the simulation's metadata.
         """
-        su = float(sigma_um)
-        sv = su if sigma_v_um is None else float(sigma_v_um)
-        size_px = int(size_px)
-        if size_px < 9:
-            raise ValueError(f"size_px must be at least 9, got {size_px}")
-        fine = 1.0  # um
-        ratio = int(round(step_um / fine))
-        # the simulated field must hold the PSF kernel (+-4 sigma): simulate
-        # a larger odd field if needed and crop its centre
-        need = 2 * math.ceil(4 * max(su, sv) / fine) + 3
-        m = max(size_px, math.ceil(need / ratio) + 1)
-        m += (m - size_px) % 2  # same parity: the crop stays centred
-        n = (m - 1) * ratio + 1
-        rr, cc = np.indices((n, n), dtype=float)
-        centre = (n - 1) / 2
-        truth = (((rr - centre) ** 2 + (cc - centre) ** 2) * fine ** 2
-                 <= (dot_diameter_um / 2) ** 2).astype(float)
-        # the dot's blurred coverage peaks at area / (2 pi su sv sqrt(1 - rho^2))
-        frac = truth.sum() * fine ** 2 / (2 * math.pi * su * sv * math.sqrt(1 - rho ** 2))
-        rates = (background_cps + peak_cps / frac, background_cps)
-        scan = simulate_scan(truth, (su, sv, rho), step_um, rates, dwell_s, truth_pixel_um=fine,
-                             rng=seed)
-        o = (m - size_px) // 2
-        counts = scan.counts[o:o + size_px, o:o + size_px]
+        scan = dot_scan(sigma_um, sigma_v_um, rho, peak_cps=peak_cps, background_cps=background_cps,
+                        dwell_s=dwell_s, step_um=step_um, dot_diameter_um=dot_diameter_um, size_px=size_px,
+                        seed=seed)
         kwargs.setdefault("mode", "dot")
-        w = cls(image=counts, pixel_size_um=step_um, **kwargs)
-        w.simulation = dict(scan.metadata, dot_diameter_um=dot_diameter_um, peak_cps=peak_cps)
+        w = cls(image=scan.counts, pixel_size_um=step_um, **kwargs)
+        w.simulation = dict(scan.metadata)
         return w
 
     @classmethod
     def demo_knife_edge(cls, *, sigma_um=PAPER_KNIFE_SIGMA_UM, angle_deg: float = 4.0,
                         rates_cps=PAPER_RATES_CPS, dwell_s: float = PAPER_DWELL_S,
                         step_um: float = PAPER_STEP_UM, size_px: int = 121, seed: int | None = 0,
-                        **kwargs) -> "PSFFitExplorer":
+                        **kwargs) -> PSFFitExplorer:
         """A simulated scan across a straight chrome edge (the paper's Fig. 4).
 
         Chrome (``rates_cps[0]``, paper 429 cps) on the side the edge normal
         points to, glass (275 cps) on the other, 0.5 s dwell, 5 um steps,
         Gaussian PSF ``sigma_um`` -- a float (the paper's knife edge gave
-        37.5 um) or ``(sigma_u, sigma_v, rho)``.  The edge normal is at
+        37.5 um) or ``(sigma_u, sigma_v, rho)``: the scan of
+        :func:`superres_widgets.xrf.knife_edge_scan`.  The edge normal is at
         ``angle_deg`` from +u towards +v (4: a nearly vertical edge, chrome
         on the right; 90: a horizontal edge, chrome below).  The line starts
         across the edge through the centre, along the image axis nearest to
         the normal, +-6 sigma long, with a band of +-20 pixels.
         ``w.simulation`` holds the simulation's metadata.
         """
-        size_px = int(size_px)
-        if size_px < 24:
-            raise ValueError(f"size_px must be at least 24, got {size_px}")
-        if np.ndim(sigma_um) == 0:
-            psf, s_max = float(sigma_um), float(sigma_um)
-        else:
-            psf = tuple(float(v) for v in sigma_um)
-            s_max = max(psf[:2])
-        fine = 1.0
-        ratio = int(round(step_um / fine))
-        n = (size_px - 1) * ratio + 1
-        rr, cc = np.indices((n, n), dtype=float)
-        c0 = (n - 1) / 2
-        a = math.radians(angle_deg)
-        truth = ((cc - c0) * math.cos(a) + (rr - c0) * math.sin(a) > 0).astype(float)
-        scan = simulate_scan(truth, psf, step_um, rates_cps, dwell_s, truth_pixel_um=fine, rng=seed)
-        mid = (size_px - 1) / 2
-        half = min(6 * s_max / step_um, mid - 2)
-        if abs(math.cos(a)) >= abs(math.sin(a)):
-            sign = 1 if math.cos(a) > 0 else -1
-            line = [[mid - sign * half, mid], [mid + sign * half, mid]]
-        else:
-            sign = 1 if math.sin(a) > 0 else -1
-            line = [[mid, mid - sign * half], [mid, mid + sign * half]]
+        scan = knife_edge_scan(sigma_um, angle_deg=angle_deg, rates_cps=rates_cps, dwell_s=dwell_s,
+                               step_um=step_um, size_px=size_px, seed=seed)
+        (r0, c0), (r1, c1) = scan.metadata["line_rc"]
         kwargs.setdefault("mode", "knife")
-        kwargs.setdefault("line", line)
-        kwargs.setdefault("band_px", min(20.0, mid - 1))
+        kwargs.setdefault("line", [[c0, r0], [c1, r1]])  # x = column, y = row
+        kwargs.setdefault("band_px", scan.metadata["band_px"])
         w = cls(image=scan.counts, pixel_size_um=step_um, **kwargs)
-        w.simulation = dict(scan.metadata, edge_angle_deg=angle_deg)
+        w.simulation = dict(scan.metadata)
         return w
 
     # -- validation -----------------------------------------------------------------------
@@ -412,32 +371,32 @@ class PSFFitExplorer(BokehPanel, SuperresWidget):
     def _on_input(self, change):
         if change["name"] == "pixel_size_um":
             self._update_pixel_notice()
-        if self._ready:
-            self._refit()
+        self._request_update()
 
     @traitlets.observe("knife_estimate")
     def _on_estimate(self, change):
-        if self._ready and self.mode == "knife" and self.knife_sigma_um is not None:
+        if self.mode == "knife" and self.knife_sigma_um is not None:
             with self.hold_sync():
                 self._set_knife_result()
 
-    def refit(self) -> "PSFFitExplorer":
+    def refit(self) -> PSFFitExplorer:
         """Fit again with the current inputs (fits also run on every change)."""
-        self._refit()
+        self._update()
         return self
 
-    def _refit(self):
+    def _update(self):
+        """Fit inline (the lifecycle's synchronous computation): errors belong to these inputs."""
         if self.image is None:
             return
         if self.mode == "knife" and not self.line:  # None or []: no line drawn yet
             self._set_fit_notice("knife edge: drag a line across an edge on the map (or set line)")
-            self.error = ""
-            self._clear_plots("knife edge: draw a line across an edge on the map")
+            with self._inline():  # nothing to fit: no error for these inputs
+                self._clear_plots("knife edge: draw a line across an edge on the map")
             return
         import time
 
         t0 = time.perf_counter()
-        with self._guard():
+        with self._inline():
             p = self.pixel_size_um or 1.0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # OptimizeWarning etc.: judged below

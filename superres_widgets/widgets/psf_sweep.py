@@ -7,14 +7,16 @@ restored images beside it (Fig. 7). They found the metrics disagree: the
 resolution peaks at a slightly *smaller* sigma (27.5-33.75 µm) than MSE
 (35-37.5 µm) and SSIM (36.25-40 µm), because a larger PSF smooths noise.
 
-This widget runs that sweep in a background thread, one sigma after the
-other, and pushes each sigma's metrics to three Bokeh plots as soon as it is
+This widget runs that sweep in the background (the widget base's
+lifecycle), one sigma after the other, and pushes each sigma's metrics to three Bokeh plots as soon as it is
 done (with a progress bar while it runs). Every restored image is kept
 (float32), so selecting a sigma -- a thumbnail in the widget, a point in a
 Bokeh plot, or ``selected_sigma_um`` from Python -- shows its image at once,
 without recomputing. A parameter change cancels the running sweep (newest
 parameters win); sigmas already restored with the same method parameters
-are reused.
+are reused. Any registered method that takes a PSF can be swept
+(:func:`superres_widgets.xrf.methods`); its parameters, ranges and sliders
+come from its declaration.
 
 Units and conventions
 ---------------------
@@ -35,19 +37,16 @@ Units and conventions
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 import numpy as np
 import traitlets
 
 from ..xrf import DeconvolutionCancelled, USAFChart, score_restoration
-from ._base import SuperresWidget, bundle_path
+from ._base import bundle_path
 from ._bokeh import BokehPanel
-from ._restoration import METHOD_PARAMETERS, METHODS, method_parameters, restore, robust_range, thumbnail
-from ._worker import LatestRunner
+from ._restoration import MethodWidget, method_parameters, restore, robust_range, thumbnail
 from .serializers import ArrayTrait
 
 __all__ = ["PSFSweep", "SweepResults", "DEFAULT_SIGMAS_UM"]
@@ -89,12 +88,12 @@ class SweepResults:
     mse: np.ndarray
     ssim: np.ndarray
     lp_per_mm: np.ndarray
-    element: List[str]
+    element: list[str]
     seconds: np.ndarray
     complete: bool
     parameters: dict
     raw: dict
-    images: Dict[float, np.ndarray] = field(repr=False, default_factory=dict)
+    images: dict[float, np.ndarray] = field(repr=False, default_factory=dict)
 
     def best(self) -> dict:
         """Best sigma by each metric: ``{"mse": s, "ssim": s, "lp_per_mm": [s, ...]}``.
@@ -162,10 +161,10 @@ class _Entry:
     image: np.ndarray  # float32
     metrics: dict
     seconds: float
-    thumb: Optional[np.ndarray] = None  # uint8, on the display range of the raw map
+    thumb: np.ndarray | None = None  # uint8, on the display range of the raw map
 
 
-class PSFSweep(BokehPanel, SuperresWidget):
+class PSFSweep(BokehPanel, MethodWidget):
     """Sweep the PSF sigma of a non-blind restoration; plot MSE, SSIM, lp/mm (Fig. 7-8).
 
     Displaying the object shows the raw map and the restored image of the
@@ -191,16 +190,14 @@ class PSFSweep(BokehPanel, SuperresWidget):
         Scan step, µm (paper: 5).
     sigmas_um : list of float
         PSF sigmas to restore with, µm (default 15-60 in 2.5 µm steps).
-    method : {"richardson_lucy", "wiener", "fista"}
-    num_iter : int
-        Iterations of Richardson-Lucy / FISTA (default 50).
-    acceleration : bool
-        Biggs-Andrews acceleration of Richardson-Lucy (default True: 50
-        accelerated iterations reach what ~300 plain ones do).
-    balance : float
-        Wiener regularisation weight.
-    lam : float
-        FISTA l1 weight, counts.
+    method : str
+        A registered method that takes a PSF, by name or alias
+        (``"richardson_lucy"``/``"rl"``, ``"wiener"``, ``"fista"``, or the user's).
+    num_iter, acceleration, balance, lam, ...
+        The methods' parameters (ranges and sliders from their
+        declarations). This widget's defaults: ``num_iter=50`` and
+        ``acceleration=True`` (50 accelerated Richardson-Lucy iterations
+        reach what ~300 plain ones do).
     selected_sigma_um : float, optional
         The sigma whose restored image is shown (snapped to the nearest
         sweep sigma). Until it is restored, and when ``None``, the latest
@@ -235,17 +232,11 @@ class PSFSweep(BokehPanel, SuperresWidget):
 
     pixel_size_um = traitlets.Float(5.0).tag(sync=True)
     sigmas_um = FloatList(DEFAULT_SIGMAS_UM).tag(sync=True)
-    method = traitlets.Unicode("richardson_lucy").tag(sync=True)
-    num_iter = traitlets.Int(50).tag(sync=True)
-    acceleration = traitlets.Bool(True).tag(sync=True)
-    balance = traitlets.Float(0.03).tag(sync=True)
-    lam = traitlets.Float(1.0).tag(sync=True)
     selected_sigma_um = traitlets.Float(None, allow_none=True).tag(sync=True)
     colormap = traitlets.Unicode("viridis").tag(sync=True)
 
     # outputs
     progress = traitlets.Float(0.0).tag(sync=True)
-    busy = traitlets.Bool(False).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     current_sigma_um = traitlets.Float(None, allow_none=True).tag(sync=True)
     done_sigmas = traitlets.List(traitlets.Float(), []).tag(sync=True)
@@ -254,7 +245,6 @@ class PSFSweep(BokehPanel, SuperresWidget):
     raw_metrics = traitlets.Dict({}).tag(sync=True)
     best = traitlets.Dict({}).tag(sync=True)
     seconds_per_sigma = traitlets.Float(0.0).tag(sync=True)
-    method_parameters = traitlets.Dict({}).tag(sync=True)
 
     # display copies (binary buffers)
     _raw = ArrayTrait(dtype=np.float32, ndim=2)
@@ -263,31 +253,23 @@ class PSFSweep(BokehPanel, SuperresWidget):
     _thumb_sigmas = traitlets.List(traitlets.Float(), []).tag(sync=True)
     _range = traitlets.List([0.0, 1.0]).tag(sync=True)
 
-    _LIMITS = {
-        "pixel_size_um": (1e-3, 1e4),
-        "num_iter": (1, 2000),
-        "balance": (0.0, 1e3),
-        "lam": (0.0, 1e6),
-    }
-    _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
+    _PSF_FREE_METHODS = False  # a sweep over the PSF sigma needs a method that takes a PSF
+    _PARAMETER_DEFAULTS = {"num_iter": 50, "acceleration": True}
+    _LIMITS = {"pixel_size_um": (1e-3, 1e4)}
+    _validate_limits = traitlets.validate(*_LIMITS)(MethodWidget._validate_limits)
 
     def __init__(self, **kwargs):
-        self._ready = False
-        self._lock = threading.RLock()  # guards the cache and every push from the worker
-        self._cache: Dict[float, _Entry] = {}
+        self._cache: dict[float, _Entry] = {}
         self._cache_key = None
         self._inputs_version = 0
-        self._runner = LatestRunner(self._apply_result, self._apply_error)
+        self._inputs_dirty = True
         self._init_bokeh_panel()
         self._syncing_tap = False
         self._t_start = 0.0
         self._build_plots()
-        selected = kwargs.pop("selected_sigma_um", None)  # snapped once the sweep's sigmas are set
-        super().__init__(method_parameters={k: list(v) for k, v in METHOD_PARAMETERS.items()}, **kwargs)
-        self._check_shapes()
-        self.selected_sigma_um = selected
-        self._ready = True
-        self._on_inputs()
+        with self._batch():
+            super().__init__(**kwargs)
+            self.observe(self._on_param, names=self.method_parameter_names())
 
     # -- validation -----------------------------------------------------------------
     @traitlets.validate("image")
@@ -296,8 +278,7 @@ class PSFSweep(BokehPanel, SuperresWidget):
         if value is None:
             return None
         img = self._as_image(value)
-        if self._ready:
-            self._check_shapes(image=img)
+        self._check_shapes(image=img)
         return img
 
     @staticmethod
@@ -320,13 +301,12 @@ class PSFSweep(BokehPanel, SuperresWidget):
         ref = np.array(value, dtype=np.float64)
         if ref.ndim != 2 or not np.all(np.isfinite(ref)):
             raise ValueError(f"reference must be a finite 2-D array, got shape {ref.shape}")
-        if self._ready:
-            self._check_shapes(reference=ref)
+        self._check_shapes(reference=ref)
         return ref
 
     @traitlets.validate("chart")
     def _validate_chart(self, proposal):
-        if self._ready and proposal["value"] is not None:
+        if proposal["value"] is not None:
             self._check_shapes(chart=proposal["value"])
         return proposal["value"]
 
@@ -352,13 +332,6 @@ class PSFSweep(BokehPanel, SuperresWidget):
         if bad:
             raise ValueError(f"sigmas_um must be finite and > 0 µm, got {bad}")
         return sorted(set(round(float(v), 9) for v in values))
-
-    @traitlets.validate("method")
-    def _validate_method(self, proposal):
-        value = proposal["value"]
-        if value not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {value!r}")
-        return value
 
     @traitlets.validate("colormap")
     def _validate_colormap(self, proposal):
@@ -387,37 +360,30 @@ class PSFSweep(BokehPanel, SuperresWidget):
         shape = image.shape
         hint = "; change them together with set_inputs(image=..., reference=..., chart=...)"
         if reference is not None and reference.shape != shape:
-            raise ValueError(f"reference shape {reference.shape} differs from the image shape {shape}"
-                             + (hint if self._ready else ""))
+            raise ValueError(f"reference shape {reference.shape} differs from the image shape {shape}{hint}")
         if chart is not None and chart.image.shape != shape:
-            raise ValueError(f"chart shape {chart.image.shape} differs from the image shape {shape}"
-                             + (hint if self._ready else ""))
+            raise ValueError(f"chart shape {chart.image.shape} differs from the image shape {shape}{hint}")
 
-    def set_inputs(self, image=None, *, reference=None, chart=None, levels=None) -> "PSFSweep":
+    def set_inputs(self, image=None, *, reference=None, chart=None, levels=None) -> PSFSweep:
         """Replace the map and its truth together (a new sweep starts).
 
         Arguments left as None are cleared, except ``image`` (kept when None).
         """
         img = self._as_image(image) if image is not None else self.image
         ref = None if reference is None else np.array(reference, dtype=np.float64)
-        self._ready = False
-        try:
-            self._check_shapes(image=img, reference=ref, chart=chart)
-            with self.hold_trait_notifications():
-                self.image = img
-                self.reference = ref
-                self.chart = chart
-                self.levels = levels
-        finally:
-            self._ready = True
-        self._on_inputs()
+        self._check_shapes(image=img, reference=ref, chart=chart)
+        with self._batch(), self.hold_trait_notifications():  # validated together, one new sweep
+            self.image = img
+            self.reference = ref
+            self.chart = chart
+            self.levels = levels
         return self
 
     # -- public API -------------------------------------------------------------------
     @property
     def results(self) -> SweepResults:
         """Metrics and images of every sigma restored so far (a consistent snapshot)."""
-        with self._lock:
+        with self._state_lock:
             sig = [s for s in self.sigmas_um if s in self._cache]
             entries = [self._cache[s] for s in sig]
             params = self._parameters()
@@ -437,20 +403,12 @@ class PSFSweep(BokehPanel, SuperresWidget):
 
     def restored_image(self, sigma_um: float) -> np.ndarray:
         """The stored restored image (float32, counts) of a sweep sigma (no recompute)."""
-        with self._lock:
+        with self._state_lock:
             return self._cache[_match(float(sigma_um), list(self._cache))].image
 
-    def wait(self, timeout: Optional[float] = 600.0) -> "PSFSweep":
+    def wait(self, timeout: float | None = 600.0) -> PSFSweep:
         """Block until the newest sweep is complete (scripts, tests, notebooks)."""
-        if not self._runner.wait(timeout):
-            raise TimeoutError(f"PSF sweep not finished after {timeout} s")
-        return self
-
-    def close(self):
-        self._runner.close()
-        super().close()
-
-    # -- display ------------------------------------------------------------------------
+        return super().wait(timeout)
 
     # -- computation -----------------------------------------------------------------
     def _parameters(self) -> dict:
@@ -461,27 +419,25 @@ class PSFSweep(BokehPanel, SuperresWidget):
 
     @traitlets.observe("image", "reference", "chart", "levels")
     def _on_input_change(self, change):
-        if self._ready:
-            self._on_inputs()
+        self._inputs_dirty = True
+        self._request_update()
 
-    def _on_inputs(self):
-        """New map / truth / levels: new display copy, raw metrics, and a fresh sweep."""
-        with self._lock:
-            self._inputs_version += 1
+    def _refresh_inputs(self):
+        """New map / truth / levels: new display copy, raw metrics; the cache is dropped."""
+        self._inputs_dirty = False
+        self._inputs_version += 1
         if self.image is None:
             return
         self._range = robust_range(self.image)
         self._raw = self.image.astype(np.float32)
         with self._guard():
             self.raw_metrics = self._score(self.image, self._snapshot_inputs())
-        self._submit()
 
-    @traitlets.observe("pixel_size_um", "method", "num_iter", "acceleration", "balance", "lam", "sigmas_um")
+    @traitlets.observe("pixel_size_um", "method", "sigmas_um")
     def _on_param(self, change):
-        if self._ready:
-            if change["name"] == "sigmas_um" and self.selected_sigma_um is not None:
-                self.selected_sigma_um = self.selected_sigma_um  # re-snap to the new list
-            self._submit()
+        if change["name"] == "sigmas_um" and self.selected_sigma_um is not None:
+            self.selected_sigma_um = self.selected_sigma_um  # re-snap to the new list
+        self._request_update()
 
     def _snapshot_inputs(self):
         """(reference, chart, levels) for scoring; the chart's image is the default reference."""
@@ -504,16 +460,16 @@ class PSFSweep(BokehPanel, SuperresWidget):
             out["element"], out["lp_per_mm"] = "none", 0.0
         return out
 
-    def _submit(self):
-        if self.image is None:
-            return
-        image = self.image
-        sigmas = list(self.sigmas_um)
-        pixel = self.pixel_size_um
-        params = method_parameters(self)
-        inputs = self._snapshot_inputs()
-        key = (tuple(sorted(params.items())), pixel, self._inputs_version)
-        with self._lock:
+    def _update(self):
+        with self._state_lock:
+            if self._inputs_dirty:
+                self._refresh_inputs()
+            if self.image is None:
+                return
+            image, sigmas, pixel = self.image, list(self.sigmas_um), self.pixel_size_um
+            params = method_parameters(self)
+            inputs = self._snapshot_inputs()
+            key = (tuple(sorted(params.items())), pixel, self._inputs_version)
             if key != self._cache_key:
                 self._cache = {}
                 self._cache_key = key
@@ -524,78 +480,71 @@ class PSFSweep(BokehPanel, SuperresWidget):
             def compute(job):
                 return self._sweep(job, image, sigmas, todo, pixel, params, inputs)
 
-            self._runner.submit(compute)  # earlier jobs are now stale (checked under this lock)
+            self._run_in_background(compute, self._finish)  # earlier sweeps are now stale
             self._t_start = time.perf_counter()
             with self.hold_sync():
-                self.busy = bool(todo)
                 self.progress = 1.0 - len(todo) / len(sigmas)
                 self.current_sigma_um = None
                 self.status = f"restoring {len(todo)} of {len(sigmas)} sigmas…" if todo else "done"
-                self.error = ""
             self._publish()
 
     def _sweep(self, job, image, sigmas, todo, pixel, params, inputs):
         """Worker thread: restore every sigma of ``todo`` in turn, publishing each."""
         n = len(sigmas)
         last = [0.0]
-        for sigma in todo:
-            if job.cancelled():
-                return None
-            with self._lock:
-                if job.cancelled():
+        try:
+            for sigma in todo:
+                if not job.publish(self._start_sigma, sigma, n):
                     return None
-                done = len(self._cache)
-                self.current_sigma_um = sigma
-                self.status = f"σ = {sigma:g} µm ({done + 1} of {n})"
 
-            def progress(fraction, done=done):
-                now = time.perf_counter()
-                if now - last[0] < _PROGRESS_INTERVAL_S and fraction < 1:
-                    return
-                last[0] = now
-                with self._lock:
-                    if not job.cancelled():
-                        self.progress = min(1.0, (done + fraction) / n)
+                def progress(fraction):
+                    now = time.perf_counter()
+                    if now - last[0] < _PROGRESS_INTERVAL_S and fraction < 1:
+                        return
+                    last[0] = now
+                    job.publish(self._set_progress, fraction, n)
 
-            t0 = time.perf_counter()
-            out = restore(image, sigma, pixel, params, cancel=job, progress=progress)
-            seconds = time.perf_counter() - t0
-            if not np.all(np.isfinite(out)):
-                raise ValueError(f"the restoration at sigma {sigma:g} µm produced non-finite values")
-            metrics = self._score(out, inputs)
-            entry = _Entry(out.astype(np.float32), metrics, seconds)
-            with self._lock:
-                if job.cancelled():
+                t0 = time.perf_counter()
+                out = restore(image, sigma, pixel, params, cancel=job, progress=progress)
+                seconds = time.perf_counter() - t0
+                if not np.all(np.isfinite(out)):
+                    raise ValueError(f"the restoration at sigma {sigma:g} µm produced non-finite values")
+                entry = _Entry(out.astype(np.float32), self._score(out, inputs), seconds)
+                if not job.publish(self._add_entry, sigma, entry, n):
                     return None
-                self._cache[sigma] = entry
-                self.progress = len(self._cache) / n
-                self._publish()
-        return job
+        except DeconvolutionCancelled:
+            raise
+        except Exception:
+            job.publish(self._stopped)
+            raise
+        return len(todo)
 
-    def _apply_result(self, job):
-        with self._lock:
-            if job is None or job.cancelled():
-                return
-            total = time.perf_counter() - self._t_start
-            with self.hold_sync():
-                self.busy = False
-                self.progress = 1.0
-                self.current_sigma_um = None
-                self.error = ""
-                n = len(self._cache)
-                self.status = f"{n} sigmas restored ({total:.1f} s)"
+    # (the _start_sigma ... _finish helpers run under the state lock, newest job only)
+    def _start_sigma(self, sigma, n):
+        self.current_sigma_um = sigma
+        self.status = f"σ = {sigma:g} µm ({len(self._cache) + 1} of {n})"
 
-    def _apply_error(self, exc: BaseException):
-        if isinstance(exc, DeconvolutionCancelled):
-            return
-        with self._lock:
-            with self.hold_sync():
-                self.error = f"{type(exc).__name__}: {exc}"
-                self.busy = False
-                self.current_sigma_um = None
-                self.status = "stopped by an error"
+    def _set_progress(self, fraction, n):
+        self.progress = min(1.0, (len(self._cache) + fraction) / n)
 
-    # -- publishing (called with self._lock held) ------------------------------------------
+    def _add_entry(self, sigma, entry, n):
+        self._cache[sigma] = entry
+        self.progress = len(self._cache) / n
+        self._publish()
+
+    def _stopped(self):
+        with self.hold_sync():
+            self.current_sigma_um = None
+            self.status = "stopped by an error"
+
+    def _finish(self, _value):
+        total = time.perf_counter() - self._t_start
+        with self.hold_sync():
+            self.progress = 1.0
+            self.current_sigma_um = None
+            self.status = f"{len(self._cache)} sigmas restored ({total:.1f} s)"
+
+    # -- publishing (called with the state lock held) ----------------------------------------
     def _publish(self):
         """Push the cache to the plots, the thumbnails and the shown image."""
         res = self.results
@@ -620,7 +569,7 @@ class PSFSweep(BokehPanel, SuperresWidget):
 
     @traitlets.observe("selected_sigma_um")
     def _on_select(self, change):
-        with self._lock:
+        with self._state_lock:
             self._update_shown()
         self._sync_tap_selection()
 

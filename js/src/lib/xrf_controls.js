@@ -1,17 +1,13 @@
-// Small pieces shared by the PSF-sweep and element-stack front-ends:
-// a method selector whose parameter rows follow ``method_parameters``, a
-// progress bar, image fitting and drawing with any 256-entry lookup table
-// (including per-element tints: black -> element colour -> white).
+// Small pieces shared by the XRF restoration front-ends (deconvolution, PSF
+// sweep, element stack): the method selector and parameter controls drawn
+// from Python's ``method_table`` trait (the declarations of the restoration
+// method registry, superres_widgets.xrf.registry -- no method or slider table
+// lives here), a progress bar, image fitting and drawing with any 256-entry
+// lookup table (including per-element tints: black -> element colour -> white).
 import { lut } from "./colormap.js";
 import { slider, traitSelect, traitCheckbox } from "./controls.js";
 
 export { traitSelect, traitCheckbox };
-
-export const METHOD_LABELS = {
-  richardson_lucy: "Richardson–Lucy",
-  wiener: "Wiener (Laplacian)",
-  fista: "FISTA (l1)",
-};
 
 export function fmt(v, d = 4) {
   if (v == null || !Number.isFinite(v)) return "–";
@@ -24,40 +20,151 @@ export function fmtUm(v) {
   return String(Number(v.toFixed(3)));
 }
 
+/** The slider's text label of a parameter declaration ("PSF σ (µm)"). */
+export function paramLabel(decl) {
+  return decl.unit ? `${decl.label} (${decl.unit})` : decl.label;
+}
+
+const LOG_STEPS = 1000;
+
+/** Value <-> slider position of a declaration (log sliders: positions 0..LOG_STEPS). */
+export function sliderScale(decl) {
+  const lo = decl.slider_lo;
+  const hi = decl.slider_hi;
+  const snap = (v) => {
+    let x = Math.min(hi, Math.max(lo, v));
+    if (decl.kind === "int") {
+      x = Math.round(x);
+      if (decl.odd && x % 2 === 0) x = x + 1 <= hi ? x + 1 : x - 1;
+    } else if (decl.log) {
+      x = Number(x.toPrecision(3));
+    }
+    return x;
+  };
+  if (!decl.log) return { min: lo, max: hi, step: decl.step ?? (hi - lo) / 200, toValue: (p) => snap(p), toPos: (v) => v };
+  const span = Math.log(hi / lo);
+  return {
+    min: 0,
+    max: LOG_STEPS,
+    step: 1,
+    toValue: (p) => snap(lo * Math.exp((span * p) / LOG_STEPS)),
+    toPos: (v) => Math.round((LOG_STEPS * Math.log(Math.min(hi, Math.max(lo, v)) / lo)) / span),
+  };
+}
+
+/** A labelled slider on a log scale bound to trait ``decl.name`` (data-scale="log"). */
+function logSlider(model, decl, format) {
+  const scale = sliderScale(decl);
+  const row = document.createElement("label");
+  row.className = "srw-slider";
+  const text = document.createElement("span");
+  text.className = "srw-slider-label";
+  text.textContent = paramLabel(decl);
+  const input = document.createElement("input");
+  input.type = "range";
+  input.min = String(scale.min);
+  input.max = String(scale.max);
+  input.step = "1";
+  input.dataset.trait = decl.name;
+  input.dataset.scale = "log";
+  const out = document.createElement("span");
+  out.className = "srw-slider-value";
+  row.append(text, input, out);
+  const update = () => {
+    const v = model.get(decl.name);
+    input.value = String(scale.toPos(v));
+    out.textContent = format(v);
+  };
+  input.addEventListener("input", () => {
+    const v = scale.toValue(Number(input.value));
+    out.textContent = format(v);
+    model.set(decl.name, v);
+    model.save_changes();
+  });
+  model.on(`change:${decl.name}`, update);
+  update();
+  return { el: row, update, input, off: () => model.off(`change:${decl.name}`, update) };
+}
+
+/** A control for one parameter declaration: slider (linear or log), checkbox or menu. */
+export function paramControl(model, decl) {
+  if (decl.kind === "bool") return traitCheckbox(model, decl.name, paramLabel(decl));
+  if (decl.kind === "choice") {
+    const row = document.createElement("label");
+    row.className = "srw-slider";
+    const text = document.createElement("span");
+    text.className = "srw-slider-label";
+    text.textContent = paramLabel(decl);
+    const sel = traitSelect(model, decl.name, decl.choices.map((c) => [c, c]));
+    row.append(text, sel.el, document.createElement("span"));
+    return { el: row, update: sel.update, off: sel.off };
+  }
+  const digits = decl.kind === "int" ? 0 : 3;
+  const format = (v) => (decl.kind === "int" ? String(v) : fmt(v, digits + 1));
+  if (decl.log) return logSlider(model, decl, format);
+  const scale = sliderScale(decl);
+  const s = slider(model, decl.name, { label: paramLabel(decl), min: scale.min, max: scale.max, step: scale.step, format });
+  return { ...s, off: () => model.off(`change:${decl.name}`, s.update) };
+}
+
+/** Declarations equal but for their default share one control (num_iter of RL and FISTA). */
+function specKey(decl) {
+  const { default: _d, doc: _doc, ...rest } = decl;
+  return JSON.stringify(rest);
+}
+
 /**
- * Method selector plus the parameter rows of the chosen method (the model's
- * ``method_parameters`` says which). Returns {el, update}.
+ * Method selector plus the controls of the chosen method's parameters, drawn
+ * from ``method_table`` (and, with ``psf: true``, the Gaussian PSF's for the
+ * methods that need one). Returns {el, update, off, method}.
  */
-export function methodControls(model) {
+export function methodControls(model, { psf = false } = {}) {
+  const table = model.get("method_table") || { methods: [], psf: [] };
   const el = document.createElement("div");
   el.className = "srw-panel";
   const top = document.createElement("div");
   top.className = "srw-toolbar";
   const label = document.createElement("span");
   label.textContent = "method ";
-  const sel = traitSelect(model, "method", Object.entries(METHOD_LABELS));
+  const sel = traitSelect(model, "method", table.methods.map((m) => [m.name, m.label]));
   top.append(label, sel.el);
   const grid = document.createElement("div");
   grid.className = "srw-controls";
-  const rows = {
-    num_iter: slider(model, "num_iter", { label: "iterations", min: 1, max: 300, step: 1 }),
-    acceleration: traitCheckbox(model, "acceleration", "Biggs–Andrews"),
-    balance: slider(model, "balance", { label: "Wiener balance", min: 0, max: 0.5, step: 0.005, format: (v) => fmt(v, 3) }),
-    lam: slider(model, "lam", { label: "FISTA λ (counts)", min: 0, max: 20, step: 0.25, format: (v) => fmt(v, 3) }),
+  const controls = new Map(); // spec key -> {control, methods: Set}
+  const add = (decl, owner) => {
+    const key = specKey(decl);
+    if (!controls.has(key)) {
+      const control = paramControl(model, decl);
+      control.el.dataset.param = decl.name;
+      grid.append(control.el);
+      controls.set(key, { control, owners: new Set() });
+    }
+    controls.get(key).owners.add(owner);
   };
-  for (const r of Object.values(rows)) grid.append(r.el);
+  if (psf) for (const decl of table.psf || []) add(decl, "#psf");
+  for (const m of table.methods) for (const decl of m.parameters) add(decl, m.name);
   el.append(top, grid);
+  const method = () => table.methods.find((m) => m.name === model.get("method")) || null;
   const update = () => {
-    const used = (model.get("method_parameters") || {})[model.get("method")] || [];
-    for (const [name, r] of Object.entries(rows)) {
-      const on = used.includes(name);
-      r.el.style.display = on ? "" : "none";
-      for (const child of r.el.children) child.style.display = on ? "" : "none";
+    const m = method();
+    for (const { control, owners } of controls.values()) {
+      const on = !!m && (owners.has(m.name) || (owners.has("#psf") && m.needs_psf));
+      control.el.style.display = on ? "" : "none";
+      for (const child of control.el.children) child.style.display = on ? "" : "none";
     }
   };
   model.on("change:method", update);
   update();
-  return { el, update, off: () => { model.off("change:method", update); sel.off(); } };
+  return {
+    el,
+    update,
+    method,
+    off: () => {
+      model.off("change:method", update);
+      sel.off();
+      for (const { control } of controls.values()) control.off?.();
+    },
+  };
 }
 
 /** A progress bar (data-role=progress) with a text line. set(fraction, text, busy). */
@@ -124,7 +231,7 @@ export function tintLut(hex) {
 
 /** Lookup table by name: a colormap of lib/colormap.js, or "#rrggbb" for a tint. */
 export function tableFor(name) {
-  return name && name.startsWith("#") ? tintLut(name) : lut(name);
+  return name?.startsWith("#") ? tintLut(name) : lut(name);
 }
 
 /** Draw an offscreen image filling a canvas of CSS size w x h (nearest neighbour). */

@@ -3,19 +3,16 @@
 // frames as binary float32 buffers; this module draws them. Everything that
 // needs no computation is client-side and sends nothing to the kernel: the
 // swipe curtain, zoom and pan (shared by all views), the line profile.
+// The method menu and the parameter sliders are drawn from Python's
+// ``method_table`` (the restoration-method registry), not from a table here.
 import { decodeArray } from "../lib/arrays.js";
 import { makeCanvas, renderArray, eventPos } from "../lib/canvas.js";
 import { COLORMAPS } from "../lib/colormap.js";
-import { slider, statusLine, ensureStyle, traitSelect, traitCheckbox } from "../lib/controls.js";
+import { statusLine, ensureStyle, traitSelect } from "../lib/controls.js";
+import { methodControls } from "../lib/xrf_controls.js";
 
 const W = 560;
 const H = 480;
-const METHOD_LABELS = {
-  wiener: "Wiener (Laplacian)",
-  richardson_lucy: "Richardson–Lucy",
-  fista: "FISTA (l1)",
-  blind_l0: "Blind L0 (Pan 2014)",
-};
 
 function fmt(v, d = 4) {
   if (v == null || !Number.isFinite(v)) return "–";
@@ -29,7 +26,7 @@ function percentiles(data, ps) {
   const sample = [];
   for (let i = 0; i < n; i += stride) {
     const v = data[i];
-    if (v === v) sample.push(v);
+    if (!Number.isNaN(v)) sample.push(v);
   }
   if (!sample.length) return ps.map(() => 0);
   sample.sort((a, b) => a - b);
@@ -59,34 +56,12 @@ function render({ model, el }) {
   const view = { zoom: 1, cx: null, cy: null, split: 0.5, profile: null };
   let raw = null; // {data, shape}
   let rest = null;
-  let images = { raw: null, rest: null, diff: null };
+  const images = { raw: null, rest: null, diff: null };
   let range = [0, 1];
   let diffRange = 1;
 
-  // ---- controls --------------------------------------------------------------
-  const methodSel = traitSelect(model, "method", Object.entries(METHOD_LABELS)).el;
-  const params = document.createElement("div");
-  params.className = "srw-controls";
-  const paramSliders = {
-    psf_sigma_um: slider(model, "psf_sigma_um", { label: "PSF σ (µm)", min: 1, max: 150, step: 0.5, format: (v) => fmt(v, 4) }),
-    psf_sigma_v_um: null,
-    psf_rho: slider(model, "psf_rho", { label: "PSF ρ", min: -0.9, max: 0.9, step: 0.05, format: (v) => fmt(v, 2) }),
-    balance: slider(model, "balance", { label: "Wiener balance", min: 0, max: 1, step: 0.005, format: (v) => fmt(v, 3) }),
-    num_iter: slider(model, "num_iter", { label: "iterations", min: 1, max: 300, step: 1 }),
-    lam: slider(model, "lam", { label: "FISTA λ (counts)", min: 0, max: 50, step: 0.5, format: (v) => fmt(v, 3) }),
-    kernel_size: slider(model, "kernel_size", { label: "blind kernel (px)", min: 3, max: 81, step: 2 }),
-  };
-  const paramRows = { ...paramSliders, acceleration: traitCheckbox(model, "acceleration", "Biggs–Andrews") };
-  for (const s of Object.values(paramRows)) if (s) params.append(s.el);
-  const showParams = () => {
-    const used = model.get("method_parameters")[model.get("method")] || [];
-    for (const [name, s] of Object.entries(paramRows)) {
-      if (!s) continue;
-      const on = used.includes(name);
-      for (const child of s.el.children ?? []) child.style.display = on ? "" : "none";
-      s.el.style.display = on ? "" : "none";
-    }
-  };
+  // ---- controls: method menu and sliders from the method table ---------------
+  const methods = methodControls(model, { psf: true });
 
   const modeBar = document.createElement("div");
   modeBar.className = "srw-toolbar";
@@ -154,7 +129,7 @@ function render({ model, el }) {
   const mTitle = document.createElement("div");
   mTitle.className = "srw-panel-title";
   mTitle.textContent = "Restoration";
-  rightCol.append(mTitle, methodSel, params, progWrap, progText, readout);
+  rightCol.append(mTitle, methods.el, progWrap, progText, readout);
   const row = document.createElement("div");
   row.className = "srw-row";
   row.append(leftCol, rightCol);
@@ -392,9 +367,10 @@ function render({ model, el }) {
     const p = model.get("progress");
     progBar.style.width = `${Math.round(100 * p)}%`;
     const busy = model.get("busy");
+    const streams = methods.method()?.streams;
     progText.textContent = busy
       ? `restoring… iteration ${model.get("iteration")} (${Math.round(100 * p)} %)`
-      : model.get("method") === "wiener" || model.get("method") === "blind_l0"
+      : !streams
         ? "done"
         : `done (${model.get("iteration")} iteration${model.get("iteration") === 1 ? "" : "s"})`;
     progWrap.classList.toggle("srw-running", busy);
@@ -496,13 +472,12 @@ function render({ model, el }) {
     ["change:progress", updateProgress],
     ["change:busy", updateProgress],
     ["change:iteration", updateProgress],
-    ["change:method", showParams],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
-  showParams();
   schedule("raw");
   return () => {
     for (const [ev, fn] of handlers) model.off(ev, fn);
+    methods.off();
   };
 }
 

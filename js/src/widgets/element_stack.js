@@ -9,7 +9,7 @@ import { decodeArray } from "../lib/arrays.js";
 import { makeCanvas, renderArray } from "../lib/canvas.js";
 import { statusLine, ensureStyle } from "../lib/controls.js";
 import {
-  fmt, fmtUm, methodControls, progressBar, fitSize, tintLut, blit, drawColorbar, ensureWidgetStyle,
+  fmt, fmtUm, methodControls, progressBar, fitSize, tintLut, blit, drawColorbar, ensureWidgetStyle, sliderScale,
 } from "../lib/xrf_controls.js";
 
 const BOX = 250;
@@ -47,6 +47,8 @@ function render({ model, el }) {
   root.append(status.el, title, top, rowsBox);
   el.appendChild(root);
 
+  // the per-element sigma sliders span the PSF sigma declaration's slider range
+  const sigmaScale = sliderScale((model.get("method_table").psf || []).find((d) => d.name === "psf_sigma_um"));
   let rows = []; // per channel: {name, before, after, bar, slider, value, state, cprog, w, h}
   let rowsKey = "";
   let images = { raw: [], rest: [] };
@@ -78,9 +80,9 @@ function render({ model, el }) {
       sliderLabel.textContent = "PSF σ (µm)";
       const slider = document.createElement("input");
       slider.type = "range";
-      slider.min = "2.5";
-      slider.max = "200";
-      slider.step = "2.5";
+      slider.min = String(sigmaScale.min);
+      slider.max = String(sigmaScale.max);
+      slider.step = String(sigmaScale.step);
       slider.dataset.element = name;
       slider.dataset.role = "sigma";
       const value = document.createElement("span");
@@ -138,7 +140,7 @@ function render({ model, el }) {
       if (rest && rest.shape[0] > i) {
         const first = rest.data[i * ny * nx];
         // a channel never restored is all NaN
-        restImg = first === first ? renderArray(rest.data, ny, nx, { vmin: lo, vmax: hi, table: table, offset: i * ny * nx }).canvas : null;
+        restImg = !Number.isNaN(first) ? renderArray(rest.data, ny, nx, { vmin: lo, vmax: hi, table: table, offset: i * ny * nx }).canvas : null;
       }
       images.rest.push(restImg);
     }

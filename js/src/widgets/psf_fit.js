@@ -142,7 +142,7 @@ function strokeTwice(ctx, path, { colour = "#fff", width = 1.5, dash = [] } = {}
 }
 
 function drawEllipses(ctx, view, ell, { colour = "#fff", outline = true, labels = true } = {}) {
-  if (!ell || ell.shape.length !== 3) return;
+  if (ell?.shape.length !== 3) return;
   const [k, n] = ell.shape;
   const d = ell.data;
   const dashes = [[], [6, 4], [2, 3]];
@@ -216,7 +216,10 @@ function drawLine(ctx, view, [[x0, y0], [x1, y1]], halfWidth, { colour = "#fff",
     ];
     strokeTwice(ctx, () => {
       ctx.beginPath();
-      corners.forEach(([x, y], i) => (i ? ctx.lineTo(view.px(x), view.py(y)) : ctx.moveTo(view.px(x), view.py(y))));
+      corners.forEach(([x, y], i) => {
+        if (i) ctx.lineTo(view.px(x), view.py(y));
+        else ctx.moveTo(view.px(x), view.py(y));
+      });
       ctx.closePath();
     }, { colour, width: 1, dash: [5, 4] });
   }
@@ -428,7 +431,7 @@ function render({ model, el }) {
     } else {
       const hw = model.get("band_px");
       const line = model.get("line");
-      if (drag && drag.moved) {
+      if (drag?.moved) {
         drawLine(ctx, view, [[drag.x0, drag.y0], [drag.x1, drag.y1]], hw, { colour: "#ffd400", preview: true });
       } else if (line) {
         drawLine(ctx, view, line, hw, { colour: model.get("error") ? "#ff6b6b" : "#fff" });
@@ -531,7 +534,7 @@ function render({ model, el }) {
     drag = { x0: x, y0: y, x1: x, y1: y, sx: ev.clientX, sy: ev.clientY, moved: false };
     try {
       canvas.setPointerCapture(ev.pointerId);
-    } catch (e) {
+    } catch {
       /* synthetic events have no capturable pointer */
     }
   };
@@ -544,7 +547,7 @@ function render({ model, el }) {
       if (Math.hypot(ev.clientX - drag.sx, ev.clientY - drag.sy) > 3) drag.moved = true;
       redraw();
     }
-    const arr = mapCache && mapCache.arr;
+    const arr = mapCache?.arr;
     if (arr) {
       const c = Math.round(x);
       const r = Math.round(y);
@@ -554,7 +557,7 @@ function render({ model, el }) {
       hover.textContent = `pixel x=${c}, y=${r}${pos}: ${fmt(v, 5)} counts`;
     }
   };
-  const onUp = (ev) => {
+  const onUp = () => {
     if (!drag) return;
     const d = drag;
     drag = null;
