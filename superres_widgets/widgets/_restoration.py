@@ -135,17 +135,16 @@ class MethodWidget(SuperresWidget):
         try:
             return get_method(value, pool).name
         except ValueError:
-            known = {m.name for m in methods()}
             try:
                 other = get_method(value)
             except ValueError:
-                other = None
-            if other is not None and other.name in known:
-                raise ValueError(f"method {value!r} ({other.name}) is not offered by {type(self).__name__}"
-                                 + ("" if other.needs_psf else ": it estimates its own PSF, and this widget "
-                                    "restores with given PSFs")
-                                 + f"; valid: {', '.join(m.name for m in pool)}") from None
-            raise
+                raise ValueError(f"method {value!r} is unknown; valid: {', '.join(_names(pool))}") from None
+            named = repr(value) + ("" if value == other.name else f" ({other.name})")
+            why = ("it estimates its own PSF, and this widget restores with given PSFs"
+                   if not other.needs_psf and not self._PSF_FREE_METHODS else
+                   "it was registered after this widget was created; create a new widget to use it")
+            raise ValueError(f"method {named} is not offered by {type(self).__name__}: {why}; "
+                             f"valid: {', '.join(_names(pool))}") from None
 
     @traitlets.observe("method")
     def _reclamp_for_method(self, change):
@@ -194,6 +193,10 @@ class MethodWidget(SuperresWidget):
             self._notices.pop(name, None)
         self.notice = "; ".join(self._notices.values())
         return value
+
+
+def _names(pool) -> list:
+    return [m.name + (f" (alias {', '.join(m.aliases)})" if m.aliases else "") for m in pool]
 
 
 def method_parameters(widget) -> dict:

@@ -79,6 +79,10 @@ _TRUE = {"true", "on", "yes", "1"}
 _FALSE = {"false", "off", "no", "0"}
 
 
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
 def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -563,10 +567,13 @@ def register_method(name, function: Callable | None = None, parameters: Sequence
             if n.lower() in taken:
                 raise ValueError(f"method name {n!r} is already taken by {taken[n.lower()]!r} "
                                  "(pass replace_existing=True to replace a method of the same name)")
-        kinds = {p.name: (p.kind, o.name) for o in others for p in o.parameters}
+        kinds: dict = {}
+        for o in others:
+            for q in o.parameters:
+                kinds.setdefault(q.name, (q.kind, o.name))
         for p in m.parameters:
             if p.name in kinds and kinds[p.name][0] != p.kind:
-                raise ValueError(f"parameter {p.name!r} is a {p.kind} here but a {kinds[p.name][0]} in "
+                raise ValueError(f"parameter {p.name!r} is {_a(p.kind)} here but {_a(kinds[p.name][0])} in "
                                  f"{kinds[p.name][1]!r}; a name means one quantity in every method")
         if replace_existing and m.name in _REGISTRY:
             items = [(k, m if k == m.name else v) for k, v in _REGISTRY.items()]

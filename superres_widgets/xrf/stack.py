@@ -205,7 +205,7 @@ def _is_client(obj) -> bool:
 
 def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um: float,
                      method: str = "richardson_lucy", *, chunk_px: int = 1024,
-                     boundary: str = "reflect", scheduler: Any = None,
+                     boundary: str | None = None, scheduler: Any = None,
                      progress: Callable[[int, int], None] | None = None,
                      dtype=np.float32, **params) -> np.ndarray:
     r"""Restore a map or a stack of channels in overlapping tiles with Dask.
@@ -227,9 +227,10 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
         (``"rl"``), ``"wiener"``, ``"fista"`` or one the user registered.
     chunk_px : int
         Tile side, pixels (>= 16); raised to twice the halo if smaller.
-    boundary : {"reflect", "periodic", "masked"}
+    boundary : {None, "reflect", "periodic", "masked"}
         Model outside the image, as in the methods (those the method declares;
-        ``"masked"``: RL and FISTA only).
+        ``"masked"``: RL and FISTA only); None: the method's first declared
+        one (``"reflect"`` for the built-in methods).
     scheduler : None, str or distributed.Client
         ``None`` or ``"local"``: Dask's local threaded scheduler; a
         scheduler name (``"threads"``, ``"synchronous"``, ``"processes"``);
@@ -318,6 +319,8 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
         sigmas = [_positive(v, f"psf_sigma_um[{i}]") for i, v in enumerate(seq)]
     if isinstance(chunk_px, bool) or not isinstance(chunk_px, numbers.Integral) or chunk_px < 16:
         raise ValueError(f"chunk_px must be an integer >= 16, got {chunk_px!r}")
+    if boundary is None:
+        boundary = m.boundaries[0]
     if boundary not in m.boundaries:
         raise ValueError(f"boundary must be one of {m.boundaries} for {m.name}, got {boundary!r}")
     dt = np.dtype(dtype)
