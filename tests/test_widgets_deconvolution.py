@@ -1,6 +1,5 @@
 """DeconvolutionExplorer model: restorations equal the algorithm layer's, live."""
 
-import threading
 
 import numpy as np
 import pytest
@@ -142,3 +141,21 @@ def test_view_traits_do_not_recompute(scan):
     w.contrast = [2.0, 98.0]
     w.wait()
     assert w.frame_id == n
+
+
+def test_the_error_of_the_newest_parameters_is_never_cleared_by_a_stale_job():
+    """Issue 9's repro: σ = 12 still restoring when σ = 500 fails; 20 of 20 times the σ = 500 error stays."""
+    img = np.random.default_rng(3).poisson(60.0, (256, 256)).astype(float)
+    for attempt in range(20):
+        w = DeconvolutionExplorer(image=img, pixel_size_um=5, psf_sigma_um=10, num_iter=200)
+        w.wait()
+        good = w.restored.copy()
+        w.psf_sigma_um = 12
+        w.psf_sigma_um = 500
+        w.wait()
+        for t in w._lifecycle.threads:  # let the stale σ = 12 job end (cancelled) before looking again
+            t.join(30)
+        assert w.error.startswith("ValueError: psf_sigma_um=500 µm gives a PSF"), (attempt, w.error)
+        assert not w.busy and w.psf_sigma_um == 500
+        np.testing.assert_array_equal(w.restored, good)  # the σ = 12 result was never applied
+        w.close()
