@@ -41,7 +41,7 @@ from superres_widgets.s3dxrd import (
     completeness_at, evaluate_map, misorientation_table, orientation_map, random_orientations, reconstruct_phantom,
 )
 from superres_widgets.widgets import ReconstructionExplorer
-from superres_widgets.widgets.reconstruction import (
+from superres_widgets.s3dxrd import (
     map_boundary_segments, map_rgba, phantom_boundary_segments,
 )
 

@@ -1,6 +1,7 @@
 """ReconstructionExplorer model (no browser): state, computation, selection, errors."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -333,3 +334,36 @@ def test_user_label_map_with_a_void():
     assert in_void.sum() > 20 and np.all(m.candidate[in_void] >= 0)
     w.selected_xs, w.selected_ys = -10.0, 0.0
     assert w.sel_phantom_grain == -1 and w.sel_n_prime.max() == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------
+# every slider to its limits and back: idle on the newest values, quickly
+# ---------------------------------------------------------------------------
+def test_sliders_to_their_limits_and_back():
+    w = ReconstructionExplorer(**SMALL).wait()
+    ref = w.result.subpixel.candidate.copy()
+    t0 = time.perf_counter()
+    w.seed = 2  # two computations of the final set-up's size, for scale
+    w.wait()
+    w.seed = SMALL["seed"]
+    w.wait()
+    t_ref = 0.5 * (time.perf_counter() - t0)
+    for name, (lo, hi) in ReconstructionExplorer._LIMITS.items():
+        default = getattr(w, name)
+        for v in (lo, hi):  # a drag: a value now and then
+            setattr(w, name, v)
+            time.sleep(0.05)
+        setattr(w, name, default)
+        t1 = time.perf_counter()
+        w.wait(120)
+        latency = time.perf_counter() - t1
+        one = max(t_ref, w.compute_s)
+        assert latency <= 2.0 * one + 0.05, (name, latency, one)
+        assert not w.busy and w.error == "" and getattr(w, name) == default
+        assert w.result.parameters[name if name != "angular_noise_deg" else "noise_eta_deg"] == default
+    np.testing.assert_array_equal(w.result.subpixel.candidate, ref)
+    deadline = time.perf_counter() + 10.0  # stale jobs were cancelled: their threads end
+    while w._lifecycle.threads and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert w._lifecycle.threads == []
+    w.close()

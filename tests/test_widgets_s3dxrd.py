@@ -1,11 +1,20 @@
 """Widget models of the s3DXRD slice (no browser: state and computation)."""
 
 import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from superres_widgets.s3dxrd import ScanGeometry, superposed_region, superposition_map
+from superres_widgets.s3dxrd import (
+    BeamProfile,
+    ScanGeometry,
+    register_beam_profile,
+    superposed_region,
+    superposition_map,
+    unregister_beam_profile,
+)
 from superres_widgets.widgets import BeamTrajectoryExplorer, SuperpositionMap
 
 
@@ -132,3 +141,113 @@ def test_superposition_map_clamps_and_reports():
     assert m.subdivision == 1 and "subdivision" in m.notice
     m.wait()
     assert m.error == ""
+
+
+# ---------------------------------------------------------------------------
+# a beam profile registered from outside the package
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trapezoid(BeamProfile):
+    """1 for |d| <= 0.1 b, linear to 0 at |d| = 0.4 b (defined here, not in the package)."""
+
+    def weight(self, d, width):
+        t = np.abs(np.asarray(d, dtype=float)) / width
+        return np.clip((0.4 - t) / 0.3, 0.0, 1.0)
+
+    def support(self, width):
+        return 0.4 * width
+
+
+@pytest.fixture(scope="module")
+def trapezoid():
+    register_beam_profile("widget-trapezoid", Trapezoid(), replace=True)
+    yield "widget-trapezoid"
+    unregister_beam_profile("widget-trapezoid")
+
+
+def test_explorer_uses_a_user_profile_and_sends_it_to_the_browser(trapezoid):
+    w = BeamTrajectoryExplorer(xs=1.25, ys=-0.5, beam_width=1.5)
+    assert w.beam_profile["name"] == "box" and w.beam_profile["support"] == 0.75
+    box_area = w.area_beam2
+    w.profile = trapezoid
+    assert w.notice == "" and w.error == ""
+    g = w.geometry()
+    assert g.profile == Trapezoid() and g.beam_width == 1.5
+    ref = superposed_region(g, 1.25, -0.5)
+    assert w.area_beam2 == pytest.approx(ref.area / 1.5**2) and w.area_beam2 < box_area
+    np.testing.assert_allclose(w.polygon, ref.vertices)
+    # the trait the front-end rasterises from is the profile, sampled in steps
+    bp = w.beam_profile
+    assert bp["name"] == trapezoid and bp["support"] == pytest.approx(0.6) and bp["flat"] is False
+    d = np.linspace(-0.6, 0.6, len(bp["weights"]))
+    np.testing.assert_allclose(bp["weights"], Trapezoid().weight(d, 1.5), atol=1e-12)
+    w.beam_width = 1.0  # the samples follow the width
+    assert w.beam_profile["support"] == pytest.approx(0.4)
+    w.profile = "no-such-beam"  # refused with a notice, the last profile stays
+    assert w.profile == trapezoid and "no-such-beam" in w.notice and "box" in w.notice
+
+
+def test_explorer_takes_the_profile_as_a_keyword(trapezoid):
+    w = BeamTrajectoryExplorer(profile=trapezoid, xs=0, ys=0)
+    ref = superposed_region(ScanGeometry(profile=trapezoid), 0, 0)
+    assert w.area_beam2 == pytest.approx(ref.area) and w.beam_profile["name"] == trapezoid
+
+
+def test_superposition_map_uses_a_user_profile(trapezoid):
+    m = SuperpositionMap(subdivision=2, x_range=6, profile=trapezoid).wait()
+    ref = superposition_map(ScanGeometry(x_range=6, profile=trapezoid), subdivision=2)
+    assert m.error == "" and m.result.geometry.profile_name == trapezoid
+    assert m.mean_relative_size == pytest.approx(ref.stats.mean_relative_size)
+    np.testing.assert_allclose(m.result.area, ref.area)
+
+
+# ---------------------------------------------------------------------------
+# every slider to its limits and back: idle on the newest values, quickly
+# ---------------------------------------------------------------------------
+def _drag(widget, name, values, pause=0.05):
+    for v in values:
+        setattr(widget, name, v)
+        time.sleep(pause)  # the browser sends a value now and then while dragging
+
+
+def test_superposition_map_sliders_to_their_limits_and_back():
+    m = SuperpositionMap().wait()
+    ref = dict(m.result.stats.__dict__)
+    t0 = time.perf_counter()
+    m.omega_step_deg = 10.0 + 1e-9  # one computation of (almost) the final values, for scale
+    m.wait()
+    m.omega_step_deg = 10.0
+    m.wait()
+    t_ref = 0.5 * (time.perf_counter() - t0)
+    for name, (lo, hi) in SuperpositionMap._LIMITS.items():
+        default = getattr(m, name)
+        _drag(m, name, [lo, hi])
+        setattr(m, name, default)
+        t1 = time.perf_counter()
+        m.wait(120)
+        latency = time.perf_counter() - t1
+        one = max(t_ref, m.compute_ms / 1000.0)
+        assert latency <= 2.0 * one + 0.05, (name, latency, one)
+        assert not m.busy and m.error == "" and getattr(m, name) == default
+        g = m.result.geometry
+        assert (g.beam_width, g.x_range, m.result.subdivision, g.n_omega) == (m.beam_width, m.x_range,
+                                                                            m.subdivision, 18)
+    assert m.result.stats.mean_relative_size == ref["mean_relative_size"]
+    deadline = time.perf_counter() + 5.0  # stale jobs were cancelled: their threads end
+    while m._lifecycle.threads and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert m._lifecycle.threads == []
+    m.close()
+
+
+def test_explorer_sliders_to_their_limits_and_back():
+    w = BeamTrajectoryExplorer(xs=3, ys=2)
+    fresh = (w.area_beam2, w.n_measurements, w.polygon.copy())
+    for name, (lo, hi) in BeamTrajectoryExplorer._LIMITS.items():
+        default = getattr(w, name)
+        for v in (lo, hi, default):
+            setattr(w, name, v)  # computed inline: idle after every move
+            assert not w.busy
+    w.xs, w.ys = 3, 2  # the target was clamped while x_range was small
+    assert (w.area_beam2, w.n_measurements) == fresh[:2] and w.error == ""
+    np.testing.assert_array_equal(w.polygon, fresh[2])

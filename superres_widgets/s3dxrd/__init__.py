@@ -16,10 +16,10 @@ specimen, Figs. 3-4), ``crystal`` (cubic phases, Laue condition),
 pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
 """
 
+from . import conventions  # noqa: F401 - a public module (validation, rounding, angles, cancellation)
 from . import (
     beam,
     boundaries,
-    conventions,
     crystal,
     evaluation,
     forward,

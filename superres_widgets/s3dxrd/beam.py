@@ -169,7 +169,8 @@ def _check_profile(profile: Any) -> None:
             raise ValueError(f"profile: support({width:g}) must be finite and > 0, got {s!r}")
         if not (math.isfinite(c) and 0 < c <= s * (1 + 1e-12)):
             raise ValueError(f"profile: clip_half_width({width:g}) must be in (0, support], got {c!r}")
-        d = np.linspace(-2.0 * s, 2.0 * s, 801)
+        half = s * np.linspace(0.0, 2.0, 401)
+        d = np.concatenate([-half[::-1], half])  # exactly symmetric samples
         try:
             w = np.asarray(profile.weight(d, width), dtype=float)
         except Exception as exc:  # noqa: BLE001

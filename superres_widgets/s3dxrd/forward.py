@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 
 from .beam import BeamProfile, get_beam_profile
+from .conventions import check_cancel
 from .conventions import cos_sin_deg as _conventions_cos_sin_deg
 from .conventions import finite_scalar as _finite
 from .conventions import positive_scalar as _positive
@@ -281,6 +282,7 @@ def simulate_scan(
     lit_at: str = "peak",
     seed: Any = None,
     profile: str | BeamProfile = "box",
+    cancel: Any = None,
 ) -> Simulation:
     r"""Simulate an s3DXRD slice scan of ``phantom`` (module docstring).
 
@@ -316,6 +318,10 @@ def simulate_scan(
     profile : str or BeamProfile, default "box"
         Beam profile (:func:`~superres_widgets.s3dxrd.beam_profiles`); its
         support decides which frames see a grain (module rule 3).
+    cancel : threading.Event, callable or None
+        Polled between grains; once set,
+        :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
+        (conventions rule 5).
 
     Returns
     -------
@@ -388,6 +394,7 @@ def simulate_scan(
     rec_event: list[np.ndarray] = []
     rec_k: list[np.ndarray] = []
     for g in range(phantom.n_grains):
+        check_cancel(cancel, "simulate_scan")
         e0, e1 = int(poff[g]), int(poff[g + 1])
         c0, c1 = int(boff[g]), int(boff[g + 1])
         if e1 == e0 or c1 == c0:

@@ -74,6 +74,7 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import check_cancel
 from .conventions import finite_scalar as _finite
 from .conventions import positive_scalar as _positive
 from .conventions import quat_mul as _quat_mul
@@ -122,8 +123,12 @@ def match_peaks(
     obs_omega_deg: Any,
     eta_tol_deg: float = 0.5,
     omega_tol_deg: float = 0.5,
+    cancel: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """All (predicted, observed) pairs that match (module rule 6).
+
+    ``cancel`` (conventions rule 5) is polled between blocks of 16384
+    predicted peaks.
 
     Returns
     -------
@@ -145,6 +150,22 @@ def match_peaks(
     key = orr * _KEY_OFFSET + ow
     order = np.argsort(key, kind="stable")
     ks = key[order]
+    if pr.size > _MATCH_BLOCK:  # blocks of predicted peaks: bounded memory, cancellable
+        parts = []
+        for a in range(0, pr.size, _MATCH_BLOCK):
+            check_cancel(cancel, "match_peaks")
+            b = slice(a, a + _MATCH_BLOCK)
+            pi, oi = _match_sorted(pr[b], pe[b], pw[b], orr, oe, order, ks, te, tw)
+            parts.append((pi + a, oi))
+        return np.concatenate([p for p, _ in parts]), np.concatenate([o for _, o in parts])
+    return _match_sorted(pr, pe, pw, orr, oe, order, ks, te, tw)
+
+
+_MATCH_BLOCK = 16384
+
+
+def _match_sorted(pr, pe, pw, orr, oe, order, ks, te, tw) -> tuple[np.ndarray, np.ndarray]:
+    """match_peaks against observations already sorted by ``ring * offset + omega``."""
     pk = pr * _KEY_OFFSET + pw
     lo = np.searchsorted(ks, pk - tw, side="left")
     hi = np.searchsorted(ks, pk + tw, side="right")
@@ -191,12 +212,13 @@ class Spots:
         return int(self.ring.size)
 
 
-def merge_spots(data: ScanData, merge_deg: float = 0.05) -> Spots:
+def merge_spots(data: ScanData, merge_deg: float = 0.05, cancel: Any = None) -> Spots:
     """Merge the peaks of all frames into spots (module rule 1).
 
     Peaks of one ring are linked when ``|d eta|`` and ``|d omega|`` are both
     at most ``merge_deg`` (``eta`` wrapped); a spot is a connected component
-    of links, with the mean angles of its peaks.
+    of links, with the mean angles of its peaks.  ``cancel``: conventions
+    rule 5.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -206,12 +228,26 @@ def merge_spots(data: ScanData, merge_deg: float = 0.05) -> Spots:
     if n == 0:
         z = np.zeros(0)
         return Spots(np.zeros(0, dtype=np.int64), z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
-    # links: same ring, |d omega| <= q, wrapped |d eta| <= q (match_peaks)
-    r, e, w = data.ring, data.eta_deg, data.omega_deg
-    pi, oi = match_peaks(r, e, w, r, e, w, q, q)
+    # links: same ring, |d omega| <= q, wrapped |d eta| <= q (match_peaks).  A
+    # reflection seen at several scan positions gives identical peaks: link
+    # the distinct (ring, eta, omega) only (the same components, far fewer pairs)
+    rows = np.stack([data.ring.astype(float), data.eta_deg, data.omega_deg], axis=1)
+    urows, uinv = np.unique(rows, axis=0, return_inverse=True)
+    uinv = uinv.ravel()
+    r, e, w = urows[:, 0].astype(np.int64), urows[:, 1], urows[:, 2]
+    pi, oi = match_peaks(r, e, w, r, e, w, q, q, cancel=cancel)
     keep = pi < oi
-    graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (pi[keep], oi[keep])), shape=(n, n))
-    n_sp, inv = connected_components(graph, directed=False)
+    m = urows.shape[0]
+    graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (pi[keep], oi[keep])), shape=(m, m))
+    check_cancel(cancel, "merge_spots")
+    n_sp, uc = connected_components(graph, directed=False)
+    # number the spots by their first peak, as on the full peak graph
+    inv = uc[uinv]
+    first_peak = np.full(n_sp, n, dtype=np.int64)
+    np.minimum.at(first_peak, inv, np.arange(n))
+    rank = np.empty(n_sp, dtype=np.int64)
+    rank[np.argsort(first_peak, kind="stable")] = np.arange(n_sp)
+    inv = rank[inv]
     cnt = np.bincount(inv, minlength=n_sp)
     ring = np.zeros(n_sp, dtype=np.int64)
     ring[inv] = data.ring
@@ -358,7 +394,12 @@ def _frames(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
 
 
 def _pair_orientations(
-    spots: Spots, refl: ReflectionSet, rings: tuple[int, ...], angle_tol_deg: float, same_ring_pairs: bool
+    spots: Spots,
+    refl: ReflectionSet,
+    rings: tuple[int, ...],
+    angle_tol_deg: float,
+    same_ring_pairs: bool,
+    cancel: Any = None,
 ) -> np.ndarray:
     Bm = refl.B
     out: list[np.ndarray] = []
@@ -388,6 +429,7 @@ def _pair_orientations(
         cosm = np.clip(Ga @ Gb.T, -1, 1)
         angm = np.arccos(cosm)
         for th in classes:
+            check_cancel(cancel, "index_peaks")
             sel = np.abs(angm - th) <= tol
             if ra == rb:
                 sel = np.triu(sel, 1)
@@ -419,6 +461,7 @@ def index_peaks(
     max_failures: int = 200,
     merge_deg: float = 0.05,
     same_ring_pairs: bool = False,
+    cancel: Any = None,
 ) -> IndexingResult:
     r"""Find candidate orientations from all peaks of a scan (module rules 1-5).
 
@@ -449,6 +492,10 @@ def index_peaks(
         Spot merge grid (module rule 1).
     same_ring_pairs : bool, default False
         Also pair spots of the same ring.
+    cancel : threading.Event, callable or None
+        Polled between tested orientations; once set,
+        :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
+        (conventions rule 5).
 
     Returns
     -------
@@ -478,8 +525,10 @@ def index_peaks(
     dd = _finite(distinct_deg, "distinct_deg")
     w0, wr = data.omega_start_deg, data.omega_range_deg
 
-    spots = merge_spots(data, merge_deg)
-    Us = _pair_orientations(spots, refl, rings, at, same_ring_pairs)
+    spots = merge_spots(data, merge_deg, cancel=cancel)
+    check_cancel(cancel, "index_peaks")
+    Us = _pair_orientations(spots, refl, rings, at, same_ring_pairs, cancel)
+    check_cancel(cancel, "index_peaks")
     n_pairs = int(Us.shape[0])
     empty = IndexingResult(
         U=np.zeros((0, 3, 3)),
@@ -501,7 +550,10 @@ def index_peaks(
     tree = cKDTree(qs)
     r = 2.0 * math.sin(math.radians(ct) / 4.0)  # chord of a rotation by ct
     N = q.shape[0]
-    votes = tree.query_ball_point(q, r, return_length=True).astype(np.int64)
+    votes = np.empty(N, dtype=np.int64)
+    for a in range(0, N, 8192):  # blocks: cancellable
+        check_cancel(cancel, "index_peaks")
+        votes[a : a + 8192] = tree.query_ball_point(q[a : a + 8192], r, return_length=True)
 
     order = np.argsort(-votes, kind="stable")
     retired = np.zeros(N, dtype=bool)
@@ -522,6 +574,7 @@ def index_peaks(
             retired[(idx % (N * S.shape[0])) // S.shape[0]] = True
 
     for n in order:
+        check_cancel(cancel, "index_peaks")
         if votes[n] < min_votes:
             break
         if retired[n]:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .conventions import cos_sin_deg, round_half_away
+from .conventions import check_cancel, cos_sin_deg, round_half_away
 from .conventions import positive_scalar as _positive
 from .crystal import PredictedReflections, check_orientations, predict_reflections
 from .forward import ScanData
@@ -173,7 +173,7 @@ class ObservationTable:
 
 
 def observation_table(
-    data: ScanData, candidates: Any, *, eta_tol_deg: float = 0.5, omega_tol_deg: float = 0.5
+    data: ScanData, candidates: Any, *, eta_tol_deg: float = 0.5, omega_tol_deg: float = 0.5, cancel: Any = None
 ) -> ObservationTable:
     """Build ``obs[e, k]`` for every candidate's events (module rule 3).
 
@@ -184,6 +184,14 @@ def observation_table(
         Proper rotations; ``ValueError`` naming ``candidates`` when empty or
         not orthonormal.
     eta_tol_deg, omega_tol_deg : float, default 0.5
+    cancel : threading.Event, callable or None
+        Conventions rule 5.
+
+    Examples
+    --------
+    >>> r = reconstruct_phantom(diameter_um=40, n_grains=4, seed=1)  # doctest: +SKIP
+    >>> observation_table(r.data, r.candidates).observed.shape[1] == r.data.n_positions  # doctest: +SKIP
+    True
     """
     U = check_orientations(candidates, "candidates")
     te = _positive(eta_tol_deg, "eta_tol_deg")
@@ -193,7 +201,8 @@ def observation_table(
     j = np.clip(j, 0, data.n_bins - 1)
     nk = data.n_positions
     obs = np.zeros((ev.n_events, nk), dtype=bool)
-    pi, oi = match_peaks(ev.ring, ev.eta_deg, ev.omega_deg, data.ring, data.eta_deg, data.omega_deg, te, tw)
+    pi, oi = match_peaks(ev.ring, ev.eta_deg, ev.omega_deg, data.ring, data.eta_deg, data.omega_deg, te, tw,
+                         cancel=cancel)
     obs[pi, data.k[oi]] = True
     # groups of (candidate, hkl): contiguous because events are ordered so
     key = ev.orientation * (data.reflections.n_reflections + 1) + ev.hkl_index
@@ -307,11 +316,13 @@ def _run_chunks(
     chunk_size: int,
     backend: str,
     scheduler: Any,
+    cancel: Any = None,
 ) -> np.ndarray:
     n = xs.size
     if backend == "numpy":
         out = np.empty((n, width))
         for a in range(0, n, chunk_size):
+            check_cancel(cancel, "N' map")
             out[a : a + chunk_size] = kernel(xs[a : a + chunk_size], ys[a : a + chunk_size])
         return out
     import dask.array as da
@@ -341,6 +352,7 @@ def completeness(
     chunk_size: int = 1024,
     backend: str = "numpy",
     scheduler: Any = None,
+    cancel: Any = None,
 ) -> np.ndarray:
     """``N'[p, c]`` of targets ``(xs, ys)`` for every candidate (rule 4).
 
@@ -357,10 +369,20 @@ def completeness(
     backend : {"numpy", "dask"}
     scheduler : optional
         Dask scheduler for ``backend="dask"`` (module rule 8).
+    cancel : threading.Event, callable or None
+        Polled between chunks (numpy backend); once set,
+        :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
+        (conventions rule 5).
 
     Returns
     -------
     ndarray, (n, n_candidates)
+
+    Examples
+    --------
+    >>> r = reconstruct_phantom(diameter_um=40, n_grains=4, seed=1)  # doctest: +SKIP
+    >>> completeness(r.table, r.geometry, [0.0], [0.0]).max() <= 1.0  # doctest: +SKIP
+    True
     """
     if count not in ("reflection", "hkl"):
         raise ValueError(f"count must be 'reflection' or 'hkl', got {count!r}")
@@ -372,7 +394,7 @@ def completeness(
     ys = np.asarray(ys, dtype=float).ravel()
     _check_expected(expected)
     kern = _ChunkKernel(table, geometry, count, False, expected)
-    return _run_chunks(kern, xs, ys, table.n_candidates + 1, cs, backend, scheduler)[:, :-1]
+    return _run_chunks(kern, xs, ys, table.n_candidates + 1, cs, backend, scheduler, cancel)[:, :-1]
 
 
 def _choose(n1: np.ndarray, n2: np.ndarray | None) -> np.ndarray:
@@ -522,6 +544,7 @@ def orientation_map(
     chunk_size: int = 1024,
     backend: str = "numpy",
     scheduler: Any = None,
+    cancel: Any = None,
 ) -> OrientationMap:
     """The N' orientation map of a slice (module rules 1, 4, 5, 8).
 
@@ -541,10 +564,20 @@ def orientation_map(
     chunk_size : int, default 1024
     backend : {"numpy", "dask"}
     scheduler : optional
+    cancel : threading.Event, callable or None
+        Polled between chunks (numpy backend); once set,
+        :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
+        (conventions rule 5).
 
     Returns
     -------
     OrientationMap
+
+    Examples
+    --------
+    >>> r = reconstruct_phantom(diameter_um=40, n_grains=4, seed=1)  # doctest: +SKIP
+    >>> orientation_map(r.data, r.table, 2).spacing_um                # doctest: +SKIP
+    2.0
     """
     s = _check_subdivision(subdivision)
     if count not in ("reflection", "hkl"):
@@ -561,7 +594,7 @@ def orientation_map(
     _check_expected(expected)
     kern = _ChunkKernel(table, geom, count, tie_break == "next", expected)
     nc = table.n_candidates
-    out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler)
+    out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)
     n1 = out[:, :nc]
     cand = out[:, nc].astype(np.int64)
     comp = np.where(cand >= 0, n1[np.arange(xs.size), np.maximum(cand, 0)], 0.0)

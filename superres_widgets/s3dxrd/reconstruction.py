@@ -121,10 +121,11 @@ from typing import Any
 import numpy as np
 
 from .beam import BeamProfile
+from .conventions import check_cancel
 from .conventions import finite_scalar as _finite
 from .conventions import positive_scalar as _positive
 from .crystal import CubicPhase, check_orientations, misorientation_table
-from .evaluation import MapEvaluation, evaluate_map, phantom_boundary_points
+from .evaluation import evaluate_map, phantom_boundary_points
 from .forward import ScanData, Simulation, simulate_scan
 from .geometry import Measurements, ScanGeometry
 from .indexing import IndexingResult, index_peaks, orientations_from_grain_file
@@ -245,6 +246,7 @@ def reconstruct_phantom(
     backend: str = "numpy",
     chunk_size: int = 1024,
     scheduler: Any = None,
+    cancel: Any = None,
 ) -> PhantomReconstruction:
     r"""Phantom -> scan -> indexing -> conventional and sub-pixel maps -> evaluation.
 
@@ -298,6 +300,10 @@ def reconstruct_phantom(
         A candidate within this misorientation of a phantom grain "finds" it.
     backend, chunk_size, scheduler
         Module rule 8.
+    cancel : threading.Event, callable or None
+        Polled between stages, grains of the forward model, tested orientations and N' chunks; once set,
+        :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
+        (conventions rule 5).
 
     Returns
     -------
@@ -341,8 +347,14 @@ def reconstruct_phantom(
         phantom = phantom_from_labels(labels, pixel_um, orientations, seed=np.random.default_rng(s_ph))
     else:
         phantom = voronoi_phantom(
-            diameter_um, n_grains, np.random.default_rng(s_ph), pixel_um=pixel_um, orientations=orientations
+            diameter_um,
+            n_grains,
+            np.random.default_rng(s_ph),
+            pixel_um=pixel_um,
+            orientations=orientations,
+            cancel=cancel,
         )
+    check_cancel(cancel, "reconstruct_phantom")
     timings: dict[str, float] = {}
     t = time.perf_counter()
     sim = simulate_scan(
@@ -362,6 +374,7 @@ def reconstruct_phantom(
         lit_at=lit_at,
         seed=np.random.default_rng(s_scan),
         profile=profile,
+        cancel=cancel,
     )
     timings["forward"] = time.perf_counter() - t
     data = sim.data
@@ -385,6 +398,7 @@ def reconstruct_phantom(
             omega_tol_deg=tw,
             angle_tol_deg=max(0.5, 6.0 * sig),
             merge_deg=max(0.05, 3.0 * sig),
+            cancel=cancel,
         )
         if indexing.n_candidates == 0:
             raise ValueError("candidates: global indexing found no orientation in the peaks")
@@ -394,8 +408,9 @@ def reconstruct_phantom(
         U = user_U
         source = os.fspath(candidates) if isinstance(candidates, (str, os.PathLike)) else "user"
     timings["indexing"] = time.perf_counter() - t
+    check_cancel(cancel, "reconstruct_phantom")
     t = time.perf_counter()
-    table = observation_table(data, U, eta_tol_deg=te, omega_tol_deg=tw)
+    table = observation_table(data, U, eta_tol_deg=te, omega_tol_deg=tw, cancel=cancel)
     timings["observation"] = time.perf_counter() - t
     R = phantom.radius_um
     kw = dict(
@@ -405,6 +420,7 @@ def reconstruct_phantom(
         chunk_size=chunk_size,
         backend=backend,
         scheduler=scheduler,
+        cancel=cancel,
     )
     t = time.perf_counter()
     conv = orientation_map(data, table, 1, R, **kw)
@@ -412,6 +428,7 @@ def reconstruct_phantom(
     t = time.perf_counter()
     sub = orientation_map(data, table, s, R, **kw)
     timings["subpixel"] = time.perf_counter() - t
+    check_cancel(cancel, "reconstruct_phantom")
     t = time.perf_counter()
     ppts = phantom_boundary_points(phantom, boundary_threshold_deg)
     margin = float(sim.data.geometry.beam_width)
@@ -422,6 +439,7 @@ def reconstruct_phantom(
         phantom_points=ppts,
     )
     conv = evaluate_map(conv, phantom, **ekw)
+    check_cancel(cancel, "reconstruct_phantom")
     sub = evaluate_map(sub, phantom, **ekw)
     mt = misorientation_table(U, phantom.orientations)
     nearest = np.argmin(mt, axis=1)

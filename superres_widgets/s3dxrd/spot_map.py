@@ -60,8 +60,11 @@ __all__ = [
 
 #: Conversion factor FWHM = 2 sqrt(2 ln 2) sigma.
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
-#: Targets x half-planes per batch of :func:`superposition_map`.
-_MAX_BATCH_ELEMENTS = 4_000_000
+#: Targets x half-planes per batch of :func:`superposition_map` (small batches are as
+#: fast -- cache-friendly -- and let a cancelled map stop within a few ms).
+_MAX_BATCH_ELEMENTS = 200_000
+#: Fewest targets per batch.
+_MIN_BATCH_TARGETS = 256
 
 
 # ---------------------------------------------------------------------------
@@ -414,7 +417,7 @@ def superposition_map(
         Bin width of the ``com_error`` histogram; default Freedman-Diaconis
         (see :class:`SuperpositionStats`).
     cancel : threading.Event, callable or None
-        Polled between chunks of targets and every 32 clipping steps; once
+        Polled between chunks of targets and every 8 clipping steps; once
         set, :class:`~superres_widgets.s3dxrd.conventions.ComputationCancelled`
         is raised (a widget drops a stale map early).
 
@@ -471,7 +474,7 @@ def superposition_map(
     xs = gx[inside]
     ys = gy[inside]
     # chunks of targets bound the (targets x half-planes) work arrays
-    chunk = max(1024, _MAX_BATCH_ELEMENTS // (2 * geometry.n_omega))
+    chunk = max(_MIN_BATCH_TARGETS, _MAX_BATCH_ELEMENTS // (2 * geometry.n_omega))
     parts = []
     for i in range(0, xs.size, chunk):
         check_cancel(cancel, "superposition_map")

@@ -432,7 +432,7 @@ def _batch_regions(
     their j-th half-plane at once (padded ``(A, V, 2)`` vertex arrays), and a
     polygon leaves the active set as soon as its remaining half-planes are
     all farther from the target than its farthest vertex (they cannot cut).
-    ``cancel`` is polled every 32 half-planes (conventions rule 5).
+    ``cancel`` is polled every 8 half-planes (conventions rule 5).
     """
     b = geometry.beam_width
     h_clip = geometry.profile.clip_half_width(b)
@@ -461,8 +461,10 @@ def _batch_regions(
     pres_u = present[first]
     slack[:, 0::2][~pres_u] = np.inf
     slack[:, 1::2][~pres_u] = np.inf
+    check_cancel(cancel, "superposition_map")
     order = np.argsort(slack, axis=1)
     sslack = np.take_along_axis(slack, order, axis=1)
+    check_cancel(cancel, "superposition_map")
     # normals of constraint id (2k + side): side 0 -> +n_k, side 1 -> -n_k
     sign = np.tile([1.0, -1.0], n)
     ax_all = np.repeat(c, 2) * sign
@@ -488,7 +490,7 @@ def _batch_regions(
     for j in range(2 * n + 1):
         if act.size == 0:
             break
-        if j % 32 == 31:
+        if j % 8 == 7:
             check_cancel(cancel, "superposition_map")
         V = P.shape[1]
         valid = np.arange(V)[None, :] < counts[:, None]

@@ -5,6 +5,12 @@ All lengths are in units of the translation step (the widget's scan has
 are reported in beam widths squared, as in the paper. Angles are in degrees.
 The frame is the specimen frame of seed 000 eq. (1), see
 :mod:`superres_widgets.s3dxrd.geometry`.
+
+The beam is a :mod:`beam profile <superres_widgets.s3dxrd.beam>` chosen by
+name (``profile``, any registered one); the front-end rasterises the strips
+from :attr:`BeamTrajectoryExplorer.beam_profile`, the profile sampled by
+:func:`~superres_widgets.s3dxrd.profile_samples` in steps, so the browser
+has no beam model of its own.  The computation is fast and runs inline.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import math
 import numpy as np
 import traitlets
 
-from ..s3dxrd import ScanGeometry, superposed_region
+from ..s3dxrd import ScanGeometry, beam_profiles, profile_samples, superposed_region
 from ._base import SuperresWidget, bundle_path
 from .serializers import ArrayTrait
 
@@ -41,7 +47,11 @@ class BeamTrajectoryExplorer(SuperresWidget):
     x_range : int
         X positions are ``-x_range .. x_range`` in unit steps.
     beam_width : float
-        Box-beam width in units of the step (paper: 1).
+        Nominal beam width in units of the step (paper: 1).
+    profile : str
+        Name of a registered beam profile (``"box"``, the paper's, or one
+        added with :func:`~superres_widgets.s3dxrd.register_beam_profile`);
+        an unknown name keeps the previous profile, with a notice.
     subdivision : int
         Sub-pixels per step along each axis (paper: 4).
     zoom : float
@@ -63,6 +73,7 @@ class BeamTrajectoryExplorer(SuperresWidget):
     beam_width = traitlets.Float(1.0).tag(sync=True)
     subdivision = traitlets.Int(4).tag(sync=True)
     zoom = traitlets.Float(8.0).tag(sync=True)
+    profile = traitlets.Unicode("box").tag(sync=True)
 
     # outputs (computed in Python; read-only for users by convention)
     strip_x = ArrayTrait(dtype=np.float32, ndim=1)
@@ -74,6 +85,8 @@ class BeamTrajectoryExplorer(SuperresWidget):
     centre_area_beam2 = traitlets.Float(0.0).tag(sync=True)
     relative_size = traitlets.Float(0.0).tag(sync=True)
     centroid_offset = traitlets.Float(0.0, allow_none=True).tag(sync=True)
+    beam_profile = traitlets.Dict().tag(sync=True)
+    """The profile for the front-end's strip rasteriser (:func:`~superres_widgets.s3dxrd.profile_samples`, steps)."""
 
     _LIMITS = {
         "omega_step_deg": (0.1, 90.0),
@@ -85,14 +98,18 @@ class BeamTrajectoryExplorer(SuperresWidget):
 
     def __init__(self, **kwargs):
         self._centre_cache: dict[tuple, float] = {}
-        super().__init__(**kwargs)
-        # xs/ys are clamped to x_range: apply them again now that x_range is set
-        for name in ("xs", "ys"):
-            if name in kwargs:
-                setattr(self, name, kwargs[name])
-        self._update()
+        with self._batch():  # one computation for all keyword arguments
+            super().__init__(**kwargs)
+            # xs/ys are clamped to x_range: apply them again now that x_range is set
+            for name in ("xs", "ys"):
+                if name in kwargs:
+                    setattr(self, name, kwargs[name])
 
     _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
+
+    @traitlets.validate("profile")
+    def _validate_profile(self, proposal):
+        return _validate_profile_name(self, proposal["value"])
 
     @traitlets.validate("xs", "ys")
     def _validate_target(self, proposal):
@@ -108,24 +125,26 @@ class BeamTrajectoryExplorer(SuperresWidget):
             step=1.0,
             beam_width=self.beam_width,
             omega_deg=np.arange(0.0, 180.0 - 1e-9, self.omega_step_deg),
+            profile=self.profile,
         )
 
     def _centre_area(self, geometry: ScanGeometry) -> float:
-        key = (self.x_range, self.beam_width, self.omega_step_deg)
+        key = (self.x_range, self.beam_width, self.omega_step_deg, self.profile)
         if key not in self._centre_cache:
             self._centre_cache.clear()
             self._centre_cache[key] = superposed_region(geometry, 0.0, 0.0).area
         return self._centre_cache[key]
 
-    @traitlets.observe("xs", "ys", "omega_step_deg", "x_range", "beam_width")
+    @traitlets.observe("xs", "ys", "omega_step_deg", "x_range", "beam_width", "profile")
     def _on_param(self, change):
         if change["name"] == "x_range":  # keep the target inside the new range
             self.xs, self.ys = self.xs, self.ys
-        self._update()
+        self._request_update()
 
     def _update(self):
-        with self._guard():
+        with self._inline():
             geometry = self.geometry()
+            samples = profile_samples(geometry.profile, geometry.beam_width)
             region = superposed_region(geometry, self.xs, self.ys)
             X, omega = geometry.measurements(self.xs, self.ys)
             b2 = geometry.beam_width**2
@@ -136,6 +155,8 @@ class BeamTrajectoryExplorer(SuperresWidget):
             else:
                 centroid, offset = None, None
             with self.hold_sync():
+                if samples != self.beam_profile:
+                    self.beam_profile = samples
                 self.strip_x = X
                 self.strip_omega_deg = omega
                 self.polygon = np.asarray(region.vertices, dtype=np.float64).reshape(-1, 2)
@@ -145,3 +166,15 @@ class BeamTrajectoryExplorer(SuperresWidget):
                 self.area_beam2 = region.area / b2
                 self.centre_area_beam2 = centre / b2
                 self.relative_size = math.sqrt(region.area / centre) if centre > 0 else 0.0
+
+
+def _validate_profile_name(widget, value):
+    """Accept a registered beam-profile name; otherwise keep the old one with a notice."""
+    valid = sorted(beam_profiles())
+    if isinstance(value, str) and value in valid:
+        widget._notices.pop("profile", None)
+    else:
+        widget._notices["profile"] = f"profile={value!r} is not one of {valid}; kept {widget.profile!r}"
+        value = widget.profile
+    widget.notice = "; ".join(widget._notices.values())
+    return value

@@ -5,8 +5,11 @@ maps side by side, grain boundaries overlaid, the boundary-displacement
 histogram (Bokeh), and for a clicked point its beam strips and the
 completeness N' of every candidate orientation.  The whole pipeline --
 phantom, kinematic forward scan, global indexing, N' maps, evaluation -- is
-:func:`superres_widgets.s3dxrd.reconstruct_phantom`, run in a background
-thread; the newest parameters win and stale results are dropped.
+:func:`superres_widgets.s3dxrd.reconstruct_phantom`, run in the widgets'
+one background lifecycle (:mod:`superres_widgets.widgets._base`): the
+newest parameters win, a stale reconstruction is cancelled between its
+stages, grains, tested orientations and N' chunks, and its result is
+never applied.
 
 Conventions
 -----------
@@ -28,36 +31,37 @@ Conventions
 
 4. **Boundaries** are line segments ``(x0, y0, x1, y1)`` on the cell edges
    between 4-neighbour cells whose misorientation exceeds the boundary
-   threshold (3 deg; reconstruction module rule 7): an unassigned map cell
+   threshold (3 deg; reconstruction module rule 7), from the one boundary
+   tracer :mod:`superres_widgets.s3dxrd.boundaries`: an unassigned map cell
    differs from everything, edges to air are not boundaries.  Collinear
    neighbouring edges are merged.  The phantom's segments are on its full
-   raster even when its image is downsampled for display.
+   raster even when its image is downsampled for display.  Colours and
+   images come from :mod:`superres_widgets.s3dxrd.ipf`.
 
 5. **Selection**: ``selected_xs, selected_ys`` (um) is any specimen point;
    the front-end snaps a click to the targets of the map clicked (the
    sub-pixel grid for the phantom), so ``sel_best`` is the map's choice
-   there (:func:`~superres_widgets.s3dxrd.completeness_at`).
+   there (:func:`~superres_widgets.s3dxrd.completeness_at`).  Its strips
+   are drawn with the scan's beam profile, sent sampled in micrometres as
+   ``sel_beam_profile`` (:func:`~superres_widgets.s3dxrd.profile_samples`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 import time
-from typing import Any
 
 import numpy as np
 import traitlets
 
-from ..s3dxrd import completeness_at, reconstruct_phantom
+from ..s3dxrd import completeness_at, profile_samples, reconstruct_phantom
 # numbers below, pictures above: the colouring and the boundary tracer live in the
 # algorithm layer (re-exported here for existing imports)
 from ..s3dxrd.boundaries import boundary_segments, map_boundary_segments, phantom_boundary_segments
 from ..s3dxrd.ipf import ipf_colors, ipf_key, map_rgba, phantom_rgba
 from ._base import SuperresWidget, bundle_path
 from ._bokeh import BokehPanel
-from ._worker import LatestRunner
+from .beam_trajectory import _validate_profile_name
 from .serializers import ArrayTrait
 
 __all__ = [
@@ -98,7 +102,10 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     n_grains : int
         Voronoi grains (paper Fig. 5: about 40).
     beam_um, step_um : float
-        Box-beam width and translation step (paper: 4 and 4 um).
+        Nominal beam width and translation step (paper: 4 and 4 um).
+    profile : str
+        A registered beam profile (default ``"box"``, the paper's): the
+        forward scan and the N' maps use it.
     omega_step_deg : float
         Angular step (paper: 0.5 deg).
     subdivision : int
@@ -149,6 +156,7 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     seed = traitlets.Int(0).tag(sync=True)
     tie_break = traitlets.Enum(["next", "first"], "next").tag(sync=True)
     pixel_um = traitlets.Float(0.25).tag(sync=True)
+    profile = traitlets.Unicode("box").tag(sync=True)
     labels = traitlets.Any(None, allow_none=True)
     orientations = traitlets.Any(None, allow_none=True)
 
@@ -183,12 +191,12 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     sel_strip_x = ArrayTrait(dtype=np.float32, ndim=1)
     sel_strip_omega_deg = ArrayTrait(dtype=np.float32, ndim=1)
     sel_beam_um = traitlets.Float(0.0).tag(sync=True)
+    sel_beam_profile = traitlets.Dict().tag(sync=True)
     sel_n_prime = ArrayTrait(dtype=np.float32, ndim=1)
     sel_n_prime_next = ArrayTrait(dtype=np.float32, ndim=1)
     sel_best = traitlets.Int(-1).tag(sync=True)
     sel_phantom_grain = traitlets.Int(-1).tag(sync=True)
 
-    busy = traitlets.Bool(False).tag(sync=True)
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     compute_s = traitlets.Float(0.0).tag(sync=True)
@@ -208,7 +216,7 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
 
     _PARAMS = (
         "diameter_um", "n_grains", "beam_um", "step_um", "omega_step_deg", "subdivision",
-        "detection_probability", "angular_noise_deg", "seed", "tie_break", "pixel_um", "labels",
+        "detection_probability", "angular_noise_deg", "seed", "tie_break", "pixel_um", "profile", "labels",
         "orientations",
     )
 
@@ -217,19 +225,17 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
         """The latest :class:`~superres_widgets.s3dxrd.PhantomReconstruction`."""
         self.selection = None
         """The latest :class:`~superres_widgets.s3dxrd.PixelCompleteness` (``None``: no selection)."""
-        self._runner = LatestRunner(self._apply_result, self._apply_error)
-        self._state_lock = threading.RLock()
-        self._suspended = 1  # the constructor's keyword arguments start one computation, not one each
         self._init_bokeh_panel()
         self._build_plots()
-        try:
+        with self._batch():  # the keyword arguments start one computation, not one each
             super().__init__(**kwargs)
-        finally:
-            self._suspended = 0
-        self.ipf_key_rgba = ipf_key(96)
-        self._submit()
+            self.ipf_key_rgba = ipf_key(96)
 
     _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
+
+    @traitlets.validate("profile")
+    def _validate_profile(self, proposal):
+        return _validate_profile_name(self, proposal["value"])
 
     @traitlets.validate("labels")
     def _validate_labels(self, proposal):
@@ -243,33 +249,23 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
 
     # -- construction helpers --------------------------------------------------
     @classmethod
-    def paper(cls, **kwargs) -> "ReconstructionExplorer":
+    def paper(cls, **kwargs) -> ReconstructionExplorer:
         """A widget on the paper's Figs. 5-6 setup (:data:`PAPER_SETUP`); ``kwargs`` override."""
         return cls(**{**PAPER_SETUP, **kwargs})
 
-    def use_paper_setup(self, **overrides) -> "ReconstructionExplorer":
+    def use_paper_setup(self, **overrides) -> ReconstructionExplorer:
         """Switch to the paper's setup (one recomputation); returns ``self``."""
         return self.set_parameters(**{**PAPER_SETUP, **overrides})
 
-    def set_parameters(self, **params) -> "ReconstructionExplorer":
+    def set_parameters(self, **params) -> ReconstructionExplorer:
         """Set several parameters with a single background recomputation; returns ``self``."""
         unknown = sorted(k for k in params if k not in self._PARAMS)
         if unknown:
             raise TypeError(f"unknown parameter(s) {unknown}; accepted: {list(self._PARAMS)}")
-        with self._one_recompute():
+        with self._batch(), self.hold_trait_notifications():
             for k, v in params.items():
                 setattr(self, k, v)
         return self
-
-    @contextlib.contextmanager
-    def _one_recompute(self):
-        self._suspended += 1
-        try:
-            with self.hold_trait_notifications():
-                yield
-        finally:
-            self._suspended -= 1
-        self._submit()
 
     # -- display ------------------------------------------------------------------
 
@@ -289,6 +285,7 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
             noise_eta_deg=self.angular_noise_deg,
             noise_omega_deg=self.angular_noise_deg,
             tie_break=self.tie_break,
+            profile=self.profile,
         )
         if self.labels is not None:
             kw["labels"] = self.labels
@@ -300,38 +297,31 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     def _on_param(self, change):
         if change["name"] == "labels":
             self.custom_labels = change["new"] is not None
-        if not self._suspended:
-            self._submit()
+        self._request_update()
 
-    def _submit(self):
+    def _update(self):
         kw = self.reconstruction_kwargs()
         axis = self.ipf_axis
-        self.busy = True
 
         def compute(job):
             t0 = time.perf_counter()
-            self._report(job, 0.05, "reconstructing: phantom → forward scan → indexing → N′ maps → evaluation…")
-            result = reconstruct_phantom(**kw)
-            if job.cancelled():
+            job.publish(self._report, 0.05,
+                        "reconstructing: phantom → forward scan → indexing → N′ maps → evaluation…")
+            result = reconstruct_phantom(**kw, cancel=job)
+            if job.cancelled():  # stale: never applied, skip the display work
                 return None
             t1 = time.perf_counter()
-            self._report(job, 0.85, "colouring maps and extracting boundaries…")
+            job.publish(self._report, 0.85, "colouring maps and extracting boundaries…")
             display = self._display_arrays(result, axis)
             return result, display, t1 - t0, time.perf_counter() - t1
 
-        self._runner.submit(compute)
+        with self._state_lock:
+            self._run_in_background(compute, self._apply_result)
 
-    def _report(self, job, fraction: float, text: str) -> None:
-        if not job.cancelled():
-            with self.hold_sync():
-                self.progress = float(fraction)
-                self.status = text
-
-    def wait(self, timeout: float | None = 120.0) -> "ReconstructionExplorer":
-        """Block until the newest computation has been applied (for scripts/tests)."""
-        if not self._runner.wait(timeout):
-            raise TimeoutError(f"reconstruction not ready after {timeout} s")
-        return self
+    def _report(self, fraction: float, text: str) -> None:
+        with self.hold_sync():
+            self.progress = float(fraction)
+            self.status = text
 
     @staticmethod
     def _display_arrays(result, axis: str) -> dict:
@@ -351,45 +341,38 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
             candidate_rgb=np.round(255 * ipf_colors(result.candidates, axis)).astype(np.uint8),
         )
 
-    def _apply_error(self, exc: BaseException):
+    def _on_job_error(self, exc: BaseException) -> None:
+        # the newest computation failed: the base shows the error; the last maps stay
         with self.hold_sync():
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.busy = False
+            super()._on_job_error(exc)
             self.progress = 0.0
             self.status = "failed; showing the last result"
 
     def _apply_result(self, payload):
-        if payload is None:
-            return
+        # under the state lock, only for the newest job (the base clears error/busy after)
         result, display, seconds, display_seconds = payload
-        try:
-            with self._state_lock:
-                self.result = result
-                with self._plot_lock:
-                    self._update_plots(result)
-                stats = self._stats(result, seconds + display_seconds)
-                with self.hold_sync():
-                    for k, v in display.items():
-                        setattr(self, k, v)
-                    self.candidate_grain = result.candidate_grain.astype(np.int32)
-                    self.radius_um = float(result.phantom.radius_um)
-                    self.map_step_um = float(result.geometry.step)
-                    self.map_subdivision = int(result.subpixel.subdivision)
-                    self.stats = stats
-                    self.compute_s = float(seconds + display_seconds)
-                    t = result.timings
-                    self.status = (
-                        f"done in {self.compute_s:.2f} s (forward {t.get('forward', 0):.2f}, "
-                        f"indexing {t.get('indexing', 0):.2f}, maps "
-                        f"{t.get('conventional', 0) + t.get('subpixel', 0):.2f}, evaluation "
-                        f"{t.get('evaluation', 0):.2f}, display {display_seconds:.2f})"
-                    )
-                    self.progress = 1.0
-                    self.error = ""
-                    self.busy = False
-                    self._update_selection()
-        except Exception as exc:  # keep the widget alive
-            self._apply_error(exc)
+        self.result = result
+        with self._plot_lock:
+            self._update_plots(result)
+        stats = self._stats(result, seconds + display_seconds)
+        with self.hold_sync():
+            for k, v in display.items():
+                setattr(self, k, v)
+            self.candidate_grain = result.candidate_grain.astype(np.int32)
+            self.radius_um = float(result.phantom.radius_um)
+            self.map_step_um = float(result.geometry.step)
+            self.map_subdivision = int(result.subpixel.subdivision)
+            self.stats = stats
+            self.compute_s = float(seconds + display_seconds)
+            t = result.timings
+            self.status = (
+                f"done in {self.compute_s:.2f} s (forward {t.get('forward', 0):.2f}, "
+                f"indexing {t.get('indexing', 0):.2f}, maps "
+                f"{t.get('conventional', 0) + t.get('subpixel', 0):.2f}, evaluation "
+                f"{t.get('evaluation', 0):.2f}, display {display_seconds:.2f})"
+            )
+            self.progress = 1.0
+            self._update_selection()
 
     @staticmethod
     def _stats(result, seconds: float) -> dict:
@@ -457,6 +440,7 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
                 self.sel_strip_omega_deg = None
                 self.sel_n_prime = None
                 self.sel_n_prime_next = None
+                self.sel_beam_profile = {}
                 self.sel_best = -1
                 self.sel_phantom_grain = -1
             return
@@ -467,6 +451,7 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
                 self.sel_strip_x = pc.measurements.X
                 self.sel_strip_omega_deg = pc.measurements.omega_deg
                 self.sel_beam_um = float(result.geometry.beam_width)
+                self.sel_beam_profile = profile_samples(result.geometry.profile, result.geometry.beam_width)
                 self.sel_n_prime = pc.n_prime
                 self.sel_n_prime_next = pc.n_prime_next
                 self.sel_best = int(pc.best)

@@ -2,10 +2,13 @@
 
 Lengths in units of the translation step; beam width as a multiple of the
 step; relative spot size sqrt(A/A(0,0)) is dimensionless. The map is
-computed by :func:`superres_widgets.s3dxrd.superposition_map` in a
-background thread (the newest parameters win), so the sliders never block
-the kernel; the Bokeh plots (radial average, centroid radius vs pixel
-radius, histogram of r - r(COM) with its Gaussian fit) follow each result.
+computed by :func:`superres_widgets.s3dxrd.superposition_map` in the
+widgets' one background lifecycle (:mod:`superres_widgets.widgets._base`):
+the newest parameters win and a stale map is cancelled between chunks of
+targets (``cancel=``), so the sliders never block the kernel and dragging
+to an expensive corner and back costs no more than the newest map.  The
+Bokeh plots (radial average, centroid radius vs pixel radius, histogram of
+r - r(COM) with its Gaussian fit) follow each result.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import traitlets
 from ..s3dxrd import ScanGeometry, superposition_map
 from ._base import SuperresWidget, bundle_path
 from ._bokeh import BokehPanel
-from ._worker import LatestRunner
+from .beam_trajectory import _validate_profile_name
 from .serializers import ArrayTrait
 
 __all__ = ["SuperpositionMap"]
@@ -37,7 +40,9 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
     omega_step_deg : float
         Angular step (paper: 10 deg).
     beam_width : float
-        Box-beam width as a multiple of the step (paper: 1).
+        Nominal beam width as a multiple of the step (paper: 1).
+    profile : str
+        A registered beam profile (default ``"box"``, the paper's).
     subdivision : int
         Sub-pixels per step and axis (paper: 4).
     x_range : int
@@ -50,6 +55,7 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
     beam_width = traitlets.Float(1.0).tag(sync=True)
     subdivision = traitlets.Int(4).tag(sync=True)
     x_range = traitlets.Int(10).tag(sync=True)
+    profile = traitlets.Unicode("box").tag(sync=True)
     selected_xs = traitlets.Float(None, allow_none=True).tag(sync=True)
     selected_ys = traitlets.Float(None, allow_none=True).tag(sync=True)
 
@@ -59,7 +65,6 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
     com_error_fwhm = traitlets.Float(None, allow_none=True).tag(sync=True)
     n_targets = traitlets.Int(0).tag(sync=True)
     selected_value = traitlets.Float(None, allow_none=True).tag(sync=True)
-    busy = traitlets.Bool(False).tag(sync=True)
     compute_ms = traitlets.Float(0.0).tag(sync=True)
 
     _LIMITS = {
@@ -72,83 +77,68 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
     def __init__(self, **kwargs):
         self.result = None
         """The latest :class:`~superres_widgets.s3dxrd.SuperpositionMapResult`."""
-        self._runner = LatestRunner(self._apply_result, self._apply_error)
         self._init_bokeh_panel()
         self._build_plots()
         super().__init__(**kwargs)
-        self._submit()
 
     _validate_limits = traitlets.validate(*_LIMITS)(SuperresWidget._validate_limits)
 
-    # -- display ------------------------------------------------------------------
+    @traitlets.validate("profile")
+    def _validate_profile(self, proposal):
+        return _validate_profile_name(self, proposal["value"])
 
     # -- computation ----------------------------------------------------------------
     def geometry(self) -> ScanGeometry:
+        """The :class:`~superres_widgets.s3dxrd.ScanGeometry` of the map (step 1, angles below 180 deg)."""
         return ScanGeometry(
             x_range=self.x_range,
             step=1.0,
             beam_width=self.beam_width,
             omega_deg=np.arange(0.0, 180.0 - 1e-9, self.omega_step_deg),
+            profile=self.profile,
         )
 
-    @traitlets.observe("omega_step_deg", "beam_width", "subdivision", "x_range")
+    @traitlets.observe("omega_step_deg", "beam_width", "subdivision", "x_range", "profile")
     def _on_param(self, change):
-        self._submit()
+        self._request_update()
 
-    def _submit(self):
+    def _update(self):
         try:
             geometry = self.geometry()
         except ValueError as exc:
-            self.error = f"ValueError: {exc}"
+            self._fail(exc)
             return
         subdivision = self.subdivision
-        self.busy = True
 
         def compute(job):
             t0 = time.perf_counter()
-            result = superposition_map(geometry, subdivision=subdivision)
+            result = superposition_map(geometry, subdivision=subdivision, cancel=job)
             return result, time.perf_counter() - t0
 
-        self._runner.submit(compute)
-
-    def wait(self, timeout: float | None = 60.0) -> "SuperpositionMap":
-        """Block until the newest computation has been applied (for scripts/tests)."""
-        if not self._runner.wait(timeout):
-            raise TimeoutError(f"superposition map not ready after {timeout} s")
-        return self
-
-    def _apply_error(self, exc: BaseException):
-        with self.hold_sync():
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.busy = False
+        self._run_in_background(compute, self._apply_result)
 
     def _apply_result(self, payload):
+        # under the state lock, only for the newest job (the base clears error/busy after)
         result, seconds = payload
-        try:
-            stats = result.stats
-            img = result.to_image(stats.relative_size).astype(np.float32)
-            extent = result.image_extent
-            self.result = result
-            with self._plot_lock:
-                self._update_plots(result)
-            with self.hold_sync():
-                self.image = img
-                self.extent = [float(v) for v in extent]
-                self.mean_relative_size = float(stats.mean_relative_size)
-                self.com_error_fwhm = (
-                    float(stats.com_error_fwhm) if np.isfinite(stats.com_error_fwhm) else None
-                )
-                self.n_targets = int(np.asarray(result.xs).size)
-                self.compute_ms = 1000.0 * seconds
-                self.error = ""
-                self.busy = False
-                self._update_selected()
-        except Exception as exc:  # keep the widget alive
-            self._apply_error(exc)
+        stats = result.stats
+        img = result.to_image(stats.relative_size).astype(np.float32)
+        extent = result.image_extent
+        self.result = result
+        with self._plot_lock:
+            self._update_plots(result)
+        with self.hold_sync():
+            self.image = img
+            self.extent = [float(v) for v in extent]
+            self.mean_relative_size = float(stats.mean_relative_size)
+            self.com_error_fwhm = float(stats.com_error_fwhm) if np.isfinite(stats.com_error_fwhm) else None
+            self.n_targets = int(np.asarray(result.xs).size)
+            self.compute_ms = 1000.0 * seconds
+            self._update_selected()
 
     @traitlets.observe("selected_xs", "selected_ys")
     def _on_select(self, change):
-        self._update_selected()
+        with self._state_lock:
+            self._update_selected()
 
     def _update_selected(self):
         if self.result is None or self.selected_xs is None or self.selected_ys is None:

@@ -1,9 +1,10 @@
 // BeamTrajectoryExplorer front-end (seed 000, Fig. 2-3).
-// Python computes the (X, omega) list, the exact superposed polygon and the
-// readouts; this module only draws them and sends user intent (target clicks,
-// slider moves) back as trait changes.
+// Python computes the (X, omega) list, the exact superposed polygon, the
+// readouts and the beam profile (sampled, "beam_profile"); this module only
+// draws them and sends user intent (target clicks, slider moves) back as
+// trait changes.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, resizeCanvas, View, polygonPath, eventPos } from "../lib/canvas.js";
+import { makeCanvas, View, polygonPath, eventPos } from "../lib/canvas.js";
 import { slider, statusLine, readouts, ensureStyle } from "../lib/controls.js";
 import { drawStrips, drawTarget, drawCross, drawRotationCentre } from "../lib/trajectory.js";
 
@@ -26,7 +27,9 @@ function drawPanel(canvas, model, view, { zoomed }) {
 
   const xr = model.get("x_range");
   const sub = model.get("subdivision");
-  const width = model.get("beam_width");
+  const profile = model.get("beam_profile");
+  // the profile sampled by Python; a box of the slider's width until it arrives
+  const beam = profile?.weights ? profile : model.get("beam_width");
   const xs = model.get("xs");
   const ys = model.get("ys");
   const X = decodeArray(model.get("strip_x"));
@@ -34,7 +37,7 @@ function drawPanel(canvas, model, view, { zoomed }) {
   const n = X ? X.data.length : 0;
 
   // 1. accumulated illumination of all strips, one sample per CSS pixel
-  if (n > 0) drawStrips(ctx, view, W, H, X.data, om.data, width, "viridis");
+  if (n > 0) drawStrips(ctx, view, W, H, X.data, om.data, beam, "viridis");
 
   // 2. specimen pixel grid (pixels centred on integer positions) and sub-pixels
   const [bx0, bx1, by0, by1] = view.bounds();
@@ -175,14 +178,14 @@ function render({ model, el }) {
     ["relative spot size √(A/A₀)", () => fmt(model.get("relative_size"))],
     ["centroid − target (steps)", () => {
       const c = model.get("centroid");
-      if (!c || c.length !== 2) return "–";
+      if (c?.length !== 2) return "–";
       return `(${fmt(c[0] - model.get("xs"), 3)}, ${fmt(c[1] - model.get("ys"), 3)}) |d| = ${fmt(model.get("centroid_offset"), 3)}`;
     }],
   ]);
   const legend = document.createElement("div");
   legend.className = "srw-busy";
   legend.textContent =
-    "colour: number of strips lighting a point (viridis, of N); red: lit in every measurement; " +
+    "colour: summed beam weight of the strips lighting a point (viridis, of N); red: lit in every measurement; " +
     "black outline: exact superposed polygon; +: its centroid; orange dot: target. Click a panel to pick a target.";
 
   const side = document.createElement("div");
@@ -224,7 +227,7 @@ function render({ model, el }) {
   zoomCanvas.addEventListener("click", pick(zoomCanvas, "zoom"));
 
   const traits = ["strip_x", "strip_omega_deg", "polygon", "centroid", "xs", "ys", "x_range", "subdivision",
-    "beam_width", "zoom", "n_measurements", "area_beam2", "relative_size", "centroid_offset"];
+    "beam_width", "beam_profile", "zoom", "n_measurements", "area_beam2", "relative_size", "centroid_offset"];
   for (const t of traits) model.on(`change:${t}`, redraw);
   model.on("change:x_range", updateTargetSliders);
   model.on("change:subdivision", updateTargetSliders);

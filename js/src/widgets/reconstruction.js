@@ -235,7 +235,7 @@ function render({ model, el }) {
     drawExtent(ctx, view, images[role], model.get(spec.extent));
     // specimen outline
     const R = model.get("radius_um");
-    if (R > 0 && (model.get("stats") || {}).voronoi) {
+    if (R > 0 && model.get("stats")?.voronoi) {
       ctx.strokeStyle = "rgba(0,0,0,0.35)";
       ctx.lineWidth = 1;
       ctx.beginPath();
@@ -247,7 +247,9 @@ function render({ model, el }) {
     const X = decodeArray(model.get("sel_strip_x"));
     const om = decodeArray(model.get("sel_strip_omega_deg"));
     if (sel && X && om && model.get("show_strips")) {
-      drawStrips(ctx, view, W, H, X.data, om.data, model.get("sel_beam_um"), "overlay");
+      const prof = model.get("sel_beam_profile");
+      const beam = prof?.weights ? prof : model.get("sel_beam_um");
+      drawStrips(ctx, view, W, H, X.data, om.data, beam, "overlay");
     }
     // boundaries
     const mode = model.get("boundaries");
@@ -469,7 +471,7 @@ function render({ model, el }) {
   model.on("change:ipf_key_rgba", keyHandler);
   model.on("change:custom_labels", updateCustom);
   const traits = ["phantom_extent", "conventional_extent", "subpixel_extent", "phantom_edges", "conventional_edges",
-    "subpixel_edges", "selected_xs", "selected_ys", "sel_strip_x", "sel_strip_omega_deg", "sel_beam_um",
+    "subpixel_edges", "selected_xs", "selected_ys", "sel_strip_x", "sel_strip_omega_deg", "sel_beam_um", "sel_beam_profile",
     "sel_n_prime", "sel_n_prime_next", "sel_best", "sel_phantom_grain", "candidate_rgb", "candidate_grain",
     "stats", "busy", "progress", "status", "compute_s", "boundaries", "show_strips", "ipf_axis", "radius_um",
     "map_step_um", "map_subdivision", "custom_labels", "tie_break", "diameter_um", "beam_um", "omega_step_deg"];

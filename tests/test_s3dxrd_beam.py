@@ -1,0 +1,327 @@
+"""Beam profiles as objects (superres_widgets.s3dxrd.beam): the registry, and user profiles
+defined HERE, outside the package, used by every layer that asks "is this point lit by
+measurement (X, omega)?" -- exact regions, the raster, the spot map, the forward model and
+the reconstruction -- each checked against an independent reference (brute force, or the
+box of the same lit width)."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from superres_widgets import s3dxrd
+from superres_widgets.s3dxrd import (
+    BeamProfile,
+    BoxProfile,
+    ScanGeometry,
+    beam_profiles,
+    cos_sin_deg,
+    get_beam_profile,
+    phantom_from_labels,
+    profile_samples,
+    random_orientations,
+    reconstruct_phantom,
+    register_beam_profile,
+    scan_indices,
+    simulate_scan,
+    superposed_mask,
+    superposed_region,
+    superposition_map,
+    unregister_beam_profile,
+)
+
+
+# ---------------------------------------------------------------------------
+# user profiles (not in the package)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NarrowBox(BeamProfile):
+    """A box of full width ``fraction * b``."""
+
+    fraction: float = 0.6
+
+    def weight(self, d, width):
+        return (np.abs(np.asarray(d, dtype=float)) <= 0.5 * self.fraction * width).astype(float)
+
+    def support(self, width):
+        return 0.5 * self.fraction * width
+
+
+@dataclass(frozen=True)
+class Trapezoid(BeamProfile):
+    """1 for |d| <= 0.2 b, linear to 0 at |d| = 0.5 b; the exact polygons clip at 0.35 b."""
+
+    def weight(self, d, width):
+        t = np.abs(np.asarray(d, dtype=float)) / width
+        return np.clip((0.5 - t) / 0.3, 0.0, 1.0)
+
+    def support(self, width):
+        return 0.5 * width
+
+    def clip_half_width(self, width):
+        return 0.35 * width  # half maximum
+
+
+@pytest.fixture(autouse=True, scope="module")
+def registered():
+    register_beam_profile("test-narrow", NarrowBox(), replace=True)
+    register_beam_profile("test-trapezoid", Trapezoid(), replace=True)
+    yield
+    unregister_beam_profile("test-narrow")
+    unregister_beam_profile("test-trapezoid")
+
+
+OMEGA = np.arange(0.0, 180.0, 10.0)
+
+
+def _weights_brute(profile, xs, ys, X, omega_deg, width):
+    """Weight of every measurement at points (xs, ys), straight from eq. (1)."""
+    c, s = cos_sin_deg(np.asarray(omega_deg, dtype=float))
+    d = np.multiply.outer(np.asarray(xs), c) - np.multiply.outer(np.asarray(ys), s) - np.asarray(X)
+    return profile.weight(d, width)
+
+
+# ---------------------------------------------------------------------------
+# the registry
+# ---------------------------------------------------------------------------
+def test_registry_lists_looks_up_and_names():
+    names = beam_profiles()
+    assert list(names)[0] == "box" and {"test-narrow", "test-trapezoid"} <= set(names)
+    assert get_beam_profile("test-narrow") == NarrowBox()
+    p = Trapezoid()
+    assert get_beam_profile(p) is p
+    g = ScanGeometry(profile="test-trapezoid")
+    assert g.profile_name == "test-trapezoid" and g.profile == Trapezoid()
+    assert "profile='test-trapezoid'" in repr(g)
+    assert ScanGeometry(profile=NarrowBox()) == ScanGeometry(profile="test-narrow")
+    assert ScanGeometry(profile=NarrowBox(0.5)) != ScanGeometry(profile="test-narrow")
+    with pytest.raises(ValueError, match=r"^profile must be one of \['box', .*'test-narrow'.*got 'gaussian'"):
+        ScanGeometry(profile="gaussian")
+
+
+def test_geometry_with_a_user_profile_pickles():
+    g = ScanGeometry(x_range=5, profile="test-trapezoid")
+    h = pickle.loads(pickle.dumps(g))
+    assert h == g and hash(h) == hash(g) and h.profile_name == "test-trapezoid"
+    assert g.field_half_width == pytest.approx(5.5)
+
+
+class _Odd(BeamProfile):
+    def weight(self, d, width):
+        d = np.asarray(d, dtype=float)
+        return np.where(np.abs(d) <= 0.5 * width, 0.5 + 0.4 * np.sign(d), 0.0)
+
+    def support(self, width):
+        return 0.5 * width
+
+
+class _Hollow(BeamProfile):
+    def weight(self, d, width):
+        a = np.abs(np.asarray(d, dtype=float))
+        return ((a <= 0.5 * width) & (a > 0.1 * width)).astype(float)
+
+    def support(self, width):
+        return 0.5 * width
+
+
+class _Leaky(BeamProfile):
+    def weight(self, d, width):
+        return np.full(np.shape(d), 0.5)
+
+    def support(self, width):
+        return 0.5 * width
+
+
+class _Bright(BeamProfile):
+    def weight(self, d, width):
+        return 2.0 * (np.abs(np.asarray(d)) <= 0.5 * width)
+
+    def support(self, width):
+        return 0.5 * width
+
+
+class _Infinite(BoxProfile):
+    def support(self, width):
+        return math.inf
+
+
+@pytest.mark.parametrize(
+    "profile, message",
+    [
+        (lambda d, w: d, "must be a BeamProfile"),
+        (_Odd(), "even"),
+        (_Hollow(), "> 0 inside the support"),
+        (_Leaky(), "0 beyond the support"),
+        (_Bright(), r"in \[0, 1\]"),
+        (_Infinite(), "finite"),
+    ],
+)
+def test_registration_checks_the_conventions(profile, message):
+    with pytest.raises(ValueError, match=f"^profile.*{message}"):
+        register_beam_profile("bad", profile)
+    assert "bad" not in beam_profiles()
+
+
+def test_registration_names():
+    with pytest.raises(ValueError, match="^name must be a non-empty string"):
+        register_beam_profile("", NarrowBox())
+    with pytest.raises(ValueError, match="^name 'test-narrow' is already"):
+        register_beam_profile("test-narrow", NarrowBox(0.4))
+    with pytest.raises(ValueError, match="^name 'box' is the built-in"):
+        register_beam_profile("box", NarrowBox(), replace=True)
+    with pytest.raises(ValueError, match="^name 'box' is a built-in"):
+        unregister_beam_profile("box")
+    with pytest.raises(ValueError, match="^name must be one of"):
+        unregister_beam_profile("never-registered")
+
+
+def test_profile_samples_for_the_front_end():
+    s = profile_samples("test-trapezoid", 2.0, n=7)
+    assert s["name"] == "test-trapezoid" and s["support"] == 1.0 and s["clip_half_width"] == pytest.approx(0.7)
+    d = np.linspace(-1, 1, 7)
+    np.testing.assert_allclose(s["weights"], Trapezoid().weight(d, 2.0))
+    assert s["flat"] is False and s["weights"][0] == 0.0
+    box = profile_samples("box", 1.0, n=5)
+    assert box["flat"] is True and box["weights"] == [1.0] * 5  # closed box: its ends are lit
+    with pytest.raises(ValueError, match="^profile must be one of"):
+        profile_samples("nope", 1.0)
+
+
+# ---------------------------------------------------------------------------
+# exact regions, raster, spot map
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("xs, ys", [(0.0, 0.0), (3.0, 2.0), (1.25, -0.75), (-4.5, 2.25)])
+def test_exact_region_of_a_narrow_box_is_the_box_of_that_width(xs, ys):
+    # the measurement list does not depend on the beam; the strips are |d| <= 0.3 b
+    narrow = superposed_region(ScanGeometry(beam_width=1.5, omega_deg=OMEGA, profile="test-narrow"), xs, ys)
+    box = superposed_region(ScanGeometry(beam_width=0.9, omega_deg=OMEGA), xs, ys)
+    assert narrow.area == pytest.approx(box.area, rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(narrow.vertices, box.vertices, atol=1e-12)
+    wide = superposed_region(ScanGeometry(beam_width=1.5, omega_deg=OMEGA), xs, ys)
+    assert narrow.area < wide.area
+
+
+def test_exact_region_clips_at_the_profiles_half_width_checked_by_sampling():
+    g = ScanGeometry(beam_width=1.2, omega_deg=OMEGA, profile="test-trapezoid")
+    reg = superposed_region(g, 1.25, -0.75)
+    m = reg.measurements
+    # brute force: points where every measurement has |d| <= 0.35 b (Monte Carlo, 200k points)
+    lo, hi = reg.vertices.min(axis=0), reg.vertices.max(axis=0)
+    lo, hi = lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo)  # a window around the polygon
+    rng = np.random.default_rng(3)
+    P = lo + (hi - lo) * rng.random((200_000, 2))
+    c, s = cos_sin_deg(m.omega_deg)
+    d = np.abs(P[:, :1] * c - P[:, 1:] * s - m.X)
+    inside = np.all(d <= 0.35 * 1.2, axis=1)
+    assert reg.area == pytest.approx(inside.mean() * np.prod(hi - lo), rel=0.01)
+    # the lit set (w > 0, |d| < 0.5 b) is larger than the clipped polygon
+    assert superposed_mask(g, 1.25, -0.75, px_per_beam=100).area > 1.5 * reg.area
+    assert reg.area_beam2 == pytest.approx(reg.area / 1.44)
+
+
+@pytest.mark.parametrize("name", ["test-narrow", "test-trapezoid"])
+def test_raster_asks_the_profile_pixel_by_pixel(name):
+    g = ScanGeometry(beam_width=1.3, omega_deg=OMEGA, profile=name)
+    for xs, ys in [(0.0, 0.0), (2.5, 1.75)]:
+        r = superposed_mask(g, xs, ys, px_per_beam=30)
+        m = g.measurements(xs, ys)
+        xc, yc = r.pixel_centres
+        X, Y = np.meshgrid(xc, yc)
+        w = _weights_brute(get_beam_profile(name), X, Y, m.X, m.omega_deg, 1.3)
+        np.testing.assert_array_equal(r.hits, (w > 0).sum(axis=-1))
+        np.testing.assert_array_equal(r.mask, np.all(w > 0, axis=-1))
+    # the support of the narrow box is 0.39: the raster converges to the exact polygon
+    if name == "test-narrow":
+        fine = superposed_mask(g, 0.0, 0.0, px_per_beam=200)
+        assert fine.area == pytest.approx(superposed_region(g, 0.0, 0.0).area, rel=0.01)
+
+
+def test_spot_map_of_a_narrow_box_equals_the_box_of_that_width():
+    narrow = superposition_map(ScanGeometry(x_range=5, beam_width=2.0, profile="test-narrow"), subdivision=2)
+    box = superposition_map(ScanGeometry(x_range=5, beam_width=1.2), subdivision=2)
+    np.testing.assert_allclose(narrow.area, box.area, rtol=1e-12, atol=1e-14)
+    assert narrow.stats.mean_relative_size == pytest.approx(box.stats.mean_relative_size, rel=1e-12)
+
+
+def test_box_numbers_of_the_paper_are_unchanged():
+    g = ScanGeometry(x_range=10, step=1, omega_deg=OMEGA, profile=BoxProfile())
+    assert superposed_region(g, 0, 0).area == pytest.approx(0.78740, abs=5e-6)
+    assert superposed_region(g, 3, 2).area == pytest.approx(0.006933, abs=5e-7)
+    assert (superposed_mask(g, 0, 0).count, superposed_mask(g, 3, 2).count) == (316, 3)
+    st = superposition_map(g, subdivision=4).stats
+    assert 0.18 <= st.mean_relative_size <= 0.2 and 0.12 <= st.com_error_fwhm <= 0.14
+
+
+# ---------------------------------------------------------------------------
+# forward model and reconstruction
+# ---------------------------------------------------------------------------
+def _lit_events_brute(sim, profile, beam_um):
+    """(event, position) pairs lit by brute force: any cell of the grain with w > 0."""
+    ph, d, pred = sim.phantom, sim.data, sim.truth.predicted
+    out = set()
+    ii, jj = np.nonzero(ph.labels >= 0)
+    g_of = ph.labels[ii, jj]
+    xs, ys = ph.x_centres[jj], ph.y_centres[ii]
+    c, s = cos_sin_deg(pred.omega_deg)
+    for e in range(pred.n_events):
+        mine = g_of == pred.orientation[e]
+        u = xs[mine] * c[e] - ys[mine] * s[e]
+        w = profile.weight(u[:, None] - d.x_positions[None, :], beam_um)  # (cells, positions)
+        for k in np.nonzero((w > 0).any(axis=0))[0]:
+            out.add((e, int(k)))
+    return out
+
+
+@pytest.mark.parametrize("name", ["test-narrow", "test-trapezoid"])
+def test_forward_model_lights_grains_where_the_profile_does(name):
+    lab = -np.ones((41, 41), dtype=int)
+    lab[18:23, 14:20] = 0
+    lab[5:9, 25:33] = 1
+    ph = phantom_from_labels(lab, 0.5, random_orientations(2, seed=5))
+    sim = simulate_scan(ph, beam_um=3.0, step_um=2.0, omega_step_deg=4.0, profile=name)
+    assert sim.data.geometry.profile_name == name
+    pred = sim.truth.predicted
+    # events of a record: (grain, hkl, solution) -> event row
+    key = {(int(g), int(h), int(s)): e for e, (g, h, s) in
+           enumerate(zip(pred.orientation, pred.hkl_index, pred.solution))}
+    got = {(key[(int(g), int(h), int(s))], int(k)) for g, h, s, k in
+           zip(sim.truth.grain, sim.truth.hkl_index, sim.truth.solution, sim.data.k)}
+    want = _lit_events_brute(sim, get_beam_profile(name), 3.0)
+    assert got == want and len(got) > 50
+    if name == "test-narrow":  # fewer frames than the full box
+        box = simulate_scan(ph, beam_um=3.0, step_um=2.0, omega_step_deg=4.0)
+        assert sim.data.n_peaks < box.data.n_peaks
+
+
+def test_reconstruction_counts_only_frames_the_profile_lights():
+    g = ScanGeometry(x_range=10, step=1.0, beam_width=1.0, omega_deg=OMEGA, profile="test-narrow")
+    rng = np.random.default_rng(2)
+    xs, ys = rng.uniform(-6, 6, (2, 300))
+    k, ok, _ = scan_indices(g, xs, ys)
+    c, s = cos_sin_deg(OMEGA)
+    d = np.abs(np.multiply.outer(xs, c) - np.multiply.outer(ys, s) - (k - g.k_max) * g.step)
+    np.testing.assert_array_equal(ok, d <= 0.3 + 1e-6)
+    assert 0.3 < ok.mean() < 0.9  # a beam 0.6 step wide misses part of the specimen
+    # a box one step wide lights every target at its nearest position
+    assert scan_indices(g.replace(profile="box"), xs, ys)[1].all()
+
+
+def test_reconstruct_phantom_with_a_user_profile():
+    wide = reconstruct_phantom(diameter_um=32, n_grains=3, omega_step_deg=3.0, seed=2, profile="test-trapezoid")
+    narrow = reconstruct_phantom(diameter_um=32, n_grains=3, omega_step_deg=3.0, seed=2, profile="test-narrow")
+    assert wide.parameters["profile"] == "test-trapezoid" and narrow.geometry.profile == NarrowBox()
+    assert narrow.data.n_peaks < wide.data.n_peaks
+    # a 2.4 um beam on a 4 um step leaves targets between the strips unseen in some frames
+    assert wide.subpixel.fraction_correct > 0.8
+    assert np.mean(narrow.subpixel.completeness) < np.mean(wide.subpixel.completeness)
+
+
+def test_every_public_name_is_still_exported():
+    for name in ("ScanGeometry", "superposed_region", "superposed_mask", "superposition_map",
+                 "SuperpositionMapResult", "BEAM_PROFILES", "reconstruct_phantom", "phantom_boundary_points",
+                 "ipf_colors", "map_rgba", "phantom_rgba", "boundary_segments", "register_beam_profile"):
+        assert name in s3dxrd.__all__ and hasattr(s3dxrd, name)
