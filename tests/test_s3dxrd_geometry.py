@@ -564,7 +564,7 @@ def test_map_chunking_gives_identical_results(monkeypatch):
 
     g = ScanGeometry(x_range=6, omega_deg=np.arange(0, 180, 12))
     whole = superposition_map(g, subdivision=4)
-    monkeypatch.setattr(geom, "_MAX_BATCH_ELEMENTS", 1000)  # -> chunks of 256 targets
+    monkeypatch.setattr(geom, "_MAX_BATCH_ELEMENTS", 1000)  # -> chunks of 1024 targets
     chunked = superposition_map(g, subdivision=4)
     assert whole.n_targets > 1024
     # equal up to rounding (a chunk may clip a list around another of its targets)

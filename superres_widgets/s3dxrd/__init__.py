@@ -9,8 +9,9 @@ cancellation), ``beam`` (beam profiles and their registry), ``geometry``
 (frames, scan geometry, ImageD11), ``superposition`` (exact superposed
 regions and rasters, Fig. 2), ``spot_map`` (relative spot size over the
 specimen, Figs. 3-4), ``crystal`` (cubic phases, Laue condition),
-``phantom`` (grain maps), ``forward`` (kinematic scan simulation),
-``indexing`` (global indexing, grain files), ``nprime`` (N' per
+``orientation`` (cubic symmetry, misorientation, UBI), ``phantom`` (grain
+maps), ``forward`` (kinematic scan simulation), ``indexing`` (global
+indexing), ``grainfile`` (ImageD11 grain files), ``nprime`` (N' per
 (sub-)pixel and orientation maps), ``boundaries`` (grain-boundary tracing),
 ``evaluation`` (maps vs phantom, Fig. 6), ``reconstruction`` (the whole
 pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
@@ -24,9 +25,11 @@ from . import (
     evaluation,
     forward,
     geometry,
+    grainfile,
     indexing,
     ipf,
     nprime,
+    orientation,
     phantom,
     reconstruction,
     spot_map,
@@ -39,9 +42,11 @@ from .crystal import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
 from .forward import *  # noqa: F401,F403
 from .geometry import *  # noqa: F401,F403
+from .grainfile import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .ipf import *  # noqa: F401,F403
 from .nprime import *  # noqa: F401,F403
+from .orientation import *  # noqa: F401,F403
 from .phantom import *  # noqa: F401,F403
 from .reconstruction import *  # noqa: F401,F403
 from .spot_map import *  # noqa: F401,F403
@@ -52,8 +57,8 @@ __all__ = list(
         [
             name
             for module in (
-                beam, geometry, superposition, spot_map, crystal, phantom, forward, indexing,
-                nprime, boundaries, evaluation, reconstruction, ipf,
+                beam, geometry, superposition, spot_map, crystal, orientation, phantom, forward, indexing,
+                grainfile, nprime, boundaries, evaluation, reconstruction, ipf,
             )
             for name in module.__all__
         ]

@@ -62,9 +62,9 @@ __all__ = [
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 #: Targets x half-planes per batch of :func:`superposition_map` (small batches are as
 #: fast -- cache-friendly -- and let a cancelled map stop within a few ms).
-_MAX_BATCH_ELEMENTS = 200_000
+_MAX_BATCH_ELEMENTS = 500_000
 #: Fewest targets per batch.
-_MIN_BATCH_TARGETS = 256
+_MIN_BATCH_TARGETS = 1024
 
 
 # ---------------------------------------------------------------------------

@@ -94,6 +94,34 @@ def test_beam_trajectory_explorer_in_browser(lab):
     lab.page.wait_for_selector(f"{BT} .srw-status.srw-notice", timeout=10_000)
     assert "beam_width" in lab.page.locator(f"{BT} .srw-status").inner_text()
     assert lab.kernel_value("w.beam_width") > 0
+
+    # a beam profile registered in the notebook (outside the package) reaches the
+    # browser's strip rasteriser: same support as the box, so the polygon and the
+    # readouts stay and only the weighted strips change
+    lab.kernel("w.beam_width = 1; w.xs = 3; w.ys = 2; w.zoom = 4")
+    lab.page.wait_for_timeout(500)
+    box_hash = lab.canvas_stats(zoom)["hash"]
+    box_colours = lab.canvas_stats(overview)["colours"]
+    lab.kernel(
+        "import numpy as np\n"
+        "from superres_widgets.s3dxrd import BeamProfile, register_beam_profile\n"
+        "class Tent(BeamProfile):\n"
+        "    def weight(self, d, width):\n"
+        "        return np.clip(1 - np.abs(np.asarray(d, float)) / (0.5 * width), 0, 1)\n"
+        "    def support(self, width):\n"
+        "        return 0.5 * width\n"
+        "register_beam_profile('ui-tent', Tent(), replace=True)\n"
+        "w.profile = 'ui-tent'"
+    )
+    lab.wait_canvas_change(zoom, box_hash)
+    assert lab.kernel_value("w.beam_profile['flat']") is False
+    assert lab.page.locator(f"{BT} .srw-readout-value").nth(1).inner_text().startswith("0.00693")
+    tent = lab.canvas_stats(overview)
+    assert tent["colours"] > box_colours, (tent, box_colours)  # a gradient across every strip
+    lab.screenshot("beam_trajectory_tent_profile", BT)
+    lab.kernel("w.profile = 'box'")
+    lab.wait_canvas_change(zoom, lab.canvas_stats(zoom)["hash"])
+    assert lab.canvas_stats(zoom)["hash"] == box_hash  # back to the box: the same picture
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
 
 

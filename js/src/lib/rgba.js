@@ -6,7 +6,7 @@
  * ``flipY`` puts row 0 at the bottom (arrays whose rows go with increasing y).
  */
 export function rgbaImage(arr, { flipY = false } = {}) {
-  if (!arr || arr.shape.length !== 3 || arr.shape[2] !== 4) return null;
+  if (arr?.shape.length !== 3 || arr.shape[2] !== 4) return null;
   const [ny, nx] = arr.shape;
   const off = document.createElement("canvas");
   off.width = nx;
