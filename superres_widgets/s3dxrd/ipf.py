@@ -2,7 +2,7 @@ r"""Orientation colours of s3DXRD maps: the cubic inverse-pole-figure key and RG
 
 Conventions
 -----------
-Checked in ``tests/test_s3dxrd_ipf.py`` (and the widget's tests).
+Checked in ``tests/test_s3dxrd_boundaries.py`` (and the widget's tests).
 
 1. **Orientation colour**: the standard cubic inverse-pole-figure (IPF) key
    (:func:`ipf_colors`): the crystal direction parallel to a specimen axis
