@@ -1,12 +1,8 @@
-"""Widget plumbing: the binary serializer and the latest-wins runner."""
-
-import threading
-import time
+"""Widget plumbing: the binary serializer (the lifecycle is tested in test_widgets_lifecycle.py)."""
 
 import numpy as np
 import pytest
 
-from superres_widgets.widgets._worker import LatestRunner
 from superres_widgets.widgets.serializers import ArrayTrait, array_from_json, array_to_json
 
 
@@ -52,43 +48,3 @@ def test_array_trait_validates_ndim_and_dtype():
     assert h.img.dtype == np.float32
     with pytest.raises(traitlets.TraitError, match="2-D"):
         h.img = [1, 2, 3]
-
-
-def test_latest_runner_drops_stale_results_and_cancels():
-    results, errors = [], []
-    runner = LatestRunner(results.append, errors.append)
-    started = threading.Event()
-    seen_cancel = []
-
-    def slow(job):
-        started.set()
-        for _ in range(200):
-            if job.cancelled():
-                seen_cancel.append(True)
-                return "stale"
-            time.sleep(0.005)
-        return "slow"
-
-    runner.submit(slow)
-    assert started.wait(2)
-    for i in range(5):  # rapid submissions: only the last may run after the slow one
-        runner.submit(lambda job, i=i: f"fast{i}")
-    assert runner.wait(5)
-    assert results == ["fast4"], results
-    assert seen_cancel == [True]
-    assert errors == []
-
-
-def test_latest_runner_reports_errors_of_the_newest_job_only():
-    results, errors = [], []
-    runner = LatestRunner(results.append, errors.append)
-
-    def boom(job):
-        raise ValueError("bad parameter")
-
-    runner.submit(boom)
-    assert runner.wait(5)
-    assert len(errors) == 1 and "bad parameter" in str(errors[0])
-    runner.submit(lambda job: 42)
-    assert runner.wait(5)
-    assert results == [42]

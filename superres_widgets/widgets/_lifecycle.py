@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 __all__ = ["Job", "Lifecycle", "shutdown_all"]
 
-_LIFECYCLES: "weakref.WeakSet[Lifecycle]" = weakref.WeakSet()
+_LIFECYCLES: weakref.WeakSet[Lifecycle] = weakref.WeakSet()
 
 
 class Job:
@@ -49,7 +50,7 @@ class Job:
 
     __slots__ = ("_lifecycle", "generation")
 
-    def __init__(self, lifecycle: "Lifecycle", generation: int):
+    def __init__(self, lifecycle: Lifecycle, generation: int):
         self._lifecycle = lifecycle
         self.generation = generation
 
