@@ -110,7 +110,7 @@ def test_deconvolution_explorer_in_browser(lab):
     # 50 rapid slider moves: the last value wins, no error, no memory growth
     lab.kernel("w.method = 'wiener'; w.wait()")
     rss0 = lab.kernel_value("rss_mb()")
-    for rep in range(2):
+    for _rep in range(2):
         lab.page.evaluate(
             """async (sel) => {
                 const input = document.querySelector(sel);
@@ -176,6 +176,37 @@ def test_deconvolution_explorer_in_browser(lab):
     lab.kernel("w.wait()")
     _frame_on_screen(lab)
     assert lab.canvas_stats(f"{DX} canvas[data-role=right]")["hash"] != h
+
+    # every slider the page drew for FISTA (from Python's method table) dragged to both ends and
+    # back: the kernel is idle on the final values within 2x one computation (+0.1 s)
+    lab.kernel("w.num_iter = 30; w.wait(); import time; from superres_widgets.widgets._restoration import "
+               "restore_with_psf")
+    sliders = lab.page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)].filter((i) => i.offsetParent !== null)
+            .map((i) => [i.dataset.trait, i.min, i.max, i.value, i.dataset.scale || 'linear'])""",
+        f"{DX} .srw-controls input[type=range]")
+    assert {s[0] for s in sliders} == {"psf_sigma_um", "psf_rho", "lam", "num_iter"}, sliders
+    assert dict((s[0], s[4]) for s in sliders)["num_iter"] == "log"
+    drags = {}
+    for name, lo, hi, start, _scale in sliders:
+        before = lab.kernel_value(f"w.{name}")
+        lab.page.evaluate(
+            """async ([sel, values]) => { const i = document.querySelector(sel);
+                for (const v of values) { i.value = v; i.dispatchEvent(new Event('input', {bubbles: true}));
+                                          await new Promise((r) => setTimeout(r, 15)); } }""",
+            [f"{DX} input[data-trait={name}]", [lo, hi, start]])
+        waited = lab.kernel_value("(lambda t0: (w.wait(), time.perf_counter() - t0)[1])(time.perf_counter())")
+        one = lab.kernel_value("(lambda t0: (restore_with_psf(img, w.psf, {'method': w.method, **w.method_values()},"
+                               " dtype=np.float32), time.perf_counter() - t0)[1])(time.perf_counter())")
+        after = lab.kernel_value(f"w.{name}")
+        assert after == pytest.approx(before, rel=0.01), (name, before, after)
+        assert lab.kernel_value("w.error == '' and not w.busy and bool(np.allclose(w.restored, restore_with_psf("
+                                "img, w.psf, {'method': w.method, **w.method_values()}, dtype=np.float32), "
+                                "rtol=1e-5, atol=1e-4))"), name
+        assert waited <= 2 * one + 0.1, (name, waited, one)
+        drags[name] = [waited, one]
+    lab.record("sliders_to_limits_deconvolution", drags)
+
     # a failing computation shows its message; the widget keeps working
     lab.kernel("w.psf_sigma_um = 100000.0; w.wait()")
     lab.page.wait_for_selector(f"{DX} .srw-status.srw-error", timeout=20_000)
