@@ -99,8 +99,8 @@ def test_registry_lists_looks_up_and_names():
     assert "profile='test-trapezoid'" in repr(g)
     assert ScanGeometry(profile=NarrowBox()) == ScanGeometry(profile="test-narrow")
     assert ScanGeometry(profile=NarrowBox(0.5)) != ScanGeometry(profile="test-narrow")
-    with pytest.raises(ValueError, match=r"^profile must be one of \['box', .*'test-narrow'.*got 'gaussian'"):
-        ScanGeometry(profile="gaussian")
+    with pytest.raises(ValueError, match=r"^profile must be one of \['box', .*'test-narrow'.*got 'lorentzian'"):
+        ScanGeometry(profile="lorentzian")
 
 
 def test_geometry_with_a_user_profile_pickles():

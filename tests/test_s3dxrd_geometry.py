@@ -454,7 +454,7 @@ def test_scan_geometry_properties_and_replace():
     assert "ScanGeometry(" in repr(g)
     with pytest.raises(TypeError):
         g.replace(colour="red")
-    assert BEAM_PROFILES == ("box",)
+    assert BEAM_PROFILES == ("box", "gaussian", "box_gaussian")
     default = ScanGeometry()
     np.testing.assert_allclose(default.omega_deg, np.arange(0, 180, 10))
     assert default.x_range == 10 and default.step == 1.0
@@ -480,7 +480,7 @@ def test_scan_geometry_properties_and_replace():
         (dict(x_range=-1), "x_range"),
         (dict(x_range=np.nan), "x_range"),
         (dict(x_range=np.inf), "x_range"),
-        (dict(profile="gaussian"), "profile"),
+        (dict(profile="lorentzian"), "profile"),
         (dict(unit=3), "unit"),
     ],
 )

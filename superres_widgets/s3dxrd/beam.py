@@ -45,7 +45,27 @@ Conventions
 
 6. **Registry.**  Profiles are looked up by name (:func:`get_beam_profile`,
    ``ScanGeometry(profile="box")``); :func:`register_beam_profile` adds a
-   user's own (e.g. a measured profile) without touching the package.
+   user's own (e.g. a :class:`MeasuredProfile`) without touching the
+   package.  Built-ins: ``"box"``, ``"gaussian"`` and ``"box_gaussian"``
+   with their default parameters; :func:`make_beam_profile` makes one with
+   other parameters (``make_beam_profile("box_gaussian", blur_fwhm=0.5)``).
+
+7. **Beams with tails** (:class:`GaussianProfile`, :class:`BoxGaussianProfile`,
+   :class:`MeasuredProfile`).  A real beam never drops to exactly 0, but
+   convention 3 needs a finite support: a tail profile ``g(d)`` (maximum 1)
+   is cut where it falls to the relative level ``floor`` (default
+   ``1e-3``), continuously,
+
+   .. math:: w(d) = \max\left(0, \frac{g(d) - \mathrm{floor}}{1 - \mathrm{floor}}\right),
+
+   so the support is where ``g = floor`` (1.58 FWHM for a Gaussian) and the
+   weights differ from ``g`` by less than ``floor``.  The nominal width
+   ``b`` is the FWHM of a Gaussian, the box width of a box ⊗ Gaussian (its
+   blur FWHM is ``blur_fwhm * b``) and the unit of ``u`` of a measured
+   profile.  Their ``clip_half_width`` is the half width at half maximum:
+   the exact polygons of such a profile are the regions lit at half
+   maximum or more in every measurement; the **sensitivity map**
+   (:mod:`~superres_widgets.s3dxrd.sensitivity`) is the full answer.
 
 Examples
 --------
@@ -72,10 +92,16 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import finite_array, finite_scalar, positive_scalar
+
 __all__ = [
     "BEAM_PROFILES",
     "BeamProfile",
     "BoxProfile",
+    "GaussianProfile",
+    "BoxGaussianProfile",
+    "MeasuredProfile",
+    "make_beam_profile",
     "register_beam_profile",
     "unregister_beam_profile",
     "beam_profiles",
@@ -84,8 +110,11 @@ __all__ = [
     "profile_samples",
 ]
 
+#: FWHM = 2 sqrt(2 ln 2) sigma.
+_FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+
 #: Built-in beam profiles (see :func:`beam_profiles` for every registered one).
-BEAM_PROFILES: tuple[str, ...] = ("box",)
+BEAM_PROFILES: tuple[str, ...] = ("box", "gaussian", "box_gaussian")
 
 
 class BeamProfile:
@@ -148,7 +177,252 @@ class BoxProfile(BeamProfile):
         return np.abs(d) <= 0.5 * width + tol
 
 
-_REGISTRY: dict[str, BeamProfile] = {"box": BoxProfile()}
+def _bisect(f: Any, lo: float, hi: float, n: int = 80) -> float:
+    """Root of a decreasing ``f`` with ``f(lo) > 0 >= f(hi)`` by bisection."""
+    for _ in range(n):
+        mid = 0.5 * (lo + hi)
+        if f(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _check_floor(floor: Any) -> float:
+    f = finite_scalar(floor, "floor")
+    if not 0 < f < 0.5:
+        raise ValueError(f"floor must be in (0, 0.5), got {floor!r}")
+    return f
+
+
+def _floored(g: np.ndarray, floor: float) -> np.ndarray:
+    """Convention 7: ``max(0, (g - floor) / (1 - floor))``."""
+    return np.maximum((g - floor) / (1.0 - floor), 0.0)
+
+
+@dataclass(frozen=True)
+class GaussianProfile(BeamProfile):
+    r"""A Gaussian beam whose FWHM is the nominal width ``b`` (convention 7).
+
+    .. math:: g(d) = \exp\left(-4 \ln 2 \, d^2 / b^2\right), \qquad
+              w = \max\left(0, \frac{g - \mathrm{floor}}{1 - \mathrm{floor}}\right)
+
+    Parameters
+    ----------
+    floor : float, default 1e-3
+        Relative intensity below which the tails count as dark, ``0 < floor
+        < 0.5``; the support is ``b sqrt(ln(1/floor) / (4 ln 2))`` (1.58 b).
+
+    Examples
+    --------
+    >>> p = GaussianProfile()
+    >>> p.weight([0.0, 0.5], 1.0).round(4).tolist(), round(p.support(1.0), 4)
+    ([1.0, 0.4995], 1.5784)
+    """
+
+    floor: float = 1e-3
+    name = "gaussian"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "floor", _check_floor(self.floor))
+
+    def weight(self, d: Any, width: float) -> np.ndarray:
+        t = np.asarray(d, dtype=float) / width
+        return _floored(np.exp(-4.0 * math.log(2.0) * t * t), self.floor)
+
+    def support(self, width: float) -> float:
+        return width * math.sqrt(math.log(1.0 / self.floor) / (4.0 * math.log(2.0)))
+
+    def clip_half_width(self, width: float) -> float:
+        # w = 1/2  <=>  g = (1 + floor) / 2
+        return width * math.sqrt(math.log(2.0 / (1.0 + self.floor)) / (4.0 * math.log(2.0)))
+
+
+@dataclass(frozen=True)
+class BoxGaussianProfile(BeamProfile):
+    r"""A box of width ``b`` blurred by a Gaussian of FWHM ``blur_fwhm * b`` (convention 7).
+
+    A slit-defined beam: the box convolved with the source/optics blur,
+    normalised to 1 at the centre,
+
+    .. math:: g(d) = \frac{\mathrm{erfc}\left(\frac{|d| - b/2}{\sigma\sqrt2}\right)
+              - \mathrm{erfc}\left(\frac{|d| + b/2}{\sigma\sqrt2}\right)}
+              {2\,\mathrm{erf}\left(\frac{b/2}{\sigma\sqrt2}\right)},
+              \qquad \sigma = \frac{\mathrm{blur\_fwhm}\; b}{2\sqrt{2\ln 2}},
+
+    then cut at ``floor`` as for the Gaussian.
+
+    Parameters
+    ----------
+    blur_fwhm : float, default 0.25
+        FWHM of the blur in units of the box width, finite and ``> 0``.
+    floor : float, default 1e-3
+
+    Examples
+    --------
+    >>> p = BoxGaussianProfile(blur_fwhm=0.25)
+    >>> p.weight([0.0, 0.5, 0.7], 1.0).round(3).tolist()
+    [1.0, 0.5, 0.029]
+    """
+
+    blur_fwhm: float = 0.25
+    floor: float = 1e-3
+    name = "box_gaussian"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blur_fwhm", positive_scalar(self.blur_fwhm, "blur_fwhm"))
+        object.__setattr__(self, "floor", _check_floor(self.floor))
+
+    def _g(self, d: Any, width: float) -> np.ndarray:
+        from scipy.special import erfc
+
+        a = np.abs(np.asarray(d, dtype=float)) / width  # in box widths
+        k = 1.0 / (self.blur_fwhm / _FWHM_PER_SIGMA * math.sqrt(2.0))
+        norm = 2.0 - 2.0 * float(erfc(0.5 * k))  # 2 erf(k/2)
+        return (erfc((a - 0.5) * k) - erfc((a + 0.5) * k)) / norm
+
+    def weight(self, d: Any, width: float) -> np.ndarray:
+        return _floored(self._g(d, width), self.floor)
+
+    def _solve(self, level: float, width: float) -> float:
+        hi = 0.5 + 10.0 * self.blur_fwhm
+        return width * _bisect(lambda a: float(self._g(a, 1.0)) - level, 0.0, hi)
+
+    def support(self, width: float) -> float:
+        return self._solve(self.floor, width)
+
+    def clip_half_width(self, width: float) -> float:
+        return self._solve(0.5 * (1.0 + self.floor), width)
+
+
+class MeasuredProfile(BeamProfile):
+    r"""A beam profile measured as samples ``(u, intensity)`` (e.g. a knife-edge derivative).
+
+    The samples are interpolated linearly (0 outside them), **symmetrised**
+    about ``u = 0`` (convention 2: ``w(d) = (I(d) + I(-d)) / 2``, then scaled
+    to maximum 1), and values below ``threshold`` (a relative background
+    level) are cut as in convention 7.
+
+    Parameters
+    ----------
+    u : array_like, (n,)
+        Positions across the beam relative to its centre, strictly
+        increasing, finite, ``n >= 2``; in units of the nominal width ``b``
+        unless ``width`` is given.
+    intensity : array_like, (n,)
+        Measured intensity, finite, ``>= 0``, not all 0.
+    width : float, optional
+        The length unit of ``u`` is converted by ``u / width``: give the
+        width (e.g. the FWHM you measured) in the unit of ``u`` and use the
+        same value as the scan's ``beam_width``.
+    threshold : float, default 0
+        Relative background level removed, ``0 <= threshold < 1``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``u``, ``intensity``, ``width`` or ``threshold``: empty, non-finite,
+        not sorted, negative, all zero, or a zero inside the lit interval
+        (convention 3 needs one interval).
+
+    Examples
+    --------
+    >>> p = MeasuredProfile([-1.0, -0.5, 0.0, 0.5, 1.0], [0.0, 0.5, 1.0, 0.5, 0.0])
+    >>> p.weight([0.0, 0.25, 0.75, 1.5], 1.0).tolist(), p.support(2.0)
+    ([1.0, 0.75, 0.25, 0.0], 2.0)
+    """
+
+    name = "measured"
+    __slots__ = ("_t", "_w", "_support", "_half")
+
+    def __init__(self, u: Any, intensity: Any, *, width: float | None = None, threshold: float = 0.0) -> None:
+        ua = finite_array(u, "u")
+        ia = finite_array(intensity, "intensity")
+        if ua.ndim != 1 or ua.size < 2:
+            raise ValueError(f"u must be a 1-D list of at least 2 positions, got shape {ua.shape}")
+        if ia.shape != ua.shape:
+            raise ValueError(f"intensity must have the shape of u {ua.shape}, got {ia.shape}")
+        if not np.all(np.diff(ua) > 0):
+            raise ValueError("u must be sorted (strictly increasing)")
+        if np.any(ia < 0):
+            raise ValueError(f"intensity must be >= 0, got a minimum of {ia.min()!r}")
+        if not ia.max() > 0:
+            raise ValueError("intensity must not be all 0")
+        if width is not None:
+            ua = ua / positive_scalar(width, "width")
+        thr = finite_scalar(threshold, "threshold")
+        if not 0 <= thr < 1:
+            raise ValueError(f"threshold must be in [0, 1), got {threshold!r}")
+        t = np.unique(np.concatenate([[0.0], np.abs(ua)]))
+        w = 0.5 * (np.interp(t, ua, ia, left=0.0, right=0.0) + np.interp(-t, ua, ia, left=0.0, right=0.0))
+        w = w / w.max()
+        if thr > 0:
+            w = _floored(w, thr)
+        pos = np.nonzero(w > 0)[0]
+        if pos.size == 0:
+            raise ValueError(f"threshold {thr!r} removes the whole profile")
+        last = int(pos[-1])
+        if np.any(w[: last + 1] <= 0):
+            raise ValueError("intensity: the symmetrised profile is 0 inside its lit interval (one interval needed)")
+        keep = min(last + 2, t.size)
+        t, w = t[:keep], w[:keep]
+        set_ = object.__setattr__
+        set_(self, "_t", tuple(float(v) for v in t))
+        set_(self, "_w", tuple(float(v) for v in w))
+        set_(self, "_support", float(t[-1]))
+        above = np.nonzero(w >= 0.5)[0]
+        i = int(above[-1])
+        if i + 1 < w.size:
+            half = t[i] + (w[i] - 0.5) / (w[i] - w[i + 1]) * (t[i + 1] - t[i])
+        else:
+            half = t[i]
+        set_(self, "_half", float(min(max(half, 1e-12), t[-1])))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("MeasuredProfile is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MeasuredProfile):
+            return NotImplemented
+        return (self._t, self._w) == (other._t, other._w)
+
+    def __hash__(self) -> int:
+        return hash((self._t, self._w))
+
+    def __repr__(self) -> str:
+        return f"MeasuredProfile(<{len(self._t)} samples, support {self._support:.4g} b>)"
+
+    def __reduce__(self):
+        t = np.array(self._t)
+        return (MeasuredProfile, (np.concatenate([-t[:0:-1], t]), np.concatenate([self._w[:0:-1], self._w])))
+
+    @property
+    def samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, w)``: the symmetrised weights at ``|u| / b = t`` (ascending from 0)."""
+        return np.array(self._t), np.array(self._w)
+
+    def weight(self, d: Any, width: float) -> np.ndarray:
+        t = np.abs(np.asarray(d, dtype=float)) / width
+        return np.interp(t, self._t, self._w, right=0.0)
+
+    def support(self, width: float) -> float:
+        return self._support * width
+
+    def clip_half_width(self, width: float) -> float:
+        return self._half * width
+
+
+_REGISTRY: dict[str, BeamProfile] = {
+    "box": BoxProfile(),
+    "gaussian": GaussianProfile(),
+    "box_gaussian": BoxGaussianProfile(),
+}
+_FACTORIES: dict[str, Any] = {
+    "box": BoxProfile,
+    "gaussian": GaussianProfile,
+    "box_gaussian": BoxGaussianProfile,
+    "measured": MeasuredProfile,
+}
 _LOCK = threading.Lock()
 
 
@@ -202,7 +476,7 @@ def register_beam_profile(name: str, profile: BeamProfile, *, replace: bool = Fa
         clip_half_width <= support``, weights in ``[0, 1]``, even, ``> 0``
         inside the support and 0 beyond it (module conventions 2-4).
     replace : bool, default False
-        Allow replacing an existing name (``"box"`` cannot be replaced).
+        Allow replacing an existing name (built-ins cannot be replaced).
 
     Returns
     -------
@@ -224,8 +498,8 @@ def register_beam_profile(name: str, profile: BeamProfile, *, replace: bool = Fa
         raise ValueError(f"name must be a non-empty string, got {name!r}")
     _check_profile(profile)
     with _LOCK:
-        if name == "box" and profile != _REGISTRY["box"]:
-            raise ValueError("name 'box' is the built-in box profile and cannot be replaced")
+        if name in BEAM_PROFILES and profile != _REGISTRY[name]:
+            raise ValueError(f"name {name!r} is the built-in {name} profile and cannot be replaced")
         if name in _REGISTRY and not replace and _REGISTRY[name] is not profile:
             raise ValueError(f"name {name!r} is already a beam profile; pass replace=True to replace it")
         _REGISTRY[name] = profile
@@ -275,6 +549,55 @@ def get_beam_profile(profile: Any, name: str = "profile") -> BeamProfile:
             return _REGISTRY[profile]
         valid = sorted(_REGISTRY)
     raise ValueError(f"{name} must be one of {valid} or a BeamProfile, got {profile!r}")
+
+
+def make_beam_profile(name: Any, **params: Any) -> BeamProfile:
+    """A profile of kind ``name`` with parameters, e.g. ``make_beam_profile("box_gaussian", blur_fwhm=0.5)``.
+
+    Parameters
+    ----------
+    name : str or BeamProfile
+        ``"box"``, ``"gaussian"``, ``"box_gaussian"``, ``"measured"``
+        (parameters ``u``, ``intensity``, ``width``, ``threshold``), or any
+        registered name / profile (a frozen dataclass takes its fields as
+        parameters; others take none).
+    **params
+        Parameters of that profile (see its class).
+
+    Raises
+    ------
+    ValueError
+        An unknown name (listing the valid ones), an unknown parameter
+        (listing the accepted ones) or a bad value (naming it).
+
+    Examples
+    --------
+    >>> make_beam_profile("box_gaussian", blur_fwhm=0.5)
+    BoxGaussianProfile(blur_fwhm=0.5, floor=0.001)
+    >>> make_beam_profile("gaussian")
+    GaussianProfile(floor=0.001)
+    """
+    import dataclasses
+    import inspect
+
+    if isinstance(name, str) and name in _FACTORIES and (name in BEAM_PROFILES or name == "measured"):
+        factory = _FACTORIES[name]
+        accepted = [p for p in inspect.signature(factory).parameters if p != "self"]
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            raise ValueError(f"{unknown[0]} is not a parameter of the {name!r} profile; accepted: {accepted}")
+        return factory(**params)
+    prof = get_beam_profile(name, "profile")
+    if not params:
+        return prof
+    if not dataclasses.is_dataclass(prof):
+        raise ValueError(f"profile {beam_profile_name(prof)!r} takes no parameters, got {sorted(params)}")
+    accepted = [f.name for f in dataclasses.fields(prof)]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(f"{unknown[0]} is not a parameter of the {beam_profile_name(prof)!r} profile; "
+                         f"accepted: {accepted}")
+    return dataclasses.replace(prof, **params)
 
 
 def beam_profile_name(profile: BeamProfile) -> str:

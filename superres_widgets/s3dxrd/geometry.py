@@ -45,9 +45,15 @@ below is stated once here and checked by a test in
    ``[0, 180)``.
 
 3. **Scan positions.**  The beam centre is scanned over
-   ``X = step * k`` for every integer ``k`` with ``|step * k| <= x_range``
+   ``X = y0 + step * k`` for every integer ``k`` with ``|step * k| <= x_range``
    (with a ``1e-9 * step`` tolerance), so ``x_range`` need not be a multiple
-   of ``step``.
+   of ``step``.  ``y0`` is the **rotation-axis offset** (``axis_offset``,
+   default 0, ``|y0| <= x_range``): the translation motor runs over a grid
+   centred on its zero while the rotation axis sits at the motor reading
+   ``y0`` -- ImageD11's ``y0`` (rule 9).  A scan may instead be given as
+   **data**: any list of positions ``X`` relative to the axis (measured,
+   asymmetric, irregular; ``ScanGeometry(positions=...)``, or
+   :meth:`ScanGeometry.from_imaged11` from ``dty`` values).
 
 4. **Measurement list of a point** (paper section 2).  With
    ``u = xs cos(omega) - ys sin(omega)``, the point ``(xs, ys)`` is assigned
@@ -61,6 +67,12 @@ below is stated once here and checked by a test in
    every result here is symmetric under a half turn about the rotation axis.
    A measurement whose ``X`` lies outside the scanned positions is **dropped**
    (the beam never went there); such a point has an *incomplete* list.
+   On a grid with an axis offset ``y0`` and for a position list the
+   nearest position is taken (``X = y0 + step * round((u - y0) / step)``
+   on the grid); exact ties (within ``1e-9 step``) go to the position
+   farther from the axis, which is rule 4 again for a symmetric grid; and
+   ``u`` is outside the scan when it lies beyond an end position by half the
+   end gap or more (the end cells of a grid).
 
 5.-8. Lit strips, fully superposed regions, rasters and sub-pixel targets:
    :mod:`~superres_widgets.s3dxrd.superposition` and
@@ -79,7 +91,13 @@ below is stated once here and checked by a test in
    ``X`` of eq. (1).  ImageD11's lab ``x`` (along the beam) is ``-Y`` and its
    lab ``y`` is ``X + dty - y0``.  ImageD11 discretises ``dty`` with
    ``np.round`` (half to even), so exact ties can land one step apart from
-   rule 4.  See :func:`to_imaged11` and :func:`from_imaged11`.
+   rule 4.  See :func:`to_imaged11` and :func:`from_imaged11`.  With an axis
+   offset the motor grid ``dty = step * k`` gives ``X = y0 - dty``: the
+   positions of rule 3, and ImageD11's
+   ``dty_values_grain_in_beam(sx, sy, y0, omega)`` rounded to that grid
+   is the list of rule 4 (a test checks it with ImageD11 itself).
+   :meth:`ScanGeometry.from_imaged11` takes a user's ``dty`` and ``omega``
+   columns as they are.
 """
 
 from __future__ import annotations
@@ -99,6 +117,7 @@ from .conventions import round_half_away as _round_half_away
 
 __all__ = [
     "Measurements",
+    "PositionLookup",
     "ScanGeometry",
     "from_imaged11",
     "to_imaged11",
@@ -117,8 +136,8 @@ class Measurements(NamedTuple):
     Attributes
     ----------
     X : ndarray of float, shape (n,)
-        Scan position (beam centre) of each measurement, a multiple of the
-        step.
+        Scan position (beam centre) of each measurement, one of
+        :attr:`ScanGeometry.x_positions`.
     omega_deg : ndarray of float, shape (n,)
         Its rotation angle in degrees, in the order of
         :attr:`ScanGeometry.omega_deg`; angles whose ``X`` fell outside the
@@ -129,31 +148,81 @@ class Measurements(NamedTuple):
     omega_deg: np.ndarray
 
 
+class PositionLookup(NamedTuple):
+    """Nearest scan positions of many points at every angle (rule 4), shape ``(..., n_omega)``.
+
+    Attributes
+    ----------
+    index : ndarray of int64
+        Index into :attr:`ScanGeometry.x_positions` of the nearest position
+        (clipped to the scan where ``in_scan`` is False).
+    in_scan : ndarray of bool
+        False where the point lies beyond the scan (the measurement is
+        dropped).
+    distance : ndarray of float
+        Signed distance ``d = u - X`` of the point from that position's
+        beam centre line (``u = xs cos w - ys sin w``).
+    next_index : ndarray of int64
+        The second-nearest position: the neighbour on the side of ``u``
+        (clipped to the scan).
+    """
+
+    index: np.ndarray
+    in_scan: np.ndarray
+    distance: np.ndarray
+    next_index: np.ndarray
+
+
+def _scan_positions(positions: Any) -> np.ndarray:
+    """Validated, sorted, de-duplicated position list (rule 3, scans as data)."""
+    pos = _finite_array(positions, "positions")
+    if pos.ndim > 1:
+        raise ValueError(f"positions must be a 1-D list of scan positions, got shape {pos.shape}")
+    pos = np.unique(np.atleast_1d(pos))
+    if pos.size == 0:
+        raise ValueError("positions must contain at least one scan position")
+    if pos.size > 1:  # merge values closer than rounding noise (repeated motor readings)
+        scale = max(float(np.abs(pos).max()), 1.0)
+        keep = np.concatenate([[True], np.diff(pos) > 1e-9 * scale])
+        pos = pos[keep]
+    pos.flags.writeable = False
+    return pos
+
+
 class ScanGeometry:
     """An s3DXRD scan: translation positions, beam and rotation angles.
 
     Parameters
     ----------
     x_range : float, default 10
-        The beam centre is scanned over ``X = step * k`` for all integers
-        ``k`` with ``|step * k| <= x_range``.  Must be finite and ``>= 0``.
+        The beam centre is scanned over ``X = axis_offset + step * k`` for
+        all integers ``k`` with ``|step * k| <= x_range``.  Finite, ``>= 0``.
+        Ignored (derived: the largest ``|X|``) when ``positions`` is given.
     step : float, default 1.0
-        Translation step, ``> 0``.
+        Translation step, ``> 0``: the grid spacing, the pixel of the maps
+        and the unit of the rounding tolerance.
     beam_width : float or None, default None
-        Full width ``b`` of the box beam, ``> 0``; ``None`` means ``step``
-        (the paper's choice) and keeps following ``step`` in
-        :meth:`replace`.
+        Nominal width ``b`` of the beam profile, ``> 0`` (box width, Gaussian
+        FWHM...); ``None`` means ``step`` (the paper's choice) and keeps
+        following ``step`` in :meth:`replace`.
     omega_deg : array_like of float, default ``0, 10, ..., 170``
-        Rotation angles in degrees, any non-empty list of finite values
-        (duplicates and values outside ``[0, 180)`` are kept as given).
+        Rotation angles in degrees, any non-empty list of finite values (0-180,
+        0-360, irregular, with gaps; duplicates are kept as given).
     profile : str or BeamProfile, default "box"
         Beam profile: a registered name (:func:`~superres_widgets.s3dxrd.beam_profiles`,
         :func:`~superres_widgets.s3dxrd.register_beam_profile`) or a
-        :class:`~superres_widgets.s3dxrd.BeamProfile`; ``beam_width`` is its
-        nominal width ``b``.
+        :class:`~superres_widgets.s3dxrd.BeamProfile`.
     unit : str or None, default None
         Length unit label for display (e.g. ``"um"``); ``None`` means
         "units of the step".  Nothing is converted.
+    axis_offset : float, default 0
+        Rotation-axis offset ``y0`` (rule 3; ImageD11's ``y0``): the grid is
+        ``X = y0 + step * k``.  ``|y0| <= x_range``.  Must be 0 with
+        ``positions``.
+    positions : array_like of float, optional
+        The scan as data: beam-centre positions ``X`` relative to the axis
+        (rule 3), any non-empty list of finite values (sorted and
+        de-duplicated here).
 
     Raises
     ------
@@ -172,9 +241,13 @@ class ScanGeometry:
     array([-2., -1.,  0.,  1.,  2.])
     >>> g.measurements(1.0, 0.0).X[:3]
     array([1., 1., 1.])
+    >>> ScanGeometry(x_range=2, axis_offset=0.25).x_positions
+    array([-1.75, -0.75,  0.25,  1.25,  2.25])
     """
 
-    __slots__ = ("_x_range", "_step", "_beam_width_arg", "_omega_deg", "_profile", "_unit")
+    __slots__ = (
+        "_x_range", "_step", "_beam_width_arg", "_omega_deg", "_profile", "_unit", "_axis_offset", "_positions",
+    )
 
     def __init__(
         self,
@@ -184,11 +257,29 @@ class ScanGeometry:
         omega_deg: Any = _DEFAULT_OMEGA_DEG,
         profile: str | BeamProfile = "box",
         unit: str | None = None,
+        *,
+        axis_offset: float = 0.0,
+        positions: Any = None,
     ) -> None:
-        x_range_f = _finite_scalar(x_range, "x_range")
-        if x_range_f < 0:
-            raise ValueError(f"x_range must be >= 0, got {x_range!r}")
         step_f = _positive_scalar(step, "step")
+        y0 = _finite_scalar(axis_offset, "axis_offset")
+        if positions is None:
+            x_range_f = _finite_scalar(x_range, "x_range")
+            if x_range_f < 0:
+                raise ValueError(f"x_range must be >= 0, got {x_range!r}")
+            if abs(y0) > x_range_f * (1 + 1e-12):
+                raise ValueError(
+                    f"axis_offset must be within the scan, |axis_offset| <= x_range = {x_range_f:g}, "
+                    f"got {axis_offset!r}"
+                )
+            pos = None
+        else:
+            if y0 != 0:
+                raise ValueError(
+                    f"axis_offset must be 0 with positions (they are relative to the axis already), got {axis_offset!r}"
+                )
+            pos = _scan_positions(positions)
+            x_range_f = float(np.abs(pos).max())
         bw = None if beam_width is None else _positive_scalar(beam_width, "beam_width")
         om = _finite_array(omega_deg, "omega_deg")
         if om.ndim > 1:
@@ -207,6 +298,73 @@ class ScanGeometry:
         set_(self, "_omega_deg", om)
         set_(self, "_profile", profile_obj)
         set_(self, "_unit", unit)
+        set_(self, "_axis_offset", y0 + 0.0)  # -0.0 -> 0.0
+        set_(self, "_positions", pos)
+
+    @classmethod
+    def from_imaged11(
+        cls,
+        dty: Any,
+        omega: Any,
+        y0: float = 0.0,
+        *,
+        step: float | None = None,
+        beam_width: float | None = None,
+        profile: str | BeamProfile = "box",
+        unit: str | None = None,
+    ) -> ScanGeometry:
+        """The scan of a user's ImageD11 data: its ``dty`` and ``omega`` columns as they are.
+
+        Parameters
+        ----------
+        dty : array_like
+            Translation motor readings (ImageD11 ``dty``, any order, repeats
+            allowed: e.g. one per peak or frame), finite, non-empty.
+        omega : array_like
+            Rotation angles in degrees (ImageD11 ``omega``; repeats allowed),
+            finite, non-empty.
+        y0 : float, default 0
+            ImageD11's ``y0``: the ``dty`` at which the rotation axis is in
+            the beam.  Must lie within the ``dty`` range.
+        step : float, optional
+            Default: the median spacing of the distinct ``dty`` values (1 if
+            there is only one).
+        beam_width, profile, unit
+            As for :class:`ScanGeometry`.
+
+        Returns
+        -------
+        ScanGeometry
+            ``positions = y0 - dty`` (rule 9), the distinct ``omega`` values
+            sorted (``np.unique``).
+
+        Examples
+        --------
+        >>> g = ScanGeometry.from_imaged11([-1.0, 0.0, 1.0, 1.0], [0, 90, 90], y0=0.25)
+        >>> g.x_positions.tolist(), g.omega_deg.tolist(), g.step
+        ([-0.75, 0.25, 1.25], [0.0, 90.0], 1.0)
+        """
+        d = _scan_positions(dty)  # validates "positions"-style; rename in the messages
+        y0_f = _finite_scalar(y0, "y0")
+        lo, hi = float(d.min()), float(d.max())
+        span = max(hi - lo, 1.0)
+        if not lo - 1e-9 * span <= y0_f <= hi + 1e-9 * span:
+            raise ValueError(f"y0 must lie within the dty range [{lo:g}, {hi:g}] of the scan, got {y0!r}")
+        om = _finite_array(omega, "omega")
+        if om.size == 0:
+            raise ValueError("omega must contain at least one angle")
+        if step is None:
+            step_f = float(np.median(np.diff(d))) if d.size > 1 else 1.0
+        else:
+            step_f = _positive_scalar(step, "step")
+        return cls(
+            step=step_f,
+            beam_width=beam_width,
+            omega_deg=np.unique(om.ravel()),
+            profile=profile,
+            unit=unit,
+            positions=y0_f - d,
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ScanGeometry is immutable; use .replace(...)")
@@ -215,15 +373,24 @@ class ScanGeometry:
 
     def __reduce__(self):
         # immutable with __slots__: rebuild through __init__ (pickle, copy, Dask workers)
-        return (
-            ScanGeometry,
-            (self._x_range, self._step, self._beam_width_arg, np.array(self._omega_deg), self._profile, self._unit),
+        return (_rebuild, (self._init_kwargs(),))
+
+    def _init_kwargs(self) -> dict:
+        return dict(
+            x_range=self._x_range,
+            step=self._step,
+            beam_width=self._beam_width_arg,
+            omega_deg=np.array(self._omega_deg),
+            profile=self._profile,
+            unit=self._unit,
+            axis_offset=self._axis_offset,
+            positions=None if self._positions is None else np.array(self._positions),
         )
 
     # -- read-only properties -------------------------------------------------
     @property
     def x_range(self) -> float:
-        """Half range of the translation scan."""
+        """Half range of the translation scan (the largest ``|X|`` for a position list)."""
         return self._x_range
 
     @property
@@ -233,7 +400,7 @@ class ScanGeometry:
 
     @property
     def beam_width(self) -> float:
-        """Full beam width ``b`` (``step`` when constructed with ``None``)."""
+        """Nominal beam width ``b`` (``step`` when constructed with ``None``)."""
         return self._step if self._beam_width_arg is None else self._beam_width_arg
 
     @property
@@ -252,6 +419,16 @@ class ScanGeometry:
         return self._unit
 
     @property
+    def axis_offset(self) -> float:
+        """Rotation-axis offset ``y0`` of the grid (rule 3; 0 for a position list)."""
+        return self._axis_offset
+
+    @property
+    def is_regular(self) -> bool:
+        """``True`` for a grid ``axis_offset + step * k``, ``False`` for a position list."""
+        return self._positions is None
+
+    @property
     def omega_deg(self) -> np.ndarray:
         """Rotation angles in degrees (a fresh copy)."""
         return self._omega_deg.copy()
@@ -268,42 +445,46 @@ class ScanGeometry:
 
     @property
     def k_max(self) -> int:
-        """Largest scan index: positions are ``step * k``, ``|k| <= k_max``."""
+        """Largest grid index: positions are ``axis_offset + step * k``, ``|k| <= k_max``.
+
+        For a position list: ``floor(x_range / step)`` (nominal only).
+        """
         return int(math.floor(self._x_range / self._step + _TIE_TOL))
 
     @property
     def x_positions(self) -> np.ndarray:
-        """Scanned beam-centre positions ``step * k``, ascending."""
+        """Scanned beam-centre positions ``X`` relative to the axis, ascending."""
+        if self._positions is not None:
+            return self._positions.copy()
         k = self.k_max
-        return self._step * np.arange(-k, k + 1, dtype=float)
+        grid = self._step * np.arange(-k, k + 1, dtype=float)
+        return grid + self._axis_offset if self._axis_offset else grid
 
     @property
     def n_positions(self) -> int:
         """Number of translation positions."""
-        return 2 * self.k_max + 1
+        return int(self._positions.size) if self._positions is not None else 2 * self.k_max + 1
 
     @property
     def field_half_width(self) -> float:
-        """Half side ``x_range + support`` of the field-of-view square (``+ b/2`` for the box)."""
-        return self._x_range + self._profile.support(self.beam_width)
+        """Half side of the field-of-view square: the largest ``|X| + support`` (``x_range + b/2`` for the box)."""
+        reach = self._x_range + abs(self._axis_offset) if self._positions is None else self._x_range
+        return reach + self._profile.support(self.beam_width)
 
     # -- value semantics --------------------------------------------------------
     def replace(self, **changes: Any) -> ScanGeometry:
         """Return a copy with some constructor arguments changed.
 
-        ``beam_width`` stays ``None`` (= step) unless given.
+        ``beam_width`` stays ``None`` (= step) unless given; giving
+        ``x_range`` or ``axis_offset`` to a position-list geometry turns it
+        back into a grid.
         """
-        kwargs = dict(
-            x_range=self._x_range,
-            step=self._step,
-            beam_width=self._beam_width_arg,
-            omega_deg=self._omega_deg,
-            profile=self._profile,
-            unit=self._unit,
-        )
+        kwargs = self._init_kwargs()
         unknown = set(changes) - set(kwargs)
         if unknown:
             raise TypeError(f"replace() got unknown argument(s): {sorted(unknown)}")
+        if "positions" not in changes and ({"x_range", "axis_offset"} & set(changes)):
+            kwargs["positions"] = None
         kwargs.update(changes)
         return ScanGeometry(**kwargs)
 
@@ -320,6 +501,8 @@ class ScanGeometry:
             self._omega_deg.tobytes(),
             prof,
             self._unit,
+            self._axis_offset,
+            None if self._positions is None else self._positions.tobytes(),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -336,8 +519,15 @@ class ScanGeometry:
             om_txt = f"<{om.size} angles {om[0]:g}..{om[-1]:g} deg>"
         else:
             om_txt = np.array2string(om, separator=", ")
+        if self._positions is not None:
+            p = self._positions
+            scan = f"positions=<{p.size} positions {p[0]:g}..{p[-1]:g}>, step={self._step:g}"
+        else:
+            scan = f"x_range={self._x_range:g}, step={self._step:g}"
+            if self._axis_offset:
+                scan += f", axis_offset={self._axis_offset:g}"
         return (
-            f"ScanGeometry(x_range={self._x_range:g}, step={self._step:g}, "
+            f"ScanGeometry({scan}, "
             f"beam_width={self.beam_width:g}, omega_deg={om_txt}, "
             f"profile={self.profile_name!r}, unit={self._unit!r})"
         )
@@ -346,12 +536,80 @@ class ScanGeometry:
     def _cos_sin(self) -> tuple[np.ndarray, np.ndarray]:
         return _cos_sin_deg(self._omega_deg)
 
-    def _scan_indices(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scan index ``k`` (rule 4) and the 'in scan' mask, shape (..., n_omega)."""
+    def _lookup(self, xs: np.ndarray, ys: np.ndarray) -> PositionLookup:
+        """Rule 4 for arrays ``xs, ys`` (already validated), shape (..., n_omega)."""
         c, s = self._cos_sin()
         u = np.multiply.outer(xs, c) - np.multiply.outer(ys, s)
-        k = _round_half_away(u / self._step)
-        return k, np.abs(k) <= self.k_max
+        step = self._step
+        if self._positions is None and self._axis_offset == 0.0:
+            # the grid of the paper: rule 4 exactly as before offsets existed
+            q = u / step
+            k = _round_half_away(q)
+            kmax = self.k_max
+            in_scan = np.abs(k) <= kmax
+            X = step * k.astype(float)
+            nxt = k + np.where(q >= k, 1, -1)
+            return PositionLookup(
+                index=np.clip(k + kmax, 0, 2 * kmax),
+                in_scan=in_scan,
+                distance=u - X,
+                next_index=np.clip(nxt + kmax, 0, 2 * kmax),
+            )
+        P = self.x_positions
+        n = P.size
+        tol = _TIE_TOL * step
+        right = np.clip(np.searchsorted(P, u, side="left"), 0, n - 1)
+        left = np.clip(right - 1, 0, n - 1)
+        dl = u - P[left]
+        dr = P[right] - u
+        # nearest; a tie (within tol) goes to the position farther from the axis
+        tie = np.abs(dr - dl) <= 2 * tol
+        far_right = np.abs(P[right]) >= np.abs(P[left])
+        take_right = (dr < dl) & ~tie | tie & far_right
+        idx = np.where(take_right, right, left)
+        X = P[idx]
+        d = u - X
+        g0 = P[1] - P[0] if n > 1 else step
+        g1 = P[-1] - P[-2] if n > 1 else step
+        below = P[0] - u  # > 0 below the first position
+        above = u - P[-1]
+        # the end cells reach half the end gap; a tie at the upper (lower) edge
+        # goes away from (towards) the axis like rule 4 on a symmetric grid
+        out_lo = below >= 0.5 * g0 - tol if P[0] < 0 else below > 0.5 * g0 + tol
+        out_hi = above >= 0.5 * g1 - tol if P[-1] > 0 else above > 0.5 * g1 + tol
+        nxt = np.clip(idx + np.where(d >= 0, 1, -1), 0, n - 1)
+        return PositionLookup(index=idx.astype(np.int64), in_scan=~(out_lo | out_hi), distance=d,
+                              next_index=nxt.astype(np.int64))
+
+    def nearest_positions(self, xs: Any, ys: Any) -> PositionLookup:
+        """Nearest scan position of many points at every angle (rule 4), vectorised.
+
+        Parameters
+        ----------
+        xs, ys : array_like
+            Specimen coordinates (any broadcastable shapes, finite).
+
+        Returns
+        -------
+        PositionLookup
+            Arrays of shape ``broadcast(xs, ys).shape + (n_omega,)``:
+            ``index`` into :attr:`x_positions`, ``in_scan``, the signed
+            ``distance`` ``u - X`` and the ``next_index``.
+
+        Examples
+        --------
+        >>> g = ScanGeometry(x_range=2, omega_deg=[0.0], axis_offset=0.5)
+        >>> lk = g.nearest_positions([0.9, 3.1], [0.0, 0.0])
+        >>> g.x_positions[lk.index[:, 0]].tolist(), lk.in_scan[:, 0].tolist()
+        ([0.5, 2.5], [True, False])
+        """
+        xs_a, ys_a = np.broadcast_arrays(_finite_array(xs, "xs"), _finite_array(ys, "ys"))
+        return self._lookup(xs_a, ys_a)
+
+    def _scan_indices(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Position index (into :attr:`x_positions`) and the 'in scan' mask, shape (..., n_omega)."""
+        lk = self._lookup(xs, ys)
+        return lk.index, lk.in_scan
 
     def scan_indices(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised (X, omega) lists of many points as scan indices.
@@ -363,15 +621,23 @@ class ScanGeometry:
 
         Returns
         -------
-        k : ndarray of float, shape ``broadcast(xs, ys).shape + (n_omega,)``
-            Scan index of each point at each angle: ``X = step * k`` (eq. (1),
-            rounding rule 4 of the module docstring).
+        k : ndarray of int, shape ``broadcast(xs, ys).shape + (n_omega,)``
+            Signed grid index of each point at each angle, ``X =
+            axis_offset + step * k`` (eq. (1), rounding rule 4); for a
+            position list, the index into :attr:`x_positions`.
         in_scan : ndarray of bool, same shape
             False where ``X`` is not a scanned position (the measurement does
             not exist and :meth:`measurements` drops it).
         """
+        lk = self.nearest_positions(xs, ys)
+        if self._positions is not None:
+            return lk.index, lk.in_scan
+        # beyond the scan the unclipped grid index (what rule 4 gave)
+        c, s = self._cos_sin()
         xs_a, ys_a = np.broadcast_arrays(_finite_array(xs, "xs"), _finite_array(ys, "ys"))
-        return self._scan_indices(xs_a, ys_a)
+        u = np.multiply.outer(xs_a, c) - np.multiply.outer(ys_a, s)
+        k = np.where(lk.in_scan, lk.index - self.k_max, _round_half_away((u - self._axis_offset) / self._step))
+        return k, lk.in_scan
 
     def measurements(self, xs: float, ys: float) -> Measurements:
         """The ``(X, omega)`` list of the specimen point ``(xs, ys)``.
@@ -391,12 +657,18 @@ class ScanGeometry:
         Notes
         -----
         Seed eq. (1): ``X = step * round((xs cos w - ys sin w) / step)``,
-        rounding half away from zero (module docstring, rule 4).
+        rounding half away from zero (module docstring, rules 3-4: axis
+        offset, position lists).
         """
         xs_f = _finite_scalar(xs, "xs")
         ys_f = _finite_scalar(ys, "ys")
-        k, ok = self._scan_indices(np.float64(xs_f), np.float64(ys_f))
-        return Measurements(X=self._step * k[ok].astype(float), omega_deg=self._omega_deg[ok].copy())
+        lk = self._lookup(np.float64(xs_f), np.float64(ys_f))
+        ok = lk.in_scan
+        return Measurements(X=self.x_positions[lk.index[ok]], omega_deg=self._omega_deg[ok].copy())
+
+
+def _rebuild(kwargs: dict) -> ScanGeometry:
+    return ScanGeometry(**kwargs)
 
 
 # ---------------------------------------------------------------------------

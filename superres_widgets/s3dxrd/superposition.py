@@ -436,13 +436,12 @@ def _batch_regions(
     """
     b = geometry.beam_width
     h_clip = geometry.profile.clip_half_width(b)
-    step = geometry.step
     n = geometry.n_omega
     c, s = geometry._cos_sin()
-    k, present = geometry._scan_indices(tx, ty)  # (T, n)
+    k, present = geometry._scan_indices(tx, ty)  # (T, n) position indices
     n_meas = present.sum(axis=1)
     # distinct measurement lists: hash each row, verify, fall back if needed
-    sig = np.where(present, k, geometry.k_max + 1)
+    sig = np.where(present, k, geometry.n_positions)
     weights = np.random.default_rng(20231028).integers(1, 2**62, size=n, dtype=np.int64)
     with np.errstate(over="ignore"):
         h = (sig * weights).sum(axis=1)
@@ -453,7 +452,7 @@ def _batch_regions(
         inverse = inverse.ravel()
     U = first.size
     rx, ry = tx[first], ty[first]
-    X = step * k[first].astype(float)
+    X = geometry.x_positions[k[first]]
     u = rx[:, None] * c[None, :] - ry[:, None] * s[None, :]
     slack = np.empty((U, 2 * n))
     slack[:, 0::2] = X + h_clip - u  # a = +n_k
