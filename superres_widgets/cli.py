@@ -253,6 +253,20 @@ def _restore_estimating_psf(method, stack, values, px, bar):
     return result, est
 
 
+def _check_output(src: pathlib.Path, out: pathlib.Path, overwrite: bool) -> None:
+    """The output must not be the input, must be a writable type, new (or --overwrite), in a folder."""
+    if os.path.realpath(out) == os.path.realpath(src) or (
+            out.exists() and src.exists() and os.path.samefile(out, src)):
+        raise CLIError(out, "is the input file; refusing to overwrite the input (choose another --out)")
+    if out.suffix.lower() not in OUT_EXTENSIONS:
+        raise CLIError(out, f"unsupported output type {out.suffix or '(no extension)'!r}; "
+                       f"write one of {', '.join(OUT_EXTENSIONS)}")
+    if out.exists() and not overwrite:
+        raise CLIError(out, "already exists (pass --overwrite to replace it)")
+    if not out.parent.is_dir():
+        raise CLIError(out, f"folder {out.parent} does not exist")
+
+
 def cmd_deconvolve(args) -> int:
     import numpy as np
 
@@ -261,16 +275,7 @@ def cmd_deconvolve(args) -> int:
     src = pathlib.Path(args.input).expanduser()
     out = pathlib.Path(args.out).expanduser()
     method = get_method(args.method)
-    if os.path.realpath(out) == os.path.realpath(src) or (
-            out.exists() and src.exists() and os.path.samefile(out, src)):
-        raise CLIError(out, "is the input file; refusing to overwrite the input (choose another --out)")
-    if out.suffix.lower() not in OUT_EXTENSIONS:
-        raise CLIError(out, f"unsupported output type {out.suffix or '(no extension)'!r}; "
-                       f"write one of {', '.join(OUT_EXTENSIONS)}")
-    if out.exists() and not args.overwrite:
-        raise CLIError(out, "already exists (pass --overwrite to replace it)")
-    if not out.parent.is_dir():
-        raise CLIError(out, f"folder {out.parent} does not exist")
+    _check_output(src, out, args.overwrite)
     if method.needs_psf and args.psf_sigma_um is None:
         from .xrf import methods
 

@@ -281,42 +281,15 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
     """
     import dask.array as da
 
-    # ---------------------------------------------------------------- checks
     m = get_method(method)
     if not m.needs_psf:
         raise ValueError(f"method {m.name!r} estimates its own PSF; deconvolve_stack restores with a given "
                          f"PSF: use one of {[x.name for x in methods(needs_psf=True)]}")
     values = m.values(params)  # ValueError naming a parameter the method does not take or out of range
-    is_dask = isinstance(stack, da.Array)
-    arr = stack if is_dask else np.asarray(stack)
-    if not is_dask and (arr.dtype == object or np.iscomplexobj(arr) or not (
-            np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)):
-        raise ValueError(f"stack must be a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim not in (2, 3):
-        raise ValueError(f"stack must be 2-D (rows, cols) or 3-D (channel, rows, cols), got "
-                         f"ndim={arr.ndim} (shape {tuple(arr.shape)})")
-    if any(n == 0 for n in arr.shape):
-        raise ValueError(f"stack is empty (shape {tuple(arr.shape)})")
-    if not is_dask:
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("stack contains NaN or inf")
-        if m.nonnegative and arr.min() < 0:
-            raise ValueError(f"stack has negative values (min {arr.min():.4g}); {m.name} "
-                             "models Poisson counts, which are >= 0")
-    single = arr.ndim == 2
-    n_ch = 1 if single else int(arr.shape[0])
-    rows, cols = int(arr.shape[-2]), int(arr.shape[-1])
+    arr, is_dask = _checked_stack(stack, m, da)
+    n_ch = 1 if arr.ndim == 2 else int(arr.shape[0])
     px = _positive(pixel_size_um, "pixel_size_um")
-    if isinstance(psf_sigma_um, (str, bytes)):
-        raise ValueError(f"psf_sigma_um must be a number or a sequence of numbers, got "
-                         f"{psf_sigma_um!r}")
-    if np.ndim(psf_sigma_um) == 0:
-        sigmas = [_positive(psf_sigma_um, "psf_sigma_um")] * n_ch
-    else:
-        seq = list(np.asarray(psf_sigma_um, dtype=object).ravel())
-        if len(seq) != n_ch:
-            raise ValueError(f"psf_sigma_um has {len(seq)} values for {n_ch} channel(s)")
-        sigmas = [_positive(v, f"psf_sigma_um[{i}]") for i, v in enumerate(seq)]
+    sigmas = _checked_sigmas(psf_sigma_um, n_ch)
     if isinstance(chunk_px, bool) or not isinstance(chunk_px, numbers.Integral) or chunk_px < 16:
         raise ValueError(f"chunk_px must be an integer >= 16, got {chunk_px!r}")
     if boundary is None:
@@ -334,12 +307,57 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
                          f"got {scheduler!r}")
     if scheduler == "local":
         scheduler = "threads"
+    prefix = f"superres-restore-{uuid.uuid4().hex[:12]}"
+    result, total = _graph(arr, is_dask, m, values, [s / px for s in sigmas], sigmas, int(chunk_px), boundary, dt,
+                           prefix, da)
+    counter = _COUNTERS.setdefault(prefix, [0])  # tiles finished in this process
+    try:
+        out = _run(result, total, counter, client, scheduler, progress)
+    finally:
+        _COUNTERS.pop(prefix, None)
+    return np.ascontiguousarray(out, dtype=dt)
 
-    # ---------------------------------------------------------------- graph
-    sig_px = [s / px for s in sigmas]
+
+def _checked_stack(stack, m, da):
+    """``(array, is_dask)``: a 2-D/3-D real stack, finite (and >= 0 for Poisson methods) when in memory."""
+    is_dask = isinstance(stack, da.Array)
+    arr = stack if is_dask else np.asarray(stack)
+    if not is_dask and (arr.dtype == object or np.iscomplexobj(arr) or not (
+            np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)):
+        raise ValueError(f"stack must be a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"stack must be 2-D (rows, cols) or 3-D (channel, rows, cols), got "
+                         f"ndim={arr.ndim} (shape {tuple(arr.shape)})")
+    if any(n == 0 for n in arr.shape):
+        raise ValueError(f"stack is empty (shape {tuple(arr.shape)})")
+    if not is_dask:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("stack contains NaN or inf")
+        if m.nonnegative and arr.min() < 0:
+            raise ValueError(f"stack has negative values (min {arr.min():.4g}); {m.name} "
+                             "models Poisson counts, which are >= 0")
+    return arr, is_dask
+
+
+def _checked_sigmas(psf_sigma_um, n_ch: int) -> list:
+    """One positive sigma (um) per channel."""
+    if isinstance(psf_sigma_um, (str, bytes)):
+        raise ValueError(f"psf_sigma_um must be a number or a sequence of numbers, got "
+                         f"{psf_sigma_um!r}")
+    if np.ndim(psf_sigma_um) == 0:
+        return [_positive(psf_sigma_um, "psf_sigma_um")] * n_ch
+    seq = list(np.asarray(psf_sigma_um, dtype=object).ravel())
+    if len(seq) != n_ch:
+        raise ValueError(f"psf_sigma_um has {len(seq)} values for {n_ch} channel(s)")
+    return [_positive(v, f"psf_sigma_um[{i}]") for i, v in enumerate(seq)]
+
+
+def _graph(arr, is_dask, m, values, sig_px, sigmas, chunk, boundary, work, prefix, da):
+    """The Dask graph restoring every channel (tiled with the method's halo, or whole); ``(result, tasks)``."""
+    single = arr.ndim == 2
+    rows, cols = int(arr.shape[-2]), int(arr.shape[-1])
     depths = [m.halo_px(s, values) for s in sig_px]
     tiled = all(d is not None for d in depths)
-    chunk = int(chunk_px)
     if tiled:
         chunk = max(chunk, 2 * max(depths))
     if not tiled or (rows <= chunk and cols <= chunk):
@@ -347,21 +365,13 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
         chunks2 = (rows, cols)
     else:
         chunks2 = (chunk, chunk)
-
-    if is_dask:
-        src = arr.rechunk(chunks2 if single else (1,) + chunks2)
-    else:
-        src = da.from_array(arr, chunks=chunks2 if single else (1,) + chunks2)
-
-    prefix = f"superres-restore-{uuid.uuid4().hex[:12]}"
-    work = dt
+    chunks = chunks2 if single else (1,) + chunks2
+    src = arr.rechunk(chunks) if is_dask else da.from_array(arr, chunks=chunks)
     kwargs = m.arguments(values)
     options = {"boundary": boundary, "dtype": work, "workers": 1}  # Dask owns the parallelism
     kwargs.update({k: v for k, v in options.items() if k in m.accepts})
-
-    parts = []
-    total = 0
-    for c in range(n_ch):
+    parts, total = [], 0
+    for c in range(len(sig_px)):
         chan = src if single else src[c]
         psf = gaussian_psf(sig_px[c])
         if psf.shape[0] > rows or psf.shape[1] > cols:
@@ -377,41 +387,38 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
             out = da.map_blocks(fn, chan, dtype=work, name=name, meta=np.empty((0, 0), work))
         total += int(np.prod(out.numblocks))
         parts.append(out)
-    result = parts[0] if single else da.stack(parts, axis=0)
-    counter = _COUNTERS.setdefault(prefix, [0])  # tiles finished in this process
+    return (parts[0] if single else da.stack(parts, axis=0)), total
 
-    # ---------------------------------------------------------------- run
-    try:
-        if progress is not None:
-            progress(0, total)
-        if client is not None:
-            from distributed import as_completed, futures_of
 
-            persisted = client.persist(result)
-            futures = futures_of(persisted)
-            done = 0
-            n_fut = len(futures)
-            for _ in as_completed(futures):
-                done += 1
-                if progress is not None:
-                    progress(min(done * total // max(n_fut, 1), total), total)
-            values = np.asarray(client.compute(persisted).result())
-        else:
-            from dask.callbacks import Callback
+def _run(result, total, counter, client, scheduler, progress) -> np.ndarray:
+    """Compute the graph (local scheduler or a distributed.Client), reporting ``progress(done, total)``."""
+    if progress is not None:
+        progress(0, total)
+    if client is not None:
+        from distributed import as_completed, futures_of
 
-            reported = [0]
+        persisted = client.persist(result)
+        futures = futures_of(persisted)
+        done = 0
+        n_fut = len(futures)
+        for _ in as_completed(futures):
+            done += 1
+            if progress is not None:
+                progress(min(done * total // max(n_fut, 1), total), total)
+        return np.asarray(client.compute(persisted).result())
+    from dask.callbacks import Callback
 
-            def posttask(key, res, dsk, st, worker_id):
-                # runs in the calling thread; the tiles count themselves (key names get fused)
-                n = counter[0]
-                if progress is not None and n != reported[0]:
-                    reported[0] = n
-                    progress(min(n, total), total)
+    reported = [0]
 
-            with Callback(posttask=posttask):
-                values = np.asarray(result.compute(scheduler=scheduler or "threads"))
-            if progress is not None and reported[0] < total:
-                progress(total, total)  # e.g. scheduler="processes": the count stays in the workers
-    finally:
-        _COUNTERS.pop(prefix, None)
-    return np.ascontiguousarray(values, dtype=dt)
+    def posttask(key, res, dsk, st, worker_id):
+        # runs in the calling thread; the tiles count themselves (key names get fused)
+        n = counter[0]
+        if progress is not None and n != reported[0]:
+            reported[0] = n
+            progress(min(n, total), total)
+
+    with Callback(posttask=posttask):
+        values = np.asarray(result.compute(scheduler=scheduler or "threads"))
+    if progress is not None and reported[0] < total:
+        progress(total, total)  # e.g. scheduler="processes": the count stays in the workers
+    return values
