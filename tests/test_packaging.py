@@ -289,7 +289,8 @@ def test_wheel_runs_without_node_headless_and_in_the_browser(dists, tmp_path, no
             lab = LabPage(page, base, root)
             name = lab.write_notebook("wheel.ipynb", [
                 "import sys, superres_widgets\nprint(sys.prefix)\nprint(superres_widgets.__file__)",
-                "from superres_widgets.widgets import BeamTrajectoryExplorer\nw = BeamTrajectoryExplorer(xs=3, ys=2)\nw",
+                "from superres_widgets.widgets import BeamTrajectoryExplorer\n"
+                "w = BeamTrajectoryExplorer(xs=3, ys=2)\nw",
             ])
             lab.open(name).run_all()
             assert lab.cell_errors() == []
