@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { stripCounts, stripIllumination, beamTable, beamWeight } from "../src/lib/strips.js";
-import { View } from "../src/lib/canvas.js";
+import { View } from "../src/lib/view.js";
 import { decodeArray, finiteRange } from "../src/lib/arrays.js";
 
 // (X, omega) lists of seed 000 Fig. 2 (X in +-10, 10 deg steps, beam = step = 1)

@@ -1,5 +1,5 @@
-// Canvas helpers shared by every widget: HiDPI canvases, a data<->pixel view
-// transform (y up, like the specimen frame), and array -> image rendering.
+// Canvas helpers shared by every widget: HiDPI canvases, clearing, and
+// array -> image rendering (the view transforms are in view.js).
 import { lut } from "./colormap.js";
 
 /** A canvas of CSS size w x h backed at devicePixelRatio resolution. */
@@ -24,35 +24,19 @@ export function resizeCanvas(canvas, w, h) {
 }
 
 /**
- * Affine map between a data window [x0,x1]x[y0,y1] and a CSS-pixel box,
- * equal scale on both axes, y pointing up, centred in the box.
+ * Clear a canvas made by makeCanvas and fill it with `fill` (none when
+ * null); returns its 2-D context.
  */
-export class View {
-  constructor(x0, x1, y0, y1, w, h, pad = 0) {
-    const sx = (w - 2 * pad) / (x1 - x0);
-    const sy = (h - 2 * pad) / (y1 - y0);
-    this.scale = Math.min(sx, sy);
-    this.cx = (x0 + x1) / 2;
-    this.cy = (y0 + y1) / 2;
-    this.w = w;
-    this.h = h;
+export function clearCanvas(canvas, fill = "#fff") {
+  const ctx = canvas.getContext("2d");
+  const W = canvas._cssW;
+  const H = canvas._cssH;
+  ctx.clearRect(0, 0, W, H);
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fillRect(0, 0, W, H);
   }
-  px(x) {
-    return this.w / 2 + (x - this.cx) * this.scale;
-  }
-  py(y) {
-    return this.h / 2 - (y - this.cy) * this.scale;
-  }
-  dataX(px) {
-    return this.cx + (px - this.w / 2) / this.scale;
-  }
-  dataY(py) {
-    return this.cy - (py - this.h / 2) / this.scale;
-  }
-  /** Data window visible in the box. */
-  bounds() {
-    return [this.dataX(0), this.dataX(this.w), this.dataY(this.h), this.dataY(0)];
-  }
+  return ctx;
 }
 
 const packedCache = new Map();
@@ -103,6 +87,7 @@ export function renderArray(data, ny, nx, { vmin, vmax, cmap = "viridis", table:
   const n = nx * ny;
   for (let i = 0; i < n; i++) {
     const v = data[offset + i];
+    // biome-ignore lint/suspicious/noSelfCompare: the cheapest NaN test in this per-pixel loop
     if (v !== v) {
       px[i] = 0;
       continue;

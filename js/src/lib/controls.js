@@ -1,5 +1,7 @@
 // Small DOM controls bound to model traits: a labelled range slider with a
-// number readout, a status/error line and a readout table.
+// number readout, a status/error line, a readout table, menus and
+// checkboxes, and the shared stylesheet.
+import { injectStyle } from "./style.js";
 
 /** Make a labelled slider bound to trait ``name``. Returns {el, update}. */
 export function slider(model, name, { label, min, max, step, format = (v) => String(v), onInput } = {}) {
@@ -106,6 +108,18 @@ export function traitSelect(model, name, options) {
   return { el: s, update, off: () => model.off(`change:${name}`, update) };
 }
 
+/** Labelled <select> bound to a string trait, laid out like ``slider`` rows. Returns {el, update, input, off}. */
+export function traitChoice(model, name, label, options) {
+  const sel = traitSelect(model, name, options);
+  const row = document.createElement("label");
+  row.className = "srw-slider";
+  const text = document.createElement("span");
+  text.className = "srw-slider-label";
+  text.textContent = label;
+  row.append(text, sel.el, document.createElement("span"));
+  return { el: row, update: sel.update, input: sel.el, off: sel.off };
+}
+
 /** Labelled checkbox bound to a bool trait, laid out like ``slider`` rows. */
 export function traitCheckbox(model, name, label) {
   const row = document.createElement("label");
@@ -125,12 +139,7 @@ export function traitCheckbox(model, name, label) {
   return { el: row, update, off: () => model.off(`change:${name}`, update) };
 }
 
-/** Inject the shared stylesheet once per document. */
-export function ensureStyle() {
-  if (document.getElementById("srw-style")) return;
-  const style = document.createElement("style");
-  style.id = "srw-style";
-  style.textContent = `
+const CSS = `
 .srw-root { font: 12px/1.4 var(--jp-ui-font-family, sans-serif); color: var(--jp-ui-font-color1, #222); }
 .srw-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .srw-panel { display: flex; flex-direction: column; gap: 4px; }
@@ -158,5 +167,8 @@ export function ensureStyle() {
 .srw-metrics th, .srw-metrics td { padding: 1px 8px; text-align: right; }
 .srw-metrics th:first-child, .srw-metrics td:first-child { text-align: left; color: var(--jp-ui-font-color2, #555); }
 `;
-  document.head.appendChild(style);
+
+/** Inject the shared stylesheet once per document. */
+export function ensureStyle() {
+  injectStyle("srw-style", CSS);
 }

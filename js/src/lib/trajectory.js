@@ -1,6 +1,6 @@
 // Beam-trajectory overlay shared by the widgets: the accumulated strips of a
-// target's (X, omega) list rasterised over a canvas view, and the markers
-// drawn on top. Coordinates are data coordinates of the View (steps in the
+// target's (X, omega) list rasterised over a canvas view (the markers drawn
+// on top are in markers.js). Coordinates are data coordinates of the View (steps in the
 // BeamTrajectoryExplorer, micrometres in the ReconstructionExplorer): X and
 // the beam (the profile samples sent by Python, or a box width) must be in
 // the same unit as the view.
@@ -82,59 +82,4 @@ export function drawStrips(ctx, view, W, H, X, omegaDeg, beam, style = "viridis"
   ctx.drawImage(off, 0, 0, W, H);
   ctx.restore();
   return true;
-}
-
-/** The target: a filled dot with a black outline. */
-export function drawTarget(ctx, view, x, y, radius = 3, fill = "#ff7f0e") {
-  ctx.save();
-  ctx.fillStyle = fill;
-  ctx.strokeStyle = "#000";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.arc(view.px(x), view.py(y), radius, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.stroke();
-  ctx.restore();
-}
-
-/** An open ring (white under black) that leaves the point itself visible. */
-export function drawRing(ctx, view, x, y, radius = 6) {
-  const cx = view.px(x);
-  const cy = view.py(y);
-  ctx.save();
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = "rgba(255,255,255,0.9)";
-  ctx.beginPath();
-  ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
-  ctx.stroke();
-  ctx.lineWidth = 1.5;
-  ctx.strokeStyle = "#000";
-  ctx.stroke();
-  ctx.restore();
-}
-
-/** A "+" of half-size ``r`` CSS pixels (e.g. a centroid). */
-export function drawCross(ctx, view, x, y, r = 5, colour = "#000") {
-  const cx = view.px(x);
-  const cy = view.py(y);
-  ctx.save();
-  ctx.strokeStyle = colour;
-  ctx.lineWidth = 1.5;
-  ctx.beginPath();
-  ctx.moveTo(cx - r, cy);
-  ctx.lineTo(cx + r, cy);
-  ctx.moveTo(cx, cy - r);
-  ctx.lineTo(cx, cy + r);
-  ctx.stroke();
-  ctx.restore();
-}
-
-/** The rotation centre: a small open circle. */
-export function drawRotationCentre(ctx, view, colour = "rgba(0,0,0,0.6)") {
-  ctx.save();
-  ctx.strokeStyle = colour;
-  ctx.beginPath();
-  ctx.arc(view.px(0), view.py(0), 3, 0, 2 * Math.PI);
-  ctx.stroke();
-  ctx.restore();
 }

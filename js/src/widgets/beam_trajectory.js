@@ -2,240 +2,249 @@
 // Python computes the (X, omega) list, the exact superposed polygon, the
 // readouts and the beam profile (sampled, "beam_profile"); this module only
 // draws them and sends user intent (target clicks, slider moves) back as
-// trait changes.
+// trait changes. build* make the DOM, draw* paint a frame, bind* / interact*
+// connect it to the model.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, View, polygonPath, eventPos } from "../lib/canvas.js";
-import { slider, statusLine, readouts, ensureStyle } from "../lib/controls.js";
-import { drawStrips, drawTarget, drawCross, drawRotationCentre } from "../lib/trajectory.js";
+import { drawOrReport, frameScheduler, onTraits } from "../lib/bind.js";
+import { clearCanvas, eventPos, makeCanvas, polygonPath } from "../lib/canvas.js";
+import { ensureStyle, readouts, slider, statusLine } from "../lib/controls.js";
+import { h, panel, row } from "../lib/dom.js";
+import { fmtFixed, fmtPoint } from "../lib/format.js";
+import { circle, cross, dot } from "../lib/markers.js";
+import { drawStrips } from "../lib/trajectory.js";
+import { View } from "../lib/view.js";
 
 const SIZE = 380;
+const f3 = (v) => fmtFixed(v, 3);
+const f4 = (v) => fmtFixed(v, 4);
+// sliders after the two target sliders: [trait, options]
+const SLIDERS = [
+  ["omega_step_deg", { label: "angular step (deg)", min: 0.5, max: 45, step: 0.5, format: f3 }],
+  ["x_range", { label: "X range (± steps)", min: 1, max: 30, step: 1 }],
+  ["beam_width", { label: "beam width / step", min: 0.1, max: 3, step: 0.05, format: f3 }],
+  ["subdivision", { label: "sub-pixels per step", min: 1, max: 10, step: 1 }],
+  ["zoom", { label: "zoom (right panel)", min: 1, max: 60, step: 0.5, format: f3 }],
+];
+const REDRAW_TRAITS = ["strip_x", "strip_omega_deg", "polygon", "centroid", "xs", "ys", "x_range", "subdivision",
+  "beam_width", "beam_profile", "zoom", "n_measurements", "area_beam2", "relative_size", "centroid_offset"];
+const LEGEND =
+  "colour: summed beam weight of the strips lighting a point (viridis, of N); red: lit in every measurement; " +
+  "black outline: exact superposed polygon; +: its centroid; orange dot: target. Click a panel to pick a target.";
 
-function fmt(v, digits = 4) {
-  if (v == null || !Number.isFinite(v)) return "–";
-  if (v !== 0 && Math.abs(v) < 1e-3) return v.toExponential(3);
-  return v.toPrecision(digits);
+// -- build -------------------------------------------------------------------------
+
+const subStep = (model) => 1 / Math.max(1, model.get("subdivision"));
+
+function buildControls(model) {
+  const el = h("div", { className: "srw-controls" });
+  const xr = model.get("x_range");
+  const target = (name) => slider(model, name, { label: `target ${name}`, min: -xr, max: xr, step: subStep(model), format: f4 });
+  const targets = [target("xs"), target("ys")];
+  el.append(...targets.map((s) => s.el), ...SLIDERS.map(([name, opts]) => slider(model, name, opts).el));
+  return { el, targets };
 }
 
-function drawPanel(canvas, model, view, { zoomed }) {
-  const ctx = canvas.getContext("2d");
-  const W = canvas._cssW;
-  const H = canvas._cssH;
-  ctx.save();
-  ctx.clearRect(0, 0, W, H);
-  ctx.fillStyle = "#ffffff";
-  ctx.fillRect(0, 0, W, H);
+function buildReadouts(model) {
+  const centroidOffset = () => {
+    const c = model.get("centroid");
+    if (c?.length !== 2) return "–";
+    const d = fmtPoint(c[0] - model.get("xs"), c[1] - model.get("ys"), 3, { trim: false });
+    return `${d} |d| = ${f3(model.get("centroid_offset"))}`;
+  };
+  return readouts([
+    ["measurements (X, ω)", () => String(model.get("n_measurements"))],
+    ["superposed area (beam²)", () => f4(model.get("area_beam2"))],
+    ["area at (0,0) (beam²)", () => f4(model.get("centre_area_beam2"))],
+    ["relative spot size √(A/A₀)", () => f4(model.get("relative_size"))],
+    ["centroid − target (steps)", centroidOffset],
+  ]);
+}
 
-  const xr = model.get("x_range");
-  const sub = model.get("subdivision");
+function build(model, el) {
+  const status = statusLine(model);
+  const overview = makeCanvas(SIZE, SIZE);
+  overview.dataset.role = "overview";
+  const zoom = makeCanvas(SIZE, SIZE);
+  zoom.dataset.role = "zoom";
+  const controls = buildControls(model);
+  const info = buildReadouts(model);
+  const side = h("div", { className: "srw-panel" }, controls.el, info.el);
+  const panels = row([panel("Beam trajectories (Fig. 2a/b)", overview).el, panel("Fully superposed region (Fig. 2c/d)", zoom).el, side]);
+  const legend = h("div", { className: "srw-busy", text: LEGEND });
+  el.appendChild(h("div", { className: "srw-root srw-beam-trajectory" }, status.el, panels, legend));
+  return { status, canvases: { overview, zoom }, targets: controls.targets, info };
+}
+
+// -- draw --------------------------------------------------------------------------
+
+/** The overview (the whole scan) and the zoom (around the target) views, in steps. */
+function views(model) {
+  const m = model.get("x_range") + 1;
+  const half = m / Math.max(1, model.get("zoom"));
+  const xs = model.get("xs");
+  const ys = model.get("ys");
+  return {
+    overview: new View(-m, m, -m, m, SIZE, SIZE),
+    zoom: new View(xs - half, xs + half, ys - half, ys + half, SIZE, SIZE),
+  };
+}
+
+/** 1. accumulated illumination of all strips, one sample per CSS pixel. */
+function drawIllumination(ctx, canvas, model, view) {
+  const X = decodeArray(model.get("strip_x"));
+  const om = decodeArray(model.get("strip_omega_deg"));
+  if (!X || X.data.length === 0) return;
   const profile = model.get("beam_profile");
   // the profile sampled by Python; a box of the slider's width until it arrives
   const beam = profile?.weights ? profile : model.get("beam_width");
-  const xs = model.get("xs");
-  const ys = model.get("ys");
-  const X = decodeArray(model.get("strip_x"));
-  const om = decodeArray(model.get("strip_omega_deg"));
-  const n = X ? X.data.length : 0;
+  drawStrips(ctx, view, canvas._cssW, canvas._cssH, X.data, om.data, beam, "viridis");
+}
 
-  // 1. accumulated illumination of all strips, one sample per CSS pixel
-  if (n > 0) drawStrips(ctx, view, W, H, X.data, om.data, beam, "viridis");
-
-  // 2. specimen pixel grid (pixels centred on integer positions) and sub-pixels
+/** Lines at v = (k - 1/2)/sub for k0 <= k <= k1, clipped to [lo, hi] and the view. */
+function subPixelLines(ctx, view, xr, sub) {
   const [bx0, bx1, by0, by1] = view.bounds();
-  const gridLine = (x0, y0, x1, y1) => {
+  const lo = -xr - 0.5;
+  const hi = xr + 0.5;
+  const line = (x0, y0, x1, y1) => {
     ctx.moveTo(view.px(x0), view.py(y0));
     ctx.lineTo(view.px(x1), view.py(y1));
   };
+  const range = (b0, b1) => [Math.ceil((Math.max(b0, lo) + 0.5 / sub) * sub), Math.floor((Math.min(b1, hi) + 0.5 / sub) * sub)];
+  const [k0, k1] = range(bx0, bx1);
+  for (let k = k0; k <= k1; k++) line((k - 0.5) / sub, Math.max(by0, lo), (k - 0.5) / sub, Math.min(by1, hi));
+  const [m0, m1] = range(by0, by1);
+  for (let k = m0; k <= m1; k++) line(Math.max(bx0, lo), (k - 0.5) / sub, Math.min(bx1, hi), (k - 0.5) / sub);
+}
+
+/** Pixel edges at half-integers (pixels centred on integer positions) within ±(xr + 1/2). */
+function pixelLines(ctx, view, xr) {
+  const [bx0, bx1, by0, by1] = view.bounds();
   const lo = -xr - 0.5;
   const hi = xr + 0.5;
+  const edges = (b0, b1) => {
+    const out = [];
+    for (let i = Math.ceil(Math.max(b0, lo) - 0.5); i <= Math.floor(Math.min(b1, hi) - 0.5) + 1; i++) {
+      const v = i - 0.5;
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) out.push(v);
+    }
+    return out;
+  };
+  for (const v of edges(bx0, bx1)) {
+    ctx.moveTo(view.px(v), view.py(Math.max(by0, lo)));
+    ctx.lineTo(view.px(v), view.py(Math.min(by1, hi)));
+  }
+  for (const v of edges(by0, by1)) {
+    ctx.moveTo(view.px(Math.max(bx0, lo)), view.py(v));
+    ctx.lineTo(view.px(Math.min(bx1, hi)), view.py(v));
+  }
+}
+
+/** 2. specimen pixel grid and, zoomed in, the dashed sub-pixel grid. */
+function drawGrid(ctx, view, model, zoomed) {
+  const xr = model.get("x_range");
+  const sub = model.get("subdivision");
   ctx.lineWidth = 1;
   if (zoomed && sub > 1) {
     ctx.strokeStyle = "rgba(0,0,0,0.12)";
     ctx.setLineDash([2, 3]);
     ctx.beginPath();
-    const k0 = Math.ceil((Math.max(bx0, lo) + 0.5 / sub) * sub);
-    const k1 = Math.floor((Math.min(bx1, hi) + 0.5 / sub) * sub);
-    for (let k = k0; k <= k1; k++) {
-      const v = (k - 0.5) / sub;
-      gridLine(v, Math.max(by0, lo), v, Math.min(by1, hi));
-    }
-    const m0 = Math.ceil((Math.max(by0, lo) + 0.5 / sub) * sub);
-    const m1 = Math.floor((Math.min(by1, hi) + 0.5 / sub) * sub);
-    for (let k = m0; k <= m1; k++) {
-      const v = (k - 0.5) / sub;
-      gridLine(Math.max(bx0, lo), v, Math.min(bx1, hi), v);
-    }
+    subPixelLines(ctx, view, xr, sub);
     ctx.stroke();
     ctx.setLineDash([]);
   }
   ctx.strokeStyle = zoomed ? "rgba(0,0,0,0.35)" : "rgba(0,0,0,0.18)";
   ctx.beginPath();
-  for (let i = Math.ceil(Math.max(bx0, lo) - 0.5); i <= Math.floor(Math.min(bx1, hi) - 0.5) + 1; i++) {
-    const v = i - 0.5;
-    if (v < lo - 1e-9 || v > hi + 1e-9) continue;
-    gridLine(v, Math.max(by0, lo), v, Math.min(by1, hi));
-  }
-  for (let i = Math.ceil(Math.max(by0, lo) - 0.5); i <= Math.floor(Math.min(by1, hi) - 0.5) + 1; i++) {
-    const v = i - 0.5;
-    if (v < lo - 1e-9 || v > hi + 1e-9) continue;
-    gridLine(Math.max(bx0, lo), v, Math.min(bx1, hi), v);
-  }
+  pixelLines(ctx, view, xr);
   ctx.stroke();
+}
 
-  // rotation centre
-  drawRotationCentre(ctx, view);
-
-  // 3. exact superposed polygon, its centroid and the target
+/** 3. exact superposed polygon, its centroid and the target. */
+function drawSuperposed(ctx, view, model, zoomed) {
   const poly = decodeArray(model.get("polygon"));
   if (poly && poly.data.length >= 6) {
     ctx.lineWidth = zoomed ? 2 : 1.5;
     ctx.strokeStyle = "#000";
-    ctx.fillStyle = "rgba(255,255,255,0.0)";
     polygonPath(ctx, view, poly.data);
     ctx.stroke();
   }
   const com = model.get("centroid");
-  if (com && com.length === 2) drawCross(ctx, view, com[0], com[1], 5);
-  drawTarget(ctx, view, xs, ys, zoomed ? 4 : 3);
+  if (com && com.length === 2) cross(ctx, ...view.at(com[0], com[1]), 5);
+  dot(ctx, ...view.at(model.get("xs"), model.get("ys")), zoomed ? 4 : 3);
+}
 
-  // frame label
+function drawPanel(canvas, model, view, zoomed) {
+  const ctx = clearCanvas(canvas, "#ffffff");
+  ctx.save();
+  drawIllumination(ctx, canvas, model, view);
+  drawGrid(ctx, view, model, zoomed);
+  circle(ctx, ...view.at(0, 0), 3); // rotation centre
+  drawSuperposed(ctx, view, model, zoomed);
   ctx.fillStyle = "rgba(0,0,0,0.75)";
   ctx.font = "11px sans-serif";
   const label = zoomed
-    ? `zoom x${fmt(model.get("zoom"), 3)} on (${fmt(xs, 4)}, ${fmt(ys, 4)})`
-    : `specimen, X in ±${xr}`;
+    ? `zoom x${f3(model.get("zoom"))} on ${fmtPoint(model.get("xs"), model.get("ys"), 4, { trim: false })}`
+    : `specimen, X in ±${model.get("x_range")}`;
   ctx.fillText(label, 6, 14);
   ctx.restore();
 }
 
-function render({ model, el }) {
-  ensureStyle();
-  const root = document.createElement("div");
-  root.className = "srw-root srw-beam-trajectory";
+// -- bind and interact -----------------------------------------------------------------
 
-  const status = statusLine(model);
-  const row = document.createElement("div");
-  row.className = "srw-row";
-
-  const overview = makeCanvas(SIZE, SIZE);
-  overview.dataset.role = "overview";
-  const zoomCanvas = makeCanvas(SIZE, SIZE);
-  zoomCanvas.dataset.role = "zoom";
-  const panel = (title, canvas) => {
-    const p = document.createElement("div");
-    p.className = "srw-panel";
-    const t = document.createElement("div");
-    t.className = "srw-panel-title";
-    t.textContent = title;
-    p.append(t, canvas);
-    return p;
-  };
-
-  const views = {};
-  const computeViews = () => {
+/** The target sliders follow the X range and the sub-pixel step. */
+function bindTargetSliders(model, targets) {
+  const update = () => {
     const xr = model.get("x_range");
-    const m = xr + 1;
-    views.overview = new View(-m, m, -m, m, SIZE, SIZE);
-    const half = m / Math.max(1, model.get("zoom"));
-    const xs = model.get("xs");
-    const ys = model.get("ys");
-    views.zoom = new View(xs - half, xs + half, ys - half, ys + half, SIZE, SIZE);
-  };
-
-  // controls
-  const controls = document.createElement("div");
-  controls.className = "srw-controls";
-  const subStep = () => 1 / Math.max(1, model.get("subdivision"));
-  const sliders = [];
-  const add = (s) => {
-    sliders.push(s);
-    controls.append(s.el);
-  };
-  const xr0 = model.get("x_range");
-  const sx = slider(model, "xs", { label: "target xs", min: -xr0, max: xr0, step: subStep(), format: (v) => fmt(v, 4) });
-  const sy = slider(model, "ys", { label: "target ys", min: -xr0, max: xr0, step: subStep(), format: (v) => fmt(v, 4) });
-  add(sx);
-  add(sy);
-  add(slider(model, "omega_step_deg", { label: "angular step (deg)", min: 0.5, max: 45, step: 0.5, format: (v) => fmt(v, 3) }));
-  add(slider(model, "x_range", { label: "X range (± steps)", min: 1, max: 30, step: 1 }));
-  add(slider(model, "beam_width", { label: "beam width / step", min: 0.1, max: 3, step: 0.05, format: (v) => fmt(v, 3) }));
-  add(slider(model, "subdivision", { label: "sub-pixels per step", min: 1, max: 10, step: 1 }));
-  add(slider(model, "zoom", { label: "zoom (right panel)", min: 1, max: 60, step: 0.5, format: (v) => fmt(v, 3) }));
-
-  const updateTargetSliders = () => {
-    const xr = model.get("x_range");
-    for (const s of [sx, sy]) {
+    for (const s of targets) {
       s.input.min = String(-xr);
       s.input.max = String(xr);
-      s.input.step = String(subStep());
+      s.input.step = String(subStep(model));
       s.update();
     }
   };
-
-  const info = readouts([
-    ["measurements (X, ω)", () => String(model.get("n_measurements"))],
-    ["superposed area (beam²)", () => fmt(model.get("area_beam2"))],
-    ["area at (0,0) (beam²)", () => fmt(model.get("centre_area_beam2"))],
-    ["relative spot size √(A/A₀)", () => fmt(model.get("relative_size"))],
-    ["centroid − target (steps)", () => {
-      const c = model.get("centroid");
-      if (c?.length !== 2) return "–";
-      return `(${fmt(c[0] - model.get("xs"), 3)}, ${fmt(c[1] - model.get("ys"), 3)}) |d| = ${fmt(model.get("centroid_offset"), 3)}`;
-    }],
-  ]);
-  const legend = document.createElement("div");
-  legend.className = "srw-busy";
-  legend.textContent =
-    "colour: summed beam weight of the strips lighting a point (viridis, of N); red: lit in every measurement; " +
-    "black outline: exact superposed polygon; +: its centroid; orange dot: target. Click a panel to pick a target.";
-
-  const side = document.createElement("div");
-  side.className = "srw-panel";
-  side.append(controls, info.el);
-  row.append(panel("Beam trajectories (Fig. 2a/b)", overview), panel("Fully superposed region (Fig. 2c/d)", zoomCanvas), side);
-  root.append(status.el, row, legend);
-  el.appendChild(root);
-
-  let frame = 0;
-  const redraw = () => {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      computeViews();
-      try {
-        drawPanel(overview, model, views.overview, { zoomed: false });
-        drawPanel(zoomCanvas, model, views.zoom, { zoomed: true });
-      } catch (err) {
-        status.el.textContent = `drawing failed: ${err}`;
-        status.el.style.display = "block";
-      }
-      info.update();
-    });
+  model.on("change:x_range", update);
+  model.on("change:subdivision", update);
+  update();
+  return () => {
+    model.off("change:x_range", update);
+    model.off("change:subdivision", update);
   };
+}
 
-  const pick = (canvas, viewName) => (ev) => {
-    const [px, py] = eventPos(canvas, ev);
-    const v = views[viewName];
+/** A click on a panel picks the target, snapped to the sub-pixel grid and the scan range. */
+function interactPick(model, canvas, getView) {
+  canvas.addEventListener("click", (ev) => {
+    const v = getView();
     if (!v) return;
+    const [px, py] = eventPos(canvas, ev);
     const s = Math.max(1, model.get("subdivision"));
     const xr = model.get("x_range");
     const snap = (d) => Math.max(-xr, Math.min(xr, Math.round(d * s) / s));
     model.set("xs", snap(v.dataX(px)));
     model.set("ys", snap(v.dataY(py)));
     model.save_changes();
-  };
-  overview.addEventListener("click", pick(overview, "overview"));
-  zoomCanvas.addEventListener("click", pick(zoomCanvas, "zoom"));
+  });
+}
 
-  const traits = ["strip_x", "strip_omega_deg", "polygon", "centroid", "xs", "ys", "x_range", "subdivision",
-    "beam_width", "beam_profile", "zoom", "n_measurements", "area_beam2", "relative_size", "centroid_offset"];
-  for (const t of traits) model.on(`change:${t}`, redraw);
-  model.on("change:x_range", updateTargetSliders);
-  model.on("change:subdivision", updateTargetSliders);
-  updateTargetSliders();
-  redraw();
-
+function render({ model, el }) {
+  ensureStyle();
+  const ui = build(model, el);
+  let current = null; // the views of the frame on screen (clicks use them)
+  const frame = frameScheduler(() => {
+    current = views(model);
+    drawOrReport(ui.status, () => {
+      drawPanel(ui.canvases.overview, model, current.overview, false);
+      drawPanel(ui.canvases.zoom, model, current.zoom, true);
+    });
+    ui.info.update();
+  });
+  for (const name of ["overview", "zoom"]) interactPick(model, ui.canvases[name], () => current?.[name]);
+  const offRedraw = onTraits(model, REDRAW_TRAITS, frame.request);
+  const offSliders = bindTargetSliders(model, ui.targets);
+  frame.request();
   return () => {
-    for (const t of traits) model.off(`change:${t}`, redraw);
+    offRedraw();
+    offSliders();
+    frame.cancel();
   };
 }
 
