@@ -325,3 +325,268 @@ def test_every_public_name_is_still_exported():
                  "SuperpositionMapResult", "BEAM_PROFILES", "reconstruct_phantom", "phantom_boundary_points",
                  "ipf_colors", "map_rgba", "phantom_rgba", "boundary_segments", "register_beam_profile"):
         assert name in s3dxrd.__all__ and hasattr(s3dxrd, name)
+
+
+# ---------------------------------------------------------------------------
+# beams with tails (issue 11): Gaussian, box (x) Gaussian, measured
+# ---------------------------------------------------------------------------
+from superres_widgets.s3dxrd import (  # noqa: E402
+    BoxGaussianProfile,
+    GaussianProfile,
+    MeasuredProfile,
+    make_beam_profile,
+    sensitivity_map,
+    sensitivity_product,
+)
+from superres_widgets.s3dxrd.beam import _check_profile  # noqa: E402
+
+
+def test_builtin_tail_profiles_are_registered_and_keep_the_conventions():
+    names = beam_profiles()
+    assert list(names)[:3] == ["box", "gaussian", "box_gaussian"]
+    for name in ("gaussian", "box_gaussian"):
+        _check_profile(names[name])  # even, in [0, 1], > 0 inside the support, 0 beyond
+        assert not names[name].is_flat(1.0)
+    assert BoxProfile().is_flat(1.0) and NarrowBox().is_flat(1.0)  # a user box without flat=True
+    with pytest.raises(ValueError, match="^name 'gaussian' is the built-in"):
+        register_beam_profile("gaussian", GaussianProfile(floor=0.01), replace=True)
+    with pytest.raises(ValueError, match="^name 'box_gaussian' is a built-in"):
+        unregister_beam_profile("box_gaussian")
+
+
+def test_gaussian_profile_against_its_formula():
+    p = GaussianProfile(floor=1e-3)
+    d = np.linspace(-3, 3, 1201)
+    g = np.exp(-4 * np.log(2) * (d / 1.7) ** 2)
+    np.testing.assert_allclose(p.weight(d, 1.7), np.maximum((g - 1e-3) / (1 - 1e-3), 0), atol=1e-15)
+    # FWHM = b: half maximum (of w) at the clip half-width, dark at the support
+    assert p.weight(p.clip_half_width(1.7), 1.7) == pytest.approx(0.5, abs=1e-12)
+    assert p.clip_half_width(1.7) == pytest.approx(0.85, rel=2e-3)
+    assert p.weight(p.support(1.7) * (1 - 1e-9), 1.7) > 0 and p.weight(p.support(1.7), 1.7) == pytest.approx(0)
+    assert p.support(1.0) == pytest.approx(np.sqrt(np.log(1e3) / (4 * np.log(2))), rel=1e-12)
+
+
+def test_box_gaussian_profile_is_a_numerical_convolution():
+    p = BoxGaussianProfile(blur_fwhm=0.4, floor=1e-4)
+    b = 2.0
+    sigma = 0.4 * b / (2 * np.sqrt(2 * np.log(2)))
+    # brute force: integrate the Gaussian over the box around d (cumulative sums on a fine grid)
+    h = 1e-5
+    x = np.arange(-8, 8 + h / 2, h)
+    cum = np.concatenate([[0.0], np.cumsum(np.exp(-0.5 * (x / sigma) ** 2))])
+
+    def conv(d):
+        lo = np.searchsorted(x, d - b / 2)
+        hi = np.searchsorted(x, d + b / 2)
+        return cum[hi] - cum[lo]
+
+    centre = conv(np.array([0.0]))[0]
+    rng = np.random.default_rng(4)
+    d = rng.uniform(-1.6, 1.6, 40)
+    want = np.maximum((conv(d) / centre - 1e-4) / (1 - 1e-4), 0)
+    np.testing.assert_allclose(p.weight(d, b), want, atol=2e-5)
+    # the support is where the blurred box falls to the floor
+    assert conv(np.array([p.support(b)]))[0] / centre == pytest.approx(1e-4, rel=2e-3)
+    assert p.weight(p.clip_half_width(b), b) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_measured_profile_symmetrises_normalises_and_interpolates():
+    u = np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0])  # asymmetric sampling, a slanted top
+    intensity = np.array([0.0, 2.0, 6.0, 8.0, 4.0, 0.0])
+    p = MeasuredProfile(u, intensity)
+    # w(d) = (I(d) + I(-d)) / 2 / max, I linear between samples and 0 outside
+    d = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.6])
+    I_ = lambda v: np.interp(v, u, intensity, left=0, right=0)  # noqa: E731
+    want = 0.5 * (I_(d) + I_(-d)) / 8.0
+    np.testing.assert_allclose(p.weight(d, 1.0), want, atol=1e-15)
+    np.testing.assert_allclose(p.weight(-d, 1.0), want, atol=1e-15)
+    assert p.support(1.0) == pytest.approx(1.5) and p.support(2.0) == pytest.approx(3.0)
+    assert p.weight(p.clip_half_width(1.0), 1.0) == pytest.approx(0.5)
+    _check_profile(p)
+    # the same samples in micrometres with their width
+    q = MeasuredProfile(4.0 * u, intensity, width=4.0)
+    assert q == p and hash(q) == hash(p)
+    assert pickle.loads(pickle.dumps(p)) == p
+    register_beam_profile("test-measured", p, replace=True)
+    try:
+        g = ScanGeometry(profile="test-measured", beam_width=1.0)
+        assert g.profile_name == "test-measured" and g.profile == p
+    finally:
+        unregister_beam_profile("test-measured")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(u=[], intensity=[]), "^u must be a 1-D list of at least 2"),
+        (dict(u=[0.0, np.nan], intensity=[1, 1]), "^u must be finite"),
+        (dict(u=[0.0, 1.0], intensity=[1, np.inf]), "^intensity must be finite"),
+        (dict(u=[0.0, -1.0, 1.0], intensity=[1, 1, 1]), r"^u must be sorted"),
+        (dict(u=[-1.0, 0.0, 1.0], intensity=[0.1, 1, -0.2]), "^intensity must be >= 0"),
+        (dict(u=[-1.0, 0.0, 1.0], intensity=[0, 0, 0]), "^intensity must not be all 0"),
+        (dict(u=[-1.0, 0.0, 1.0], intensity=[1, 1]), "^intensity must have the shape"),
+        (dict(u=[-2.0, -1.0, 0.0, 1.0, 2.0], intensity=[1, 1, 0, 1, 1]), "^intensity: .* 0 inside"),
+        (dict(u=[-1.0, 0.0, 1.0], intensity=[0, 1, 0], width=-2.0), "^width must be > 0"),
+        (dict(u=[-1.0, 0.0, 1.0], intensity=[0, 1, 0], threshold=1.0), r"^threshold must be in \[0, 1\)"),
+    ],
+)
+def test_measured_profile_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MeasuredProfile(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: GaussianProfile(floor=0.0), r"^floor must be in \(0, 0.5\)"),
+        (lambda: GaussianProfile(floor=np.nan), "^floor must be a finite number"),
+        (lambda: BoxGaussianProfile(blur_fwhm=-0.1), "^blur_fwhm must be > 0"),
+        (lambda: BoxGaussianProfile(blur_fwhm=np.inf), "^blur_fwhm must be a finite number"),
+        (lambda: make_beam_profile("box_gaussian", blur=0.3), "^blur is not a parameter of the 'box_gaussian'"),
+        (lambda: make_beam_profile("lorentzian"), r"^profile must be one of \["),
+        (lambda: make_beam_profile("test-narrow", fraction=-1.0) and None, None),
+        (lambda: ScanGeometry(profile="gaussian", beam_width=-1.0), "^beam_width must be > 0"),
+        (lambda: ScanGeometry(profile="gaussian", beam_width=np.nan), "^beam_width must be a finite number"),
+    ],
+)
+def test_tail_profile_bad_input(call, message):
+    if message is None:  # a user dataclass takes its fields as parameters (no validation of its own)
+        assert call() is None or True
+        assert make_beam_profile("test-narrow", fraction=0.5) == NarrowBox(0.5)
+        return
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_make_beam_profile():
+    assert make_beam_profile("box_gaussian", blur_fwhm=0.5) == BoxGaussianProfile(0.5)
+    assert make_beam_profile("gaussian") == GaussianProfile()
+    assert make_beam_profile("measured", u=[-1, 0, 1], intensity=[0, 1, 0]).support(1.0) == 1.0
+    assert make_beam_profile("box") == BoxProfile()
+    with pytest.raises(ValueError, match="takes no parameters"):
+        make_beam_profile(MeasuredProfile([-1, 0, 1], [0, 1, 0]), width=2.0)
+
+
+# ---------------------------------------------------------------------------
+# sensitivity maps (the product of the weights): brute force on random targets
+# ---------------------------------------------------------------------------
+def _brute_sensitivity(geometry, xs, ys, n=700, combine="product"):
+    """S on an n x n float64 grid over the exact support polygon's box, straight from profile.weight."""
+    m = geometry.measurements(xs, ys)
+    s = geometry.profile.support(geometry.beam_width)
+    big = superposed_region(geometry.replace(profile="box", beam_width=2 * s), xs, ys)  # strips |d| <= s
+    lo, hi = big.vertices.min(axis=0), big.vertices.max(axis=0)
+    x = lo[0] + (np.arange(n) + 0.5) * (hi[0] - lo[0]) / n
+    y = lo[1] + (np.arange(n) + 0.5) * (hi[1] - lo[1]) / n
+    X, Y = np.meshgrid(x, y)
+    W = _weights_brute(geometry.profile, X, Y, m.X, m.omega_deg, geometry.beam_width)
+    S = W.prod(axis=-1) if combine == "product" else W.min(axis=-1)
+    cell = (x[1] - x[0]) * (y[1] - y[0])
+    integral = S.sum() * cell
+    return dict(integral=integral, peak=S.max(), centroid=np.array([(S * X).sum(), (S * Y).sum()]) * cell / integral)
+
+
+def _random_tail_geometry(rng, name):
+    n = int(rng.integers(5, 19))
+    omega = np.sort(rng.uniform(0, 180, n))
+    prof = {"gaussian": GaussianProfile(), "box_gaussian": BoxGaussianProfile(float(rng.uniform(0.15, 0.6))),
+            "measured": MeasuredProfile([-1.2, -0.6, -0.3, 0.0, 0.3, 0.6, 1.2], [0.0, 0.1, 0.7, 1.0, 0.8, 0.15, 0.0])
+            }[name]
+    return ScanGeometry(x_range=8, step=1.0, beam_width=float(rng.uniform(0.8, 1.5)), omega_deg=omega, profile=prof)
+
+
+@pytest.mark.parametrize("name", ["gaussian", "box_gaussian", "measured"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sensitivity_map_against_brute_force_products(name, seed):
+    rng = np.random.default_rng(100 + seed)
+    g = _random_tail_geometry(rng, name)
+    xs, ys = rng.uniform(-5, 5, 2)
+    sm = sensitivity_map(g, xs, ys)
+    assert not sm.exact and sm.complete and not sm.is_empty
+    m = g.measurements(xs, ys)
+    # the map's values are the product of the weights at its cell centres
+    X, Y = np.meshgrid(sm.x, sm.y)
+    want = sensitivity_product(g, m, X, Y)
+    np.testing.assert_allclose(sm.values, want, rtol=0, atol=1e-3 * want.max())
+    brute = _weights_brute(g.profile, X, Y, m.X, m.omega_deg, g.beam_width).prod(axis=-1)
+    np.testing.assert_allclose(want, brute, rtol=1e-12, atol=1e-300)
+    # effective area, peak and centroid against a 700 x 700 float64 grid over the whole support
+    ref = _brute_sensitivity(g, xs, ys)
+    assert sm.integral == pytest.approx(ref["integral"], rel=1e-3)
+    assert sm.peak == pytest.approx(ref["peak"], rel=1e-3)
+    assert sm.effective_area == pytest.approx(ref["integral"] / ref["peak"], rel=1e-3)
+    np.testing.assert_allclose(sm.centroid, ref["centroid"], atol=1e-3 * g.beam_width)
+    # the peak is never below the true maximum of the grid values
+    assert sm.peak >= sm.values.max() * (1 - 1e-6)
+
+
+def test_sensitivity_of_a_gaussian_beam_is_a_gaussian_of_the_angles_only():
+    # with a negligible floor the product of Gaussians is a Gaussian: A_eff = pi / sqrt(det A),
+    # A = (4 ln 2 / b^2) sum n_k n_k^T, centroid = least-squares solution of n_k . q = X_k
+    prof = GaussianProfile(floor=1e-12)
+    g = ScanGeometry(x_range=10, step=1.0, beam_width=1.0, omega_deg=np.arange(0, 180, 10), profile=prof)
+    c, s = cos_sin_deg(g.omega_deg)
+    N = np.stack([c, -s], axis=1)
+    A = 4 * np.log(2) * N.T @ N
+    area = np.pi / np.sqrt(np.linalg.det(A))
+    for xs, ys in [(0.0, 0.0), (3.0, 2.0), (1.25, -0.75), (-6.5, 4.25)]:
+        sm = sensitivity_map(g, xs, ys)
+        m = g.measurements(xs, ys)
+        q = np.linalg.lstsq(N, m.X, rcond=None)[0]
+        assert sm.effective_area == pytest.approx(area, rel=1e-4)
+        np.testing.assert_allclose(sm.centroid, q, atol=1e-5)
+        resid = N @ q - m.X
+        assert sm.peak == pytest.approx(np.exp(-4 * np.log(2) * resid @ resid), rel=1e-4)
+
+
+def test_sensitivity_of_a_box_is_the_exact_polygon():
+    g = ScanGeometry(x_range=10, step=1, omega_deg=OMEGA)
+    for xs, ys, area in [(0, 0, 0.78740), (3, 2, 0.006933)]:
+        sm = sensitivity_map(g, xs, ys)
+        assert sm.exact and sm.peak == 1.0 and sm.effective_area == pytest.approx(area, abs=5e-6)
+        assert sm.area_above(0.5) == sm.effective_area
+        np.testing.assert_allclose(sm.centroid, superposed_region(g, xs, ys).centroid)
+        assert set(np.unique(sm.values)) <= {0.0, 1.0} and sm.values.any()
+
+
+def test_area_above_a_level_and_minimum_combination():
+    g = ScanGeometry(x_range=10, omega_deg=OMEGA, profile="box_gaussian")
+    sm = sensitivity_map(g, 3.0, 2.0, n=200)
+    a50 = sm.area_above(0.5)
+    assert 0 < a50 < sm.effective_area * 1.5 and sm.area_above(0.9) < a50 < sm.area_above(0.1)
+    with pytest.raises(ValueError, match=r"^level must be in \(0, 1\]"):
+        sm.area_above(0.0)
+    mn = sensitivity_map(g, 3.0, 2.0, n=400, combine="minimum")
+    ref = _brute_sensitivity(g, 3.0, 2.0, n=900, combine="minimum")
+    assert mn.effective_area == pytest.approx(ref["integral"] / ref["peak"], rel=5e-3)
+    # the minimum's level sets are exact polygons: its area above 1/2 is the half-maximum polygon
+    assert mn.area_above(0.5 / mn.peak) == pytest.approx(superposed_region(g, 3.0, 2.0).area, rel=0.03)
+    with pytest.raises(ValueError, match="^combine must be"):
+        sensitivity_map(g, 0, 0, combine="mean")
+
+
+def test_sensitivity_of_a_point_the_scan_never_sees_is_empty_and_flagged():
+    g = ScanGeometry(positions=[-1.0, 0.0, 1.0], omega_deg=[0.0, 90.0], profile="gaussian")
+    sm = sensitivity_map(g, 7.0, 7.0)
+    assert sm.is_empty and sm.effective_area == 0 and sm.centroid is None and not sm.complete
+    assert sm.measurements.X.size == 0 and sm.area_above(0.5) == 0.0
+    for bad in (dict(n=3), dict(n_coarse=2.5), dict(extent=(1, 0, 0, 1))):
+        with pytest.raises(ValueError, match=f"^{next(iter(bad))} "):
+            sensitivity_map(g, 0, 0, **bad)
+
+
+def test_spot_map_with_tails_uses_the_sensitivity():
+    g = ScanGeometry(x_range=4, omega_deg=OMEGA, profile="box_gaussian")
+    res = superposition_map(g, subdivision=2)
+    assert res.measure == "product" and res.valid.all()
+    rng = np.random.default_rng(8)
+    for i in rng.choice(res.n_targets, 6, replace=False):
+        sm = sensitivity_map(g, res.xs[i], res.ys[i], n=96)
+        assert res.area[i] == pytest.approx(sm.effective_area, rel=1e-3)
+        np.testing.assert_allclose(res.centroid[i], sm.centroid, atol=1e-3)
+    mn = superposition_map(g, subdivision=2, combine="minimum")
+    assert mn.measure == "minimum" and not np.allclose(mn.area, res.area)
+    with pytest.raises(ValueError, match="^combine must be"):
+        superposition_map(g, combine="max")
+    with pytest.raises(ValueError, match="^sensitivity_grid must be"):
+        superposition_map(g, sensitivity_grid=2)

@@ -7,7 +7,8 @@ for the frame and sign conventions (seed: Kim, Hayashi & Yabashi 2023) and
 Modules: ``conventions`` (validation, rounding, angles, quaternions,
 cancellation), ``beam`` (beam profiles and their registry), ``geometry``
 (frames, scan geometry, ImageD11), ``superposition`` (exact superposed
-regions and rasters, Fig. 2), ``spot_map`` (relative spot size over the
+regions and rasters, Fig. 2), ``sensitivity`` (what "fully superposed"
+becomes for beams with tails), ``spot_map`` (relative spot size over the
 specimen, Figs. 3-4), ``crystal`` (cubic phases, Laue condition),
 ``orientation`` (cubic symmetry, misorientation, UBI), ``phantom`` (grain
 maps), ``forward`` (kinematic scan simulation), ``indexing`` (global
@@ -32,6 +33,7 @@ from . import (
     orientation,
     phantom,
     reconstruction,
+    sensitivity,
     spot_map,
     superposition,
 )
@@ -49,6 +51,7 @@ from .nprime import *  # noqa: F401,F403
 from .orientation import *  # noqa: F401,F403
 from .phantom import *  # noqa: F401,F403
 from .reconstruction import *  # noqa: F401,F403
+from .sensitivity import *  # noqa: F401,F403
 from .spot_map import *  # noqa: F401,F403
 from .superposition import *  # noqa: F401,F403
 
@@ -57,7 +60,7 @@ __all__ = list(
         [
             name
             for module in (
-                beam, geometry, superposition, spot_map, crystal, orientation, phantom, forward, indexing,
+                beam, geometry, superposition, sensitivity, spot_map, crystal, orientation, phantom, forward, indexing,
                 grainfile, nprime, boundaries, evaluation, reconstruction, ipf,
             )
             for name in module.__all__

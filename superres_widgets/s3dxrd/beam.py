@@ -145,6 +145,18 @@ class BeamProfile:
         """Half-width of the strips of the exact polygons (default: the support)."""
         return self.support(width)
 
+    def is_flat(self, width: float) -> bool:
+        """``True`` when ``w`` is 1 on the whole lit set: :attr:`flat`, or 1 at 257 samples inside the support.
+
+        Flat profiles get exact polygons instead of sensitivity grids
+        (:mod:`~superres_widgets.s3dxrd.sensitivity`).
+        """
+        if self.flat:
+            return True
+        s = float(self.support(width))
+        w = np.asarray(self.weight(np.linspace(-s, s, 259)[1:-1], width), dtype=float)
+        return bool(np.all(w == 1.0))
+
     def lit(self, d: Any, width: float, tol: float = 0.0) -> np.ndarray:
         """``w > 0`` at ``d`` moved ``tol`` towards the centre line (a closed-set tolerance)."""
         d = np.abs(np.asarray(d, dtype=float))
@@ -654,6 +666,6 @@ def profile_samples(profile: Any, width: float, n: int = 129) -> dict:
         name=beam_profile_name(prof),
         support=s,
         clip_half_width=float(prof.clip_half_width(b)),
-        flat=bool(prof.flat),
+        flat=prof.is_flat(b),
         weights=[float(v) for v in w],
     )

@@ -22,10 +22,15 @@ Checked in ``tests/test_s3dxrd_geometry.py``.
    Fig. 4 statistics (mean relative size, COM-error histogram) use
    ``r >= step/2`` only, as the paper does ("Except for r < 0.5").
 
-   The regions are those of the geometry's beam profile (rule 5,
-   ``clip_half_width``); :func:`superposition_map` polls ``cancel=`` between
-   chunks of targets (conventions rule 5) so that a widget can drop a stale
-   map early.
+   For a flat profile (the paper's box) the regions are the exact polygons
+   (rule 5).  For a profile with tails (beam convention 7) every target's
+   region is its **sensitivity** (:mod:`~superres_widgets.s3dxrd.sensitivity`,
+   conventions 10-13): ``area`` is the effective area ``int S / S_max``,
+   ``centroid`` the centroid of ``S``, and the Fig. 4 statistics follow
+   unchanged (relative size ``sqrt(A_eff / A_eff(0, 0))``, centroid
+   error).  ``combine="minimum"`` uses ``min_k w`` instead of the product.
+   :func:`superposition_map` polls ``cancel=`` between chunks of targets
+   (conventions rule 5) so that a widget can drop a stale map early.
 
 Notes
 -----
@@ -50,6 +55,7 @@ from .conventions import check_cancel
 from .conventions import finite_scalar as _finite_scalar
 from .conventions import positive_scalar as _positive_scalar
 from .geometry import ScanGeometry
+from .sensitivity import _batch_sensitivity
 from .superposition import _batch_regions
 
 __all__ = [
@@ -119,6 +125,10 @@ class SuperpositionStats:
         ``2 sqrt(2 ln 2) sigma`` = 2.3548 sigma (paper: 0.136 beam).
     gauss_fit_ok : bool
         ``False`` if the fit failed and the moments of the data were used.
+    mean_spot_size : float
+        Mean of ``sqrt(A) / b`` over ``selected``: the absolute spot size in
+        beam widths, comparable across beam profiles (the relative size
+        compares with the centre, whose own size depends on the profile).
     """
 
     area_centre: float
@@ -142,6 +152,7 @@ class SuperpositionStats:
     gauss_sigma: float
     com_error_fwhm: float
     gauss_fit_ok: bool
+    mean_spot_size: float = float("nan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,11 +183,15 @@ class SuperpositionMapResult:
     has_region : ndarray of bool, (n,)
         ``area > 0``.
     n_vertices : ndarray of int, (n,)
-        Vertex count of the clipped polygon (may count near-duplicates).
+        Vertex count of the clipped polygon (may count near-duplicates; 0
+        for sensitivity maps).
     n_distinct_lists : int
         Number of polygons actually clipped: targets with the same
         measurement list share one region (counted per batch of targets).
     stats : SuperpositionStats
+    measure : str
+        ``"polygon"`` (flat profile: exact polygons) or ``"product"`` /
+        ``"minimum"`` (sensitivity maps, rule 8).
     """
 
     geometry: ScanGeometry
@@ -195,6 +210,7 @@ class SuperpositionMapResult:
     n_vertices: np.ndarray
     n_distinct_lists: int
     stats: SuperpositionStats
+    measure: str = "polygon"
 
     @property
     def n_targets(self) -> int:
@@ -373,6 +389,7 @@ def _map_stats(
         gauss_sigma=sig,
         com_error_fwhm=_FWHM_PER_SIGMA * sig,
         gauss_fit_ok=ok,
+        mean_spot_size=float(np.sqrt(area[selected]).mean() / geometry.beam_width) if n_sel else float("nan"),
     )
 
 
@@ -384,6 +401,8 @@ def superposition_map(
     r_min: float | None = None,
     radial_bin_width: float | None = None,
     hist_bin_width: float | None = None,
+    combine: str = "product",
+    sensitivity_grid: int = 32,
     cancel: Any = None,
 ) -> SuperpositionMapResult:
     r"""Exact superposed region of every sub-pixel of the specimen (Fig. 4).
@@ -416,6 +435,13 @@ def superposition_map(
     hist_bin_width : float, optional
         Bin width of the ``com_error`` histogram; default Freedman-Diaconis
         (see :class:`SuperpositionStats`).
+    combine : {"product", "minimum"}, default "product"
+        How a profile with tails combines the weights of a list (rule 8;
+        ignored for a flat profile).
+    sensitivity_grid : int, default 32
+        Fine grid cells per side of each sensitivity map (``>= 4``; rule 8;
+        ignored for a flat profile).  32 gives effective areas within
+        ``1e-3`` of a converged grid for the built-in profiles.
     cancel : threading.Event, callable or None
         Polled between chunks of targets and every 8 clipping steps; once
         set, :class:`~superres_widgets.s3dxrd.conventions.ComputationCancelled`
@@ -473,12 +499,24 @@ def superposition_map(
     grid_index[inside] = np.arange(int(inside.sum()))
     xs = gx[inside]
     ys = gy[inside]
+    if combine not in ("product", "minimum"):
+        raise ValueError(f"combine must be 'product' or 'minimum', got {combine!r}")
+    flat = geometry.profile.is_flat(geometry.beam_width)
+    if not flat:
+        grid_n = _sensitivity_grid(sensitivity_grid)
     # chunks of targets bound the (targets x half-planes) work arrays
     chunk = max(_MIN_BATCH_TARGETS, _MAX_BATCH_ELEMENTS // (2 * geometry.n_omega))
     parts = []
     for i in range(0, xs.size, chunk):
         check_cancel(cancel, "superposition_map")
-        parts.append(_batch_regions(geometry, xs[i : i + chunk], ys[i : i + chunk], cancel=cancel))
+        tx, ty = xs[i : i + chunk], ys[i : i + chunk]
+        if flat:
+            parts.append(_batch_regions(geometry, tx, ty, cancel=cancel))
+        else:
+            part = _batch_sensitivity(geometry, tx, ty, n=grid_n, n_coarse=max(4, grid_n // 2),
+                                      cancel=cancel, combine=combine)
+            part["n_vertices"] = np.zeros(tx.size, dtype=np.int64)
+            parts.append(part)
     keys = ("area", "centroid", "n_measurements", "n_vertices")
     res = {key: np.concatenate([pt[key] for pt in parts]) for key in keys}
     res["n_distinct"] = sum(int(pt["n_distinct"]) for pt in parts)
@@ -506,4 +544,11 @@ def superposition_map(
         n_vertices=res["n_vertices"],
         n_distinct_lists=int(res["n_distinct"]),
         stats=stats,
+        measure="polygon" if flat else combine,
     )
+
+
+def _sensitivity_grid(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer() or int(value) < 4:
+        raise ValueError(f"sensitivity_grid must be an integer >= 4, got {value!r}")
+    return int(value)

@@ -422,7 +422,7 @@ def _batch_area_centroid(P: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
 
 def _batch_regions(
-    geometry: ScanGeometry, tx: np.ndarray, ty: np.ndarray, cancel: Any = None
+    geometry: ScanGeometry, tx: np.ndarray, ty: np.ndarray, cancel: Any = None, half_width: float | None = None
 ) -> dict[str, np.ndarray]:
     """Exact superposed regions of many targets, vectorised over targets.
 
@@ -433,9 +433,12 @@ def _batch_regions(
     polygon leaves the active set as soon as its remaining half-planes are
     all farther from the target than its farthest vertex (they cannot cut).
     ``cancel`` is polled every 8 half-planes (conventions rule 5).
+    ``half_width`` replaces the profile's ``clip_half_width`` (e.g. its
+    support, for the sensitivity maps); ``bbox`` is each polygon's bounding
+    box ``(xmin, xmax, ymin, ymax)``, NaN where empty.
     """
     b = geometry.beam_width
-    h_clip = geometry.profile.clip_half_width(b)
+    h_clip = geometry.profile.clip_half_width(b) if half_width is None else float(half_width)
     n = geometry.n_omega
     c, s = geometry._cos_sin()
     k, present = geometry._scan_indices(tx, ty)  # (T, n) position indices
@@ -472,6 +475,7 @@ def _batch_regions(
     area_u = np.zeros(U)
     cen_u = np.zeros((U, 2))
     nv_u = np.zeros(U, dtype=np.int64)
+    box_u = np.full((U, 4), np.nan)
 
     # initial polygons: field square, in coordinates relative to the target
     sq = _field_square(geometry)
@@ -485,6 +489,17 @@ def _batch_regions(
         area_u[ids] = a_
         cen_u[ids] = c_
         nv_u[ids] = counts[sel]
+        Ps, cs = P[sel], counts[sel]
+        if Ps.shape[1]:
+            valid = np.arange(Ps.shape[1])[None, :] < cs[:, None]
+            with np.errstate(invalid="ignore"):
+                xs_ = np.where(valid, Ps[..., 0], np.nan)
+                ys_ = np.where(valid, Ps[..., 1], np.nan)
+                has = cs > 0
+                bb = np.full((ids.size, 4), np.nan)
+                bb[has] = np.stack([np.nanmin(xs_[has], axis=1), np.nanmax(xs_[has], axis=1),
+                                    np.nanmin(ys_[has], axis=1), np.nanmax(ys_[has], axis=1)], axis=1)
+            box_u[ids] = bb
 
     for j in range(2 * n + 1):
         if act.size == 0:
@@ -535,7 +550,10 @@ def _batch_regions(
     area_u[empty] = 0.0
     cen_u[empty] = np.nan
     cen_u[~empty] += np.stack([rx, ry], axis=1)[~empty]
+    box_u[empty] = np.nan
+    box_u[~empty] += np.repeat(np.stack([rx, ry], axis=1)[~empty], 2, axis=1)
     return {
+        "bbox": box_u[inverse],
         "area": area_u[inverse],
         "centroid": cen_u[inverse],
         "n_measurements": n_meas,
