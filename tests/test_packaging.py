@@ -250,6 +250,11 @@ QUICKSTART_RUNNER = textwrap.dedent(r"""
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     print("widget views:", mimes.count("application/vnd.jupyter.widget-view+json"), "errors:", len(errors))
     print("node on PATH:", shutil.which("node"), shutil.which("npm"))
+    # the payoff plot: one panel per bar set (not four profiles overlaid on one axis)
+    import re
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "gridplot(" in c.source]
+    text = " ".join(str(v) for o in cell.outputs for v in o.get("data", {}).values()).replace("\\u00b7", "\u00b7")
+    print("payoff panels:", sorted(set(re.findall("G3E[3-6] \u00b7 [0-9.]+ lp/mm", text))))
 """)
 
 
@@ -269,6 +274,8 @@ def test_wheel_runs_without_node_headless_and_in_the_browser(dists, tmp_path, no
     assert f"static: {bundles}" in r.stdout, r.stdout
     assert "errors: 0" in r.stdout and "widget views: 0" not in r.stdout, r.stdout
     assert "node on PATH: None None" in r.stdout
+    assert ("payoff panels: ['G3E3 · 10.1 lp/mm', 'G3E4 · 11.3 lp/mm', 'G3E5 · 12.7 lp/mm', 'G3E6 · 14.3 lp/mm']"
+            in r.stdout), r.stdout
 
     # in the browser: JupyterLab served from the venv, one widget drawn
     ui = ROOT / "tests" / "ui"
