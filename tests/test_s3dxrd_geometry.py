@@ -7,6 +7,7 @@ vectorised map against the scalar path, and input validation.
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import numpy as np
@@ -17,6 +18,7 @@ from superres_widgets.s3dxrd import (
     BoxProfile,
     Measurements,
     ScanGeometry,
+    cos_sin_deg,
     from_imaged11,
     superposed_mask,
     superposed_region,
@@ -597,3 +599,151 @@ def test_vectorised_scan_indices_match_measurements():
         np.testing.assert_array_equal(m.omega_deg, g.omega_deg[ok[i]])
     with pytest.raises(ValueError, match="xs"):
         g.scan_indices([np.nan], [0.0])
+
+
+# ---------------------------------------------------------------------------
+# rotation-axis offset and scans as data (issue 11)
+# ---------------------------------------------------------------------------
+def _nearest_brute(positions, u, step):
+    """Nearest position to u (ties: farther from the axis) and 'in scan' by the end-cell rule."""
+    P = np.asarray(positions, dtype=float)
+    d = np.abs(u - P)
+    best = np.flatnonzero(d <= d.min() + 2e-9 * step)
+    i = best[np.argmax(np.abs(P[best]))]
+    g0 = P[1] - P[0] if P.size > 1 else step
+    g1 = P[-1] - P[-2] if P.size > 1 else step
+    inside = (P[0] - u < 0.5 * g0 - 1e-9 * step) and (u - P[-1] < 0.5 * g1 - 1e-9 * step)
+    return P[i], inside
+
+
+def test_axis_offset_grid_and_measurement_lists_by_brute_force():
+    g = ScanGeometry(x_range=5, step=1.0, omega_deg=np.arange(0, 360, 7.5), axis_offset=0.3)
+    np.testing.assert_allclose(g.x_positions, 0.3 + np.arange(-5, 6))
+    assert g.axis_offset == 0.3 and g.is_regular and g.n_positions == 11
+    assert g.field_half_width == pytest.approx(5.8)
+    rng = np.random.default_rng(21)
+    c, s = cos_sin_deg(g.omega_deg)
+    for xs, ys in rng.uniform(-6, 6, (40, 2)):
+        m = g.measurements(xs, ys)
+        want = [(_nearest_brute(g.x_positions, xs * ck - ys * sk, 1.0), w) for ck, sk, w in zip(c, s, g.omega_deg)]
+        np.testing.assert_allclose(m.X, [X for (X, ok), _ in want if ok])
+        np.testing.assert_allclose(m.omega_deg, [w for (_, ok), w in want if ok])
+
+
+def test_axis_offset_map_is_the_zero_offset_map_shifted_and_matches_imaged11():
+    from ImageD11.sinograms.geometry import dty_to_dtyi, dty_values_grain_in_beam
+
+    step, y0 = 1.0, 0.3
+    omega = np.arange(0.0, 360.0, 5.0)
+    g0 = ScanGeometry(x_range=8, step=step, omega_deg=omega)
+    g3 = g0.replace(axis_offset=y0 * step)
+    rng = np.random.default_rng(5)
+    xs, ys = rng.uniform(-5, 5, (2, 500))
+    k0, ok0 = g0.scan_indices(xs, ys)
+    k3, ok3 = g3.scan_indices(xs, ys)
+    assert ok0.all() and ok3.all()
+    # the step map (which motor step sees a point) of y0 = 0.3 is the y0 = 0 map shifted by y0 in dty:
+    # X(p; y0) - y0 is the y0 = 0 position of the point moved by -y0 across the beam
+    c, s = cos_sin_deg(omega)
+    lk0 = g0.nearest_positions(xs[:, None] - y0 * c, ys[:, None] + y0 * s)  # p - y0 n_w, per angle
+    X0 = g0.x_positions[np.diagonal(lk0.index, axis1=1, axis2=2)]
+    np.testing.assert_allclose(g3.x_positions[k3 + g3.k_max] - y0, X0, atol=1e-12)
+    # ... and it is ImageD11's: dty = y0 - sx sin w - sy cos w rounded to the motor grid dty = step k
+    sx, sy, _ = to_imaged11(xs, ys, 0.0)
+    dty = dty_values_grain_in_beam(sx[:, None], sy[:, None], y0, omega[None, :])
+    dtyi = dty_to_dtyi(dty, step, -8 * step)  # index from the lowest motor position
+    X_imaged11 = y0 - (-8 * step + dtyi * step)  # X = y0 - dty of that step
+    np.testing.assert_allclose(g3.x_positions[k3 + g3.k_max], X_imaged11, atol=1e-12)
+    # and with y0 = 0 the lists differ (the offset is not a no-op)
+    assert not np.array_equal(k0, k3)
+
+
+def test_from_imaged11_takes_the_users_columns():
+    rng = np.random.default_rng(2)
+    dty = np.repeat(np.arange(-3.0, 4.0) * 0.5, 4)  # one per peak, repeated
+    rng.shuffle(dty)
+    omega = rng.choice(np.arange(0, 360, 15.0), dty.size)
+    g = ScanGeometry.from_imaged11(dty, omega, y0=0.25, beam_width=0.5, profile="gaussian", unit="um")
+    np.testing.assert_allclose(g.x_positions, np.sort(0.25 - np.unique(dty)))
+    np.testing.assert_allclose(g.omega_deg, np.unique(omega))
+    assert g.step == 0.5 and not g.is_regular and g.beam_width == 0.5 and g.profile_name == "gaussian"
+    # a point is assigned the dty ImageD11 computes, rounded to the scanned dty values
+    xs, ys = 0.4, -0.7
+    m = g.measurements(xs, ys)
+    sx, sy, _ = to_imaged11(xs, ys, 0.0)
+    w = np.deg2rad(m.omega_deg)
+    dty_cont = 0.25 - sx * np.sin(w) - sy * np.cos(w)
+    scanned = np.unique(dty)
+    nearest = scanned[np.argmin(np.abs(dty_cont[:, None] - scanned[None, :]), axis=1)]
+    np.testing.assert_allclose(0.25 - m.X, nearest, atol=1e-12)
+    with pytest.raises(ValueError, match=r"^y0 must lie within the dty range"):
+        ScanGeometry.from_imaged11(dty, omega, y0=5.0)
+    with pytest.raises(ValueError, match="^positions must contain at least one"):
+        ScanGeometry.from_imaged11([], omega)
+    with pytest.raises(ValueError, match="^omega must be finite"):
+        ScanGeometry.from_imaged11(dty, [0.0, np.nan])
+    with pytest.raises(ValueError, match="^omega must contain at least one"):
+        ScanGeometry.from_imaged11(dty, [])
+
+
+def test_position_lists_irregular_and_asymmetric():
+    P = [-2.2, -1.0, -0.1, 0.7, 1.0, 2.6, 4.0, 4.0]  # irregular, asymmetric, a repeated reading
+    g = ScanGeometry(positions=P, step=0.8, omega_deg=[0, 20, 75, 130, 200, 290])
+    np.testing.assert_allclose(g.x_positions, sorted(set(P)))
+    assert g.x_range == 4.0 and g.n_positions == 7 and not g.is_regular and g.axis_offset == 0
+    rng = np.random.default_rng(9)
+    c, s = cos_sin_deg(g.omega_deg)
+    for xs, ys in rng.uniform(-5, 5, (60, 2)):
+        m = g.measurements(xs, ys)
+        want = [(_nearest_brute(g.x_positions, xs * ck - ys * sk, 0.8), w) for ck, sk, w in zip(c, s, g.omega_deg)]
+        np.testing.assert_allclose(m.X, [X for (X, ok), _ in want if ok])
+        np.testing.assert_allclose(m.omega_deg, [w for (_, ok), w in want if ok])
+    # a symmetric list is the grid of rule 4 (ties away from the axis included)
+    grid = ScanGeometry(x_range=4, omega_deg=np.arange(0, 180, 10))
+    listed = ScanGeometry(positions=np.arange(-4.0, 5.0), omega_deg=np.arange(0, 180, 10))
+    pts = np.concatenate([rng.uniform(-4, 4, (200, 2)), [[2.5, 0.0], [-2.5, 0.0], [0.5, 0.0], [4.5, 0.0]]])
+    for xs, ys in pts:
+        np.testing.assert_array_equal(listed.measurements(xs, ys).X, grid.measurements(xs, ys).X)
+    # regions and maps work on lists; a point the scan never sees has an empty, flagged region
+    r = superposed_region(g, 0.3, 0.2)
+    assert r.area > 0 and r.complete
+    far = superposed_region(g, 30.0, 30.0)
+    assert far.is_empty and far.n_measurements == 0 and not far.complete
+    res = superposition_map(g, subdivision=2, radius=5.0)
+    assert (~res.complete).any() and res.valid.any()
+    assert np.all(np.isnan(res.centroid[~res.has_region]))
+    h = pickle.loads(pickle.dumps(g))
+    assert h == g and hash(h) == hash(g) and "positions=<7 positions" in repr(g)
+    assert g.replace(x_range=3).is_regular and g.replace(beam_width=0.5).x_positions.size == 7
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(x_range=2, axis_offset=2.5), r"^axis_offset must be within the scan, \|axis_offset\| <= x_range = 2"),
+        (dict(axis_offset=np.nan), "^axis_offset must be a finite number"),
+        (dict(positions=[]), "^positions must contain at least one"),
+        (dict(positions=[0.0, np.inf]), "^positions must be finite"),
+        (dict(positions=[[0.0, 1.0]]), "^positions must be a 1-D list"),
+        (dict(positions=[0.0, 1.0], axis_offset=0.2), "^axis_offset must be 0 with positions"),
+        (dict(omega_deg=[]), "^omega_deg must contain at least one"),
+        (dict(omega_deg=[0.0, np.nan]), "^omega_deg must be finite"),
+    ],
+)
+def test_offset_and_position_list_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ScanGeometry(**kwargs)
+
+
+def test_half_and_full_scans_with_and_without_an_axis_offset():
+    half = ScanGeometry(x_range=10, omega_deg=np.arange(0, 180, 10))
+    full = half.replace(omega_deg=np.arange(0, 360, 10))
+    # without an offset the second half turn repeats the first one's strips (rule 4 is odd)
+    for xs, ys in [(3, 2), (1.25, -0.75), (0, 0)]:
+        assert superposed_region(full, xs, ys).area == pytest.approx(superposed_region(half, xs, ys).area, rel=1e-12)
+    # with a quarter-step offset the second half turn interleaves: the centre's region shrinks
+    q = full.replace(axis_offset=0.25)
+    assert superposed_region(q, 0, 0).area < 0.5 * superposed_region(full, 0, 0).area
+    m_half = superposition_map(half, 4).stats.mean_spot_size
+    m_q = superposition_map(q, 4).stats.mean_spot_size
+    assert m_q < m_half
