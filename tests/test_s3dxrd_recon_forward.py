@@ -157,3 +157,108 @@ def test_bad_input_names_the_parameter():
             simulate_scan(ph, **kw)
     with pytest.raises(ValueError, match="a_angstrom"):
         simulate_scan(ph, CubicPhase("fcc", -1))
+
+
+# ---------------------------------------------------------------------------
+# issue 11: intensities and thresholds, axis offset, positions and omega lists as data
+# ---------------------------------------------------------------------------
+def _two_grain_phantom():
+    lab = -np.ones((81, 81), dtype=int)
+    lab[30:52, 20:46] = 0
+    lab[50:70, 44:62] = 1
+    return phantom_from_labels(lab, 0.5, random_orientations(2, seed=7))
+
+
+def _record_key(sim):
+    tr = sim.truth
+    return list(zip(tr.grain.tolist(), tr.hkl_index.tolist(), tr.solution.tolist(), sim.data.k.tolist()))
+
+
+@pytest.mark.parametrize("profile", ["box", "gaussian", "box_gaussian"])
+def test_rule5_intensity_is_the_beam_weighted_grain_area(profile):
+    from superres_widgets.s3dxrd import get_beam_profile
+
+    ph = _two_grain_phantom()
+    sim = simulate_scan(ph, beam_um=3.0, step_um=3.0, omega_step_deg=6.0, profile=profile)
+    d, tr = sim.data, sim.truth
+    prof = get_beam_profile(profile)
+    gx, gy = np.meshgrid(ph.x_centres, ph.y_centres)
+    rng = np.random.default_rng(0)
+    for i in rng.choice(d.n_peaks, 40, replace=False):
+        m = ph.labels == tr.grain[i]
+        c, s = cos_sin_deg(np.array([d.omega_deg[i]]))
+        u = gx[m] * c[0] - gy[m] * s[0]
+        want = prof.weight(u - d.x_positions[d.k[i]], 3.0).sum() * 0.25 / 9.0  # cells of p^2 in b^2
+        assert d.intensity[i] == pytest.approx(want, rel=0.02, abs=2e-3)
+    assert np.all(d.intensity >= 0) and d.intensity.max() > 1.0
+    # a detection threshold keeps exactly the records at or above it, and nothing random changes
+    thr = float(np.percentile(d.intensity, 30))
+    cut = simulate_scan(ph, beam_um=3.0, step_um=3.0, omega_step_deg=6.0, profile=profile, detection_threshold=thr)
+    keep = [key for key, inten in zip(_record_key(sim), d.intensity) if inten >= thr]
+    assert sorted(_record_key(cut)) == sorted(keep) and 0.6 < cut.data.n_peaks / d.n_peaks < 0.75
+    with pytest.raises(ValueError, match="^detection_threshold must be >= 0"):
+        simulate_scan(ph, detection_threshold=-1.0)
+
+
+def test_rule5_tails_light_more_frames_and_a_threshold_removes_them():
+    ph = _two_grain_phantom()
+    kw = dict(beam_um=3.0, step_um=3.0, omega_step_deg=6.0)
+    box = simulate_scan(ph, **kw)
+    gauss = simulate_scan(ph, profile="gaussian", **kw)
+    assert gauss.data.n_peaks > 1.2 * box.data.n_peaks  # the tails reach the neighbouring positions
+    weak = simulate_scan(ph, profile="gaussian", detection_threshold=0.2, **kw)
+    assert weak.data.n_peaks < gauss.data.n_peaks
+    assert weak.data.intensity.min() >= 0.2
+
+
+def test_rule2_axis_offset_and_positions_as_data_follow_eq1():
+    xs, ys = 13.0, -7.5
+    ph = _one_cell_phantom(xs, ys)
+    for kw in (dict(axis_offset_um=1.3), dict(x_positions_um=[-30.0, -21.0, -9.5, -2.0, 3.0, 8.0, 16.5, 29.0])):
+        sim = simulate_scan(ph, beam_um=4.0, step_um=4.0, omega_step_deg=3.0, **kw)
+        d = sim.data
+        if "axis_offset_um" in kw:
+            assert d.geometry.axis_offset == 1.3
+            np.testing.assert_allclose(d.x_positions, 1.3 + 4.0 * np.arange(-d.geometry.k_max, d.geometry.k_max + 1))
+        else:
+            np.testing.assert_allclose(d.x_positions, kw["x_positions_um"])
+        ev = sim.truth.predicted
+        for e in range(ev.n_events):
+            ue = xs * math.cos(math.radians(ev.omega_deg[e])) - ys * math.sin(math.radians(ev.omega_deg[e]))
+            want = {k for k, Xk in enumerate(d.x_positions) if abs(ue - Xk) <= 2.0 + 1e-9}
+            mine = (sim.truth.hkl_index == ev.hkl_index[e]) & (sim.truth.solution == ev.solution[e])
+            assert set(d.k[mine].tolist()) == want
+    g = scan_geometry(30.0, 4.0, axis_offset_um=1.3, omega_step_deg=5.0)
+    rng = np.random.default_rng(1)
+    r, t = 30.0 * np.sqrt(rng.random(100)), 2 * np.pi * rng.random(100)
+    assert all(g.measurements(x, y).X.size == g.n_omega for x, y in zip(r * np.cos(t), r * np.sin(t)))
+    with pytest.raises(ValueError, match="^axis_offset_um must be within the specimen radius"):
+        scan_geometry(30.0, axis_offset_um=31.0)
+    with pytest.raises(ValueError, match="^x_positions_um must be finite"):
+        simulate_scan(ph, x_positions_um=[0.0, np.nan])
+    with pytest.raises(ValueError, match="^positions must contain at least one"):
+        simulate_scan(ph, x_positions_um=[])
+
+
+def test_rule1_omega_lists_as_data_half_and_full_scans():
+    ph = voronoi_phantom(24.0, 3, seed=1, pixel_um=0.5)
+    full = simulate_scan(ph, omega_step_deg=2.0, omega_range_deg=360.0)
+    assert full.data.n_bins == 180 and full.data.omega_range_deg == 360.0
+    # an irregular list with a gap: the records are the full scan's records in the kept bins
+    centres = np.concatenate([np.arange(1.0, 100.0, 2.0), np.arange(151.0, 300.0, 2.0)])
+    gappy = simulate_scan(ph, omega_step_deg=2.0, omega_deg=centres)
+    d = gappy.data
+    np.testing.assert_allclose(d.bin_centres_deg, centres)
+    assert d.omega_start_deg == 0.0 and d.omega_range_deg == pytest.approx(300.0)
+    keep_full = np.isin(np.floor(full.data.omega_deg / 2.0) * 2.0 + 1.0, centres)
+    want = sorted(k for k, ok in zip(_record_key(full), keep_full) if ok)
+    assert sorted(_record_key(gappy)) == want and len(want) > 100
+    # every record lies in its bin
+    assert np.all(np.abs(d.omega_deg - centres[d.j]) <= 1.0 + 1e-9)
+    j, inside = d.bin_of([1.5, 120.0, 299.9, 300.5, -60.5, 1.5 + 360.0])
+    assert inside.tolist() == [True, False, True, False, True, True]
+    assert j[0] == 0 and j[2] == centres.size - 1 and j[4] == j[2] and j[5] == 0
+    for bad, msg in [([3.0, 4.0], "at least omega_step_deg"), ([0.0, 359.0], "at most 360"), ([], "non-empty"),
+                     ([0.0, np.nan], "finite")]:
+        with pytest.raises(ValueError, match=f"^omega_deg .*{msg}"):
+            scan_geometry(20.0, omega_step_deg=2.0, omega_deg=bad)

@@ -16,16 +16,25 @@ Checked in ``tests/test_s3dxrd_recon_forward.py``.
 
 1. **Frames.**  Bin ``j`` covers ``[w0 + j dw, w0 + (j + 1) dw)`` with
    ``w0 = omega_start_deg`` and ``dw = omega_step_deg``, ``j = 0 .. n_bins-1``
-   and ``n_bins = omega_range_deg / dw`` (must be an integer).  The
+   and ``n_bins = omega_range_deg / dw`` (must be an integer; 180 deg is a
+   half scan, 360 deg a full one).  The
    :class:`~superres_widgets.s3dxrd.geometry.ScanGeometry` of the scan
    carries the **bin centres** ``w0 + (j + 1/2) dw`` as its ``omega_deg``,
    so a point's ``(X, omega)`` list (seed eq. (1), geometry rule 4) has one
-   entry per bin.  Scan positions are ``X_k = step * (k - k_max)`` for the
-   array index ``k = 0 .. n_positions-1`` (``geometry.x_positions[k]``).
+   entry per bin.  An ω list as data (``omega_deg=``: any sorted bin
+   centres at least ``dw`` apart, irregular or with gaps, spanning at most
+   360 deg) gives bins ``[C_j - dw/2, C_j + dw/2)``; a reflection in a gap
+   is never recorded.  :meth:`ScanData.bin_of` maps angles to bins (angles
+   are taken modulo 360 deg into the scan's range first).  Scan positions
+   are ``X_k = geometry.x_positions[k]`` for the array index ``k = 0 ..
+   n_positions-1`` (``step * (k - k_max)`` for the paper's grid).
 
-2. **Scan range** ``x_range = R + step/2`` for a specimen of radius ``R``, so
-   every specimen point's rounded ``X`` (geometry rule 4) is a scanned
-   position and every list is complete.
+2. **Scan range** ``x_range = R + step/2 + |y0|`` for a specimen of radius
+   ``R`` and a rotation-axis offset ``y0`` (``axis_offset_um``; positions
+   ``y0 + step k``, geometry rule 3), so every specimen point's nearest
+   ``X`` (geometry rule 4) is a scanned position and every list is
+   complete.  Positions as data (``x_positions_um=``, relative to the axis)
+   are used as given; points beyond them have incomplete lists.
 
 3. **Lit test.**  A grain is a union of phantom raster cells; a cell is lit
    by ``(X_k, w)`` when the beam profile lights its centre: ``|d| <= s``
@@ -47,7 +56,18 @@ Checked in ``tests/test_s3dxrd_recon_forward.py``.
    ring's ``2 theta``).  Records are sorted by frame (``k`` then ``j``).  One
    diffraction event lit at several ``X`` appears once per lit frame.
 
-5. **Imperfections** (all from one ``numpy.random.Generator(seed)``, in
+5. **Intensity and detection threshold.**  A record's ``intensity`` is
+   the beam-weighted area of its grain in the slice,
+   ``I = (1 / b^2) sum_cells w(d_cell) p^2`` (in beam widths squared: a
+   grain filling a box beam over a ``b x b`` square gives 1): for a box the
+   cells inside the strip are counted exactly (row runs of the raster),
+   other profiles use the grain's projection on ``u`` in bins of ``p / 8``.  With
+   ``detection_threshold > 0`` records with ``I < detection_threshold`` are
+   not recorded (before any random imperfection), the way weak peaks from
+   the beam's tails go missing on a real detector.  Spurious peaks have
+   ``I = NaN``.
+
+6. **Imperfections** (all from one ``numpy.random.Generator(seed)``, in
    this order): with ``detection_mode="peak"`` each record (frame) is kept
    independently with probability ``detection_probability``; with
    ``"reflection"`` each diffraction event of a grain is kept or lost in
@@ -70,6 +90,7 @@ import numpy as np
 from .beam import BeamProfile, get_beam_profile
 from .conventions import check_cancel
 from .conventions import cos_sin_deg as _conventions_cos_sin_deg
+from .conventions import finite_array as _finite_array
 from .conventions import finite_scalar as _finite
 from .conventions import positive_scalar as _positive
 from .crystal import (
@@ -112,6 +133,29 @@ def _n_bins(omega_range_deg: float, omega_step_deg: float) -> int:
     return n
 
 
+def _bin_centres(omega_step_deg: float, omega_start_deg: float, omega_range_deg: float,
+                 omega_deg: Any = None) -> np.ndarray:
+    """Bin centres of module rule 1 (regular, or the ω list given as data)."""
+    dw = _positive(omega_step_deg, "omega_step_deg")
+    if omega_deg is None:
+        w0 = _finite(omega_start_deg, "omega_start_deg")
+        wr = _positive(omega_range_deg, "omega_range_deg")
+        if wr > 360 + 1e-9:
+            raise ValueError(f"omega_range_deg must be <= 360, got {omega_range_deg!r}")
+        n = _n_bins(wr, dw)
+        return w0 + (np.arange(n) + 0.5) * dw
+    c = _finite_array(omega_deg, "omega_deg")
+    if c.ndim != 1 or c.size == 0:
+        raise ValueError(f"omega_deg must be a non-empty 1-D list of bin centres, got shape {c.shape}")
+    if np.any(np.diff(c) < dw * (1 - 1e-9)):
+        raise ValueError(
+            f"omega_deg must be sorted with centres at least omega_step_deg = {dw:g} apart (bins must not overlap)"
+        )
+    if c[-1] - c[0] + dw > 360 + 1e-9:
+        raise ValueError(f"omega_deg must span at most 360 deg with its bins, got {c[-1] - c[0] + dw:g}")
+    return c.copy()
+
+
 def scan_geometry(
     radius_um: float,
     step_um: float = 4.0,
@@ -120,31 +164,50 @@ def scan_geometry(
     omega_start_deg: float = 0.0,
     omega_range_deg: float = 180.0,
     profile: str | BeamProfile = "box",
+    *,
+    axis_offset_um: float = 0.0,
+    x_positions_um: Any = None,
+    omega_deg: Any = None,
 ) -> ScanGeometry:
     """The :class:`ScanGeometry` of a scan of a specimen of radius ``radius_um``.
 
-    ``x_range = radius_um + step_um / 2`` (module rule 2), bin centres as the
-    angles (rule 1), ``unit="um"``, beam ``profile`` of nominal width
-    ``beam_um`` (default: ``step_um``).
+    ``x_range = radius_um + step_um / 2 + |axis_offset_um|`` (module rule 2)
+    or the positions given as data, bin centres as the angles (rule 1),
+    ``unit="um"``, beam ``profile`` of nominal width ``beam_um`` (default:
+    ``step_um``).
+
+    Parameters
+    ----------
+    axis_offset_um : float, default 0
+        Rotation-axis offset ``y0`` (geometry rule 3): positions ``y0 + step k``.
+    x_positions_um : array_like, optional
+        Beam positions relative to the axis (scans as data); overrides the grid.
+    omega_deg : array_like, optional
+        Bin centres (rule 1); overrides ``omega_start_deg``/``omega_range_deg``.
 
     Examples
     --------
     >>> g = scan_geometry(10.0, omega_step_deg=45.0)
     >>> g.x_range, g.omega_deg.tolist(), g.profile_name
     (12.0, [22.5, 67.5, 112.5, 157.5], 'box')
+    >>> scan_geometry(10.0, axis_offset_um=1.0, omega_step_deg=90.0).x_positions[:3].tolist()
+    [-11.0, -7.0, -3.0]
     """
     R = _positive(radius_um, "radius_um")
     step = _positive(step_um, "step_um")
     b = step if beam_um is None else _positive(beam_um, "beam_um")
-    dw = _positive(omega_step_deg, "omega_step_deg")
-    w0 = _finite(omega_start_deg, "omega_start_deg")
-    wr = _positive(omega_range_deg, "omega_range_deg")
-    if wr > 360 + 1e-9:
-        raise ValueError(f"omega_range_deg must be <= 360, got {omega_range_deg!r}")
-    n = _n_bins(wr, dw)
-    centres = w0 + (np.arange(n) + 0.5) * dw
+    centres = _bin_centres(omega_step_deg, omega_start_deg, omega_range_deg, omega_deg)
+    y0 = _finite(axis_offset_um, "axis_offset_um")
+    if x_positions_um is not None:
+        if y0 != 0:
+            raise ValueError("axis_offset_um must be 0 with x_positions_um (they are relative to the axis)")
+        return ScanGeometry(step=step, beam_width=b, omega_deg=centres, profile=profile, unit="um",
+                            positions=_finite_array(x_positions_um, "x_positions_um"))
+    if abs(y0) > R:
+        raise ValueError(f"axis_offset_um must be within the specimen radius {R:g}, got {axis_offset_um!r}")
     return ScanGeometry(
-        x_range=R + 0.5 * step, step=step, beam_width=b, omega_deg=centres, profile=profile, unit="um"
+        x_range=R + 0.5 * step + abs(y0), step=step, beam_width=b, omega_deg=centres, profile=profile, unit="um",
+        axis_offset=y0,
     )
 
 
@@ -164,6 +227,10 @@ class ScanData:
         Frame of each peak: position index and omega bin.
     ring : ndarray of int, (n_peaks,)
     eta_deg, omega_deg, tth_deg : ndarray, (n_peaks,)
+    intensity : ndarray, (n_peaks,) or None
+        Beam-weighted grain area in beam widths squared (module rule 5);
+        NaN for spurious peaks; ``None`` when not known (e.g. peaks read
+        from a file).
     """
 
     geometry: ScanGeometry
@@ -177,6 +244,7 @@ class ScanData:
     eta_deg: np.ndarray
     omega_deg: np.ndarray
     tth_deg: np.ndarray
+    intensity: np.ndarray | None = None
     _offsets: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -200,7 +268,46 @@ class ScanData:
 
     @property
     def omega_range_deg(self) -> float:
-        return self.n_bins * self.omega_step_deg
+        """From the first bin's start to the last bin's end (``n_bins * dw`` for a regular scan)."""
+        if self._regular_bins():
+            return self.n_bins * self.omega_step_deg
+        c = self.geometry.omega_deg
+        return float(c[-1] + 0.5 * self.omega_step_deg - self.omega_start_deg)
+
+    def _regular_bins(self) -> bool:
+        c = self.geometry.omega_deg
+        if c.size != self.n_bins:
+            return False
+        want = self.omega_start_deg + (np.arange(self.n_bins) + 0.5) * self.omega_step_deg
+        return bool(np.allclose(c, want, rtol=0, atol=1e-9 * max(1.0, self.omega_step_deg)))
+
+    def bin_of(self, omega_deg: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The ω bin of angles (module rule 1): ``(j, inside)``.
+
+        Angles are first taken modulo 360 deg into ``[omega_start_deg,
+        omega_start_deg + 360)`` (a full scan wraps); ``inside`` is False for
+        an angle in no bin (a gap, or beyond a half scan), whose ``j`` is
+        clipped to ``0 .. n_bins - 1``.
+
+        Examples
+        --------
+        >>> from superres_widgets.s3dxrd import voronoi_phantom
+        >>> d = simulate_scan(voronoi_phantom(8, 1, 0), omega_step_deg=45.0, omega_range_deg=360.0).data
+        >>> [v.tolist() for v in d.bin_of([10.0, -10.0, 370.0])]
+        [[0, 7, 0], [True, True, True]]
+        """
+        w = np.asarray(omega_deg, dtype=float)
+        w0, dw = self.omega_start_deg, self.omega_step_deg
+        w = w0 + np.mod(w - w0, 360.0)
+        if self._regular_bins():
+            j = np.floor((w - w0) / dw).astype(np.int64)
+            inside = (j >= 0) & (j < self.n_bins)
+        else:
+            c = self.geometry.omega_deg
+            j = np.searchsorted(c - 0.5 * dw, w, side="right").astype(np.int64) - 1
+            jc = np.clip(j, 0, self.n_bins - 1)
+            inside = (j >= 0) & (w < c[jc] + 0.5 * dw)
+        return np.clip(j, 0, self.n_bins - 1), inside
 
     @property
     def x_positions(self) -> np.ndarray:
@@ -260,6 +367,93 @@ def _grain_boundary_points(phantom: Phantom, use_all: bool) -> tuple[np.ndarray,
     return xs, ys, off
 
 
+#: Bins per phantom cell of the grain projections (module rule 5).
+_INTENSITY_BINS_PER_CELL = 8
+#: Events x cells per chunk of the projections.
+_INTENSITY_CHUNK = 4_000_000
+
+
+def _grain_runs(phantom: Phantom) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row runs of every grain's cells: ``y, x_first, n_cells`` grouped by grain, with offsets."""
+    lab = phantom.labels
+    ny, nx = lab.shape
+    pad = np.full((ny, nx + 2), -2, dtype=np.int64)
+    pad[:, 1:-1] = lab
+    start = (pad[:, 1:-1] != pad[:, :-2]) & (lab >= 0)
+    end = (pad[:, 1:-1] != pad[:, 2:]) & (lab >= 0)
+    ri, ci = np.nonzero(start)
+    _, ce = np.nonzero(end)  # row-major: the k-th end closes the k-th start
+    g = lab[ri, ci].astype(np.int64)
+    order = np.argsort(g, kind="stable")
+    ri, ci, ce, g = ri[order], ci[order], ce[order], g[order]
+    off = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=phantom.n_grains))])
+    y = phantom.y0_um + phantom.pixel_um * ri
+    x0 = phantom.x0_um + phantom.pixel_um * ci
+    return y, x0, (ce - ci + 1).astype(np.int64), off, g
+
+
+def _box_counts(runs: tuple, cw: np.ndarray, sw: np.ndarray, X: np.ndarray, half: float, pixel: float) -> np.ndarray:
+    """Cells of row runs with ``|x cos w - y sin w - X| <= half``, per (event, position) pair (exact)."""
+    y, x0, n = runs
+    c = cw[:, None]
+    ys = y[None, :] * sw[:, None]
+    lo_u = (X[:, None] - half) + ys  # x c in [lo_u, hi_u]
+    hi_u = (X[:, None] + half) + ys
+    tol = 1e-9 * pixel
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(c > 0, lo_u / c, hi_u / c)
+        b = np.where(c > 0, hi_u / c, lo_u / c)
+        i0 = np.ceil((a - x0[None, :]) / pixel - tol)
+        i1 = np.floor((b - x0[None, :]) / pixel + tol)
+    i0 = np.clip(i0, 0, n[None, :])
+    i1 = np.clip(i1, -1, n[None, :] - 1)
+    cnt = np.maximum(i1 - i0 + 1, 0)
+    flat = np.abs(c) < 1e-12  # cos w = 0: the whole row or nothing
+    if np.any(flat):
+        inside = np.abs(-ys - X[:, None]) <= half * (1 + 1e-12)
+        cnt = np.where(flat, np.where(inside, n[None, :], 0), cnt)
+    return cnt.sum(axis=1)
+
+
+def _grain_intensity(xs: np.ndarray, ys: np.ndarray, runs: tuple, cw: np.ndarray, sw: np.ndarray,
+                     positions: np.ndarray, ev: np.ndarray, kk: np.ndarray, profile: BeamProfile, width: float,
+                     pixel: float) -> np.ndarray:
+    """``(1 / b^2) sum_cells w(u_cell - X_k) p^2`` of the lit pairs ``(ev, kk)`` of one grain (module rule 5).
+
+    A flat profile (box) counts the cells of the grain's row runs inside the
+    strip exactly; other profiles deposit the cells' ``u`` linearly on bins
+    of ``p / 8`` and sum the histogram times the profile at the bin centres
+    (the weight linearly interpolated at each cell, error ``O(p^2 w'')``).
+    """
+    scale = pixel * pixel / (width * width)
+    if ev.size == 0:
+        return np.zeros(0)
+    if profile.is_flat(width):
+        return scale * _box_counts(runs, cw[ev], sw[ev], positions[kk], profile.support(width), pixel)
+    n_e, n_c = cw.size, xs.size
+    out = np.zeros((n_e, positions.size))
+    delta = pixel / _INTENSITY_BINS_PER_CELL
+    rmax = float(np.sqrt(xs * xs + ys * ys).max()) + 2 * pixel
+    lo = -rmax
+    nb = int(np.ceil(2 * rmax / delta)) + 1
+    per = max(1, _INTENSITY_CHUNK // n_c)
+    for a in range(0, n_e, per):
+        u = np.multiply.outer(cw[a : a + per], xs) - np.multiply.outer(sw[a : a + per], ys)
+        m = u.shape[0]
+        t = (u - lo) / delta - 0.5  # linear deposit on the two nearest bin centres
+        bins = np.clip(np.floor(t).astype(np.int64), 0, nb - 2)
+        f = t - bins
+        b0, b1 = int(bins.min()), int(bins.max()) + 1
+        nloc = b1 - b0 + 1
+        idx = (np.arange(m)[:, None] * nloc + (bins - b0)).ravel()
+        H = np.bincount(idx, weights=(1.0 - f).ravel(), minlength=m * nloc)
+        H += np.bincount(idx + 1, weights=f.ravel(), minlength=m * nloc)
+        centres = lo + (np.arange(b0, b1 + 1) + 0.5) * delta
+        Wm = np.asarray(profile.weight(centres[:, None] - positions[None, :], width), dtype=float)
+        out[a : a + per] = H.reshape(m, nloc) @ Wm
+    return scale * out[ev, kk]
+
+
 def simulate_scan(
     phantom: Phantom,
     phase: CubicPhase | None = None,
@@ -282,6 +476,10 @@ def simulate_scan(
     lit_at: str = "peak",
     seed: Any = None,
     profile: str | BeamProfile = "box",
+    axis_offset_um: float = 0.0,
+    x_positions_um: Any = None,
+    omega_deg: Any = None,
+    detection_threshold: float = 0.0,
     cancel: Any = None,
 ) -> Simulation:
     r"""Simulate an s3DXRD slice scan of ``phantom`` (module docstring).
@@ -317,7 +515,20 @@ def simulate_scan(
         Random generator for the imperfections (module rule 5).
     profile : str or BeamProfile, default "box"
         Beam profile (:func:`~superres_widgets.s3dxrd.beam_profiles`); its
-        support decides which frames see a grain (module rule 3).
+        support decides which frames see a grain (module rule 3) and its
+        weights the intensity of each record (rule 5).
+    axis_offset_um : float, default 0
+        Rotation-axis offset ``y0`` (module rule 2, geometry rule 3),
+        ``|y0| <= R``.
+    x_positions_um : array_like, optional
+        Beam positions relative to the axis, as data (rule 2).
+    omega_deg : array_like, optional
+        ω bin centres as data (rule 1): sorted, at least ``omega_step_deg``
+        apart, spanning at most 360 deg; replaces ``omega_start_deg`` and
+        ``omega_range_deg``.
+    detection_threshold : float, default 0
+        Records with intensity below it (beam widths squared, rule 5) are
+        not recorded, ``>= 0``.
     cancel : threading.Event, callable or None
         Polled between grains; once set,
         :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
@@ -373,26 +584,48 @@ def simulate_scan(
     if lit_at not in ("peak", "bin"):
         raise ValueError(f"lit_at must be 'peak' or 'bin', got {lit_at!r}")
 
+    thr = _finite(detection_threshold, "detection_threshold")
+    if thr < 0:
+        raise ValueError(f"detection_threshold must be >= 0, got {detection_threshold!r}")
+
     prof = get_beam_profile(profile, "profile")
     R = float(phantom.radius_um)
     # cover every specimen cell (user label maps may reach the raster corners)
-    geom = scan_geometry(R, step_um, beam_um, omega_step_deg, omega_start_deg, omega_range_deg, prof)
+    geom = scan_geometry(R, step_um, beam_um, omega_step_deg, omega_start_deg, omega_range_deg, prof,
+                         axis_offset_um=axis_offset_um, x_positions_um=x_positions_um, omega_deg=omega_deg)
     step, b = geom.step, geom.beam_width
     half = prof.support(b)  # the lit interval |d| <= half (module rule 3)
     kmax, nk = geom.k_max, geom.n_positions
-    w0, dw = float(omega_start_deg), float(omega_step_deg)
+    positions = geom.x_positions
+    paper_grid = geom.is_regular and geom.axis_offset == 0.0
+    dw = float(omega_step_deg)
     n_bins = geom.n_omega
     centres = geom.omega_deg
+    regular_bins = omega_deg is None
+    w0 = float(omega_start_deg) if regular_bins else float(centres[0] - 0.5 * dw)
+    w_range = n_bins * dw if regular_bins else float(centres[-1] + 0.5 * dw - w0)
 
-    pred = predict_reflections(phantom.orientations, refl, w0, n_bins * dw)
-    jbin = np.floor((pred.omega_deg - w0) / dw).astype(np.int64)
+    pred = predict_reflections(phantom.orientations, refl, w0, w_range)
+    if regular_bins:
+        jbin = np.floor((pred.omega_deg - w0) / dw).astype(np.int64)
+        in_bin = np.ones(jbin.size, dtype=bool)
+    else:  # a reflection in a gap of the ω list is never recorded (rule 1)
+        jbin = np.searchsorted(centres - 0.5 * dw, pred.omega_deg, side="right").astype(np.int64) - 1
+        in_bin = (jbin >= 0) & (pred.omega_deg < centres[np.clip(jbin, 0, n_bins - 1)] + 0.5 * dw)
     jbin = np.clip(jbin, 0, n_bins - 1)
     use_all = 2.0 * half < 1.5 * phantom.pixel_um
     bx, by, boff = _grain_boundary_points(phantom, use_all)
+    if prof.is_flat(b):
+        ax = ay = np.zeros(0)
+        aoff = np.zeros(phantom.n_grains + 1, dtype=np.int64)
+    else:
+        ax, ay, aoff = _grain_boundary_points(phantom, True)
+    ry, rx0, rn, roff, _ = _grain_runs(phantom)
     poff = pred.offsets
 
     rec_event: list[np.ndarray] = []
     rec_k: list[np.ndarray] = []
+    rec_int: list[np.ndarray] = []
     for g in range(phantom.n_grains):
         check_cancel(cancel, "simulate_scan")
         e0, e1 = int(poff[g]), int(poff[g + 1])
@@ -402,8 +635,12 @@ def simulate_scan(
         w = pred.omega_deg[e0:e1] if lit_at == "peak" else centres[jbin[e0:e1]]
         cw, sw = cos_sin_deg(w)
         u = np.multiply.outer(cw, bx[c0:c1]) - np.multiply.outer(sw, by[c0:c1])  # (n_e, n_c)
-        klo = np.ceil((u - half) / step - _TIE).astype(np.int64) + kmax
-        khi = np.floor((u + half) / step + _TIE).astype(np.int64) + kmax
+        if paper_grid:
+            klo = np.ceil((u - half) / step - _TIE).astype(np.int64) + kmax
+            khi = np.floor((u + half) / step + _TIE).astype(np.int64) + kmax
+        else:  # offset grid or positions as data: the lit positions by search
+            klo = np.searchsorted(positions, u - half - _TIE * step, side="left").astype(np.int64)
+            khi = np.searchsorted(positions, u + half + _TIE * step, side="right").astype(np.int64) - 1
         klo = np.clip(klo, 0, nk)
         khi = np.clip(khi, -1, nk - 1)
         ok = klo <= khi
@@ -414,11 +651,19 @@ def simulate_scan(
         idx_hi = (rows * W + khi + 1)[ok]
         diff = np.bincount(idx_lo, minlength=n_e * W) - np.bincount(idx_hi, minlength=n_e * W)
         lit = np.cumsum(diff.reshape(n_e, W), axis=1)[:, :nk] > 0
+        lit &= in_bin[e0:e1, None]
         ev, kk = np.nonzero(lit)
+        grain_runs = tuple(v[roff[g] : roff[g + 1]] for v in (ry, rx0, rn))
+        rec_int.append(_grain_intensity(ax[aoff[g] : aoff[g + 1]], ay[aoff[g] : aoff[g + 1]], grain_runs, cw, sw,
+                                        positions, ev, kk, prof, b, phantom.pixel_um))
         rec_event.append(ev + e0)
         rec_k.append(kk)
     ev = np.concatenate(rec_event) if rec_event else np.zeros(0, dtype=np.int64)
     kk = np.concatenate(rec_k) if rec_k else np.zeros(0, dtype=np.int64)
+    inten = np.concatenate(rec_int) if rec_int else np.zeros(0)
+    if thr > 0:  # weak peaks (beam tails) go missing (rule 5), before any random imperfection
+        strong = inten >= thr
+        ev, kk, inten = ev[strong], kk[strong], inten[strong]
 
     rng = np.random.default_rng(seed)
     if pdet < 1:
@@ -426,7 +671,7 @@ def simulate_scan(
             keep = rng.random(ev.size) < pdet
         else:
             keep = (rng.random(pred.n_events) < pdet)[ev]
-        ev, kk = ev[keep], kk[keep]
+        ev, kk, inten = ev[keep], kk[keep], inten[keep]
     eta = pred.eta_deg[ev].copy()
     om = pred.omega_deg[ev].copy()
     jj = jbin[ev]
@@ -445,8 +690,12 @@ def simulate_scan(
         sk, sj = fr // n_bins, fr % n_bins
         sring = refl.ring[rng.integers(0, refl.n_reflections, n_sp)]
         seta = 180.0 - 360.0 * rng.random(n_sp)
-        som = w0 + (sj + rng.random(n_sp)) * dw
+        if regular_bins:
+            som = w0 + (sj + rng.random(n_sp)) * dw
+        else:
+            som = centres[sj] + (rng.random(n_sp) - 0.5) * dw
         kk = np.concatenate([kk, sk])
+        inten = np.concatenate([inten, np.full(n_sp, np.nan)])
         jj = np.concatenate([jj, sj])
         ring = np.concatenate([ring, sring])
         eta = np.concatenate([eta, seta])
@@ -471,6 +720,7 @@ def simulate_scan(
         eta_deg=eta[order],
         omega_deg=om[order],
         tth_deg=refl.ring_tth_deg[ring[order]],
+        intensity=inten[order],
     )
     truth = ScanTruth(
         grain=grain[order].astype(np.int64),
