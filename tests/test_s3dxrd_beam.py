@@ -590,3 +590,55 @@ def test_spot_map_with_tails_uses_the_sensitivity():
         superposition_map(g, combine="max")
     with pytest.raises(ValueError, match="^sensitivity_grid must be"):
         superposition_map(g, sensitivity_grid=2)
+
+
+# ---------------------------------------------------------------------------
+# N' weights expected reflections by the beam (issue 11)
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gaussian_recon():
+    return reconstruct_phantom(diameter_um=32, n_grains=3, omega_step_deg=3.0, seed=4, profile="gaussian",
+                               detection_threshold=0.3)
+
+
+def test_weighted_completeness_against_brute_force(gaussian_recon):
+    from superres_widgets.s3dxrd import completeness
+
+    r = gaussian_recon
+    g, t = r.geometry, r.table
+    rng = np.random.default_rng(3)
+    xs, ys = rng.uniform(-14, 14, (2, 25))
+    got = completeness(t, g, xs, ys)
+    c, s = cos_sin_deg(g.omega_deg)
+    prof, b = g.profile, g.beam_width
+    P = g.x_positions
+    for p in range(xs.size):
+        u = xs[p] * c - ys[p] * s  # at every bin centre
+        k = np.argmin(np.abs(u[:, None] - P[None, :]), axis=1)
+        w = prof.weight(u - P[k], b)  # the beam at the target in its nearest frame
+        we = w[t.j]
+        obs = t.observed[np.arange(t.n_events), k[t.j]]
+        cand = t.events.orientation
+        for ci in range(t.n_candidates):
+            m = cand == ci
+            want = (we[m] * obs[m]).sum() / we[m].sum()
+            assert got[p, ci] == pytest.approx(want, rel=1e-5, abs=1e-6)
+    # without the weighting: the paper's N / M
+    plain = completeness(t, g, xs, ys, beam_weighting=False)
+    assert not np.allclose(plain, got)
+    assert r.parameters["beam_weighting"] is True and r.parameters["detection_threshold"] == 0.3
+
+
+def test_weighting_is_the_paper_for_a_box_one_step_wide():
+    from superres_widgets.s3dxrd import completeness
+
+    r = reconstruct_phantom(diameter_um=32, n_grains=3, omega_step_deg=3.0, seed=4)
+    rng = np.random.default_rng(0)
+    rad, ang = 16.0 * np.sqrt(rng.random(200)), 2 * np.pi * rng.random(200)  # the specimen disc
+    xs, ys = rad * np.cos(ang), rad * np.sin(ang)
+    a = completeness(r.table, r.geometry, xs, ys)
+    b = completeness(r.table, r.geometry, xs, ys, beam_weighting=False)
+    np.testing.assert_array_equal(a, b)
+    # beyond the scan a frame is missing: weighted, it is not expected there either
+    far = completeness(r.table, r.geometry, [12.6], [13.4])
+    assert far.max() > completeness(r.table, r.geometry, [12.6], [13.4], beam_weighting=False).max()

@@ -606,6 +606,50 @@ class ScanGeometry:
         xs_a, ys_a = np.broadcast_arrays(_finite_array(xs, "xs"), _finite_array(ys, "ys"))
         return self._lookup(xs_a, ys_a)
 
+    def frame_weights(
+        self, xs: Any, ys: Any, tol: float = 1e-6
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest frame of many points at every angle and how strongly the beam lights them there.
+
+        For the N' maps (:mod:`~superres_widgets.s3dxrd.nprime`): rule 4's
+        nearest position, whether the profile lights the point there (``w > 0``
+        at ``|d|`` reduced by ``tol * step``) and the weight ``w`` (same
+        tolerance).  For a box at least one step wide every weight is 1.
+
+        Parameters
+        ----------
+        xs, ys : array_like, (n,)
+            Points (flattened).
+        tol : float, default 1e-6
+            Closed-set tolerance in steps.
+
+        Returns
+        -------
+        index : ndarray of int32, (n, n_omega)
+            Into :attr:`x_positions` (clipped to the scan).
+        lit : ndarray of bool, (n, n_omega)
+            In the scan and lit.
+        next_index : ndarray of int32, (n, n_omega)
+            Second-nearest position.
+        weight : ndarray of float, (n, n_omega)
+            ``w`` where ``lit``, else 0.
+
+        Examples
+        --------
+        >>> g = ScanGeometry(x_range=3, omega_deg=[0.0], profile="gaussian")
+        >>> g.frame_weights([0.0, 0.5], [0.0, 0.0])[3].round(3).ravel().tolist()
+        [1.0, 0.5]
+        """
+        xs_a = np.asarray(xs, dtype=float).ravel()
+        ys_a = np.asarray(ys, dtype=float).ravel()
+        lk = self._lookup(xs_a, ys_a)
+        b = self.beam_width
+        t = float(tol) * self._step
+        lit = lk.in_scan & self._profile.lit(lk.distance, b, t)
+        d = np.maximum(np.abs(lk.distance) - t, 0.0)
+        w = np.where(lit, np.asarray(self._profile.weight(d, b), dtype=float), 0.0)
+        return lk.index.astype(np.int32), lit, lk.next_index.astype(np.int32), w
+
     def _scan_indices(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Position index (into :attr:`x_positions`) and the 'in scan' mask, shape (..., n_omega)."""
         lk = self._lookup(xs, ys)

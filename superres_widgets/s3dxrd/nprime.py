@@ -86,9 +86,8 @@ def scan_indices(geometry: ScanGeometry, xs: Any, ys: Any) -> tuple[np.ndarray, 
     ``1e-6 step``; reconstruction rule 2) -- never for a box at least one
     step wide.
     """
-    return _scan_indices_raw(
-        geometry.omega_deg, geometry.step, geometry.k_max, xs, ys, (geometry.profile, geometry.beam_width)
-    )
+    k, ok, k2, _ = geometry.frame_weights(xs, ys, _LIT_TOL)  # offsets and position lists too
+    return k, ok, k2
 
 
 def _scan_indices_raw(
@@ -148,6 +147,7 @@ class ObservationTable:
     n_groups_per_candidate: np.ndarray
     eta_tol_deg: float
     omega_tol_deg: float
+    in_scan: np.ndarray | None = None  # event's omega in a scanned bin (False in a gap of an omega list)
 
     @property
     def n_candidates(self) -> int:
@@ -197,12 +197,19 @@ def observation_table(
     te = _positive(eta_tol_deg, "eta_tol_deg")
     tw = _positive(omega_tol_deg, "omega_tol_deg")
     ev = predict_reflections(U, data.reflections, data.omega_start_deg, data.omega_range_deg)
-    j = np.floor((ev.omega_deg - data.omega_start_deg) / data.omega_step_deg).astype(np.int64)
-    j = np.clip(j, 0, data.n_bins - 1)
+    j, in_bin = data.bin_of(ev.omega_deg)  # irregular omega lists, gaps
     nk = data.n_positions
     obs = np.zeros((ev.n_events, nk), dtype=bool)
-    pi, oi = match_peaks(ev.ring, ev.eta_deg, ev.omega_deg, data.ring, data.eta_deg, data.omega_deg, te, tw,
-                         cancel=cancel)
+    # omega modulo 360 (full scans, peaks given in (-180, 180]); events near the seam also match across it
+    w0 = data.omega_start_deg
+    ow = w0 + np.mod(data.omega_deg - w0, 360.0)
+    pi, oi = match_peaks(ev.ring, ev.eta_deg, ev.omega_deg, data.ring, data.eta_deg, ow, te, tw, cancel=cancel)
+    for shift in (360.0, -360.0):
+        near = np.nonzero(np.abs(ev.omega_deg + shift - (w0 + 180.0)) <= 180.0 + tw)[0]
+        if near.size:
+            p2, o2 = match_peaks(ev.ring[near], ev.eta_deg[near], ev.omega_deg[near] + shift, data.ring,
+                                 data.eta_deg, ow, te, tw, cancel=cancel)
+            pi, oi = np.concatenate([pi, near[p2]]), np.concatenate([oi, o2])
     obs[pi, data.k[oi]] = True
     # groups of (candidate, hkl): contiguous because events are ordered so
     key = ev.orientation * (data.reflections.n_reflections + 1) + ev.hkl_index
@@ -222,6 +229,7 @@ def observation_table(
         n_groups_per_candidate=ngc,
         eta_tol_deg=te,
         omega_tol_deg=tw,
+        in_scan=in_bin,
     )
 
 
@@ -244,13 +252,16 @@ class _ChunkKernel:
         count: str,
         want_next: bool,
         expected: str = "predicted",
+        beam_weighting: bool = True,
     ):
-        # plain arrays only, so that the kernel pickles (Dask processes /
-        # distributed workers)
-        self.omega_deg = np.asarray(geometry.omega_deg, dtype=float)
-        self.step = float(geometry.step)
-        self.kmax = int(geometry.k_max)
-        self.beam = (geometry.profile, float(geometry.beam_width))
+        # arrays and the (picklable) geometry, so that the kernel pickles
+        # (Dask processes / distributed workers)
+        self.geometry = geometry
+        self.beam_weighting = bool(beam_weighting)
+        seen = table.observed.any(axis=1) if expected == "observed" else np.ones(table.n_events, dtype=bool)
+        if table.in_scan is not None:
+            seen = seen & table.in_scan
+        self.emask = seen.astype(np.float32)  # events expected at all (module rule 4)
         self.count = count
         self.want_next = want_next
         nk = table.observed.shape[1]
@@ -269,33 +280,43 @@ class _ChunkKernel:
         with np.errstate(divide="ignore"):
             self.invM = np.where(M > 0, 1.0 / np.maximum(M, 1), 0.0)
 
-    def _sum(self, K: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    def _sum(self, K: np.ndarray, ok: np.ndarray, W: np.ndarray | None = None) -> np.ndarray:
         idx = K[:, self.j].astype(self.base.dtype, copy=False) + self.base  # (p, m)
         val = self.obs_flat[idx] & ok[:, self.j]
+        weighted = self.beam_weighting and W is not None and not (np.all(W == 1) and np.all(self.emask == 1))
+        if not weighted:  # the paper's N' = N / M (every weight 1: bitwise the weighted formula)
+            if self.count == "hkl" and val.shape[1]:
+                val = np.maximum.reduceat(val, self.goff, axis=1)
+            return (val.astype(np.float32) @ self.ind).astype(np.float64) * self.invM
+        # expected reflections weighted by the beam at the target (module rule 4)
+        w = W[:, self.j].astype(np.float32) * self.emask
         if self.count == "hkl" and val.shape[1]:
             val = np.maximum.reduceat(val, self.goff, axis=1)
-        return (val.astype(np.float32) @ self.ind).astype(np.float64) * self.invM
+            w = np.maximum.reduceat(w, self.goff, axis=1)
+        num = (val * w) @ self.ind
+        den = (w @ self.ind).astype(np.float64)
+        return num.astype(np.float64) * np.where(den > 0, 1.0 / np.maximum(den, 1e-30), 0.0)
 
     def __call__(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """``[N'(p, c) for c] + [chosen candidate]``, shape (p, n_c + 1)."""
         xs = np.asarray(xs, dtype=float)
         ys = np.asarray(ys, dtype=float)
-        K, ok, K2 = _scan_indices_raw(self.omega_deg, self.step, self.kmax, xs, ys, self.beam)
-        n1 = self._sum(K, ok)
+        K, ok, K2, W = self.geometry.frame_weights(xs, ys, _LIT_TOL)
+        n1 = self._sum(K, ok, W)
         n2 = None
         if self.want_next and n1.shape[1] > 1:
             best = n1.max(axis=1, keepdims=True)
             tied = np.nonzero(((n1 >= best - 1e-12).sum(axis=1) > 1) & (best[:, 0] > 0))[0]
             n2 = np.zeros_like(n1)
             if tied.size:
-                n2[tied] = self._sum(K2[tied], ok[tied])
+                n2[tied] = self._sum(K2[tied], ok[tied], W[tied])
         pick = _choose(n1, n2)
         return np.concatenate([n1, pick[:, None].astype(float)], axis=1)
 
     def next_completeness(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """Next-nearest completeness (module rule 5), shape (p, n_c)."""
-        K, ok, K2 = _scan_indices_raw(self.omega_deg, self.step, self.kmax, xs, ys, self.beam)
-        return self._sum(K2, ok)
+        K, ok, K2, W = self.geometry.frame_weights(xs, ys, _LIT_TOL)
+        return self._sum(K2, ok, W)
 
 
 def _check_expected(expected: str) -> None:
@@ -353,6 +374,7 @@ def completeness(
     backend: str = "numpy",
     scheduler: Any = None,
     cancel: Any = None,
+    beam_weighting: bool = True,
 ) -> np.ndarray:
     """``N'[p, c]`` of targets ``(xs, ys)`` for every candidate (rule 4).
 
@@ -373,6 +395,10 @@ def completeness(
         Polled between chunks (numpy backend); once set,
         :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
         (conventions rule 5).
+    beam_weighting : bool, default True
+        Weight each expected reflection by the beam at the target in its
+        frame (module rule 4); identical to the paper's ``N / M`` for a box
+        at least one step wide.
 
     Returns
     -------
@@ -393,7 +419,7 @@ def completeness(
     xs = np.asarray(xs, dtype=float).ravel()
     ys = np.asarray(ys, dtype=float).ravel()
     _check_expected(expected)
-    kern = _ChunkKernel(table, geometry, count, False, expected)
+    kern = _ChunkKernel(table, geometry, count, False, expected, beam_weighting)
     return _run_chunks(kern, xs, ys, table.n_candidates + 1, cs, backend, scheduler, cancel)[:, :-1]
 
 
@@ -545,6 +571,7 @@ def orientation_map(
     backend: str = "numpy",
     scheduler: Any = None,
     cancel: Any = None,
+    beam_weighting: bool = True,
 ) -> OrientationMap:
     """The N' orientation map of a slice (module rules 1, 4, 5, 8).
 
@@ -568,6 +595,8 @@ def orientation_map(
         Polled between chunks (numpy backend); once set,
         :class:`~superres_widgets.s3dxrd.ComputationCancelled` is raised
         (conventions rule 5).
+    beam_weighting : bool, default True
+        As for :func:`completeness`.
 
     Returns
     -------
@@ -592,7 +621,7 @@ def orientation_map(
     R = geom.x_range - 0.5 * geom.step if radius_um is None else _positive(radius_um, "radius_um")
     xs, ys, gxt, gyt, gidx = map_targets(geom.step, s, R)
     _check_expected(expected)
-    kern = _ChunkKernel(table, geom, count, tie_break == "next", expected)
+    kern = _ChunkKernel(table, geom, count, tie_break == "next", expected, beam_weighting)
     nc = table.n_candidates
     out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)
     n1 = out[:, :nc]

@@ -62,7 +62,12 @@ Checked in ``tests/test_s3dxrd_reconstruction.py``.
    range is observed if either is).  ``M`` is the number the candidate
    predicts (``expected="predicted"``, the paper) or only those seen in at
    least one frame of the scan (``expected="observed"``: robust to weak
-   reflections that are missing everywhere).
+   reflections that are missing everywhere).  With a beam profile that has
+   tails or is narrower than the step, each expected reflection is weighted
+   by the beam at the target in the frame it is looked up in
+   (``N' = sum_e w_e obs_e / sum_e w_e``, ``beam_weighting=True``, the
+   default; reflections in a gap of an omega list have ``w_e = 0``): for a
+   box at least one step wide every ``w_e = 1`` and this is ``N / M``.
 
 5. **Choice.**  The candidate of largest ``N'``; ``-1`` when every ``N'`` is
    0.  Ties (common where a target's fully superposed region straddles a
@@ -234,6 +239,11 @@ def reconstruct_phantom(
     noise_omega_deg: float = 0.0,
     lit_at: str = "peak",
     profile: str | BeamProfile = "box",
+    axis_offset_um: float = 0.0,
+    x_positions_um: Any = None,
+    omega_deg: Any = None,
+    detection_threshold: float = 0.0,
+    beam_weighting: bool = True,
     candidates: Any = None,
     eta_tol_deg: float | None = None,
     omega_tol_deg: float | None = None,
@@ -285,6 +295,13 @@ def reconstruct_phantom(
         Beam profile of the scan (:mod:`~superres_widgets.s3dxrd.beam`): the
         forward model lights grains with it and the N' maps count a frame
         only where it lights the target (module rule 2).
+    axis_offset_um, x_positions_um, omega_deg, detection_threshold
+        Rotation-axis offset, positions and omega bin centres as data, and
+        the detection threshold of the scan
+        (:func:`~superres_widgets.s3dxrd.forward.simulate_scan`).
+    beam_weighting : bool, default True
+        N' weights expected reflections by the beam at the target
+        (:func:`~superres_widgets.s3dxrd.nprime.completeness`).
     candidates : None, array_like (n, 3, 3), str or path
         ``None``: global indexing of the peaks; an array: the user's
         orientations (proper rotations); a path: an ImageD11 ``.map`` /
@@ -374,6 +391,10 @@ def reconstruct_phantom(
         lit_at=lit_at,
         seed=np.random.default_rng(s_scan),
         profile=profile,
+        axis_offset_um=axis_offset_um,
+        x_positions_um=x_positions_um,
+        omega_deg=omega_deg,
+        detection_threshold=detection_threshold,
         cancel=cancel,
     )
     timings["forward"] = time.perf_counter() - t
@@ -421,6 +442,7 @@ def reconstruct_phantom(
         backend=backend,
         scheduler=scheduler,
         cancel=cancel,
+        beam_weighting=beam_weighting,
     )
     t = time.perf_counter()
     conv = orientation_map(data, table, 1, R, **kw)
@@ -468,6 +490,11 @@ def reconstruct_phantom(
         noise_omega_deg=float(noise_omega_deg),
         lit_at=lit_at,
         profile=data.geometry.profile_name,
+        axis_offset_um=float(data.geometry.axis_offset),
+        x_positions_um=None if x_positions_um is None else data.geometry.x_positions,
+        omega_deg=None if omega_deg is None else data.geometry.omega_deg,
+        detection_threshold=float(detection_threshold),
+        beam_weighting=bool(beam_weighting),
         eta_tol_deg=te,
         omega_tol_deg=tw,
         count=count,
@@ -554,7 +581,7 @@ def completeness_at(
     geom = result.geometry
     if tb not in ("next", "first"):
         raise ValueError(f"tie_break must be 'next' or 'first', got {tb!r}")
-    kern = _ChunkKernel(table, geom, cnt, tb == "next", exp)
+    kern = _ChunkKernel(table, geom, cnt, tb == "next", exp, result.parameters.get("beam_weighting", True))
     out = kern(np.array([x]), np.array([y]))[0]
     nc = table.n_candidates
     n1 = out[:nc]
