@@ -1,7 +1,11 @@
-"""SuperpositionMap: seed 000 Fig. 4a-c, live.
+"""SuperpositionMap: seed 000 Fig. 4a-c, live, for the paper's box and for real beams.
 
 Lengths in units of the translation step; beam width as a multiple of the
-step; relative spot size sqrt(A/A(0,0)) is dimensionless. The map is
+step; relative spot size sqrt(A/A(0,0)) is dimensionless.  For a beam with
+tails A is the effective area of each sub-pixel's sensitivity map (the
+product of its beam weights, :mod:`superres_widgets.s3dxrd.sensitivity`);
+the rotation axis may be offset and the angles given as a range or a list
+(as for :class:`~superres_widgets.widgets.BeamTrajectoryExplorer`). The map is
 computed by :func:`superres_widgets.s3dxrd.superposition_map` in the
 widgets' one background lifecycle (:mod:`superres_widgets.widgets._base`):
 the newest parameters win and a stale map is cancelled between chunks of
@@ -18,10 +22,10 @@ import time
 import numpy as np
 import traitlets
 
-from ..s3dxrd import ScanGeometry, superposition_map
+from ..s3dxrd import ScanGeometry, beam_profiles, superposition_map
 from ._base import SuperresWidget, bundle_path
 from ._bokeh import BokehPanel
-from .beam_trajectory import _validate_profile_name
+from .beam_trajectory import _validate_omega_list, _validate_profile_name, omega_angles, profile_object
 from .serializers import ArrayTrait
 
 __all__ = ["SuperpositionMap"]
@@ -37,25 +41,39 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
 
     Parameters
     ----------
-    omega_step_deg : float
-        Angular step (paper: 10 deg).
+    omega_step_deg, omega_start_deg, omega_stop_deg : float
+        Angles ``start, start + step, ...`` below ``stop`` (paper: 10 deg
+        steps over 0-180 deg).
+    omega_list : list of float
+        Angles from Python (irregular, gaps); non-empty replaces the range.
     beam_width : float
         Nominal beam width as a multiple of the step (paper: 1).
     profile : str
-        A registered beam profile (default ``"box"``, the paper's).
+        A registered beam profile (default ``"box"``, the paper's;
+        ``"gaussian"``, ``"box_gaussian"``).
+    blur_fwhm : float
+        Blur FWHM of ``"box_gaussian"`` in beam widths.
     subdivision : int
         Sub-pixels per step and axis (paper: 4).
     x_range : int
-        X positions ``-x_range .. x_range`` (paper: 10).
+        X positions ``axis_offset + k``, ``|k| <= x_range`` (paper: 10).
+    axis_offset : float
+        Rotation-axis offset in steps, clamped to ``[-x_range, x_range]``.
     """
 
     _esm = bundle_path("superposition_map")
 
     omega_step_deg = traitlets.Float(10.0).tag(sync=True)
+    omega_start_deg = traitlets.Float(0.0).tag(sync=True)
+    omega_stop_deg = traitlets.Float(180.0).tag(sync=True)
+    omega_list = traitlets.List(traitlets.Float()).tag(sync=True)
     beam_width = traitlets.Float(1.0).tag(sync=True)
     subdivision = traitlets.Int(4).tag(sync=True)
     x_range = traitlets.Int(10).tag(sync=True)
+    axis_offset = traitlets.Float(0.0).tag(sync=True)
     profile = traitlets.Unicode("box").tag(sync=True)
+    blur_fwhm = traitlets.Float(0.25).tag(sync=True)
+    profile_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     selected_xs = traitlets.Float(None, allow_none=True).tag(sync=True)
     selected_ys = traitlets.Float(None, allow_none=True).tag(sync=True)
 
@@ -63,13 +81,20 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
     extent = traitlets.List([0.0, 1.0, 0.0, 1.0]).tag(sync=True)
     mean_relative_size = traitlets.Float(None, allow_none=True).tag(sync=True)
     com_error_fwhm = traitlets.Float(None, allow_none=True).tag(sync=True)
+    mean_spot_size = traitlets.Float(None, allow_none=True).tag(sync=True)
+    """Mean ``sqrt(A) / b`` (r >= 0.5): comparable across beam profiles."""
+    measure = traitlets.Unicode("polygon").tag(sync=True)
+    """``"polygon"`` (flat profile) or ``"product"`` (sensitivity maps)."""
     n_targets = traitlets.Int(0).tag(sync=True)
     selected_value = traitlets.Float(None, allow_none=True).tag(sync=True)
     compute_ms = traitlets.Float(0.0).tag(sync=True)
 
     _LIMITS = {
         "omega_step_deg": (0.25, 90.0),
+        "omega_start_deg": (-360.0, 360.0),
+        "omega_stop_deg": (-359.0, 720.0),
         "beam_width": (0.05, 5.0),
+        "blur_fwhm": (0.01, 2.0),
         "subdivision": (1, 12),
         "x_range": (1, 30),
     }
@@ -87,22 +112,38 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
     def _validate_profile(self, proposal):
         return _validate_profile_name(self, proposal["value"])
 
+    @traitlets.validate("axis_offset")
+    def _validate_axis_offset(self, proposal):
+        xr = float(self.x_range)
+        return self._clamp("axis_offset", float(proposal["value"]), -xr, xr)
+
+    @traitlets.validate("omega_list")
+    def _validate_omega_list(self, proposal):
+        return _validate_omega_list(self, proposal["value"])
+
     # -- computation ----------------------------------------------------------------
     def geometry(self) -> ScanGeometry:
-        """The :class:`~superres_widgets.s3dxrd.ScanGeometry` of the map (step 1, angles below 180 deg)."""
+        """The :class:`~superres_widgets.s3dxrd.ScanGeometry` of the map (step 1)."""
         return ScanGeometry(
             x_range=self.x_range,
             step=1.0,
             beam_width=self.beam_width,
-            omega_deg=np.arange(0.0, 180.0 - 1e-9, self.omega_step_deg),
-            profile=self.profile,
+            omega_deg=omega_angles(self),
+            profile=profile_object(self.profile, self.blur_fwhm),
+            axis_offset=self.axis_offset,
         )
 
-    @traitlets.observe("omega_step_deg", "beam_width", "subdivision", "x_range", "profile")
+    @traitlets.observe("omega_step_deg", "omega_start_deg", "omega_stop_deg", "omega_list", "beam_width",
+                       "subdivision", "x_range", "axis_offset", "profile", "blur_fwhm")
     def _on_param(self, change):
+        if change["name"] == "x_range":
+            self.axis_offset = self.axis_offset  # clamped to the new range
         self._request_update()
 
     def _update(self):
+        names = sorted(beam_profiles(), key=lambda n: (n not in ("box", "gaussian", "box_gaussian"), n))
+        if names != self.profile_names:
+            self.profile_names = names
         try:
             geometry = self.geometry()
         except ValueError as exc:
@@ -131,6 +172,8 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
             self.extent = [float(v) for v in extent]
             self.mean_relative_size = float(stats.mean_relative_size)
             self.com_error_fwhm = float(stats.com_error_fwhm) if np.isfinite(stats.com_error_fwhm) else None
+            self.mean_spot_size = float(stats.mean_spot_size) if np.isfinite(stats.mean_spot_size) else None
+            self.measure = result.measure
             self.n_targets = int(np.asarray(result.xs).size)
             self.compute_ms = 1000.0 * seconds
             self._update_selected()
