@@ -178,9 +178,13 @@ def test_deconvolution_explorer_in_browser(lab):
     assert lab.canvas_stats(f"{DX} canvas[data-role=right]")["hash"] != h
 
     # every slider the page drew for FISTA (from Python's method table) dragged to both ends and
-    # back: the kernel is idle on the final values within 2x one computation (+0.1 s)
+    # back: the kernel is idle on the final values within 2x one computation (+0.25 s); waiting for
+    # the stale work at the ends (1000 iterations, a 200 µm PSF: seconds) would fail
     lab.kernel("w.num_iter = 30; w.wait(); import time; from superres_widgets.widgets._restoration import "
                "restore_with_psf")
+    lab.page.wait_for_function(  # the page shows the new value before its sliders are read
+        "(sel) => document.querySelector(sel).nextElementSibling.textContent === '30'",
+        arg=f"{DX} input[data-trait=num_iter]")
     sliders = lab.page.evaluate(
         """(sel) => [...document.querySelectorAll(sel)].filter((i) => i.offsetParent !== null)
             .map((i) => [i.dataset.trait, i.min, i.max, i.value, i.dataset.scale || 'linear'])""",
@@ -196,14 +200,18 @@ def test_deconvolution_explorer_in_browser(lab):
                                           await new Promise((r) => setTimeout(r, 15)); } }""",
             [f"{DX} input[data-trait={name}]", [lo, hi, start]])
         waited = lab.kernel_value("(lambda t0: (w.wait(), time.perf_counter() - t0)[1])(time.perf_counter())")
-        one = lab.kernel_value("(lambda t0: (restore_with_psf(img, w.psf, {'method': w.method, **w.method_values()},"
-                               " dtype=np.float32), time.perf_counter() - t0)[1])(time.perf_counter())")
         after = lab.kernel_value(f"w.{name}")
         assert after == pytest.approx(before, rel=0.01), (name, before, after)
         assert lab.kernel_value("w.error == '' and not w.busy and bool(np.allclose(w.restored, restore_with_psf("
                                 "img, w.psf, {'method': w.method, **w.method_values()}, dtype=np.float32), "
                                 "rtol=1e-5, atol=1e-4))"), name
-        assert waited <= 2 * one + 0.1, (name, waited, one)
+        # one computation at the final values, the same way (frames streamed to this page): the median
+        # of 3 recomputations after a step away (the machine is shared)
+        one = lab.kernel_value(
+            f"sorted((w.set_state({{'{name}': w.{name} + (1 if isinstance(w.{name}, int) else 0.05)}}), w.wait(), "
+            f"w.set_state({{'{name}': {after!r}}}), (lambda t0: (w.wait(), time.perf_counter() - t0)[1])"
+            f"(time.perf_counter()))[-1] for _ in range(3))[1]")
+        assert waited <= 2 * one + 0.25, (name, waited, one)  # + the page's and the kernel's hand-overs
         drags[name] = [waited, one]
     lab.record("sliders_to_limits_deconvolution", drags)
 
