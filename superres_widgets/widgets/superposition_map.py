@@ -210,7 +210,7 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
         self._src_hist = ColumnDataSource(dict(left=[], right=[], top=[]))
         self._src_fit = ColumnDataSource(dict(x=[], y=[]))
 
-        opts = dict(width=330, height=280, toolbar_location="above", tools="pan,wheel_zoom,box_zoom,reset,save")
+        opts = dict(width=300, height=280, toolbar_location="above", tools="pan,wheel_zoom,box_zoom,reset,save")
         fa = figure(title="(a) relative spot size vs radius", x_axis_label="r (steps)",
                     y_axis_label="√(A/A₀)", **opts)
         fa.scatter("r", "size", source=self._src_scatter_a, size=2, alpha=0.25, color="#9ecae1")

@@ -170,6 +170,131 @@ def test_superposition_map_in_browser(lab):
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
 
 
+def _red_fraction(lab, selector):
+    """Fraction of a canvas's pixels in the 'lit in every measurement' red of trajectory.js."""
+    return lab.page.evaluate(
+        """(sel) => {
+            const c = document.querySelector(sel);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] === 220 && d[i+1] === 20 && d[i+2] === 60) n++;
+            return n / (d.length / 4);
+        }""",
+        selector,
+    )
+
+
+def _wait_kernel(lab, expr, want, timeout=15.0):
+    deadline = time.time() + timeout
+    got = lab.kernel_value(expr)
+    while time.time() < deadline and got != want:
+        lab.page.wait_for_timeout(100)
+        got = lab.kernel_value(expr)
+    return got
+
+
+def test_beam_trajectory_real_beams_in_browser(lab):
+    """Issue 11: profile menu, blur, axis offset, omega range, sensitivity map, fitted zoom, at 1320 px."""
+    lab.page.set_viewport_size({"width": 1320, "height": 1100})
+    name = lab.write_notebook("ui_beam_real.ipynb", [
+        "from superres_widgets.widgets import BeamTrajectoryExplorer\n"
+        "w = BeamTrajectoryExplorer(xs=3, ys=2, omega_step_deg=2)\nw",
+    ])
+    lab.open(name).run_all()
+    assert lab.cell_errors() == []
+    zoom = f"{BT} canvas[data-role=zoom]"
+    lab.page.wait_for_selector(zoom, timeout=60_000)
+    lab.page.wait_for_timeout(300)
+    # at a 2 deg step the region is tiny; the zoom fits it by default and it is clearly visible
+    assert lab.kernel_value("w.auto_zoom") is True and lab.kernel_value("w.zoom") > 30
+    assert _red_fraction(lab, zoom) > 0.01
+    lab.screenshot("beam_trajectory_2deg_fitted", BT)
+    # the readouts print zeros as 0: the target (0, 0) has its centroid on it
+    lab.kernel("w.xs = 0; w.ys = 0")
+    lab.page.wait_for_function(
+        "(sel) => [...document.querySelectorAll(sel)].some(e => e.textContent.startsWith('(0, 0)'))",
+        arg=f"{BT} .srw-readout-value",
+    )
+    lab.kernel("w.xs = 3; w.ys = 2")
+    # the profile menu (the registered profiles) sets Python's profile; the blur slider appears for box (x) gaussian
+    menu = lab.page.locator(f"{BT} select[data-trait=profile]")
+    assert set(menu.locator("option").all_inner_texts()) >= {"box", "gaussian", "box ⊗ gaussian"}
+    blur = lab.page.locator(f"{BT} input[data-trait=blur_fwhm]")
+    assert not blur.is_visible()
+    before = lab.canvas_stats(zoom)["hash"]
+    menu.select_option("gaussian")
+    assert _wait_kernel(lab, "w.profile", "gaussian") == "gaussian"
+    lab.wait_canvas_change(zoom, before)
+    lab.page.wait_for_timeout(300)
+    # a Gaussian lights everything a little: no red "lit everywhere" region, the sensitivity map instead
+    assert _red_fraction(lab, zoom) == 0
+    s = lab.canvas_stats(zoom)
+    assert s["colours"] > 200, s
+    eff = lab.kernel_value("w.effective_area_beam2")
+    # the Gaussian's sensitivity has the same size everywhere (a product of Gaussians): that of the centre
+    centre = lab.kernel_value("__import__('superres_widgets.s3dxrd').s3dxrd.sensitivity_map(w.geometry(), 0, 0)"
+                              ".effective_area")
+    assert eff == pytest.approx(centre, rel=5e-3) and 0.01 < eff < 0.05, (eff, centre)
+    shown = f"{eff:.4g}"[:5]
+    assert any(t.startswith(shown) for t in lab.page.locator(f"{BT} .srw-readout-value").all_inner_texts()), shown
+    lab.screenshot("beam_trajectory_gaussian_sensitivity", BT)
+    menu.select_option("box_gaussian")
+    assert _wait_kernel(lab, "w.profile", "box_gaussian") == "box_gaussian"
+    lab.page.wait_for_function("(sel) => document.querySelector(sel).offsetParent !== null",
+                               arg=f"{BT} input[data-trait=blur_fwhm]")
+    blur.fill("0.5")
+    assert _wait_kernel(lab, "w.blur_fwhm", 0.5) == 0.5
+    assert lab.kernel_value("w.geometry().profile.blur_fwhm") == 0.5
+    lab.screenshot("beam_trajectory_box_gaussian", BT)
+    # the axis-offset and omega-stop sliders move Python state (a full scan with a quarter-step offset)
+    lab.page.locator(f"{BT} input[data-trait=omega_stop_deg]").fill("360")
+    assert _wait_kernel(lab, "w.omega_stop_deg", 360.0) == 360.0
+    lab.page.locator(f"{BT} input[data-trait=axis_offset]").fill("0.25")
+    assert _wait_kernel(lab, "w.axis_offset", 0.25) == 0.25
+    assert lab.kernel_value("w.n_omega") == 180
+    assert lab.kernel_value("w.geometry().x_positions[10]") == 0.25
+    # bad values from Python are clamped with a visible notice
+    lab.kernel("w.axis_offset = 99")
+    lab.page.wait_for_selector(f"{BT} .srw-status.srw-notice", timeout=10_000)
+    assert "axis_offset" in lab.page.locator(f"{BT} .srw-status").inner_text()
+    assert lab.kernel_value("w.axis_offset") == 10.0
+    lab.kernel("w.axis_offset = 0; w.omega_list = [0.0, 30.0, 100.0, 101.0]")
+    assert _wait_kernel(lab, "w.n_omega", 4) == 4
+    lab.screenshot("beam_trajectory_omega_list", BT)
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
+def test_superposition_map_real_beams_in_browser(lab):
+    lab.page.set_viewport_size({"width": 1380, "height": 1100})
+    name = lab.write_notebook("ui_map_real.ipynb", [
+        "from superres_widgets.widgets import SuperpositionMap\n"
+        "m = SuperpositionMap(omega_step_deg=10, subdivision=2)\nm.wait()\nm",
+    ])
+    lab.open(name).run_all()
+    assert lab.cell_errors() == []
+    canvas = f"{SM} canvas[data-role=map]"
+    lab.page.wait_for_selector(canvas, timeout=60_000)
+    lab.page.wait_for_timeout(300)
+    box_stats = lab.kernel_value("[m.mean_relative_size, m.mean_spot_size, m.measure]")
+    assert box_stats[2] == "polygon"
+    before = lab.canvas_stats(canvas)["hash"]
+    lab.page.locator(f"{SM} select[data-trait=profile]").select_option("box_gaussian")
+    assert _wait_kernel(lab, "m.profile", "box_gaussian") == "box_gaussian"
+    lab.kernel("m.wait()")
+    lab.wait_canvas_change(canvas, before, timeout=30)
+    stats = lab.kernel_value("[m.mean_relative_size, m.mean_spot_size, m.measure]")
+    assert stats[2] == "product" and stats[1] > box_stats[1] and stats[0] > box_stats[0], (stats, box_stats)
+    lab.page.wait_for_function(
+        "(sel) => [...document.querySelectorAll(sel)].some(e => e.textContent.startsWith('sensitivity'))",
+        arg=f"{SM} .srw-readout-value",
+    )
+    lab.screenshot("superposition_map_box_gaussian", ".jp-OutputArea-output:has(.srw-superposition-map)")
+    lab.kernel("m.omega_stop_deg = -400")
+    lab.page.wait_for_selector(f"{SM} .srw-status.srw-notice", timeout=10_000)
+    assert "omega_stop_deg" in lab.page.locator(f"{SM} .srw-status").inner_text()
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
 def test_course_notebook_01_draws_every_widget(lab):
     lab.open("notebooks/01_beam_superposition.ipynb").run_all(timeout_s=600)
     assert lab.cell_errors() == []

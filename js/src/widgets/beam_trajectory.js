@@ -1,17 +1,21 @@
 // BeamTrajectoryExplorer front-end (seed 000, Fig. 2-3).
 // Python computes the (X, omega) list, the exact superposed polygon, the
-// readouts and the beam profile (sampled, "beam_profile"); this module only
-// draws them and sends user intent (target clicks, slider moves) back as
-// trait changes. build* make the DOM, draw* paint a frame, bind* / interact*
-// connect it to the model.
+// readouts, the beam profile (sampled, "beam_profile") and, for a beam with
+// tails, the target's sensitivity map ("sensitivity" on
+// "sensitivity_extent"); this module only draws them and sends user intent
+// (target clicks, slider moves, the profile menu) back as trait changes.
+// build* make the DOM, draw* paint a frame, bind* / interact* connect it to
+// the model.
 import { decodeArray } from "../lib/arrays.js";
 import { drawOrReport, frameScheduler, onTraits } from "../lib/bind.js";
 import { clearCanvas, eventPos, makeCanvas, polygonPath } from "../lib/canvas.js";
-import { ensureStyle, readouts, slider, statusLine } from "../lib/controls.js";
+import { greyWhenOmegaList, profileChoice, showWhen } from "../lib/beam_controls.js";
+import { ensureStyle, readouts, slider, statusLine, traitCheckbox } from "../lib/controls.js";
 import { h, panel, row } from "../lib/dom.js";
 import { fmtFixed, fmtPoint } from "../lib/format.js";
 import { circle, cross, dot } from "../lib/markers.js";
-import { drawStrips } from "../lib/trajectory.js";
+import { drawExtent } from "../lib/rgba.js";
+import { drawStrips, sensitivityContour, sensitivityImage } from "../lib/trajectory.js";
 import { View } from "../lib/view.js";
 
 const SIZE = 380;
@@ -20,16 +24,24 @@ const f4 = (v) => fmtFixed(v, 4);
 // sliders after the two target sliders: [trait, options]
 const SLIDERS = [
   ["omega_step_deg", { label: "angular step (deg)", min: 0.5, max: 45, step: 0.5, format: f3 }],
+  ["omega_start_deg", { label: "ω start (deg)", min: -180, max: 180, step: 5, format: f3 }],
+  ["omega_stop_deg", { label: "ω stop (deg)", min: 5, max: 360, step: 5, format: f3 }],
   ["x_range", { label: "X range (± steps)", min: 1, max: 30, step: 1 }],
+  ["axis_offset", { label: "axis offset y0 (steps)", min: -1, max: 1, step: 0.05, format: f3 }],
   ["beam_width", { label: "beam width / step", min: 0.1, max: 3, step: 0.05, format: f3 }],
+  ["blur_fwhm", { label: "blur FWHM / width", min: 0.05, max: 1, step: 0.05, format: f3 }],
   ["subdivision", { label: "sub-pixels per step", min: 1, max: 10, step: 1 }],
-  ["zoom", { label: "zoom (right panel)", min: 1, max: 60, step: 0.5, format: f3 }],
+  ["zoom", { label: "zoom (right panel)", min: 1, max: 200, step: 0.5, format: f3 }],
 ];
 const REDRAW_TRAITS = ["strip_x", "strip_omega_deg", "polygon", "centroid", "xs", "ys", "x_range", "subdivision",
-  "beam_width", "beam_profile", "zoom", "n_measurements", "area_beam2", "relative_size", "centroid_offset"];
+  "beam_width", "beam_profile", "zoom", "auto_zoom", "n_measurements", "n_omega", "area_beam2", "relative_size",
+  "centroid_offset", "sensitivity", "sensitivity_extent", "sensitivity_centroid", "effective_area_beam2",
+  "effective_relative_size", "sensitivity_peak", "flat_profile"];
 const LEGEND =
-  "colour: summed beam weight of the strips lighting a point (viridis, of N); red: lit in every measurement; " +
-  "black outline: exact superposed polygon; +: its centroid; orange dot: target. Click a panel to pick a target.";
+  "colour: summed beam weight of the strips lighting a point (viridis, of N); red: lit in every measurement (box); " +
+  "magma: sensitivity S = product of the beam weights (tails), white line S = ½ max; black outline: superposed " +
+  "polygon (a box: exact; tails: lit above half maximum in every measurement); +: centroid; orange dot: target. " +
+  "Click a panel to pick a target.";
 
 // -- build -------------------------------------------------------------------------
 
@@ -40,8 +52,13 @@ function buildControls(model) {
   const xr = model.get("x_range");
   const target = (name) => slider(model, name, { label: `target ${name}`, min: -xr, max: xr, step: subStep(model), format: f4 });
   const targets = [target("xs"), target("ys")];
-  el.append(...targets.map((s) => s.el), ...SLIDERS.map(([name, opts]) => slider(model, name, opts).el));
-  return { el, targets };
+  const profile = profileChoice(model);
+  const sliders = Object.fromEntries(SLIDERS.map(([name, opts]) => [name, slider(model, name, opts)]));
+  const fit = traitCheckbox(model, "auto_zoom", "fit zoom to the region");
+  el.append(...targets.map((s) => s.el), profile.el, ...Object.values(sliders).map((s) => s.el), fit.el);
+  const omega = ["omega_step_deg", "omega_start_deg", "omega_stop_deg"].map((n) => sliders[n]);
+  const offOmega = greyWhenOmegaList(model, omega);
+  return { el, targets, blur: sliders.blur_fwhm, offProfile: () => { profile.off(); offOmega(); } };
 }
 
 function buildReadouts(model) {
@@ -51,12 +68,21 @@ function buildReadouts(model) {
     const d = fmtPoint(c[0] - model.get("xs"), c[1] - model.get("ys"), 3, { trim: false });
     return `${d} |d| = ${f3(model.get("centroid_offset"))}`;
   };
+  const sensCentroid = () => {
+    const c = model.get("sensitivity_centroid");
+    if (c?.length !== 2) return "–";
+    return fmtPoint(c[0] - model.get("xs"), c[1] - model.get("ys"), 3, { trim: false });
+  };
   return readouts([
-    ["measurements (X, ω)", () => String(model.get("n_measurements"))],
-    ["superposed area (beam²)", () => f4(model.get("area_beam2"))],
-    ["area at (0,0) (beam²)", () => f4(model.get("centre_area_beam2"))],
+    ["measurements (X, ω)", () => `${model.get("n_measurements")} of ${model.get("n_omega")}`],
+    ["superposed polygon (beam²)", () => f4(model.get("area_beam2"))],
+    ["polygon at (0,0) (beam²)", () => f4(model.get("centre_area_beam2"))],
     ["relative spot size √(A/A₀)", () => f4(model.get("relative_size"))],
     ["centroid − target (steps)", centroidOffset],
+    ["effective area ∫S/S_max (beam²)", () => f4(model.get("effective_area_beam2"))],
+    ["its relative size √(A/A₀)", () => f4(model.get("effective_relative_size"))],
+    ["sensitivity peak S_max", () => f4(model.get("sensitivity_peak"))],
+    ["S centroid − target (steps)", sensCentroid],
   ]);
 }
 
@@ -72,7 +98,7 @@ function build(model, el) {
   const panels = row([panel("Beam trajectories (Fig. 2a/b)", overview).el, panel("Fully superposed region (Fig. 2c/d)", zoom).el, side]);
   const legend = h("div", { className: "srw-busy", text: LEGEND });
   el.appendChild(h("div", { className: "srw-root srw-beam-trajectory" }, status.el, panels, legend));
-  return { status, canvases: { overview, zoom }, targets: controls.targets, info };
+  return { status, canvases: { overview, zoom }, targets: controls.targets, blur: controls.blur, offProfile: controls.offProfile, info };
 }
 
 // -- draw --------------------------------------------------------------------------
@@ -158,17 +184,41 @@ function drawGrid(ctx, view, model, zoomed) {
   ctx.stroke();
 }
 
-/** 3. exact superposed polygon, its centroid and the target. */
+/** 3a. a beam with tails: the sensitivity map and its half-maximum contour (zoom panel). */
+function drawSensitivity(ctx, view, model) {
+  if (model.get("flat_profile")) return;
+  const arr = decodeArray(model.get("sensitivity"));
+  const img = sensitivityImage(arr);
+  if (!img) return;
+  const extent = model.get("sensitivity_extent");
+  drawExtent(ctx, view, img, extent);
+  const seg = sensitivityContour(arr, extent, 0.5);
+  ctx.save();
+  ctx.strokeStyle = "rgba(255,255,255,0.95)";
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (let i = 0; i < seg.length; i += 4) {
+    ctx.moveTo(view.px(seg[i]), view.py(seg[i + 1]));
+    ctx.lineTo(view.px(seg[i + 2]), view.py(seg[i + 3]));
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** 3b. the superposed polygon (dashed for a beam with tails), the centroid and the target. */
 function drawSuperposed(ctx, view, model, zoomed) {
+  const flat = model.get("flat_profile");
   const poly = decodeArray(model.get("polygon"));
   if (poly && poly.data.length >= 6) {
     ctx.lineWidth = zoomed ? 2 : 1.5;
     ctx.strokeStyle = "#000";
+    ctx.setLineDash(flat ? [] : [5, 3]);
     polygonPath(ctx, view, poly.data);
     ctx.stroke();
+    ctx.setLineDash([]);
   }
-  const com = model.get("centroid");
-  if (com && com.length === 2) cross(ctx, ...view.at(com[0], com[1]), 5);
+  const com = model.get(flat ? "centroid" : "sensitivity_centroid");
+  if (com && com.length === 2) cross(ctx, ...view.at(com[0], com[1]), 5, { halo: "#fff" });
   dot(ctx, ...view.at(model.get("xs"), model.get("ys")), zoomed ? 4 : 3);
 }
 
@@ -176,13 +226,15 @@ function drawPanel(canvas, model, view, zoomed) {
   const ctx = clearCanvas(canvas, "#ffffff");
   ctx.save();
   drawIllumination(ctx, canvas, model, view);
+  if (zoomed) drawSensitivity(ctx, view, model);
   drawGrid(ctx, view, model, zoomed);
   circle(ctx, ...view.at(0, 0), 3); // rotation centre
   drawSuperposed(ctx, view, model, zoomed);
   ctx.fillStyle = "rgba(0,0,0,0.75)";
   ctx.font = "11px sans-serif";
+  const fit = model.get("auto_zoom") ? " (fit)" : "";
   const label = zoomed
-    ? `zoom x${f3(model.get("zoom"))} on ${fmtPoint(model.get("xs"), model.get("ys"), 4, { trim: false })}`
+    ? `zoom ×${f3(model.get("zoom"))}${fit} on ${fmtPoint(model.get("xs"), model.get("ys"), 4, { trim: false })}`
     : `specimen, X in ±${model.get("x_range")}`;
   ctx.fillText(label, 6, 14);
   ctx.restore();
@@ -240,10 +292,13 @@ function render({ model, el }) {
   for (const name of ["overview", "zoom"]) interactPick(model, ui.canvases[name], () => current?.[name]);
   const offRedraw = onTraits(model, REDRAW_TRAITS, frame.request);
   const offSliders = bindTargetSliders(model, ui.targets);
+  const offBlur = showWhen(model, ui.blur.el, "profile", "box_gaussian");
   frame.request();
   return () => {
     offRedraw();
     offSliders();
+    offBlur();
+    ui.offProfile();
     frame.cancel();
   };
 }

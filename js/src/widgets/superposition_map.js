@@ -6,6 +6,7 @@ import { decodeArray, finiteRange } from "../lib/arrays.js";
 import { frameScheduler, onTraits } from "../lib/bind.js";
 import { arrayToImage, clearCanvas, eventPos, makeCanvas } from "../lib/canvas.js";
 import { drawColorbar } from "../lib/colorbar.js";
+import { greyWhenOmegaList, profileChoice, showWhen } from "../lib/beam_controls.js";
 import { ensureStyle, readouts, slider, statusLine } from "../lib/controls.js";
 import { h, panel, row } from "../lib/dom.js";
 import { fmtFixed, fmtPoint } from "../lib/format.js";
@@ -18,12 +19,17 @@ const CMAP = "viridis";
 const f3 = (v) => fmtFixed(v, 3);
 const SLIDERS = [
   ["omega_step_deg", { label: "angular step (deg)", min: 0.5, max: 45, step: 0.5, format: f3 }],
+  ["omega_start_deg", { label: "ω start (deg)", min: -180, max: 180, step: 5, format: f3 }],
+  ["omega_stop_deg", { label: "ω stop (deg)", min: 5, max: 360, step: 5, format: f3 }],
   ["beam_width", { label: "beam width / step", min: 0.1, max: 3, step: 0.05, format: f3 }],
+  ["blur_fwhm", { label: "blur FWHM / width", min: 0.05, max: 1, step: 0.05, format: f3 }],
+  ["axis_offset", { label: "axis offset y0 (steps)", min: -1, max: 1, step: 0.05, format: f3 }],
   ["subdivision", { label: "sub-pixels per step", min: 1, max: 8, step: 1 }],
   ["x_range", { label: "X range (± steps)", min: 2, max: 20, step: 1 }],
 ];
 const REDRAW_TRAITS = ["image", "extent", "selected_xs", "selected_ys", "selected_value", "busy",
-  "mean_relative_size", "com_error_fwhm", "n_targets", "compute_ms"];
+  "mean_relative_size", "com_error_fwhm", "mean_spot_size", "measure", "n_targets", "compute_ms"];
+const MEASURE = { polygon: "exact polygons (box)", product: "sensitivity ∫S/S_max", minimum: "sensitivity (min)" };
 
 // -- build -------------------------------------------------------------------------
 
@@ -35,7 +41,9 @@ function buildReadouts(model) {
   };
   return readouts([
     ["targets", () => String(model.get("n_targets"))],
+    ["area A", () => MEASURE[model.get("measure")] ?? model.get("measure")],
     ["mean relative size (r ≥ 0.5)", () => f3(model.get("mean_relative_size"))],
+    ["mean spot size √A / b", () => f3(model.get("mean_spot_size"))],
     ["FWHM of r − r(COM)", () => f3(model.get("com_error_fwhm"))],
     ["selected sub-pixel", selected],
     ["its relative size", () => f3(model.get("selected_value"))],
@@ -49,12 +57,26 @@ function build(model, el) {
   canvas.dataset.role = "map";
   const bar = makeCanvas(60, SIZE, "srw-colorbar");
   const map = panel("Relative spot size √(A/A₀) per sub-pixel (Fig. 4)", row([canvas, bar], { gap: "4px" }));
-  const controls = h("div", { className: "srw-controls" }, ...SLIDERS.map(([name, opts]) => slider(model, name, opts).el));
+  const profile = profileChoice(model);
+  const sliders = Object.fromEntries(SLIDERS.map(([name, opts]) => [name, slider(model, name, opts)]));
+  const controls = h("div", { className: "srw-controls" }, profile.el, ...Object.values(sliders).map((s) => s.el));
   const info = buildReadouts(model);
   const busy = h("div", { className: "srw-busy" });
   const side = h("div", { className: "srw-panel" }, controls, info.el, busy);
   el.appendChild(h("div", { className: "srw-root srw-superposition-map" }, status.el, row([map.el, side])));
-  return { canvas, bar, info, busy };
+  const offBlur = showWhen(model, sliders.blur_fwhm.el, "profile", "box_gaussian");
+  const offOmega = greyWhenOmegaList(model, ["omega_step_deg", "omega_start_deg", "omega_stop_deg"].map((n) => sliders[n]));
+  return {
+    canvas,
+    bar,
+    info,
+    busy,
+    off: () => {
+      offBlur();
+      offOmega();
+      profile.off();
+    },
+  };
 }
 
 // -- draw --------------------------------------------------------------------------
@@ -112,6 +134,7 @@ function render({ model, el }) {
   frame.now();
   return () => {
     off();
+    ui.off();
     frame.cancel();
   };
 }
