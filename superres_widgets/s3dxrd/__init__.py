@@ -14,6 +14,7 @@ specimen, Figs. 3-4), ``crystal`` (cubic phases, Laue condition),
 maps), ``forward`` (kinematic scan simulation), ``indexing`` (global
 indexing), ``grainfile`` (ImageD11 grain files), ``nprime`` (N' per
 (sub-)pixel and orientation maps), ``boundaries`` (grain-boundary tracing),
+``scoring`` (the model-based sub-pixel scorer),
 ``evaluation`` (maps vs phantom, Fig. 6), ``reconstruction`` (the whole
 pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
 """
@@ -33,6 +34,7 @@ from . import (
     orientation,
     phantom,
     reconstruction,
+    scoring,
     sensitivity,
     spot_map,
     superposition,
@@ -51,6 +53,7 @@ from .nprime import *  # noqa: F401,F403
 from .orientation import *  # noqa: F401,F403
 from .phantom import *  # noqa: F401,F403
 from .reconstruction import *  # noqa: F401,F403
+from .scoring import *  # noqa: F401,F403
 from .sensitivity import *  # noqa: F401,F403
 from .spot_map import *  # noqa: F401,F403
 from .superposition import *  # noqa: F401,F403
@@ -61,7 +64,7 @@ __all__ = list(
             name
             for module in (
                 beam, geometry, superposition, sensitivity, spot_map, crystal, orientation, phantom, forward, indexing,
-                grainfile, nprime, boundaries, evaluation, reconstruction, ipf,
+                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf,
             )
             for name in module.__all__
         ]

@@ -461,6 +461,15 @@ class OrientationMap:
     count, tie_break, expected : str
         Module rules 4-5.
     evaluation : MapEvaluation or None
+    scorer : str
+        ``"nprime"`` (the paper's N', ``tie_break`` for ties) or
+        ``"likelihood"`` (:mod:`~superres_widgets.s3dxrd.scoring`).
+    confidence : ndarray (n,) or None
+        How sure the scorer is of each target: ``N'`` of the chosen
+        candidate (``"nprime"``), its softmax weight among the target's
+        scores (``"likelihood"``); 0 where unassigned.
+    model : LikelihoodModel or None
+        What the likelihood scorer estimated from the data.
     """
 
     subdivision: int
@@ -478,6 +487,9 @@ class OrientationMap:
     tie_break: str
     expected: str = "predicted"
     evaluation: MapEvaluation | None = None
+    scorer: str = "nprime"
+    confidence: np.ndarray | None = None
+    model: Any = None
 
     @property
     def n_targets(self) -> int:
@@ -572,6 +584,9 @@ def orientation_map(
     scheduler: Any = None,
     cancel: Any = None,
     beam_weighting: bool = True,
+    scorer: str = "nprime",
+    scorer_options: dict | None = None,
+    keep_n_prime: bool = True,
 ) -> OrientationMap:
     """The N' orientation map of a slice (module rules 1, 4, 5, 8).
 
@@ -597,6 +612,20 @@ def orientation_map(
         (conventions rule 5).
     beam_weighting : bool, default True
         As for :func:`completeness`.
+    scorer : {"nprime", "likelihood"}, default "nprime"
+        How a target's candidate is chosen: the paper's largest N' (ties by
+        ``tie_break``) or the model-based scorer of
+        :mod:`~superres_widgets.s3dxrd.scoring` (detection and spurious
+        rates estimated from the data, beam-weighted, Potts prior).
+    scorer_options : dict, optional
+        Keyword arguments of
+        :func:`~superres_widgets.s3dxrd.scoring.likelihood_scores`
+        (``window_deg``, ``prior_width``, ``passes``, ``smoothing``,
+        ``top_k``, ``centres_um``).
+    keep_n_prime : bool, default True
+        Keep ``N'`` of every candidate (``n_prime``, ``n x n_c``); with
+        ``False`` and the likelihood scorer only the chosen candidate's N'
+        is computed (large maps).
 
     Returns
     -------
@@ -621,12 +650,32 @@ def orientation_map(
     R = geom.x_range - 0.5 * geom.step if radius_um is None else _positive(radius_um, "radius_um")
     xs, ys, gxt, gyt, gidx = map_targets(geom.step, s, R)
     _check_expected(expected)
-    kern = _ChunkKernel(table, geom, count, tie_break == "next", expected, beam_weighting)
+    if scorer not in ("nprime", "likelihood"):
+        raise ValueError(f"scorer must be 'nprime' or 'likelihood', got {scorer!r}")
     nc = table.n_candidates
-    out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)
-    n1 = out[:, :nc]
-    cand = out[:, nc].astype(np.int64)
-    comp = np.where(cand >= 0, n1[np.arange(xs.size), np.maximum(cand, 0)], 0.0)
+    model = None
+    if scorer == "nprime":
+        kern = _ChunkKernel(table, geom, count, tie_break == "next", expected, beam_weighting)
+        out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)
+        n1 = out[:, :nc]
+        cand = out[:, nc].astype(np.int64)
+        comp = np.where(cand >= 0, n1[np.arange(xs.size), np.maximum(cand, 0)], 0.0)
+        conf = comp
+    else:
+        from .scoring import likelihood_scores, potts_icm
+
+        opts = dict(scorer_options or {})
+        sc = likelihood_scores(table, geom, xs, ys, beam_weighting=beam_weighting, cancel=cancel, **opts)
+        cand = potts_icm(sc, gidx, sc.model.smoothing)
+        conf = sc.confidence(cand)
+        model = sc.model
+        if keep_n_prime:
+            kern = _ChunkKernel(table, geom, count, False, expected, beam_weighting)
+            n1 = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)[:, :nc]
+            comp = np.where(cand >= 0, n1[np.arange(xs.size), np.maximum(cand, 0)], 0.0)
+        else:
+            n1 = np.zeros((xs.size, 0))
+            comp = _chosen_completeness(table, geom, xs, ys, cand, count, expected, beam_weighting, cancel)
     return OrientationMap(
         subdivision=s,
         spacing_um=geom.step / s,
@@ -642,4 +691,46 @@ def orientation_map(
         count=count,
         tie_break=tie_break,
         expected=expected,
+        scorer=scorer,
+        confidence=np.asarray(conf, dtype=float),
+        model=model,
+    )
+
+
+def _chosen_completeness(table, geom, xs, ys, cand, count, expected, beam_weighting, cancel) -> np.ndarray:
+    """N' of each target's chosen candidate only (``keep_n_prime=False``): one candidate per target."""
+    out = np.zeros(xs.size)
+    for c in np.unique(cand[cand >= 0]):
+        check_cancel(cancel, "N' map")
+        idx = np.nonzero(cand == c)[0]
+        sub = _candidate_table(table, int(c))
+        kern = _ChunkKernel(sub, geom, count, False, expected, beam_weighting)
+        for a in range(0, idx.size, 2048):
+            part = idx[a : a + 2048]
+            out[part] = kern(xs[part], ys[part])[:, 0]
+    return out
+
+
+def _candidate_table(table: ObservationTable, c: int) -> ObservationTable:
+    """The observation table of one candidate (its events only)."""
+    import dataclasses
+
+    ev = table.events
+    sel = ev.orientation == c
+    e = np.nonzero(sel)[0]
+    events = dataclasses.replace(
+        ev, orientation=np.zeros(e.size, dtype=np.int64), hkl_index=ev.hkl_index[e], solution=ev.solution[e],
+        ring=ev.ring[e], omega_deg=ev.omega_deg[e], eta_deg=ev.eta_deg[e], tth_deg=ev.tth_deg[e],
+        counts=np.array([e.size], dtype=np.int64),
+    )
+    g = table.group[e]
+    goff = table.group_offsets
+    first, last = (int(g[0]), int(g[-1])) if e.size else (0, -1)
+    sub_goff = goff[first : last + 2] - (goff[first] if e.size else 0)
+    return ObservationTable(
+        U=table.U[c : c + 1], events=events, j=table.j[e], observed=table.observed[e],
+        group=g - first, group_offsets=sub_goff.astype(np.int64),
+        n_groups_per_candidate=table.n_groups_per_candidate[c : c + 1],
+        eta_tol_deg=table.eta_tol_deg, omega_tol_deg=table.omega_tol_deg,
+        in_scan=None if table.in_scan is None else table.in_scan[e],
     )

@@ -250,6 +250,8 @@ def reconstruct_phantom(
     count: str = "reflection",
     expected: str = "predicted",
     tie_break: str = "next",
+    scorer: str = "nprime",
+    scorer_options: dict | None = None,
     boundary_threshold_deg: float = 3.0,
     hist_bin_um: float = 0.25,
     match_tol_deg: float = 1.0,
@@ -311,6 +313,14 @@ def reconstruct_phantom(
         ``sigma`` (``omega`` also at least one bin).
     count, expected, tie_break : str
         Module rules 4-5.
+    scorer : {"nprime", "likelihood"}, default "nprime"
+        How both maps choose a target's candidate: the paper's N' (ties by
+        ``tie_break``) or the model-based scorer of
+        :mod:`~superres_widgets.s3dxrd.scoring` (estimates the detection
+        probability and the spurious rate from the peaks; never reads the
+        phantom).
+    scorer_options : dict, optional
+        Options of :func:`~superres_widgets.s3dxrd.scoring.likelihood_scores`.
     boundary_threshold_deg : float, default 3
     hist_bin_um : float, default 0.25
     match_tol_deg : float, default 1
@@ -351,6 +361,8 @@ def reconstruct_phantom(
         raise ValueError(f"count must be 'reflection' or 'hkl', got {count!r}")
     if tie_break not in ("next", "first"):
         raise ValueError(f"tie_break must be 'next' or 'first', got {tie_break!r}")
+    if scorer not in ("nprime", "likelihood"):
+        raise ValueError(f"scorer must be 'nprime' or 'likelihood', got {scorer!r}")
     # user candidates are checked before any simulation
     user_U = None
     if candidates is not None:
@@ -443,6 +455,8 @@ def reconstruct_phantom(
         scheduler=scheduler,
         cancel=cancel,
         beam_weighting=beam_weighting,
+        scorer=scorer,
+        scorer_options=scorer_options,
     )
     t = time.perf_counter()
     conv = orientation_map(data, table, 1, R, **kw)
@@ -500,6 +514,8 @@ def reconstruct_phantom(
         count=count,
         expected=expected,
         tie_break=tie_break,
+        scorer=scorer,
+        scorer_options=dict(scorer_options or {}),
         boundary_threshold_deg=float(boundary_threshold_deg),
         backend=backend,
         chunk_size=int(chunk_size),
