@@ -93,6 +93,7 @@ __all__ = [
     "match_peaks",
     "merge_spots",
     "refine_orientation",
+    "PeakIndex",
 ]
 
 _KEY_OFFSET = 1.0e4  # ring * offset + omega keeps rings apart (|omega| < 2000)
@@ -127,32 +128,63 @@ def match_peaks(
         Parallel arrays, one entry per matching pair, sorted by
         ``pred_index``.
     """
-    pr = np.asarray(pred_ring, dtype=np.int64)
-    pe = np.asarray(pred_eta_deg, dtype=float)
-    pw = np.asarray(pred_omega_deg, dtype=float)
-    orr = np.asarray(obs_ring, dtype=np.int64)
-    oe = np.asarray(obs_eta_deg, dtype=float)
-    ow = np.asarray(obs_omega_deg, dtype=float)
-    te = float(eta_tol_deg)
-    tw = float(omega_tol_deg)
-    if pr.size == 0 or orr.size == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z.copy()
-    key = orr * _KEY_OFFSET + ow
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    if pr.size > _MATCH_BLOCK:  # blocks of predicted peaks: bounded memory, cancellable
-        parts = []
-        for a in range(0, pr.size, _MATCH_BLOCK):
-            check_cancel(cancel, "match_peaks")
-            b = slice(a, a + _MATCH_BLOCK)
-            pi, oi = _match_sorted(pr[b], pe[b], pw[b], orr, oe, order, ks, te, tw)
-            parts.append((pi + a, oi))
-        return np.concatenate([p for p, _ in parts]), np.concatenate([o for _, o in parts])
-    return _match_sorted(pr, pe, pw, orr, oe, order, ks, te, tw)
+    return PeakIndex(obs_ring, obs_eta_deg, obs_omega_deg).match(
+        pred_ring, pred_eta_deg, pred_omega_deg, eta_tol_deg, omega_tol_deg, cancel=cancel
+    )
 
 
 _MATCH_BLOCK = 16384
+
+
+class PeakIndex:
+    """Observed peaks sorted **once** by ``ring * offset + omega`` for many :meth:`match` calls (rule 6).
+
+    :func:`match_peaks` sorts its observations on every call; an indexing
+    run matches thousands of trial orientations against the same spots, so
+    :class:`Spots` keeps one index (:attr:`Spots.index`).
+
+    Examples
+    --------
+    >>> ix = PeakIndex([0, 0, 1], [10.0, 50.0, 10.0], [5.0, 5.2, 5.0])
+    >>> [a.tolist() for a in ix.match([0], [10.2], [5.1], 0.5, 0.5)]
+    [[0], [0]]
+    """
+
+    def __init__(self, ring: Any, eta_deg: Any, omega_deg: Any):
+        self.ring = np.asarray(ring, dtype=np.int64).ravel()
+        self.eta_deg = np.asarray(eta_deg, dtype=float).ravel()
+        ow = np.asarray(omega_deg, dtype=float).ravel()
+        key = self.ring * _KEY_OFFSET + ow
+        self.order = np.argsort(key, kind="stable")
+        self.keys = key[self.order]
+
+    @property
+    def n_peaks(self) -> int:
+        return int(self.ring.size)
+
+    def match(
+        self, pred_ring: Any, pred_eta_deg: Any, pred_omega_deg: Any, eta_tol_deg: float = 0.5,
+        omega_tol_deg: float = 0.5, cancel: Any = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :func:`match_peaks` against these observations."""
+        pr = np.asarray(pred_ring, dtype=np.int64).ravel()
+        pe = np.asarray(pred_eta_deg, dtype=float).ravel()
+        pw = np.asarray(pred_omega_deg, dtype=float).ravel()
+        te = float(eta_tol_deg)
+        tw = float(omega_tol_deg)
+        if pr.size == 0 or self.ring.size == 0:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z.copy()
+        args = (self.ring, self.eta_deg, self.order, self.keys, te, tw)
+        if pr.size > _MATCH_BLOCK:  # blocks of predicted peaks: bounded memory, cancellable
+            parts = []
+            for a in range(0, pr.size, _MATCH_BLOCK):
+                check_cancel(cancel, "match_peaks")
+                b = slice(a, a + _MATCH_BLOCK)
+                pi, oi = _match_sorted(pr[b], pe[b], pw[b], *args)
+                parts.append((pi + a, oi))
+            return np.concatenate([p for p, _ in parts]), np.concatenate([o for _, o in parts])
+        return _match_sorted(pr, pe, pw, *args)
 
 
 def _match_sorted(pr, pe, pw, orr, oe, order, ks, te, tw) -> tuple[np.ndarray, np.ndarray]:
@@ -197,10 +229,18 @@ class Spots:
     tth_deg: np.ndarray
     count: np.ndarray
     g: np.ndarray
+    _index: PeakIndex | None = dataclasses.field(default=None, init=False, repr=False)
 
     @property
     def n_spots(self) -> int:
         return int(self.ring.size)
+
+    @property
+    def index(self) -> PeakIndex:
+        """The spots sorted once for matching (:class:`PeakIndex`), built on first use."""
+        if self._index is None:
+            object.__setattr__(self, "_index", PeakIndex(self.ring, self.eta_deg, self.omega_deg))
+        return self._index
 
 
 def merge_spots(data: ScanData, merge_deg: float = 0.05, cancel: Any = None) -> Spots:
@@ -269,9 +309,7 @@ def _predict_and_match(
     U: np.ndarray, refl: ReflectionSet, spots: Spots, w0: float, wr: float, te: float, tw: float
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     pred = predict_reflections(U, refl, w0, wr)
-    pi, oi = match_peaks(
-        pred.ring, pred.eta_deg, pred.omega_deg, spots.ring, spots.eta_deg, spots.omega_deg, te, tw
-    )
+    pi, oi = spots.index.match(pred.ring, pred.eta_deg, pred.omega_deg, te, tw)  # sorted once per run
     return pred, pi, oi
 
 
@@ -437,6 +475,37 @@ def _pair_orientations(
     return np.concatenate(out)
 
 
+def _fundamental_zone(
+    q: np.ndarray, S: np.ndarray, reach_deg: float, cancel: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetry-reduced quaternions for neighbour searches (module rule 4).
+
+    ``canon``: each orientation's equivalent of smallest rotation angle
+    (``w >= 0``).  ``points`` / ``owner``: ``canon`` plus the other
+    equivalents whose angle is within ``2 reach_deg`` of the smallest, so that
+    two orientations within ``reach_deg`` of each other always have
+    equivalents that close (near the zone's faces) -- a tree of about ``N``
+    points instead of the ``48 N`` of every equivalent and sign.
+    """
+    n = q.shape[0]
+    canon = np.empty((n, 4))
+    pts: list[np.ndarray] = []
+    own: list[np.ndarray] = []
+    lim = math.radians(2.0 * reach_deg) + 1e-9
+    for a in range(0, n, 65536):
+        check_cancel(cancel, "index_peaks")
+        img = _quat_mul(q[a : a + 65536, None, :], S[None, :, :])  # (b, 24, 4)
+        img *= np.where(img[..., :1] < 0, -1.0, 1.0)
+        ang = 2.0 * np.arccos(np.clip(img[..., 0], -1.0, 1.0))
+        best = np.argmin(ang, axis=1)
+        rows = np.arange(img.shape[0])
+        canon[a : a + img.shape[0]] = img[rows, best]
+        keep = ang <= ang[rows, best][:, None] + lim
+        pts.append(img[keep])
+        own.append(a + np.nonzero(keep)[0])
+    return canon, np.concatenate(pts), np.concatenate(own).astype(np.int64)
+
+
 def index_peaks(
     data: ScanData,
     *,
@@ -534,17 +603,15 @@ def index_peaks(
     )
     if n_pairs == 0:
         return empty
-    q = _quaternions(Us)  # (N, 4)
     S = _sym_quats()  # (24, 4)
-    qs = _quat_mul(q[:, None, :], S[None, :, :]).reshape(-1, 4)
-    qs = np.concatenate([qs, -qs])
-    tree = cKDTree(qs)
+    canon, pts, owner = _fundamental_zone(_quaternions(Us), S, ct, cancel)
+    tree = cKDTree(pts)
     r = 2.0 * math.sin(math.radians(ct) / 4.0)  # chord of a rotation by ct
-    N = q.shape[0]
+    N = canon.shape[0]
     votes = np.empty(N, dtype=np.int64)
     for a in range(0, N, 8192):  # blocks: cancellable
         check_cancel(cancel, "index_peaks")
-        votes[a : a + 8192] = tree.query_ball_point(q[a : a + 8192], r, return_length=True)
+        votes[a : a + 8192] = tree.query_ball_point(canon[a : a + 8192], r, return_length=True)
 
     order = np.argsort(-votes, kind="stable")
     retired = np.zeros(N, dtype=bool)
@@ -559,10 +626,10 @@ def index_peaks(
     r_fail = 2.0 * math.sin(math.radians(0.2 * ct) / 4.0)
 
     def retire(Uq: np.ndarray, radius: float) -> None:
-        qq = _quaternions(Uq)
+        qq = _fundamental_zone(_quaternions(Uq)[None], S, 0.0)[0][0]
         idx = np.asarray(tree.query_ball_point(qq, radius), dtype=np.int64)
         if idx.size:
-            retired[(idx % (N * S.shape[0])) // S.shape[0]] = True
+            retired[owner[idx]] = True
 
     for n in order:
         check_cancel(cancel, "index_peaks")
