@@ -251,3 +251,106 @@ def test_explorer_sliders_to_their_limits_and_back():
     w.xs, w.ys = 3, 2  # the target was clamped while x_range was small
     assert (w.area_beam2, w.n_measurements) == fresh[:2] and w.error == ""
     np.testing.assert_array_equal(w.polygon, fresh[2])
+
+
+# ---------------------------------------------------------------------------
+# issue 11: real beams, axis offset and omega lists in the widgets
+# ---------------------------------------------------------------------------
+def test_explorer_beam_with_tails_sends_its_sensitivity_map():
+    from superres_widgets.s3dxrd import sensitivity_map
+
+    w = BeamTrajectoryExplorer(xs=3, ys=2, profile="box_gaussian", blur_fwhm=0.5)
+    g = w.geometry()
+    assert g.profile.blur_fwhm == 0.5 and not w.flat_profile
+    ref = sensitivity_map(g, 3, 2, n=96)
+    assert w.effective_area_beam2 == pytest.approx(ref.effective_area, rel=1e-12)
+    assert w.sensitivity.shape == (96, 96) and w.sensitivity.dtype == np.float32
+    np.testing.assert_allclose(w.sensitivity, ref.normalised, rtol=0, atol=1e-6)
+    assert w.sensitivity_extent == pytest.approx(list(ref.extent))
+    assert w.sensitivity_centroid == pytest.approx(list(ref.centroid))
+    centre = sensitivity_map(g, 0, 0).effective_area
+    assert w.effective_relative_size == pytest.approx(math.sqrt(ref.effective_area / centre), rel=1e-12)
+    assert 0 < w.sensitivity_peak < 1 and w.profile_names[:3] == ["box", "gaussian", "box_gaussian"]
+    # the box: the exact polygon is the sensitivity, no grid is sent
+    w.profile = "box"
+    assert w.flat_profile and w.sensitivity.size == 0
+    assert w.effective_area_beam2 == pytest.approx(0.006933, abs=5e-7)
+    assert w.effective_area_beam2 == pytest.approx(w.area_beam2, rel=1e-12) and w.sensitivity_peak == 1.0
+
+
+def test_explorer_zoom_fits_the_region_by_default():
+    w = BeamTrajectoryExplorer(xs=3, ys=2, omega_step_deg=2)
+    reg = superposed_region(w.geometry(), 3, 2)
+    half = (w.x_range + 1) / w.zoom  # the zoom panel shows target +- half
+    extent = np.abs(reg.vertices - [3, 2]).max()
+    assert w.auto_zoom and 0.3 < extent / half < 0.55  # the region fills about half the panel
+    assert w.zoom > 8 * 5  # the old default (8) showed a region of a few pixels
+    w.zoom = 8  # the user zooms: their zoom stays
+    assert not w.auto_zoom and w.zoom == 8
+    w.xs = 2.5
+    assert w.zoom == 8
+    w.auto_zoom = True
+    assert w.zoom != 8
+    assert BeamTrajectoryExplorer(zoom=5).auto_zoom is False
+
+
+def test_explorer_axis_offset_and_omega_lists():
+    w = BeamTrajectoryExplorer(xs=3, ys=2, axis_offset=0.25, omega_stop_deg=360)
+    g = w.geometry()
+    assert g.axis_offset == 0.25 and g.n_omega == 36 == w.n_omega
+    ref = superposed_region(ScanGeometry(omega_deg=np.arange(0, 360, 10.0), axis_offset=0.25), 3, 2)
+    assert w.area_beam2 == pytest.approx(ref.area)
+    w.omega_list = [0.0, 45.0, 90.0, 135.0, 200.0]
+    assert w.n_omega == 5 and w.geometry().omega_deg.tolist() == [0.0, 45.0, 90.0, 135.0, 200.0]
+    w.omega_list = [0.0, float("nan")]  # refused with a notice, the list stays
+    assert w.n_omega == 5 and "omega_list" in w.notice
+    w.omega_list = []
+    assert w.n_omega == 36 and "omega_list" not in w.notice
+    w.axis_offset = 50  # clamped to the scan with a notice
+    assert w.axis_offset == 10 and "axis_offset" in w.notice
+    w.axis_offset = 0
+    w.omega_stop_deg = -10  # below the start: one angle, a notice
+    assert w.n_omega == 1 and "omega_stop_deg" in w.notice and w.error == ""
+    w.omega_stop_deg = 180
+    assert w.n_omega == 18 and w.notice == ""
+    w.blur_fwhm = -1
+    assert w.blur_fwhm == 0.01 and "blur_fwhm" in w.notice
+
+
+def test_superposition_map_with_tails_offset_and_list():
+    m = SuperpositionMap(subdivision=2, x_range=5, profile="box_gaussian", blur_fwhm=0.25).wait()
+    ref = superposition_map(ScanGeometry(x_range=5, profile="box_gaussian"), subdivision=2)
+    assert m.error == "" and m.measure == "product"
+    assert m.mean_relative_size == pytest.approx(ref.stats.mean_relative_size)
+    assert m.mean_spot_size == pytest.approx(ref.stats.mean_spot_size)
+    m.axis_offset = 0.25
+    m.omega_stop_deg = 360
+    m.wait()
+    g = m.result.geometry
+    assert g.axis_offset == 0.25 and g.n_omega == 36
+    m.omega_list = [0.0, 60.0, 120.0]
+    m.wait()
+    assert m.result.geometry.n_omega == 3
+    m.axis_offset = -99
+    assert m.axis_offset == -5 and "axis_offset" in m.notice
+    m.close()
+
+
+def test_reconstruction_explorer_takes_the_beam_offset_and_scan():
+    from superres_widgets.widgets import ReconstructionExplorer
+
+    w = ReconstructionExplorer(diameter_um=32, n_grains=3, omega_step_deg=3.0, profile="box_gaussian",
+                               blur_fwhm=0.5, axis_offset_um=1.0, omega_range_deg=360.0, detection_threshold=0.1)
+    w.wait()
+    assert w.error == ""
+    kw = w.reconstruction_kwargs()
+    assert kw["profile"].blur_fwhm == 0.5 and kw["axis_offset_um"] == 1.0 and kw["omega_range_deg"] == 360.0
+    r = w.result
+    assert r.geometry.axis_offset == 1.0 and r.data.n_bins == 120 and r.parameters["detection_threshold"] == 0.1
+    assert r.geometry.profile.blur_fwhm == 0.5 and "box_gaussian" in w.profile_names
+    w.omega_list = [1.5 + 3.0 * k for k in range(40)]
+    w.wait()
+    assert w.result.data.n_bins == 40 and w.error == ""
+    w.axis_offset_um = 100  # clamped with a notice
+    assert w.axis_offset_um == 20.0 and "axis_offset_um" in w.notice
+    w.close()

@@ -28,6 +28,7 @@ import numpy as np
 import traitlets
 
 from ..s3dxrd import (
+    BEAM_PROFILES,
     ScanGeometry,
     beam_profiles,
     make_beam_profile,
@@ -227,7 +228,7 @@ class BeamTrajectoryExplorer(SuperresWidget):
             else:
                 centroid, offset = None, None
             with self.hold_sync():
-                names = sorted(beam_profiles(), key=lambda n: (n not in ("box", "gaussian", "box_gaussian"), n))
+                names = profile_menu()
                 if names != self.profile_names:
                     self.profile_names = names
                 if samples != self.beam_profile:
@@ -275,6 +276,12 @@ class BeamTrajectoryExplorer(SuperresWidget):
             self.zoom = round(zoom, 3)
         finally:
             self._fitting_zoom = False
+
+
+def profile_menu() -> list[str]:
+    """Registered beam profiles for a menu: the built-ins in their order, then users' own alphabetically."""
+    builtin = list(BEAM_PROFILES)
+    return sorted(beam_profiles(), key=lambda n: (builtin.index(n) if n in builtin else len(builtin), n))
 
 
 def profile_object(name: str, blur_fwhm: float):

@@ -61,7 +61,7 @@ from ..s3dxrd.boundaries import boundary_segments, map_boundary_segments, phanto
 from ..s3dxrd.ipf import ipf_colors, ipf_key, map_rgba, phantom_rgba
 from ._base import SuperresWidget, bundle_path
 from ._bokeh import BokehPanel
-from .beam_trajectory import _validate_profile_name
+from .beam_trajectory import _validate_omega_list, _validate_profile_name, profile_menu, profile_object
 from .serializers import ArrayTrait
 
 __all__ = [
@@ -104,8 +104,21 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     beam_um, step_um : float
         Nominal beam width and translation step (paper: 4 and 4 um).
     profile : str
-        A registered beam profile (default ``"box"``, the paper's): the
-        forward scan and the N' maps use it.
+        A registered beam profile (default ``"box"``, the paper's;
+        ``"gaussian"``, ``"box_gaussian"``): the forward scan and the N'
+        maps use it.
+    blur_fwhm : float
+        Blur FWHM of ``"box_gaussian"`` in beam widths.
+    axis_offset_um : float
+        Rotation-axis offset ``y0`` (geometry rule 3).
+    omega_range_deg : float
+        180 (half scan, the paper) or 360 (full scan).
+    omega_list : list of float
+        Omega bin centres from Python (irregular, gaps); non-empty replaces
+        the range.
+    detection_threshold : float
+        Weak peaks (beam-weighted grain area below it, in beam widths
+        squared) are not recorded.
     omega_step_deg : float
         Angular step (paper: 0.5 deg).
     subdivision : int
@@ -157,6 +170,12 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     tie_break = traitlets.Enum(["next", "first"], "next").tag(sync=True)
     pixel_um = traitlets.Float(0.25).tag(sync=True)
     profile = traitlets.Unicode("box").tag(sync=True)
+    blur_fwhm = traitlets.Float(0.25).tag(sync=True)
+    axis_offset_um = traitlets.Float(0.0).tag(sync=True)
+    omega_range_deg = traitlets.Float(180.0).tag(sync=True)
+    omega_list = traitlets.List(traitlets.Float()).tag(sync=True)
+    detection_threshold = traitlets.Float(0.0).tag(sync=True)
+    profile_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     labels = traitlets.Any(None, allow_none=True)
     orientations = traitlets.Any(None, allow_none=True)
 
@@ -212,12 +231,15 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
         "angular_noise_deg": (0.0, 2.0),
         "seed": (0, 2**31 - 1),
         "pixel_um": (0.1, 2.0),
+        "axis_offset_um": (-20.0, 20.0),
+        "omega_range_deg": (1.0, 360.0),
+        "detection_threshold": (0.0, 5.0),
     }
 
     _PARAMS = (
         "diameter_um", "n_grains", "beam_um", "step_um", "omega_step_deg", "subdivision",
         "detection_probability", "angular_noise_deg", "seed", "tie_break", "pixel_um", "profile", "labels",
-        "orientations",
+        "orientations", "blur_fwhm", "axis_offset_um", "omega_range_deg", "omega_list", "detection_threshold",
     )
 
     def __init__(self, **kwargs):
@@ -236,6 +258,14 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     @traitlets.validate("profile")
     def _validate_profile(self, proposal):
         return _validate_profile_name(self, proposal["value"])
+
+    @traitlets.validate("omega_list")
+    def _validate_omega_list(self, proposal):
+        return _validate_omega_list(self, proposal["value"])
+
+    @traitlets.validate("blur_fwhm")
+    def _validate_blur(self, proposal):
+        return self._clamp("blur_fwhm", float(proposal["value"]), 0.01, 2.0)
 
     @traitlets.validate("labels")
     def _validate_labels(self, proposal):
@@ -285,8 +315,13 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
             noise_eta_deg=self.angular_noise_deg,
             noise_omega_deg=self.angular_noise_deg,
             tie_break=self.tie_break,
-            profile=self.profile,
+            profile=profile_object(self.profile, self.blur_fwhm),
+            axis_offset_um=self.axis_offset_um,
+            omega_range_deg=self.omega_range_deg,
+            detection_threshold=self.detection_threshold,
         )
+        if self.omega_list:
+            kw["omega_deg"] = list(self.omega_list)
         if self.labels is not None:
             kw["labels"] = self.labels
         if self.orientations is not None:
@@ -300,6 +335,9 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
         self._request_update()
 
     def _update(self):
+        names = profile_menu()
+        if names != self.profile_names:
+            self.profile_names = names
         kw = self.reconstruction_kwargs()
         axis = self.ipf_axis
 

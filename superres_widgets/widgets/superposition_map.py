@@ -22,10 +22,10 @@ import time
 import numpy as np
 import traitlets
 
-from ..s3dxrd import ScanGeometry, beam_profiles, superposition_map
+from ..s3dxrd import ScanGeometry, superposition_map
 from ._base import SuperresWidget, bundle_path
 from ._bokeh import BokehPanel
-from .beam_trajectory import _validate_omega_list, _validate_profile_name, omega_angles, profile_object
+from .beam_trajectory import _validate_omega_list, _validate_profile_name, omega_angles, profile_menu, profile_object
 from .serializers import ArrayTrait
 
 __all__ = ["SuperpositionMap"]
@@ -141,7 +141,7 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
         self._request_update()
 
     def _update(self):
-        names = sorted(beam_profiles(), key=lambda n: (n not in ("box", "gaussian", "box_gaussian"), n))
+        names = profile_menu()
         if names != self.profile_names:
             self.profile_names = names
         try:

@@ -295,6 +295,35 @@ def test_superposition_map_real_beams_in_browser(lab):
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
 
 
+def test_reconstruction_explorer_beam_controls_in_browser(lab):
+    lab.page.set_viewport_size({"width": 1300, "height": 1100})
+    name = lab.write_notebook("ui_recon_beams.ipynb", [
+        "from superres_widgets.widgets import ReconstructionExplorer\n"
+        "r = ReconstructionExplorer(diameter_um=32, n_grains=3, omega_step_deg=3.0)\nr.wait()\nr",
+    ])
+    lab.open(name).run_all()
+    assert lab.cell_errors() == []
+    root = ".srw-reconstruction"
+    lab.page.wait_for_selector(f"{root} canvas", timeout=60_000)
+    menu = lab.page.locator(f"{root} select[data-trait=profile]")
+    blur = lab.page.locator(f"{root} input[data-trait=blur_fwhm]")
+    assert not blur.is_visible()
+    menu.select_option("box_gaussian")
+    assert _wait_kernel(lab, "r.profile", "box_gaussian") == "box_gaussian"
+    lab.page.wait_for_function("(sel) => document.querySelector(sel).offsetParent !== null",
+                               arg=f"{root} input[data-trait=blur_fwhm]")
+    lab.page.locator(f"{root} input[data-trait=omega_range_deg]").fill("360")
+    assert _wait_kernel(lab, "r.omega_range_deg", 360.0) == 360.0
+    lab.page.locator(f"{root} input[data-trait=axis_offset_um]").fill("1")
+    assert _wait_kernel(lab, "r.axis_offset_um", 1.0) == 1.0
+    lab.kernel("r.wait()")
+    got = lab.kernel_value("[r.result.data.n_bins, r.result.geometry.axis_offset, "
+                           "r.result.parameters['profile'], r.error]")
+    assert got == [120, 1.0, "box_gaussian", ""], got
+    lab.screenshot("reconstruction_box_gaussian_full_scan", ".jp-OutputArea-output:has(.srw-reconstruction)")
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
 def test_course_notebook_01_draws_every_widget(lab):
     lab.open("notebooks/01_beam_superposition.ipynb").run_all(timeout_s=600)
     assert lab.cell_errors() == []

@@ -10,6 +10,7 @@
 import { decodeArray } from "../lib/arrays.js";
 import { drawOrReport, frameScheduler, onTraits } from "../lib/bind.js";
 import { clearCanvas, eventPos, makeCanvas } from "../lib/canvas.js";
+import { greyWhenOmegaList, profileChoice, showWhen } from "../lib/beam_controls.js";
 import { ensureStyle, readouts, slider, statusLine, traitCheckbox, traitChoice } from "../lib/controls.js";
 import { h, panel, row } from "../lib/dom.js";
 import { fmtFixed, fmtPoint, pct } from "../lib/format.js";
@@ -37,6 +38,10 @@ const SLIDERS = [
   ["beam_um", { label: "beam width (µm)", min: 1, max: 12, step: 0.5, format: f(3) }],
   ["step_um", { label: "translation step (µm)", min: 1, max: 12, step: 0.5, format: f(3) }],
   ["omega_step_deg", { label: "angular step (°)", min: 0.25, max: 5, step: 0.25, format: f(3) }],
+  ["omega_range_deg", { label: "ω range (°): half / full", min: 180, max: 360, step: 180 }],
+  ["axis_offset_um", { label: "axis offset y0 (µm)", min: -4, max: 4, step: 0.25, format: f(3) }],
+  ["blur_fwhm", { label: "blur FWHM / width", min: 0.05, max: 1, step: 0.05, format: f(3) }],
+  ["detection_threshold", { label: "detection threshold (b²)", min: 0, max: 1, step: 0.05, format: f(2) }],
   ["subdivision", { label: "sub-pixels per step", min: 1, max: 8, step: 1 }],
   ["detection_probability", { label: "detection probability", min: 0.5, max: 1, step: 0.05, format: f(2) }],
   ["angular_noise_deg", { label: "angular noise σ (°)", min: 0, max: 0.5, step: 0.02, format: f(2) }],
@@ -98,6 +103,10 @@ function buildControls(model) {
   }
   for (const [name, label, options] of CHOICES) el.append(traitChoice(model, name, label, options).el);
   el.append(traitCheckbox(model, "show_strips", "beam strips of the selection").el);
+  const profile = profileChoice(model);
+  sliders.beam_um.el.after(profile.el);
+  showWhen(model, sliders.blur_fwhm.el, "profile", "box_gaussian");
+  greyWhenOmegaList(model, [sliders.omega_step_deg, sliders.omega_range_deg]);
   return { el, sliders };
 }
 
