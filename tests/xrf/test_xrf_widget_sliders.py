@@ -2,11 +2,14 @@
 
 A drag is what the browser sends: ``set_state({name: value})`` for a run of
 values from the start to the slider's lower end, up to its upper end and
-back to the start (log sliders geometrically), a few ms apart. After the
-last value the widget must be idle, error-free, showing the restoration of
-the final values, within twice the time of one computation at those values
-(+ 0.1 s for thread hand-over) -- which fails if stale work at the limits
-(1000 iterations, a 200 µm PSF) is waited for instead of cancelled.
+back to the start (log sliders geometrically), a few ms apart; twice, the
+shorter wait counts (a load spike on the shared machine hits one drag,
+broken cancellation both). After the last value the widget must be idle,
+error-free, showing the restoration of the final values, within twice the
+time of one computation at those values (+ 0.1 s for thread hand-over) --
+which fails if stale work at the limits (1000 iterations, a 200 µm PSF) is
+waited for instead of cancelled (checked: with cancellation switched off
+the Richardson-Lucy and FISTA cases fail, 0.34-0.41 s against 0.30-0.33 s).
 The sliders are the ones the front-end draws: from ``method_table``.
 """
 
@@ -33,13 +36,18 @@ def _drag_values(decl, start):
     return [float(v) if decl["kind"] == "float" else v for v in values[:-1]] + [start]
 
 
-def _drag(widget, name, values, pause=0.004):
-    for v in values:
-        widget.set_state({name: v})
-        time.sleep(pause)
-    t0 = time.perf_counter()
-    widget.wait(120)
-    return time.perf_counter() - t0
+def _drag(widget, name, values, pause=0.004, repeat=2):
+    """Drag ``repeat`` times; the shortest wait for idle (a load spike on the shared machine hits one
+    drag, broken cancellation hits every one)."""
+    waits = []
+    for _ in range(repeat):
+        for v in values:
+            widget.set_state({name: v})
+            time.sleep(pause)
+        t0 = time.perf_counter()
+        widget.wait(120)
+        waits.append(time.perf_counter() - t0)
+    return min(waits)
 
 
 def _timed(fn, repeat=3):
