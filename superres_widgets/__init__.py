@@ -18,6 +18,23 @@ Layers (each imports only from the layers above it in this list; checked by
    by ``cd js && npm run build``).
 
 Importing this package imports none of the layers.
+
+Memory: every algorithm refuses, with a ``ValueError`` saying how much it
+would need, a call that would allocate more than the memory limit (half the
+machine's memory by default); change it with
+``superres_widgets.set_memory_limit("16GiB")`` or the environment variable
+``SUPERRES_WIDGETS_MEMORY_LIMIT`` (see :mod:`superres_widgets.validate`).
 """
 
 __version__ = "0.1.0"
+
+_VALIDATE_NAMES = ("set_memory_limit", "memory_limit", "memory_limit_set", "MemoryBudgetError")
+
+
+def __getattr__(name):
+    # the memory budget, without importing numpy at ``import superres_widgets``
+    if name in _VALIDATE_NAMES:
+        from . import validate
+
+        return getattr(validate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
