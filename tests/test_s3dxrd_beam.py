@@ -642,3 +642,22 @@ def test_weighting_is_the_paper_for_a_box_one_step_wide():
     # beyond the scan a frame is missing: weighted, it is not expected there either
     far = completeness(r.table, r.geometry, [12.6], [13.4])
     assert far.max() > completeness(r.table, r.geometry, [12.6], [13.4], beam_weighting=False).max()
+
+
+def test_fig4_statistics_of_the_tail_beams():
+    """Issue 11's numbers: Gaussian (FWHM = step) and box (x) Gaussian (blur FWHM 0.25 step), 10 deg, X in +-10, 4x4."""
+    g = ScanGeometry(x_range=10, step=1.0, omega_deg=OMEGA)
+    box = superposition_map(g, subdivision=4).stats
+    gauss = superposition_map(g.replace(profile="gaussian"), subdivision=4).stats
+    blur = superposition_map(g.replace(profile="box_gaussian"), subdivision=4).stats
+    # the box: the paper's numbers
+    assert box.mean_relative_size == pytest.approx(0.1857, abs=5e-4)
+    assert box.com_error_fwhm == pytest.approx(0.1261, abs=5e-4)
+    # the Gaussian's sensitivity has one size everywhere (a product of Gaussians): relative size 1
+    assert gauss.mean_relative_size == pytest.approx(0.9994, abs=1e-3)
+    assert gauss.com_error_fwhm == pytest.approx(0.2266, abs=3e-3)
+    assert gauss.mean_spot_size == pytest.approx(0.3544, abs=1e-3)
+    assert blur.mean_relative_size == pytest.approx(0.3453, abs=1e-3)
+    assert blur.com_error_fwhm == pytest.approx(0.1526, abs=3e-3)
+    assert blur.mean_spot_size == pytest.approx(0.2306, abs=1e-3)
+    assert box.mean_spot_size < blur.mean_spot_size < gauss.mean_spot_size
