@@ -1,37 +1,75 @@
-# Two entry points for a fresh machine (python3, pip, node/npm present):
+# Entry points for a fresh machine (python3 >= 3.10 with venv, pip, node/npm, make):
 #   make lab   -- set up everything and open the course notebooks in JupyterLab
 #   make test  -- set up everything (Python deps, JS build, Debian's chromium) and run all tests
+#   make docs  -- build the documentation site offline into docs/_build/html
+# Logs of the quiet steps go to build/logs/ (each step prints its log's path).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
+LOGS   := build/logs
+# pytest options: file names with per-test progress, the 15 slowest tests at the end
+PYTEST_ARGS ?= --durations=15
 
-.PHONY: lab test setup setup-test chromium js notebooks benchmarks clean
+.PHONY: lab test docs setup setup-test setup-docs preflight chromium js notebooks benchmarks clean
 
-$(VENV)/.created:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	touch $@
+$(LOGS):
+	@mkdir -p $(LOGS)
 
-# `pip install -e` runs the JS build (npm ci && npm run build in js/) through
-# hatch-jupyter-builder, so a clone needs no manual build step.
+$(VENV)/.created: | $(LOGS)
+	@echo "setup: creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip > $(LOGS)/pip-venv.log 2>&1 || { tail -20 $(LOGS)/pip-venv.log; exit 1; }
+	@touch $@
+
+# `pip install -e` runs the JS build (npm ci && npm run build in js/) through the
+# build hook in hatch_build.py, so a clone needs no manual build step.
 setup: $(VENV)/.created
-	$(PIP) install --quiet -e ".[lab]"
+	@echo "setup: pip install -e '.[lab]' (+ npm ci/build of the front-ends; log: $(LOGS)/pip-lab.log)"
+	@$(PIP) install -e ".[lab]" > $(LOGS)/pip-lab.log 2>&1 || { tail -30 $(LOGS)/pip-lab.log; exit 1; }
 
 setup-test: $(VENV)/.created
-	$(PIP) install --quiet -e ".[test]"
+	@echo "setup: pip install -e '.[test]' (+ npm ci/build of the front-ends; log: $(LOGS)/pip-test.log)"
+	@$(PIP) install -e ".[test]" > $(LOGS)/pip-test.log 2>&1 || { tail -30 $(LOGS)/pip-test.log; exit 1; }
 
-chromium:
-	@if [ -x /usr/bin/chromium ]; then echo "chromium present: /usr/bin/chromium"; \
-	else (command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && S=sudo || S=; \
-	      $$S apt-get update -qq && $$S apt-get install -y -qq chromium); fi
+setup-docs: $(VENV)/.created
+	@echo "setup: pip install -e '.[docs]' (log: $(LOGS)/pip-docs.log)"
+	@$(PIP) install -e ".[docs]" > $(LOGS)/pip-docs.log 2>&1 || { tail -30 $(LOGS)/pip-docs.log; exit 1; }
+
+# Says up front what `make test` will do, and whether it will need sudo (only to install
+# Debian's chromium when /usr/bin/chromium is missing and you are not root).
+preflight:
+	@echo "make test: 1) Python deps into $(VENV) and the JS build  2) chromium for the browser tests  3) pytest"
+	@if [ -x /usr/bin/chromium ]; then echo "make test: /usr/bin/chromium is present: no apt-get, no sudo"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "make test: will run apt-get install --no-install-recommends chromium fonts-liberation (as root)"; \
+	elif command -v sudo >/dev/null; then echo "make test: /usr/bin/chromium is missing: step 2 runs 'sudo apt-get install --no-install-recommends chromium fonts-liberation' -- sudo may ask for your password"; \
+	else echo "make test: /usr/bin/chromium is missing, you are not root and there is no sudo: ask an administrator to run 'apt-get install --no-install-recommends chromium fonts-liberation'"; exit 1; fi
+
+# Debian's chromium (Playwright cannot download a browser here); only what it needs
+# (--no-install-recommends) plus the Liberation fonts the screenshots are judged in.
+chromium: | $(LOGS)
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium present"; \
+	else S=; [ "$$(id -u)" = 0 ] || S=sudo; \
+	  echo "chromium: $$S apt-get install --no-install-recommends chromium fonts-liberation (about 1-2 min; log: $(LOGS)/apt-chromium.log)"; \
+	  ( $$S apt-get update && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	      chromium fonts-liberation ) > $(LOGS)/apt-chromium.log 2>&1 \
+	  || { echo "chromium: apt-get failed; the end of $(LOGS)/apt-chromium.log:"; tail -20 $(LOGS)/apt-chromium.log; exit 1; }; \
+	  echo "chromium: installed $$(/usr/bin/chromium --version 2>/dev/null)"; fi
 
 # --allow-root only where JupyterLab would otherwise refuse to start (running as root)
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-test: setup-test chromium
-	$(PY) -m pytest -q
+# Per-file progress (file name, a dot per test, percentage), then the slowest tests.
+test: preflight setup-test chromium
+	@echo "pytest: unit tests, notebooks, packaging, real-browser tests (tests/ui); screenshots in test-artifacts/"
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The documentation site, offline, warnings are errors; notebooks run once and are cached
+# (docs/_build/.jupyter_cache) until their code changes.
+docs: setup-docs
+	$(VENV)/bin/sphinx-build -b html -W --keep-going -d docs/_build/doctrees docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
 
 js:
 	cd js && npm ci && npm run build
@@ -44,4 +82,4 @@ benchmarks: setup-test
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) js/node_modules superres_widgets/static build dist *.egg-info
+	rm -rf $(VENV) js/node_modules superres_widgets/static build dist *.egg-info docs/_build

@@ -10,8 +10,8 @@ extension             reader      module (its docstring has the rules)
 ====================  ==========  ============================================
 ``.tif .tiff``        ``tiff``    :mod:`superres_widgets.io.formats.tiff`
 ``.npy``              ``npy``     :mod:`superres_widgets.io.formats.npy`
-``.csv .tsv .txt      ``text``    :mod:`superres_widgets.io.formats.text`
-.dat``
+``.csv .tsv .txt``    ``text``    :mod:`superres_widgets.io.formats.text`
+``.dat``              ``text``
 ``.h5 .hdf5 .nxs``    ``hdf5``    :mod:`superres_widgets.io.formats.hdf5`
 ====================  ==========  ============================================
 
