@@ -478,7 +478,7 @@ def test_builtin_tables_list_every_format():
     assert [(r.name, r.extensions, r.options) for r in io.readers()][:4] == [
         ("tiff", (".tif", ".tiff"), ()), ("npy", (".npy",), ()),
         ("text", (".csv", ".tsv", ".txt", ".dat"), ("header",)),
-        ("hdf5", (".h5", ".hdf5", ".nxs"), ("dataset",))]
+        ("hdf5", (".h5", ".hdf5", ".nxs"), ("dataset", "allow_external"))]
     assert [(w.name, w.extensions) for w in io.writers()][:2] == [
         ("tiff", (".tif", ".tiff")), ("hdf5", (".h5", ".hdf5"))]
     assert io.READ_EXTENSIONS == (".tif", ".tiff", ".npy", ".csv", ".tsv", ".txt", ".dat", ".h5",
@@ -542,7 +542,7 @@ def test_a_registered_reader_is_used_by_load_map_and_the_cli(tmp_path, raw_reade
                                            r"\(TypeError: .*shape"):
         load_map(path)  # the reader needs shape=
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'shap'; reader options: "
-                                        r"header \(text matrix\), dataset \(HDF5\), shape"):
+                                        r"header \(text matrix\), dataset \(HDF5\), allow_external \(HDF5\), shape"):
         load_map(path, shap=(2, 12, 10))
     # the command line reads it with no change to the package
     out = tmp_path / "fe_rl.tif"

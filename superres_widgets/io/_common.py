@@ -3,7 +3,15 @@ r"""What every reader and writer of :mod:`superres_widgets.io` shares.
 * :class:`XRFMap` -- the one thing a reader returns.
 * :class:`MapFileError` / :class:`MapFileNotFoundError` -- every problem with
   a file; ``str()`` is ``"<path>: <reason>"``.
-* :class:`PixelSizeWarning` -- the pixel size is unknown or overridden.
+* :class:`PixelSizeWarning` -- the pixel size is unknown or overridden;
+  :class:`MapFileWarning` -- a file was read but part of it looks wrong
+  (e.g. an HDF5 dataset with unwritten chunks).
+* The guards every reader and writer uses (:func:`check_input_file`,
+  :func:`check_payload`, :func:`write_file_bytes`, :func:`output_mode`):
+  regular files only, payloads declared by a header checked against the
+  file's real size and the memory budget
+  (:func:`superres_widgets.validate.check_bytes`), writes that fail with
+  ``"<output>: <reason>"``.
 * Unit names -> micrometres (:data:`UNIT_UM`), the checks that turn what a
   reader found into a map (:func:`check_map_array`, :func:`select_channel`,
   :func:`check_pixel_size`) and two parsing helpers the formats share
@@ -19,6 +27,9 @@ Conventions
   columns unless ``metadata["pixel_size_v_um"]`` says otherwise (then
   ``pixel_size_um`` is the horizontal one).
 * A map is at least 2 x 2 values, real and finite.
+* Pixel sizes lie in [:data:`MIN_PIXEL_SIZE_UM`, :data:`MAX_PIXEL_SIZE_UM`]
+  (0.01 nm to 1 km: beyond that no file format stores them faithfully).
+* Text lines are at most :data:`MAX_LINE_BYTES` long.
 """
 
 from __future__ import annotations
@@ -28,15 +39,19 @@ import math
 import numbers
 import os
 import pathlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["XRFMap", "MapFileError", "MapFileNotFoundError", "PixelSizeWarning", "MAP_FORMAT",
-           "FORMAT_VERSION", "UNIT_UM", "PathLike", "check_pixel_size", "check_map_array",
-           "select_channel", "parse_json_description", "even_step"]
+__all__ = ["XRFMap", "MapFileError", "MapFileNotFoundError", "MapFileWriteError", "PixelSizeWarning",
+           "MapFileWarning",
+           "MAP_FORMAT", "FORMAT_VERSION", "UNIT_UM", "PathLike", "MAX_LINE_BYTES", "MIN_PIXEL_SIZE_UM",
+           "MAX_PIXEL_SIZE_UM", "check_pixel_size", "check_map_array", "select_channel",
+           "parse_json_description", "even_step", "check_input_file", "check_payload",
+           "write_file_bytes", "output_mode"]
 
 #: ``format`` key of the provenance record :func:`~superres_widgets.io.save_map` writes.
 MAP_FORMAT = "superres_widgets.map"
@@ -44,6 +59,12 @@ MAP_FORMAT = "superres_widgets.map"
 FORMAT_VERSION = 1
 
 PathLike = str | os.PathLike
+
+#: Longest line a text reader accepts (bytes): a map row longer than this is not a map.
+MAX_LINE_BYTES = 4 * 2**20
+#: Smallest and largest pixel size (um) a map may have.
+MIN_PIXEL_SIZE_UM = 1e-5
+MAX_PIXEL_SIZE_UM = 1e9
 
 #: Length unit names (lower case, as files spell them) -> micrometres per unit.
 UNIT_UM = {"um": 1.0, "µm": 1.0, "\u03bcm": 1.0, "micron": 1.0, "microns": 1.0,
@@ -77,8 +98,16 @@ class MapFileNotFoundError(MapFileError, FileNotFoundError):
     """The map file does not exist (also a :class:`FileNotFoundError`)."""
 
 
+class MapFileWriteError(MapFileError, OSError):
+    """An output could not be written (disk full, I/O error, ...); also an :class:`OSError`."""
+
+
 class PixelSizeWarning(UserWarning):
     """The pixel size is unknown, or the argument overrides a different one in the file."""
+
+
+class MapFileWarning(UserWarning):
+    """A file was read, but part of it looks wrong (e.g. unwritten HDF5 chunks read as fill value)."""
 
 
 @dataclass
@@ -141,18 +170,24 @@ class XRFMap:
 
 
 def check_pixel_size(value, name: str = "pixel_size_um") -> float:
-    """``value`` as a positive finite float (um), else ``ValueError`` naming ``name``.
+    """``value`` as a float in [:data:`MIN_PIXEL_SIZE_UM`, :data:`MAX_PIXEL_SIZE_UM`] (um), else ``ValueError``.
 
     Examples
     --------
     >>> check_pixel_size(5)
     5.0
+    >>> check_pixel_size(1e-300)
+    Traceback (most recent call last):
+    ...
+    ValueError: pixel_size_um must be a positive number of um in [1e-05, 1e+09], got 1e-300
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
+    if not bad:
+        value = float(value)
+        bad = not (math.isfinite(value) and MIN_PIXEL_SIZE_UM <= value <= MAX_PIXEL_SIZE_UM)
+    if bad:
+        raise ValueError(f"{name} must be a positive number of um in [{MIN_PIXEL_SIZE_UM:g}, "
+                         f"{MAX_PIXEL_SIZE_UM:g}], got {value!r}")
     return value
 
 
@@ -252,3 +287,128 @@ def even_step(values) -> float | None:
     if np.max(np.abs(d - mean)) > 1e-2 * abs(mean):
         return None
     return mean
+
+
+# ---------------------------------------------------------------------------
+# guards shared by the readers and writers
+# ---------------------------------------------------------------------------
+def check_input_file(p: PathLike) -> os.stat_result:
+    """``os.stat(p)`` of a readable regular file, else :class:`MapFileError` (FIFOs, devices, folders refused).
+
+    A symbolic link is followed: a link to ``/dev/zero`` is a device.
+
+    Examples
+    --------
+    >>> check_input_file("/dev/zero")
+    Traceback (most recent call last):
+    ...
+    superres_widgets.io._common.MapFileError: /dev/zero: is a character device, not a regular file
+    """
+    from ..validate import regular_file_problem
+
+    problem = regular_file_problem(p)
+    if problem == "no such file":
+        raise MapFileNotFoundError(p, problem)
+    if problem == "is a directory, not a file":
+        raise MapFileError(p, "is a directory, not a map file")
+    if problem is not None:
+        raise MapFileError(p, problem)
+    if not os.access(p, os.R_OK):
+        raise MapFileError(p, "permission denied (cannot read)")
+    return os.stat(p)
+
+
+def check_payload(p: PathLike, shape, dtype, *, what: str = "data", file_bytes: int | None = None,
+                  copies: float = 3.0) -> None:
+    """Refuse a payload a file header declares, before reading it.
+
+    ``shape`` and ``dtype`` are what the header says; ``file_bytes`` the bytes
+    the file really holds for it (uncompressed storage only: a shorter file
+    is truncated or its header lies); ``copies`` the float64-sized copies
+    loading makes (the array as stored, its float64 copy, the checks).
+    Refusals are :class:`MapFileError` naming the file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_payload("m.npy", (20000, 20000), np.float64, file_bytes=1000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    superres_widgets.io._common.MapFileError: m.npy: data declares 20000 x 20000 float64 values (2.98 GiB) ...
+    """
+    import numpy as np
+
+    from ..validate import MemoryBudgetError, check_bytes, format_bytes
+
+    dt = np.dtype(dtype)
+    n = 1
+    for s in shape:
+        n *= int(s)
+    stored = n * dt.itemsize
+    dims = " x ".join(str(int(s)) for s in shape) or "1"
+    if file_bytes is not None and stored > file_bytes:
+        raise MapFileError(p, f"{what} declares {dims} {dt.name} values ({format_bytes(stored)}) but the "
+                              f"file holds only {format_bytes(file_bytes)} of them; truncated, or its "
+                              "header lies")
+    try:
+        check_bytes(stored + max(copies - 1, 0) * n * 8, f"{what} of {dims} {dt.name} values")
+    except MemoryBudgetError as exc:
+        raise MapFileError(p, f"reading {exc}") from None
+
+
+def write_file_bytes(out: PathLike, tmp: PathLike, payload) -> None:
+    """Write ``payload`` (bytes-like) to ``tmp``; any failure is :class:`MapFileError` naming ``out``.
+
+    ENOSPC (disk full), EIO, EFBIG (a file-size limit) and friends become
+    ``"<out>: cannot write (No space left on device; ... needed)"``.
+    """
+    view = memoryview(payload)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        raise MapFileWriteError(out, f"cannot write ({exc.strerror or exc})") from None
+    try:
+        done = 0
+        while done < len(view):
+            done += os.write(fd, view[done:done + (1 << 24)])
+        os.fsync(fd)
+    except OSError as exc:
+        from ..validate import format_bytes
+
+        raise MapFileWriteError(out, f"cannot write ({exc.strerror or exc}; {format_bytes(len(view))} "
+                                     "needed)") from None
+    finally:
+        os.close(fd)
+
+
+_umask_lock = threading.Lock()
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:  # os.umask can only be read by setting it
+        old = os.umask(0o022)
+        os.umask(old)
+    return old
+
+
+def output_mode(out: PathLike) -> int:
+    """Permission bits a new output gets: the replaced file's, else ``0o666`` minus the umask.
+
+    Examples
+    --------
+    >>> oct(output_mode("/nonexistent/new.tif") & 0o600)
+    '0o600'
+    """
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(out).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()

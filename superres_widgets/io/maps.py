@@ -44,12 +44,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._common import (MAP_FORMAT, MapFileError, MapFileNotFoundError, PathLike, PixelSizeWarning,
-                      XRFMap, check_map_array, check_pixel_size, select_channel)
+from ._common import (MAP_FORMAT, MapFileError, MapFileWriteError, PathLike, PixelSizeWarning,
+                      XRFMap, check_input_file, check_map_array, check_pixel_size, output_mode,
+                      select_channel)
 from .provenance import build_provenance
 from .registry import Reader, reader_for, readers, writer_for
 
 __all__ = ["load_map", "save_map"]
+
+
+def _as_path(path, name: str) -> pathlib.Path:
+    """``path`` as a :class:`pathlib.Path`, or ``ValueError`` naming ``name`` (not a path)."""
+    if isinstance(path, (str, os.PathLike)) and not isinstance(path, bytes):
+        text = os.fspath(path)
+        if isinstance(text, str) and text and "\x00" not in text:
+            return pathlib.Path(text).expanduser()
+    raise ValueError(f"{name} must be a file path (a non-empty str or path-like), got {path!r}"[:300])
 
 # realpaths of the raw files load_map has read in this session (not maps
 # save_map wrote): save_map never writes over them ("never modify the input").
@@ -111,16 +121,19 @@ def load_map(path: PathLike, *, pixel_size_um: float | None = None,
     >>> m.data.shape, m.metadata["header"], m.metadata["pixel_size_source"]
     ((2, 3), 'both', 'argument')
     """
-    p = pathlib.Path(os.fspath(path)).expanduser()
+    p = _as_path(path, "path")
     if pixel_size_um is not None:
         pixel_size_um = check_pixel_size(pixel_size_um)
-    rd = reader_for(p, name=reader)  # the extension first; sniffs only an existing file
-    if not p.exists():
-        raise MapFileNotFoundError(p, "no such file")
-    if p.is_dir():
-        raise MapFileError(p, "is a directory, not a map file")
-    if not os.access(p, os.R_OK):
-        raise MapFileError(p, "permission denied (cannot read)")
+    if reader is not None and not isinstance(reader, str):
+        raise ValueError(f"reader must be the name of a reader or None, got {reader!r}")
+    if not isinstance(header, str):
+        raise ValueError(f"header must be 'auto', 'none', 'row', 'column' or 'both', got {header!r}")
+    if channel is not None and (isinstance(channel, bool) or not isinstance(channel, (int, str, np.integer))):
+        raise ValueError(f"channel must be an index, a name or None, got {channel!r}")
+    if dataset is not None and not isinstance(dataset, str):
+        raise ValueError(f"dataset must be a path inside the file (a string) or None, got {dataset!r}")
+    rd = reader_for(p, name=reader)  # the extension first; sniffs only a regular file
+    check_input_file(p)  # regular files only: never a FIFO, a device or a folder
     given = dict(options)
     if dataset is not None:
         given["dataset"] = dataset
@@ -228,13 +241,21 @@ def _check_target(out: pathlib.Path, src_path, overwrite: bool) -> None:
 
 def _check_data(out: pathlib.Path, data, channels):
     """(C-ordered float32 copy, channel names or None), or ValueError naming the file."""
-    arr = np.asarray(data)
+    if isinstance(data, (str, bytes)) or data is None:
+        raise ValueError(f"{out}: data must be a real numeric array, got {type(data).__name__}")
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as exc:  # ragged sequences
+        raise ValueError(f"{out}: data must be a real numeric array ({exc})") from None
+    from ..validate import check_array_bytes
+
+    check_array_bytes(arr.shape, f"{out}: writing data", np.float32, copies=3)
     if arr.dtype == object or np.iscomplexobj(arr) or not (
             np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{out}: data must be a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim not in (2, 3) or arr.size == 0:
-        raise ValueError(f"{out}: data must be 2-D (rows, cols) or 3-D (channels, rows, cols), "
-                         f"got shape {arr.shape}")
+    if arr.ndim not in (2, 3) or arr.size == 0 or min(arr.shape[-2:]) < 2:
+        raise ValueError(f"{out}: data must be 2-D (rows, cols) or 3-D (channels, rows, cols) with at "
+                         f"least 2 x 2 values (what load_map reads back), got shape {arr.shape}")
     arr32 = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.all(np.isfinite(arr32)):
         raise ValueError(f"{out}: data contains NaN or inf (or values beyond float32)")
@@ -307,7 +328,7 @@ def save_map(path: PathLike, data, *, pixel_size_um: float | None, method: str,
     >>> back.metadata["method"], back.metadata["iterations"], back.pixel_size_um
     ('richardson_lucy', 30, 5.0)
     """
-    out = pathlib.Path(os.fspath(path)).expanduser()
+    out = _as_path(path, "path")
     writer = writer_for(out)
     if not isinstance(method, str) or not method.strip():
         raise ValueError(f"{out}: method must be a non-empty string, got {method!r}")
@@ -319,7 +340,7 @@ def save_map(path: PathLike, data, *, pixel_size_um: float | None, method: str,
         if channels is None and source.channels and np.ndim(data) == 3:
             channels = source.channels
     elif source is not None:
-        src_path = pathlib.Path(os.fspath(source)).expanduser()
+        src_path = _as_path(source, "source")
     _check_target(out, src_path, overwrite)
     arr32, channels = _check_data(out, data, channels)
     try:
@@ -330,15 +351,45 @@ def save_map(path: PathLike, data, *, pixel_size_um: float | None, method: str,
         raise ValueError(f"{out}: {exc}") from None
     if not out.parent.is_dir():
         raise ValueError(f"{out}: folder {out.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    _write_atomically(out, writer, arr32, desc, pixel_size_um)
+    return out
+
+
+def _write_atomically(out: pathlib.Path, writer, arr32, desc, pixel_size_um) -> None:
+    """Temporary file in the target's folder, written, given the output's mode, renamed; never left behind.
+
+    Every failure is a :class:`MapFileError` ``"<out>: <reason>"`` (a full
+    disk, an I/O error, a file-size limit, a writer's own error).
+    """
+    mode = output_mode(out)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        raise MapFileWriteError(out, f"cannot write in {out.parent} ({exc.strerror or exc})") from None
     os.close(fd)
     try:
-        writer.write(tmp, arr32, desc, pixel_size_um)
-        os.replace(tmp, out)
+        try:
+            writer.write(tmp, arr32, desc, pixel_size_um)
+            os.chmod(tmp, mode)
+            os.replace(tmp, out)
+        except MapFileError as exc:
+            if exc.path == out:
+                raise
+            raise type(exc)(out, exc.reason) from None
+        except MemoryError:
+            raise MapFileError(out, f"out of memory while writing the {writer.label} file") from None
+        except OSError as exc:
+            raise MapFileWriteError(out, f"cannot write ({exc.strerror or _one_line(exc)})") from None
+        except Exception as exc:  # noqa: BLE001 - a writer's own error, said about the output
+            raise MapFileError(out, f"the {writer.label} writer failed ({type(exc).__name__}: "
+                                    f"{_one_line(exc)})") from None
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
-    return out
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())[:300]

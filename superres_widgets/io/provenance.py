@@ -23,6 +23,9 @@ Keys
 ``source_file``                path of the input map, or null
 ``source_sha256``              SHA-256 of the input's bytes, or null
 ``source_dataset``             HDF5 inputs: the dataset read
+``source_data_files``          HDF5 inputs read through external links (opt-in):
+                               ``[{"path", "sha256"}]`` of the files the
+                               values really came from
 ``source_pixel_size_source``   where the input's pixel size came from
 ``channels``                   channel names (stacks)
 =============================  ==============================================
@@ -77,6 +80,10 @@ def _jsonable(value, where: str):
 
 
 def _sha256(path: pathlib.Path) -> str | None:
+    from ..validate import regular_file_problem
+
+    if regular_file_problem(path) is not None:  # never read a FIFO or a device
+        return None
     try:
         h = hashlib.sha256()
         with open(path, "rb") as f:
@@ -161,6 +168,9 @@ def build_provenance(*, method: str, parameters: dict | None = None,
     }
     if src_meta.get("dataset") is not None:
         desc["source_dataset"] = src_meta["dataset"]
+    if src_meta.get("data_files"):  # the data came from other files (HDF5 external links): hash those
+        desc["source_data_files"] = [{"path": os.fspath(f), "sha256": _sha256(pathlib.Path(f))}
+                                     for f in src_meta["data_files"]]
     if src_meta.get("pixel_size_source") is not None:
         desc["source_pixel_size_source"] = src_meta["pixel_size_source"]
     if channels is not None:

@@ -360,7 +360,7 @@ def reader_for(path: PathLike, *, name: str | None = None) -> Reader:
     Examples
     --------
     >>> reader_for("fe_map.CSV").name, reader_for("x.h5", name="hdf5").options
-    ('text', ('dataset',))
+    ('text', ('dataset', 'allow_external'))
     """
     if name is not None:
         return _READERS.get(name)

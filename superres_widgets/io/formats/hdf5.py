@@ -1,7 +1,11 @@
 r"""HDF5 / NeXus maps and stacks: reader ``"hdf5"`` (``.h5 .hdf5 .nxs``) and writer ``"hdf5"`` (``.h5 .hdf5``).
 
-Option ``dataset`` (a path inside the file), passed as
-``load_map(path, dataset="/xrf/maps")``.  h5py, files opened read-only.
+Options ``dataset`` (a path inside the file), passed as
+``load_map(path, dataset="/xrf/maps")``, and ``allow_external`` (follow
+links into other files; refused by default).  h5py, files opened
+read-only.  Hostile or damaged files (external links, unwritten chunks,
+truncated storage, sizes beyond the memory budget) are refused before any
+data is read: :mod:`superres_widgets.io.formats._hdf5_guards`.
 
 Reading
 -------
@@ -57,11 +61,13 @@ import json
 import math
 import pathlib
 import posixpath
+import uuid
 from typing import Any
 
 import numpy as np
 
 from .._common import MAP_FORMAT, UNIT_UM, MapFileError, XRFMap, even_step, parse_json_description
+from ._hdf5_guards import check_dataset, data_files, resolve_path
 from ..registry import Reader, Writer
 
 __all__ = ["read_hdf5", "write_hdf5", "HDF5_DATASET", "READERS", "WRITERS"]
@@ -158,7 +164,8 @@ def _h5_pixel_size(ds, f, shape) -> tuple:
     rows, cols = shape[-2:]
     for xname, yname in pairs:
         for name, n in ((xname, cols), (yname, rows)):
-            obj = group.get(name) if name and name != "." else None
+            hard = bool(name) and name != "." and isinstance(group.get(name, getlink=True), h5py.HardLink)
+            obj = group.get(name) if hard else None  # never through a link into another file
             if not isinstance(obj, h5py.Dataset) or obj.ndim != 1 or obj.shape[0] != n \
                     or obj.dtype.kind not in "iuf":
                 continue
@@ -175,20 +182,22 @@ def _h5_pixel_size(ds, f, shape) -> tuple:
     return None, None, {}
 
 
-def _choose_dataset(p: pathlib.Path, f, dataset: str | None) -> str:
+def _choose_dataset(p: pathlib.Path, f, dataset: str | None, allow_external: bool = False) -> str:
     """Path of the dataset to read (the module docstring's rule); MapFileError listing the choices."""
     import h5py
 
     if dataset is not None:
         path = dataset if dataset.startswith("/") else "/" + dataset
-        obj = f.get(path)
+        # link by link, opening nothing: an external link is refused before h5py follows it
+        obj = None if resolve_path(p, f, path, allow_external=allow_external) is None else f.get(path)
         if not isinstance(obj, h5py.Dataset):
             avail = ", ".join(_h5_all_datasets(f)[:20]) or "none"
             what = "no dataset" if obj is None else "not a dataset (a group):"
             raise MapFileError(p, f"{what} '{dataset}' (available: {avail})")
         return path
     ours = _h5_str(f.attrs.get("format", "")) == MAP_FORMAT
-    if ours and isinstance(f.get(HDF5_DATASET), h5py.Dataset):
+    if ours and resolve_path(p, f, HDF5_DATASET, allow_external=allow_external) is not None \
+            and isinstance(f.get(HDF5_DATASET), h5py.Dataset):
         return HDF5_DATASET
     cands = _h5_candidates(f)
     if len(cands) == 1:
@@ -212,20 +221,25 @@ def _channel_names(ds, n: int) -> list[str] | None:
                 break
     if not names:
         for key in _NAME_KEYS:
-            sib = ds.parent.get(key)
-            if isinstance(sib, h5py.Dataset) and sib.ndim == 1 and sib.dtype.kind in "SOU":
+            hard = isinstance(ds.parent.get(key, getlink=True), h5py.HardLink)
+            sib = ds.parent.get(key) if hard else None  # never through a link into another file
+            if isinstance(sib, h5py.Dataset) and sib.ndim == 1 and sib.dtype.kind in "SOU" and sib.size <= 4096:
                 names = _h5_names(sib[()])
                 break
     return names if names and len(names) == n else None
 
 
-def _read_open(p: pathlib.Path, f, dataset: str | None, meta: dict[str, Any]):
+def _read_open(p: pathlib.Path, f, dataset: str | None, meta: dict[str, Any], allow_external: bool = False):
     """(data, pixel size or None, source) from the open file ``f``; fills ``meta``."""
-    path = _choose_dataset(p, f, dataset)
+    path = _choose_dataset(p, f, dataset, allow_external)
     ds = f[path]
     meta["dataset"] = path
     if ds.dtype.kind not in "iufb":
         raise MapFileError(p, f"dataset '{path}' holds {ds.dtype} values, not numbers")
+    check_dataset(p, ds, path, allow_external=allow_external)  # other files, unwritten chunks, size
+    others = data_files(p, ds)
+    if others:
+        meta["data_files"] = others
     try:
         data = np.asarray(ds[()])
     except Exception as exc:
@@ -249,7 +263,7 @@ def _read_open(p: pathlib.Path, f, dataset: str | None, meta: dict[str, Any]):
     return data, px, source
 
 
-def read_hdf5(path: pathlib.Path, dataset: str | None = None) -> XRFMap:
+def read_hdf5(path: pathlib.Path, dataset: str | None = None, allow_external: bool = False) -> XRFMap:
     """Read one dataset of an HDF5 / NeXus file with channel names and pixel size.
 
     Parameters
@@ -259,6 +273,10 @@ def read_hdf5(path: pathlib.Path, dataset: str | None = None) -> XRFMap:
     dataset : str, optional
         Path of the dataset inside the file; default: the module docstring's
         rule.
+    allow_external : bool
+        Follow external links, virtual datasets and external storage into
+        other files (refused by default; :mod:`._hdf5_guards`); the files
+        read are listed in ``metadata["data_files"]``.
 
     Returns
     -------
@@ -278,6 +296,10 @@ def read_hdf5(path: pathlib.Path, dataset: str | None = None) -> XRFMap:
     import h5py
 
     p = path
+    if not isinstance(allow_external, (bool, np.bool_)):
+        raise MapFileError(p, f"allow_external must be True or False, got {allow_external!r}")
+    if dataset is not None and not isinstance(dataset, str):
+        raise MapFileError(p, f"dataset must be a path inside the file (a string), got {dataset!r}")
     meta: dict[str, Any] = {"file_format": "hdf5"}
     try:
         f = h5py.File(p, "r")
@@ -286,7 +308,7 @@ def read_hdf5(path: pathlib.Path, dataset: str | None = None) -> XRFMap:
                               "damaged, truncated or not an HDF5 file") from exc
     try:
         with f:
-            data, px, source = _read_open(p, f, dataset, meta)
+            data, px, source = _read_open(p, f, dataset, meta, bool(allow_external))
     except MapFileError:
         raise
     except Exception as exc:
@@ -324,11 +346,37 @@ def write_hdf5(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: floa
     ...     float(h["/restored"].attrs["pixel_size_um"]), h["/channels"].asstr()[()].tolist()
     (5.0, ['Fe', 'Ca'])
     """
+
+    from .._common import write_file_bytes
+
+    image = hdf5_image(data, provenance, pixel_size_um, dataset)
+    write_file_bytes(tmp, tmp, image)
+
+
+def hdf5_image(data: np.ndarray, provenance: dict, pixel_size_um: float | None,
+               dataset: str = HDF5_DATASET) -> bytes:
+    """The bytes of the HDF5 file :func:`write_hdf5` writes, built in memory.
+
+    HDF5 never touches the disk (its in-memory "core" driver without a
+    backing store): a full disk or an I/O error then happens in a plain
+    ``os.write`` of these bytes and is one clean error -- never a failed
+    HDF5 flush at close, which can crash the interpreter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hdf5_image(np.ones((2, 2), np.float32), {}, 5.0)[:8]
+    b'\\x89HDF\\r\\n\\x1a\\n'
+    """
     import h5py
 
+    from ...validate import check_bytes
+
+    check_bytes(2.0 * data.nbytes + (1 << 20), f"an HDF5 file of {data.nbytes} bytes of data built in memory")
     text = json.dumps(provenance, ensure_ascii=True)
     str_t = h5py.string_dtype("utf-8")
-    with h5py.File(tmp, "w") as f:
+    f = h5py.File(f"superres_widgets-{uuid.uuid4().hex}.h5", "w", driver="core", backing_store=False)
+    with f:
         f.attrs["format"] = MAP_FORMAT
         f.attrs["provenance"] = text
         chunks = None
@@ -347,9 +395,11 @@ def write_hdf5(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: floa
             ds.attrs.create("channels", names, dtype=str_t)
             f.create_dataset(posixpath.join(posixpath.dirname(dataset), "channels"),
                              data=names, dtype=str_t)
+        f.flush()
+        return f.id.get_file_image()
 
 
-READERS = (Reader("hdf5", (".h5", ".hdf5", ".nxs"), read_hdf5, options=("dataset",), label="HDF5",
+READERS = (Reader("hdf5", (".h5", ".hdf5", ".nxs"), read_hdf5, options=("dataset", "allow_external"), label="HDF5",
                   description="one dataset of an HDF5 / NeXus file (h5py); names and pixel size "
                               "from attributes or axes"),)
 WRITERS = (Writer("hdf5", (".h5", ".hdf5"), write_hdf5, label="HDF5",

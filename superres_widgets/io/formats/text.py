@@ -7,6 +7,10 @@ Rules
 -----
 * Lines that are empty or start with ``#`` are skipped.  UTF-8 (with or
   without BOM), else Latin-1.  A file with NUL bytes is binary: refused.
+  A line longer than :data:`~superres_widgets.io._common.MAX_LINE_BYTES`
+  (4 MiB) is refused (no map row is that long), and so is a file whose
+  parsing (about 40 bytes of memory per byte of text) would exceed the
+  memory budget (:mod:`superres_widgets.validate`).
 * Delimiter: tab if every sampled line (the first 20) has one, else ``;``,
   else ``,``, else runs of whitespace.  With ``;``, tab or whitespace
   delimiters a decimal comma (``1,5``) is read as a decimal point.  A
@@ -63,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from .._common import UNIT_UM, MapFileError, XRFMap, even_step
+from .._common import MAX_LINE_BYTES, UNIT_UM, MapFileError, XRFMap, even_step
 from ..registry import Reader
 
 __all__ = ["read_text", "HEADER_MODES", "READERS"]
@@ -136,11 +140,40 @@ def read_text(path: pathlib.Path, header: str = "auto") -> XRFMap:
     return XRFMap(data, px, p, meta)
 
 
-def _lines(p: pathlib.Path):
-    """[(line number, stripped text)] of the data lines, and the encoding."""
-    raw = p.read_bytes()
+#: Bytes of memory parsing needs per byte of text (Python strings and floats per cell), measured.
+_BYTES_PER_TEXT_BYTE = 40
+
+
+def _read_bounded(p: pathlib.Path) -> bytes:
+    """The file's bytes, after checking its size against the budget and its lines against the cap."""
+    import os
+
+    from ...validate import MemoryBudgetError, check_bytes
+
+    size = os.path.getsize(p)
+    try:
+        check_bytes(size * _BYTES_PER_TEXT_BYTE, f"parsing a {size}-byte text matrix")
+    except MemoryBudgetError as exc:
+        raise MapFileError(p, str(exc)) from None
+    with open(p, "rb") as f:
+        raw = f.read(size + 1)  # no more than the file said it holds
     if b"\x00" in raw[:4096]:
         raise MapFileError(p, "is a binary file, not a text matrix")
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero((codes == 10) | (codes == 13))
+    bounds = np.concatenate(([-1], ends, [len(raw)]))
+    lengths = np.diff(bounds) - 1
+    if lengths.size and lengths.max() > MAX_LINE_BYTES:
+        i = int(np.argmax(lengths > MAX_LINE_BYTES))
+        line = int(np.count_nonzero(codes[:bounds[i] + 1] == 10)) + 1 if i else 1
+        raise MapFileError(p, f"line {line} is {int(lengths[i])} bytes long (more than {MAX_LINE_BYTES} bytes: "
+                              "not a row of a map); not a text matrix")
+    return raw
+
+
+def _lines(p: pathlib.Path):
+    """[(line number, stripped text)] of the data lines, and the encoding."""
+    raw = _read_bounded(p)
     try:
         text, encoding = raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import math
 import pathlib
 import warnings
@@ -69,8 +70,59 @@ def _rational(value) -> float | None:
         return None
 
 
+class _Collect(logging.Handler):
+    """Collects tifffile's log messages (damaged files) instead of printing them on stderr."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(" ".join(record.getMessage().split())[:200])
+
+
 def _open(p: pathlib.Path):
-    """(data, description, imagej metadata or None, selected tags) -- MapFileError if unreadable."""
+    """(data, description, imagej metadata or None, selected tags) -- MapFileError if unreadable.
+
+    tifffile's log warnings about a damaged file are not printed: they join
+    the error's reason, or become one :class:`~superres_widgets.io.MapFileWarning`
+    when the file could be read.
+    """
+    from .._common import MapFileWarning
+
+    logger = logging.getLogger("tifffile")
+    handler = _Collect()
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        out = _open_quiet(p, handler)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    if handler.messages:
+        warnings.warn(f"{p}: tifffile: {handler.messages[0]}", MapFileWarning, stacklevel=4)
+    return out
+
+
+def _payload(p: pathlib.Path, tif, series) -> None:
+    """Refuse a declared image larger than the file (uncompressed) or the memory budget."""
+    import os
+
+    from .._common import check_payload
+
+    pages = getattr(series, "pages", None) or [tif.pages[0]]
+    compressed = any(getattr(pg, "compression", 1) not in (1, None) for pg in pages[:64] if pg is not None)
+    try:
+        check_payload(p, series.shape, series.dtype, what="the TIFF image",
+                      file_bytes=None if compressed else os.path.getsize(p))
+    except MapFileError as exc:
+        if not exc.reason.endswith("header lies"):
+            raise
+        raise MapFileError(p, f"cannot read TIFF ({exc.reason.rpartition(';')[0]}); the file is damaged, "
+                              "truncated or not a TIFF (its header lies)") from None
+
+
+def _open_quiet(p: pathlib.Path, handler: _Collect):
     import tifffile
 
     try:
@@ -83,6 +135,7 @@ def _open(p: pathlib.Path):
                 raise MapFileError(p, f"is a colour (RGB/RGBA, axes {axes!r}) image, not a map "
                                       "of counts; export the element channel as a grey-scale "
                                       "TIFF")
+            _payload(p, tif, series)
             data = np.asarray(series.asarray())
             page = tif.pages[0]
             description = page.description or ""
@@ -93,8 +146,10 @@ def _open(p: pathlib.Path):
     except MapFileError:
         raise
     except Exception as exc:  # tifffile raises many types for damaged files
-        raise MapFileError(p, f"cannot read TIFF ({type(exc).__name__}: {exc}); the file is "
-                              "damaged, truncated or not a TIFF") from exc
+        said = f"; tifffile: {handler.messages[0]}" if handler.messages else ""
+        handler.messages.clear()
+        raise MapFileError(p, f"cannot read TIFF ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                              f"{said}); the file is damaged, truncated or not a TIFF") from exc
     if data.ndim > 2:
         data = np.squeeze(data)  # singleton axes (e.g. ImageJ TZCYX with T=Z=1)
         if data.ndim < 2:
@@ -201,6 +256,7 @@ def write_tiff(tmp: str, data: np.ndarray, provenance: dict, pixel_size_um: floa
     if pixel_size_um is not None:
         per_cm = 1e4 / pixel_size_um
         kwargs.update(resolution=(per_cm, per_cm), resolutionunit="CENTIMETER")
+    # plain Python file writes: a full disk is an OSError (save_map names the output)
     tifffile.imwrite(tmp, data, **kwargs)
 
 
