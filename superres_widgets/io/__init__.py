@@ -59,8 +59,8 @@ Examples
 
 from __future__ import annotations
 
-from ._common import (MAP_FORMAT, MapFileError, MapFileNotFoundError, PixelSizeWarning,
-                      XRFMap)
+from ._common import (MAP_FORMAT, MapFileError, MapFileNotFoundError, MapFileWarning,
+                      MapFileWriteError, PixelSizeWarning, XRFMap)
 from .registry import (Reader, Writer, read_extensions, reader_for, readers, register_reader,
                        register_writer, unregister_reader, unregister_writer, write_extensions,
                        writer_for, writers)
@@ -69,7 +69,8 @@ from .formats.hdf5 import HDF5_DATASET
 from .maps import load_map, save_map
 from .provenance import build_provenance
 
-__all__ = ["XRFMap", "load_map", "save_map", "MapFileError", "MapFileNotFoundError",
+__all__ = ["XRFMap", "load_map", "save_map", "MapFileError", "MapFileNotFoundError", "MapFileWriteError",
+           "MapFileWarning",
            "PixelSizeWarning", "MAP_FORMAT", "READ_EXTENSIONS", "WRITE_EXTENSIONS",
            "HDF5_DATASET", "build_provenance", "Reader", "Writer", "register_reader",
            "unregister_reader", "readers", "reader_for", "read_extensions", "register_writer",
