@@ -674,7 +674,31 @@ def build_report(out_dir, *, quick: bool = False,
     text = render_html(rep, dict(P, figure_seconds={s.id: round(s.seconds, 2) for s in rep.sections}),
                  quick, total)
     index = out / "index.html"
-    tmp = out / ".index.html.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, index)
+    _write_atomically(index, text.encode("utf-8"))
     return index
+
+
+def _write_atomically(index: pathlib.Path, payload: bytes) -> None:
+    """Temp file, the user's file mode, rename; failing: ``"<index>: cannot write (...)"``, no temp file left."""
+    import tempfile
+
+    from .io._common import MapFileWriteError, output_mode, write_file_bytes
+
+    mode = output_mode(index)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".index.html.", suffix=".tmp", dir=index.parent)
+    except OSError as exc:
+        raise MapFileWriteError(index, f"cannot write ({exc.strerror or exc})") from None
+    os.close(fd)
+    try:
+        write_file_bytes(index, tmp, payload)
+        os.chmod(tmp, mode)
+        os.replace(tmp, index)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, MapFileWriteError):
+            raise
+        raise MapFileWriteError(index, f"cannot write ({exc.strerror or exc})") from None
