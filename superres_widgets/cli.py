@@ -538,44 +538,87 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each on stderr (never the source line under them)."""
+    print(f"{PROG}: warning: {_one_line(str(message))}", file=sys.stderr)
+
+
+def _parse_args(parser: argparse.ArgumentParser, argv: list) -> argparse.Namespace:
+    """``parser.parse_args(argv)``; a usage error is a :class:`CLIError` (one line, a hint to ``--help``)."""
+    import contextlib
+    import io
+
+    err = io.StringIO()
     try:
-        for spec in _plugin_specs(argv):
-            load_plugin(spec)
-        parser = build_parser()
-    except CLIError as exc:
-        if "--debug" in argv:
-            traceback.print_exc()
-        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
-        return EXIT_ERROR
-    args = parser.parse_args(argv)
-    args.argv = list(argv)
-    if getattr(args, "lab_args", None) and args.lab_args[:1] == ["--"]:
-        args.lab_args = args.lab_args[1:]
+        with contextlib.redirect_stderr(err):
+            return parser.parse_args(argv)
+    except SystemExit as exc:
+        text = err.getvalue()
+        if not exc.code:  # --help, --version: their output went to stdout
+            sys.stderr.write(text)
+            raise
+        last = [ln for ln in text.splitlines() if ": error: " in ln]
+        prog, _, reason = (last[-1] if last else f"{PROG}: error: {_one_line(text)}").partition(": error: ")
+        prog = prog.strip() or PROG
+        command = next((a for a in argv if a in ("lab", "deconvolve", "reproduce")), None)
+        if prog == PROG and command:  # unrecognized arguments are reported by the top parser
+            prog = f"{PROG} {command}"
+        raise CLIError(None, f"{reason} (see '{prog} --help')") from None
+
+
+def _error_message(exc: BaseException, args) -> str:
+    """``<file or option>: <reason>`` for an exception raised by a command."""
     from .io import MapFileError
 
+    if isinstance(exc, CLIError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return (f"{getattr(args, 'input', None) or PROG}: out of memory ({_one_line(str(exc)) or 'MemoryError'}); "
+                "try smaller inputs or settings")
+    if isinstance(exc, OSError) and not isinstance(exc, MapFileError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if not isinstance(exc, (ValueError, OSError)):
+        return (f"internal error ({type(exc).__name__}: {_one_line(str(exc))[:300]}); rerun with --debug "
+                "for the traceback")
+    msg = str(exc)
+    file = getattr(args, "input", None)
+    if file and not isinstance(exc, MapFileError) and not msg.startswith(str(file)) \
+            and not msg.startswith(str(getattr(args, "out", ""))):
+        msg = f"{file}: {msg}"
+    return msg
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every failure is one line ``superres-widgets: error: ...`` and exit code 2.
+
+    ``--debug`` prints the traceback first.  Usage errors (argparse) are one
+    line with a hint to ``--help``; ``MemoryError``, memory-budget refusals,
+    I/O errors and unexpected errors are one line too.
+    """
+    argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+    debug = "--debug" in argv
+    args = None
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            for spec in _plugin_specs(argv):
+                load_plugin(spec)
+            parser = build_parser()
+            args = _parse_args(parser, argv)
+            args.argv = list(argv)
+            if getattr(args, "lab_args", None) and args.lab_args[:1] == ["--"]:
+                args.lab_args = args.lab_args[1:]
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, MapFileError, ValueError, OSError) as exc:
-        if args.debug:
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure is one line
+        if debug:
             traceback.print_exc()
-        if isinstance(exc, CLIError):
-            msg = str(exc)
-        elif isinstance(exc, OSError) and not isinstance(exc, MapFileError) and exc.filename:
-            msg = f"{exc.filename}: {exc.strerror or exc}"
-        else:
-            msg = str(exc)
-            file = getattr(args, "input", None)
-            if file and not isinstance(exc, MapFileError) and not msg.startswith(str(file)) \
-                    and not msg.startswith(str(getattr(args, "out", ""))):
-                msg = f"{file}: {msg}"
-        print(f"{PROG}: error: {_one_line(msg)}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(_error_message(exc, args))}", file=sys.stderr)
         return EXIT_ERROR
-
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
