@@ -262,13 +262,15 @@ def test_explorer_beam_with_tails_sends_its_sensitivity_map():
     w = BeamTrajectoryExplorer(xs=3, ys=2, profile="box_gaussian", blur_fwhm=0.5)
     g = w.geometry()
     assert g.profile.blur_fwhm == 0.5 and not w.flat_profile
-    ref = sensitivity_map(g, 3, 2, n=96)
+    from superres_widgets.widgets.beam_trajectory import _SENSITIVITY_GRID as n
+
+    ref = sensitivity_map(g, 3, 2, n=n)
     assert w.effective_area_beam2 == pytest.approx(ref.effective_area, rel=1e-12)
-    assert w.sensitivity.shape == (96, 96) and w.sensitivity.dtype == np.float32
+    assert w.sensitivity.shape == (n, n) and w.sensitivity.dtype == np.float32
     np.testing.assert_allclose(w.sensitivity, ref.normalised, rtol=0, atol=1e-6)
     assert w.sensitivity_extent == pytest.approx(list(ref.extent))
     assert w.sensitivity_centroid == pytest.approx(list(ref.centroid))
-    centre = sensitivity_map(g, 0, 0).effective_area
+    centre = sensitivity_map(g, 0, 0, n=n).effective_area
     assert w.effective_relative_size == pytest.approx(math.sqrt(ref.effective_area / centre), rel=1e-12)
     assert 0 < w.sensitivity_peak < 1 and w.profile_names[:3] == ["box", "gaussian", "box_gaussian"]
     # the box: the exact polygon is the sensitivity, no grid is sent

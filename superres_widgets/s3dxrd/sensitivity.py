@@ -273,14 +273,11 @@ def _refine_peak(geometry, X, present, S, gx, gy, hx, hy, combine: str = "produc
             pos[rows] += np.clip(np.nan_to_num(shift), -1.0, 1.0) * h[rows]
     c, s = geometry._cos_sin()
     weight = _WeightTable(geometry) if table is None else table
-    op = np.multiply if combine == "product" else np.minimum
 
     def value(qx: np.ndarray, qy: np.ndarray) -> np.ndarray:  # S at (U, m) points (tabulated weights)
-        val = np.ones(qx.shape)
-        for k in range(X.shape[1]):
-            w = weight(qx * c[k] - qy * s[k] - X[:, k][:, None])
-            val = op(val, np.where(present[:, k][:, None], w, 1.0))
-        return val
+        d = qx[..., None] * c - qy[..., None] * s - X[:, None, :]  # (U, m, n)
+        w = np.where(present[:, None, :], weight(d), np.float32(1.0))
+        return (np.prod(w, axis=-1, dtype=np.float64) if combine == "product" else w.min(axis=-1)).astype(np.float64)
 
     # start at the better of the grid maximum and the parabola vertex, then a
     # pattern search (8 directions, step halved when nothing improves): S is

@@ -42,7 +42,7 @@ from .serializers import ArrayTrait
 __all__ = ["BeamTrajectoryExplorer"]
 
 #: Sensitivity grid sent to the browser (cells per side).
-_SENSITIVITY_GRID = 96
+_SENSITIVITY_GRID = 64
 
 
 class BeamTrajectoryExplorer(SuperresWidget):
@@ -196,7 +196,8 @@ class BeamTrajectoryExplorer(SuperresWidget):
         if key not in self._centre_cache:
             self._centre_cache.clear()
             poly = superposed_region(geometry, 0.0, 0.0).area
-            sens = sensitivity_map(geometry, 0.0, 0.0).effective_area
+            flat = geometry.profile.is_flat(geometry.beam_width)
+            sens = poly if flat else sensitivity_map(geometry, 0.0, 0.0, n=_SENSITIVITY_GRID).effective_area
             self._centre_cache[key] = (poly, sens)
         return self._centre_cache[key]
 
@@ -219,7 +220,7 @@ class BeamTrajectoryExplorer(SuperresWidget):
             region = superposed_region(geometry, self.xs, self.ys)
             X, omega = geometry.measurements(self.xs, self.ys)
             flat = geometry.profile.is_flat(geometry.beam_width)
-            sens = sensitivity_map(geometry, self.xs, self.ys, n=_SENSITIVITY_GRID)
+            sens = None if flat else sensitivity_map(geometry, self.xs, self.ys, n=_SENSITIVITY_GRID)
             b2 = geometry.beam_width**2
             centre, centre_eff = self._centre_area(geometry)
             if region.centroid is not None:
@@ -244,24 +245,29 @@ class BeamTrajectoryExplorer(SuperresWidget):
                 self.area_beam2 = region.area / b2
                 self.centre_area_beam2 = centre / b2
                 self.relative_size = math.sqrt(region.area / centre) if centre > 0 else 0.0
-                self._apply_sensitivity(sens, flat, centre_eff, b2)
+                self._apply_sensitivity(sens, region, centre_eff, b2)
                 if self.auto_zoom:
                     self._fit_zoom(region, sens)
 
-    def _apply_sensitivity(self, sens, flat: bool, centre_eff: float, b2: float) -> None:
-        self.sensitivity = (np.zeros((0, 0)) if flat or sens.is_empty else sens.normalised).astype(np.float32)
-        self.sensitivity_extent = [float(v) for v in sens.extent]
-        self.effective_area_beam2 = sens.effective_area / b2
-        self.effective_relative_size = math.sqrt(sens.effective_area / centre_eff) if centre_eff > 0 else 0.0
-        self.sensitivity_peak = float(sens.peak)
-        self.sensitivity_centroid = None if sens.centroid is None else [float(v) for v in sens.centroid]
+    def _apply_sensitivity(self, sens, region, centre_eff: float, b2: float) -> None:
+        if sens is None:  # a flat profile: the exact polygon is the sensitivity (S = 1 on it)
+            self.sensitivity = np.zeros((0, 0), dtype=np.float32)
+            area, peak, centroid = region.area, (0.0 if region.is_empty else 1.0), region.centroid
+        else:
+            self.sensitivity = (np.zeros((0, 0)) if sens.is_empty else sens.normalised).astype(np.float32)
+            self.sensitivity_extent = [float(v) for v in sens.extent]
+            area, peak, centroid = sens.effective_area, sens.peak, sens.centroid
+        self.effective_area_beam2 = area / b2
+        self.effective_relative_size = math.sqrt(area / centre_eff) if centre_eff > 0 else 0.0
+        self.sensitivity_peak = float(peak)
+        self.sensitivity_centroid = None if centroid is None else [float(v) for v in centroid]
 
     def _fit_zoom(self, region, sens) -> None:
         """Zoom so that the region (polygon, and S >= 1 % of its peak) and the target fill about half the panel."""
         pts = [np.array([[self.xs, self.ys]])]
         if not region.is_empty:
             pts.append(region.vertices)
-        if not sens.is_empty and sens.values.size:
+        if sens is not None and not sens.is_empty and sens.values.size:
             big = sens.values >= 0.01 * sens.peak
             if big.any():
                 iy, ix = np.nonzero(big)
