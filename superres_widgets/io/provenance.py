@@ -138,7 +138,12 @@ def build_provenance(*, method: str, parameters: dict | None = None,
     (30, {'sigma_um': 12.5}, 'superres_widgets.map')
     """
     from .. import __version__
+    from ._common import check_pixel_size
 
+    if pixel_size_um is not None:
+        pixel_size_um = check_pixel_size(pixel_size_um)
+    if not isinstance(method, str) or not method.strip():
+        raise ValueError(f"method must be a non-empty string, got {method!r}"[:300])
     src_path, src_meta = None, {}
     if isinstance(source, XRFMap):
         src_path, src_meta = source.source, source.metadata

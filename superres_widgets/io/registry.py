@@ -68,6 +68,7 @@ True
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import threading
@@ -85,6 +86,15 @@ _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+-]*$")
 _EXT_RE = re.compile(r"^\.[a-z0-9][a-z0-9_.+-]*$")
 #: load_map keywords that are not reader options.
 RESERVED_OPTIONS = frozenset({"path", "pixel_size_um", "channel", "reader"})
+
+
+def _path(path) -> pathlib.Path:
+    """``path`` as a Path, or ``ValueError("path must be a file path ...")``."""
+    if isinstance(path, (str, os.PathLike)) and not isinstance(path, bytes):
+        text = os.fspath(path)
+        if isinstance(text, str) and text:
+            return pathlib.Path(text)
+    raise ValueError(f"path must be a file path (a non-empty str or path-like), got {path!r}"[:300])
 
 
 def _check_name(kind: str, name) -> str:
@@ -364,7 +374,7 @@ def reader_for(path: PathLike, *, name: str | None = None) -> Reader:
     """
     if name is not None:
         return _READERS.get(name)
-    p = pathlib.Path(path)
+    p = _path(path)
     ext = p.suffix.lower()
     candidates = _READERS.for_extension(ext)
     if not candidates:
@@ -433,7 +443,7 @@ def writer_for(path: PathLike) -> Writer:
     >>> writer_for("out.TIF").name
     'tiff'
     """
-    p = pathlib.Path(path)
+    p = _path(path)
     found = _WRITERS.for_extension(p.suffix.lower())
     if found:
         return found[0]
