@@ -26,7 +26,8 @@ Checked in ``tests/test_s3dxrd_geometry.py`` and ``tests/test_s3dxrd_beam.py``.
 
 6. **Fully superposed region** of a point: the intersection of the strips of
    all measurements in its list, intersected with the field-of-view square
-   ``|xs|, |ys| <= x_range + support`` (``+ b/2`` for the box; which only matters for angle lists that
+   ``|xs|, |ys| <= field_half_width`` (``x_range + |axis_offset| + support``, the largest ``|X|`` plus
+   the support for a position list; ``+ b/2`` for the box; which only matters for angle lists that
    leave the intersection unbounded, e.g. a single angle; if the list holds
    0 and 90 deg the square is implied by the strips).  For ``b >= step`` it
    always contains the point itself; for ``b < step`` it may miss the point
