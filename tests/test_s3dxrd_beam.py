@@ -661,3 +661,16 @@ def test_fig4_statistics_of_the_tail_beams():
     assert blur.com_error_fwhm == pytest.approx(0.1526, abs=3e-3)
     assert blur.mean_spot_size == pytest.approx(0.2306, abs=1e-3)
     assert box.mean_spot_size < blur.mean_spot_size < gauss.mean_spot_size
+
+
+def test_docstring_examples_of_the_beam_geometry_and_sensitivity_modules_run():
+    import doctest
+    import importlib
+
+    total = 0
+    for name in ("beam", "geometry", "superposition", "sensitivity", "spot_map", "forward"):
+        result = doctest.testmod(importlib.import_module(f"superres_widgets.s3dxrd.{name}"),
+                                 optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, name
+        total += result.attempted
+    assert total > 40

@@ -402,7 +402,7 @@ def sensitivity_map(
     0.006933
     >>> sm = sensitivity_map(g.replace(profile="gaussian"), 3, 2)
     >>> round(sm.effective_area, 3), sm.centroid.round(2).tolist()
-    (0.112, [3.0, 1.99])
+    (0.126, [3.1, 1.91])
     """
     xs_f = _finite_scalar(xs, "xs")
     ys_f = _finite_scalar(ys, "ys")
