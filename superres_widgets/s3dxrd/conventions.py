@@ -40,7 +40,6 @@ array([ 3, -3,  0])
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -65,18 +64,21 @@ TIE_TOL = 1e-9
 def finite_scalar(value: Any, name: str) -> float:
     """``float(value)``, or ``ValueError("<name> must be a finite number ...")``.
 
+    Bools and strings (even ``"2.5"``) are refused: the shared vocabulary of
+    :mod:`superres_widgets.validate`.
+
     Examples
     --------
-    >>> finite_scalar("2.5", "step")
+    >>> finite_scalar(2.5, "step")
     2.5
+    >>> finite_scalar("2.5", "step")
+    Traceback (most recent call last):
+    ...
+    ValueError: step must be a finite number in (-inf, inf), got '2.5' (a string)
     """
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return out
+    from ..validate import check_finite
+
+    return check_finite(value, name)
 
 
 def positive_scalar(value: Any, name: str) -> float:
