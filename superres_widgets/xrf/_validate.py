@@ -51,7 +51,12 @@ def as_image(image: Any, name: str = "image", *, nonnegative: bool = False,
 
     Integer and boolean arrays are converted; complex arrays are refused.
     """
-    arr = np.asarray(image)
+    if image is None or isinstance(image, (str, bytes)):
+        raise ValueError(f"{name} must be a 2-D numeric array, got {type(image).__name__}")
+    try:
+        arr = np.asarray(image)
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a 2-D numeric array ({' '.join(str(exc).split())[:120]})") from None
     if arr.dtype == object:
         raise ValueError(f"{name} must be a numeric array, got dtype=object")
     if np.iscomplexobj(arr):
