@@ -6,12 +6,14 @@ for the frame and sign conventions (seed: Kim, Hayashi & Yabashi 2023) and
 
 Modules: ``conventions`` (validation, rounding, angles, quaternions,
 cancellation), ``beam`` (beam profiles and their registry), ``geometry``
-(frames, scan geometry, ImageD11), ``superposition`` (exact superposed
+(frames, scan geometry), ``imaged11`` (ImageD11's frame and motor),
+``superposition`` (exact superposed
 regions and rasters, Fig. 2), ``sensitivity`` (what "fully superposed"
 becomes for beams with tails), ``spot_map`` (relative spot size over the
 specimen, Figs. 3-4), ``crystal`` (cubic phases, Laue condition),
 ``orientation`` (cubic symmetry, misorientation, UBI), ``phantom`` (grain
-maps), ``forward`` (kinematic scan simulation), ``indexing`` (global
+maps), ``forward`` (kinematic scan simulation), ``illumination`` (peak
+intensities: beam-weighted grain areas), ``indexing`` (global
 indexing), ``grainfile`` (ImageD11 grain files), ``nprime`` (N' per
 (sub-)pixel and orientation maps), ``boundaries`` (grain-boundary tracing),
 ``scoring`` (the model-based sub-pixel scorer),

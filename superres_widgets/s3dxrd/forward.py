@@ -101,6 +101,7 @@ from .crystal import (
     predict_reflections,
 )
 from .geometry import ScanGeometry
+from .illumination import _grain_intensity, _grain_runs
 from .phantom import Phantom
 
 __all__ = ["ScanData", "ScanTruth", "Simulation", "scan_geometry", "simulate_scan", "cos_sin_deg"]
@@ -367,91 +368,65 @@ def _grain_boundary_points(phantom: Phantom, use_all: bool) -> tuple[np.ndarray,
     return xs, ys, off
 
 
-#: Bins per phantom cell of the grain projections (module rule 5).
-_INTENSITY_BINS_PER_CELL = 8
-#: Events x cells per chunk of the projections.
-_INTENSITY_CHUNK = 4_000_000
+def _lit_positions(u: np.ndarray, geom: ScanGeometry, half: float) -> np.ndarray:
+    """``lit[e, k]``: some cell of ``u`` (n_e, n_c) is within ``half`` of position ``k`` (module rule 3)."""
+    step, kmax, nk = geom.step, geom.k_max, geom.n_positions
+    if geom.is_regular and geom.axis_offset == 0.0:  # the paper's grid
+        klo = np.ceil((u - half) / step - _TIE).astype(np.int64) + kmax
+        khi = np.floor((u + half) / step + _TIE).astype(np.int64) + kmax
+    else:  # offset grid or positions as data: the lit positions by search
+        positions = geom.x_positions
+        klo = np.searchsorted(positions, u - half - _TIE * step, side="left").astype(np.int64)
+        khi = np.searchsorted(positions, u + half + _TIE * step, side="right").astype(np.int64) - 1
+    klo = np.clip(klo, 0, nk)
+    khi = np.clip(khi, -1, nk - 1)
+    ok = klo <= khi
+    n_e = u.shape[0]
+    rows = np.broadcast_to(np.arange(n_e)[:, None], u.shape)
+    W = nk + 1
+    idx_lo = (rows * W + klo)[ok]
+    idx_hi = (rows * W + khi + 1)[ok]
+    diff = np.bincount(idx_lo, minlength=n_e * W) - np.bincount(idx_hi, minlength=n_e * W)
+    return np.cumsum(diff.reshape(n_e, W), axis=1)[:, :nk] > 0
 
 
-def _grain_runs(phantom: Phantom) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Row runs of every grain's cells: ``y, x_first, n_cells`` grouped by grain, with offsets."""
-    lab = phantom.labels
-    ny, nx = lab.shape
-    pad = np.full((ny, nx + 2), -2, dtype=np.int64)
-    pad[:, 1:-1] = lab
-    start = (pad[:, 1:-1] != pad[:, :-2]) & (lab >= 0)
-    end = (pad[:, 1:-1] != pad[:, 2:]) & (lab >= 0)
-    ri, ci = np.nonzero(start)
-    _, ce = np.nonzero(end)  # row-major: the k-th end closes the k-th start
-    g = lab[ri, ci].astype(np.int64)
-    order = np.argsort(g, kind="stable")
-    ri, ci, ce, g = ri[order], ci[order], ce[order], g[order]
-    off = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=phantom.n_grains))])
-    y = phantom.y0_um + phantom.pixel_um * ri
-    x0 = phantom.x0_um + phantom.pixel_um * ci
-    return y, x0, (ce - ci + 1).astype(np.int64), off, g
-
-
-def _box_counts(runs: tuple, cw: np.ndarray, sw: np.ndarray, X: np.ndarray, half: float, pixel: float) -> np.ndarray:
-    """Cells of row runs with ``|x cos w - y sin w - X| <= half``, per (event, position) pair (exact)."""
-    y, x0, n = runs
-    c = cw[:, None]
-    ys = y[None, :] * sw[:, None]
-    lo_u = (X[:, None] - half) + ys  # x c in [lo_u, hi_u]
-    hi_u = (X[:, None] + half) + ys
-    tol = 1e-9 * pixel
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(c > 0, lo_u / c, hi_u / c)
-        b = np.where(c > 0, hi_u / c, lo_u / c)
-        i0 = np.ceil((a - x0[None, :]) / pixel - tol)
-        i1 = np.floor((b - x0[None, :]) / pixel + tol)
-    i0 = np.clip(i0, 0, n[None, :])
-    i1 = np.clip(i1, -1, n[None, :] - 1)
-    cnt = np.maximum(i1 - i0 + 1, 0)
-    flat = np.abs(c) < 1e-12  # cos w = 0: the whole row or nothing
-    if np.any(flat):
-        inside = np.abs(-ys - X[:, None]) <= half * (1 + 1e-12)
-        cnt = np.where(flat, np.where(inside, n[None, :], 0), cnt)
-    return cnt.sum(axis=1)
-
-
-def _grain_intensity(xs: np.ndarray, ys: np.ndarray, runs: tuple, cw: np.ndarray, sw: np.ndarray,
-                     positions: np.ndarray, ev: np.ndarray, kk: np.ndarray, profile: BeamProfile, width: float,
-                     pixel: float) -> np.ndarray:
-    """``(1 / b^2) sum_cells w(u_cell - X_k) p^2`` of the lit pairs ``(ev, kk)`` of one grain (module rule 5).
-
-    A flat profile (box) counts the cells of the grain's row runs inside the
-    strip exactly; other profiles deposit the cells' ``u`` linearly on bins
-    of ``p / 8`` and sum the histogram times the profile at the bin centres
-    (the weight linearly interpolated at each cell, error ``O(p^2 w'')``).
-    """
-    scale = pixel * pixel / (width * width)
-    if ev.size == 0:
-        return np.zeros(0)
-    if profile.is_flat(width):
-        return scale * _box_counts(runs, cw[ev], sw[ev], positions[kk], profile.support(width), pixel)
-    n_e, n_c = cw.size, xs.size
-    out = np.zeros((n_e, positions.size))
-    delta = pixel / _INTENSITY_BINS_PER_CELL
-    rmax = float(np.sqrt(xs * xs + ys * ys).max()) + 2 * pixel
-    lo = -rmax
-    nb = int(np.ceil(2 * rmax / delta)) + 1
-    per = max(1, _INTENSITY_CHUNK // n_c)
-    for a in range(0, n_e, per):
-        u = np.multiply.outer(cw[a : a + per], xs) - np.multiply.outer(sw[a : a + per], ys)
-        m = u.shape[0]
-        t = (u - lo) / delta - 0.5  # linear deposit on the two nearest bin centres
-        bins = np.clip(np.floor(t).astype(np.int64), 0, nb - 2)
-        f = t - bins
-        b0, b1 = int(bins.min()), int(bins.max()) + 1
-        nloc = b1 - b0 + 1
-        idx = (np.arange(m)[:, None] * nloc + (bins - b0)).ravel()
-        H = np.bincount(idx, weights=(1.0 - f).ravel(), minlength=m * nloc)
-        H += np.bincount(idx + 1, weights=f.ravel(), minlength=m * nloc)
-        centres = lo + (np.arange(b0, b1 + 1) + 0.5) * delta
-        Wm = np.asarray(profile.weight(centres[:, None] - positions[None, :], width), dtype=float)
-        out[a : a + per] = H.reshape(m, nloc) @ Wm
-    return scale * out[ev, kk]
+def _lit_records(phantom: Phantom, pred: PredictedReflections, w_lit: np.ndarray, in_bin: np.ndarray,
+                 geom: ScanGeometry, cancel: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every lit (event, position) pair and its intensity, grain by grain (module rules 3, 5)."""
+    prof, b = geom.profile, geom.beam_width
+    half = prof.support(b)  # the lit interval |d| <= half (module rule 3)
+    use_all = 2.0 * half < 1.5 * phantom.pixel_um
+    bx, by, boff = _grain_boundary_points(phantom, use_all)
+    if prof.is_flat(b):
+        ax = ay = np.zeros(0)
+        aoff = np.zeros(phantom.n_grains + 1, dtype=np.int64)
+    else:
+        ax, ay, aoff = _grain_boundary_points(phantom, True)
+    ry, rx0, rn, roff, _ = _grain_runs(phantom)
+    poff = pred.offsets
+    positions = geom.x_positions
+    rec_event: list[np.ndarray] = []
+    rec_k: list[np.ndarray] = []
+    rec_int: list[np.ndarray] = []
+    for g in range(phantom.n_grains):
+        check_cancel(cancel, "simulate_scan")
+        e0, e1 = int(poff[g]), int(poff[g + 1])
+        c0, c1 = int(boff[g]), int(boff[g + 1])
+        if e1 == e0 or c1 == c0:
+            continue
+        cw, sw = cos_sin_deg(w_lit[e0:e1])
+        u = np.multiply.outer(cw, bx[c0:c1]) - np.multiply.outer(sw, by[c0:c1])  # (n_e, n_c)
+        lit = _lit_positions(u, geom, half) & in_bin[e0:e1, None]
+        ev, kk = np.nonzero(lit)
+        grain_runs = tuple(v[roff[g] : roff[g + 1]] for v in (ry, rx0, rn))
+        rec_int.append(_grain_intensity(ax[aoff[g] : aoff[g + 1]], ay[aoff[g] : aoff[g + 1]], grain_runs, cw, sw,
+                                        positions, ev, kk, prof, b, phantom.pixel_um))
+        rec_event.append(ev + e0)
+        rec_k.append(kk)
+    ev = np.concatenate(rec_event) if rec_event else np.zeros(0, dtype=np.int64)
+    kk = np.concatenate(rec_k) if rec_k else np.zeros(0, dtype=np.int64)
+    inten = np.concatenate(rec_int) if rec_int else np.zeros(0)
+    return ev, kk, inten
 
 
 def simulate_scan(
@@ -593,11 +568,7 @@ def simulate_scan(
     # cover every specimen cell (user label maps may reach the raster corners)
     geom = scan_geometry(R, step_um, beam_um, omega_step_deg, omega_start_deg, omega_range_deg, prof,
                          axis_offset_um=axis_offset_um, x_positions_um=x_positions_um, omega_deg=omega_deg)
-    step, b = geom.step, geom.beam_width
-    half = prof.support(b)  # the lit interval |d| <= half (module rule 3)
-    kmax, nk = geom.k_max, geom.n_positions
-    positions = geom.x_positions
-    paper_grid = geom.is_regular and geom.axis_offset == 0.0
+    nk = geom.n_positions
     dw = float(omega_step_deg)
     n_bins = geom.n_omega
     centres = geom.omega_deg
@@ -613,54 +584,8 @@ def simulate_scan(
         jbin = np.searchsorted(centres - 0.5 * dw, pred.omega_deg, side="right").astype(np.int64) - 1
         in_bin = (jbin >= 0) & (pred.omega_deg < centres[np.clip(jbin, 0, n_bins - 1)] + 0.5 * dw)
     jbin = np.clip(jbin, 0, n_bins - 1)
-    use_all = 2.0 * half < 1.5 * phantom.pixel_um
-    bx, by, boff = _grain_boundary_points(phantom, use_all)
-    if prof.is_flat(b):
-        ax = ay = np.zeros(0)
-        aoff = np.zeros(phantom.n_grains + 1, dtype=np.int64)
-    else:
-        ax, ay, aoff = _grain_boundary_points(phantom, True)
-    ry, rx0, rn, roff, _ = _grain_runs(phantom)
-    poff = pred.offsets
-
-    rec_event: list[np.ndarray] = []
-    rec_k: list[np.ndarray] = []
-    rec_int: list[np.ndarray] = []
-    for g in range(phantom.n_grains):
-        check_cancel(cancel, "simulate_scan")
-        e0, e1 = int(poff[g]), int(poff[g + 1])
-        c0, c1 = int(boff[g]), int(boff[g + 1])
-        if e1 == e0 or c1 == c0:
-            continue
-        w = pred.omega_deg[e0:e1] if lit_at == "peak" else centres[jbin[e0:e1]]
-        cw, sw = cos_sin_deg(w)
-        u = np.multiply.outer(cw, bx[c0:c1]) - np.multiply.outer(sw, by[c0:c1])  # (n_e, n_c)
-        if paper_grid:
-            klo = np.ceil((u - half) / step - _TIE).astype(np.int64) + kmax
-            khi = np.floor((u + half) / step + _TIE).astype(np.int64) + kmax
-        else:  # offset grid or positions as data: the lit positions by search
-            klo = np.searchsorted(positions, u - half - _TIE * step, side="left").astype(np.int64)
-            khi = np.searchsorted(positions, u + half + _TIE * step, side="right").astype(np.int64) - 1
-        klo = np.clip(klo, 0, nk)
-        khi = np.clip(khi, -1, nk - 1)
-        ok = klo <= khi
-        n_e = e1 - e0
-        rows = np.broadcast_to(np.arange(n_e)[:, None], u.shape)
-        W = nk + 1
-        idx_lo = (rows * W + klo)[ok]
-        idx_hi = (rows * W + khi + 1)[ok]
-        diff = np.bincount(idx_lo, minlength=n_e * W) - np.bincount(idx_hi, minlength=n_e * W)
-        lit = np.cumsum(diff.reshape(n_e, W), axis=1)[:, :nk] > 0
-        lit &= in_bin[e0:e1, None]
-        ev, kk = np.nonzero(lit)
-        grain_runs = tuple(v[roff[g] : roff[g + 1]] for v in (ry, rx0, rn))
-        rec_int.append(_grain_intensity(ax[aoff[g] : aoff[g + 1]], ay[aoff[g] : aoff[g + 1]], grain_runs, cw, sw,
-                                        positions, ev, kk, prof, b, phantom.pixel_um))
-        rec_event.append(ev + e0)
-        rec_k.append(kk)
-    ev = np.concatenate(rec_event) if rec_event else np.zeros(0, dtype=np.int64)
-    kk = np.concatenate(rec_k) if rec_k else np.zeros(0, dtype=np.int64)
-    inten = np.concatenate(rec_int) if rec_int else np.zeros(0)
+    w_lit = pred.omega_deg if lit_at == "peak" else centres[jbin]
+    ev, kk, inten = _lit_records(phantom, pred, w_lit, in_bin, geom, cancel)
     if thr > 0:  # weak peaks (beam tails) go missing (rule 5), before any random imperfection
         strong = inten >= thr
         ev, kk, inten = ev[strong], kk[strong], inten[strong]

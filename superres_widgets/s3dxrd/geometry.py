@@ -91,7 +91,9 @@ below is stated once here and checked by a test in
    ``X`` of eq. (1).  ImageD11's lab ``x`` (along the beam) is ``-Y`` and its
    lab ``y`` is ``X + dty - y0``.  ImageD11 discretises ``dty`` with
    ``np.round`` (half to even), so exact ties can land one step apart from
-   rule 4.  See :func:`to_imaged11` and :func:`from_imaged11`.  With an axis
+   rule 4.  See :func:`~superres_widgets.s3dxrd.imaged11.to_imaged11` and
+   :func:`~superres_widgets.s3dxrd.imaged11.from_imaged11` (module
+   :mod:`~superres_widgets.s3dxrd.imaged11`).  With an axis
    offset the motor grid ``dty = step * k`` gives ``X = y0 - dty``: the
    positions of rule 3, and ImageD11's
    ``dty_values_grain_in_beam(sx, sy, y0, omega)`` rounded to that grid
@@ -114,6 +116,7 @@ from .conventions import finite_array as _finite_array
 from .conventions import finite_scalar as _finite_scalar
 from .conventions import positive_scalar as _positive_scalar
 from .conventions import round_half_away as _round_half_away
+from .imaged11 import from_imaged11, to_imaged11  # noqa: F401 - rule 9 lives in imaged11.py, exported here
 
 __all__ = [
     "Measurements",
@@ -713,67 +716,3 @@ class ScanGeometry:
 
 def _rebuild(kwargs: dict) -> ScanGeometry:
     return ScanGeometry(**kwargs)
-
-
-# ---------------------------------------------------------------------------
-# ImageD11 mapping
-# ---------------------------------------------------------------------------
-def _scalar_or_array(a: np.ndarray) -> Any:
-    return float(a) if np.ndim(a) == 0 else a
-
-
-def to_imaged11(xs: Any, ys: Any, X: Any, y0: float = 0.0) -> tuple[Any, Any, Any]:
-    """Convert specimen coordinates and a scan position to ImageD11's frame.
-
-    Parameters
-    ----------
-    xs, ys : float or array_like
-        Specimen coordinates (this module's frame).
-    X : float or array_like
-        Scan position of eq. (1).
-    y0 : float, default 0
-        ImageD11's ``y0``: the ``dty`` at which the rotation axis is in the
-        beam.
-
-    Returns
-    -------
-    sx, sy, dty : float or ndarray
-        ``(sx, sy) = (-ys, xs)`` and ``dty = y0 - X``.
-
-    Notes
-    -----
-    ImageD11 (``sinograms/geometry.py``, ``dty_values_grain_in_beam_sincos``)
-    puts a grain at ``(sx, sy)`` in the beam at
-    ``dty = y0 - sx sin(omega) - sy cos(omega)``; substituting the mapping
-    gives ``dty = y0 - X`` with ``X`` from eq. (1), for the same ``omega``.
-    """
-    xs_a = _finite_array(xs, "xs")
-    ys_a = _finite_array(ys, "ys")
-    X_a = _finite_array(X, "X")
-    y0_f = _finite_scalar(y0, "y0")
-    return tuple(_scalar_or_array(v) for v in (-ys_a, xs_a.copy(), y0_f - X_a))
-
-
-def from_imaged11(sx: Any, sy: Any, dty: Any, y0: float = 0.0) -> tuple[Any, Any, Any]:
-    """Convert ImageD11's ``(sx, sy, dty)`` to ``(xs, ys, X)`` of this module.
-
-    Parameters
-    ----------
-    sx, sy : float or array_like
-        ImageD11 sample-frame coordinates.
-    dty : float or array_like
-        ImageD11 translation motor position.
-    y0 : float, default 0
-        ``dty`` at which the rotation axis is in the beam.
-
-    Returns
-    -------
-    xs, ys, X : float or ndarray
-        ``(xs, ys) = (sy, -sx)`` and ``X = y0 - dty``; the inverse of
-        :func:`to_imaged11`.
-    """
-    sx_a = _finite_array(sx, "sx")
-    sy_a = _finite_array(sy, "sy")
-    dty_a = _finite_array(dty, "dty")
-    y0_f = _finite_scalar(y0, "y0")
-    return tuple(_scalar_or_array(v) for v in (sy_a.copy(), -sx_a, y0_f - dty_a))
