@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, special
 
+from .. import validate as _v
 from ._validate import as_image, check_positive
 
 __all__ = [
@@ -53,10 +54,7 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
 def _check_rho(rho) -> float:
-    rho = float(rho)
-    if not np.isfinite(rho) or not -1.0 < rho < 1.0:
-        raise ValueError(f"rho must lie in (-1, 1), got {rho}")
-    return rho
+    return float(_v.check_number(rho, "rho", lo=-1.0, hi=1.0, lo_open=True, hi_open=True))
 
 
 def gaussian2d(u, v, mu_u, mu_v, sigma_u, sigma_v, rho):
@@ -69,8 +67,12 @@ def gaussian2d(u, v, mu_u, mu_v, sigma_u, sigma_v, rho):
             - 2\rho\tilde u\tilde v\right]\right\},\quad
             \tilde u = \frac{u-\mu_u}{\sigma_u},\ \tilde v = \frac{v-\mu_v}{\sigma_v}
     """
-    du = (np.asarray(u) - mu_u) / sigma_u
-    dv = (np.asarray(v) - mu_v) / sigma_v
+    mu_u, mu_v = _v.check_finite(mu_u, "mu_u"), _v.check_finite(mu_v, "mu_v")
+    sigma_u, sigma_v = _v.check_positive(sigma_u, "sigma_u"), _v.check_positive(sigma_v, "sigma_v")
+    rho = _check_rho(rho)
+    u, v = _v.check_array(u, "u", min_size=0), _v.check_array(v, "v", min_size=0)
+    du = (u - mu_u) / sigma_u
+    dv = (v - mu_v) / sigma_v
     one_m = 1.0 - rho * rho
     q = (du * du + dv * dv - 2.0 * rho * du * dv) / one_m
     return np.exp(-0.5 * q) / (2.0 * np.pi * sigma_u * sigma_v * np.sqrt(one_m))
@@ -133,10 +135,11 @@ def gaussian_psf(sigma_u: float, sigma_v: float | None = None, rho: float = 0.0,
                  2 * int(math.ceil(truncate * max(su, 1e-3))) + 1)
         shape = (max(shape[0], 3), max(shape[1], 3))
     else:
-        if len(shape) != 2 or any(int(s) < 1 for s in shape):
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
             raise ValueError(f"shape must be two positive integers, got {shape!r}")
-        shape = (int(shape[0]), int(shape[1]))
+        shape = (_v.check_int(shape[0], "shape[0]", 1), _v.check_int(shape[1], "shape[1]", 1))
     rows, cols = shape
+    _v.check_array_bytes(shape, "gaussian_psf: the kernel", copies=6)  # grids, exponent, result
     v = (np.arange(rows) - rows // 2)[:, None].astype(float)
     u = (np.arange(cols) - cols // 2)[None, :].astype(float)
     k = gaussian2d(u, v, 0.0, 0.0, su, sv, rho)
@@ -210,8 +213,17 @@ def confidence_ellipse(mu_u: float, mu_v: float, sigma_u: float, sigma_v: float,
     repeated at the end), the set ``d^T \Sigma^{-1} d = k^2``.  For ``rho = 0``
     and ``sigma_u = sigma_v`` this is a circle of radius ``k sigma``.
     """
-    cov = np.array([[sigma_u ** 2, rho * sigma_u * sigma_v],
-                    [rho * sigma_u * sigma_v, sigma_v ** 2]])
+    mu_u, mu_v = _v.check_finite(mu_u, "mu_u"), _v.check_finite(mu_v, "mu_v")
+    sigma_u, sigma_v = _v.check_positive(sigma_u, "sigma_u"), _v.check_positive(sigma_v, "sigma_v")
+    rho, k = _check_rho(rho), _v.check_positive(k, "k")
+    n_points = _v.check_int(n_points, "n_points", 3, 1_000_000)
+    su, sv = np.float64(sigma_u), np.float64(sigma_v)
+    with np.errstate(over="ignore", under="ignore"):
+        cov = np.array([[su ** 2, rho * su * sv], [rho * su * sv, sv ** 2]])
+        det = (su * sv) ** 2 * (1 - rho * rho)
+    if not np.all(np.isfinite(cov)) or not np.isfinite(det) or not det > 0:
+        raise ValueError(f"sigma_u, sigma_v and rho give no finite positive-definite covariance "
+                         f"(sigma_u={sigma_u:g}, sigma_v={sigma_v:g}, rho={rho:g})")
     chol = np.linalg.cholesky(cov)
     t = np.linspace(0.0, 2.0 * np.pi, n_points)
     circle = np.stack([np.cos(t), np.sin(t)])
@@ -225,6 +237,8 @@ def confidence_ellipse(mu_u: float, mu_v: float, sigma_u: float, sigma_v: float,
 # --------------------------------------------------------------------------
 
 _POINT_PARAMS = ("amplitude", "background", "mu_u", "mu_v", "sigma_u", "sigma_v", "rho")
+#: Most model evaluations of a point-scan fit (real spots need tens).
+_MAX_NFEV = 500
 
 
 @dataclass
@@ -337,7 +351,8 @@ def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool =
     .. [1] Yang, Zhang & Cheng, J. Anal. At. Spectrom. 37, 750 (2022), Fig. 3.
     """
     img = as_image(image, "image")
-    p = check_positive(pixel_size_um, "pixel_size_um")
+    p = _v.check_number(pixel_size_um, "pixel_size_um", lo=1e-5, hi=1e9)
+    n_ellipse_points = _v.check_int(n_ellipse_points, "n_ellipse_points", 3, 1_000_000)
     if img.shape[0] < 4 or img.shape[1] < 4:
         raise ValueError(f"image must be at least 4 x 4 pixels, got {img.shape}")
     rows, cols = np.indices(img.shape, dtype=float)
@@ -358,6 +373,9 @@ def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool =
     su0 = min(su0, img.shape[1] * p / 4)
     sv0 = min(sv0, img.shape[0] * p / 4)
     a0 = float(np.clip(img - b0, 0, None).sum()) * p * p
+    if not float(np.abs(img).max()) * p * p < 1e100:  # the model's products overflow long before
+        raise ValueError(f"image values (up to {float(np.abs(img).max()):.3g}) times pixel_size_um^2 are too "
+                         "large to fit (over 1e100); these are not counts")
     x0 = np.array([a0, b0, mu0[0], mu0[1], su0, sv0, 0.0])
     lo = np.array([0.0, -np.inf, uu.min() - p, vv.min() - p, 0.05 * p, 0.05 * p, -0.99])
     hi = np.array([np.inf, np.inf, uu.max() + p, vv.max() + p, 10 * img.shape[1] * p,
@@ -379,7 +397,10 @@ def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool =
             return (model_of(x).ravel() - d) * weights
 
         res = optimize.least_squares(resid, x0, bounds=(lo, hi), x_scale="jac",
-                                     method="trf", max_nfev=2000)
+                                     method="trf", max_nfev=_MAX_NFEV)
+        if res.status == 0:  # a spot fit converges in tens of evaluations; this is not a spot
+            raise ValueError(f"image: the point-scan fit did not converge in {_MAX_NFEV} evaluations -- is "
+                             "there one bright spot on a flat background (counts, not inverted)?")
         x0 = res.x
         if poisson_weights:
             weights = 1.0 / np.sqrt(np.maximum(model_of(x0).ravel(), 1.0))
