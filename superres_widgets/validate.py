@@ -310,7 +310,10 @@ def array_nbytes(shape: Iterable[Any], dtype: Any = np.float64, copies: float = 
     n = 1
     for s in shape:
         n *= max(int(s), 0)
-    return float(n) * np.dtype(dtype).itemsize * copies
+    try:
+        return float(n) * np.dtype(dtype).itemsize * copies
+    except OverflowError:  # beyond float range: unbounded
+        return math.inf
 
 
 def check_array_bytes(shape: Iterable[Any], what: str, dtype: Any = np.float64, copies: float = 1) -> None:
@@ -415,22 +418,24 @@ def check_number(value: Any, name: str, *, lo: float | None = None, hi: float | 
     """
     if value is None and allow_none:
         return None
-    kind = "an integer" if integer else ("a finite number" if finite else "a number")
-    rng = interval_text(lo, hi, lo_open, hi_open)
-    x = _as_real(value)
+    t = type(value)
+    x = value if t is float or t is int else _as_real(value)  # fast path for plain numbers
     if x is None:
-        raise ValueError(f"{name} must be {kind} in {rng}{' or None' if allow_none else ''}, "
-                         f"got {_describe(value)}")
-    bad = math.isnan(x) or (finite and math.isinf(x))
-    if not bad and integer and isinstance(x, float):
-        bad = math.isinf(x) or not x.is_integer()
+        bad = True
+    else:
+        bad = x != x or (finite and (x == math.inf or x == -math.inf))
+        if not bad and integer and isinstance(x, float):
+            bad = math.isinf(x) or not x.is_integer()
+            if not bad:
+                x = int(x)
         if not bad:
-            x = int(x)
-    if not bad:
-        bad = ((lo is not None and (x < lo or (lo_open and x == lo)))
-               or (hi is not None and (x > hi or (hi_open and x == hi))))
+            bad = ((lo is not None and (x < lo or (lo_open and x == lo)))
+                   or (hi is not None and (x > hi or (hi_open and x == hi))))
     if bad:
-        raise ValueError(f"{name} must be {kind} in {rng}, got {_describe(value)}")
+        kind = "an integer" if integer else ("a finite number" if finite else "a number")
+        rng = interval_text(lo, hi, lo_open, hi_open)
+        none = " or None" if allow_none and x is None else ""
+        raise ValueError(f"{name} must be {kind} in {rng}{none}, got {_describe(value)}")
     return x
 
 
@@ -587,13 +592,12 @@ def check_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = Non
     if min_side is not None and arr.ndim and min(arr.shape) < min_side:
         raise ValueError(f"{name} must be at least {min_side} values along each axis, got shape {arr.shape}")
     out = arr.astype(dtype, copy=False) if dtype is not None else arr
-    if out.dtype.kind == "f" and (finite or nonnegative or max_abs is not None or integer):
+    if finite and out.dtype.kind == "f" and not np.isfinite(out).all():
         bad = ~np.isfinite(out)
-        if finite and bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
-            where = first[0] if len(first) == 1 else first
-            raise ValueError(f"{name} must be finite (no NaN or inf); {int(bad.sum())} of {out.size} values "
-                             f"are not (first at index {where})")
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = first[0] if len(first) == 1 else first
+        raise ValueError(f"{name} must be finite (no NaN or inf); {int(bad.sum())} of {out.size} values "
+                         f"are not (first at index {where})")
     if nonnegative and out.size and np.nanmin(out) < 0:
         raise ValueError(f"{name} must be >= 0, got a minimum of {float(np.nanmin(out)):g}")
     if max_abs is not None and out.size and np.nanmax(np.abs(out)) > max_abs:
