@@ -72,10 +72,35 @@ from scipy import ndimage
 
 from ._operators import DEFAULT_WORKERS
 from ._validate import (DeconvolutionCancelled, as_image, check_callback,
-                        check_nonnegative, check_positive, check_positive_int,
+                        check_nonnegative, check_positive_int,
                         make_stop_check)
+from .. import validate as _v
 from .deconvolution import richardson_lucy
 from .psf import gaussian_psf
+
+#: Most inner HQS steps one L0 restoration may take (the defaults take about 240).
+MAX_HQS_STEPS = 5000
+
+
+def _check_hqs(lambda_pixel, lambda_grad, kappa, beta_max, mu_max) -> tuple:
+    """(lambda_pixel, lambda_grad, kappa, beta_max, mu_max) checked, and the HQS step count capped.
+
+    ``beta`` grows from ``2 lambda_p`` to ``beta_max`` and ``mu`` from ``2 lambda_g`` to
+    ``mu_max`` by factors of ``kappa``: the number of steps is the product of the two
+    logarithms, which NaN, a kappa close to 1 or a tiny lambda make endless.
+    """
+    lp = _v.check_number(lambda_pixel, "lambda_pixel", lo=0, hi=1e3)
+    lg = _v.check_number(lambda_grad, "lambda_grad", lo=0, hi=1e3)
+    kappa = _v.check_number(kappa, "kappa", lo=1, lo_open=True, hi=1e3)
+    beta_max = _v.check_number(beta_max, "beta_max", lo=0, lo_open=True, hi=1e30)
+    mu_max = _v.check_number(mu_max, "mu_max", lo=0, lo_open=True, hi=1e30)
+    outer = max(math.ceil(math.log(beta_max / (2 * lp)) / math.log(kappa)), 1) if lp > 0 else 1
+    inner = max(math.ceil(math.log(mu_max / (2 * lg)) / math.log(kappa)), 1) if lg > 0 else 1
+    if outer * inner > MAX_HQS_STEPS:
+        raise ValueError(f"lambda_pixel={lp:g}, lambda_grad={lg:g}, kappa={kappa:g}, beta_max={beta_max:g} and "
+                         f"mu_max={mu_max:g} ask for {outer} x {inner} HQS steps (more than {MAX_HQS_STEPS}); "
+                         "raise kappa or the lambdas, or lower beta_max / mu_max")
+    return float(lp), float(lg), float(kappa), float(beta_max), float(mu_max)
 
 __all__ = ["BlindResult", "blind_l0", "l0_restore"]
 
@@ -294,11 +319,9 @@ def l0_restore(image, kernel, *, lambda_pixel: float = 4e-3, lambda_grad: float 
     if not k.sum() > 0:
         raise ValueError("kernel must have a positive sum")
     k = k / k.sum()
-    lp = check_nonnegative(lambda_pixel, "lambda_pixel")
-    lg = check_nonnegative(lambda_grad, "lambda_grad")
-    kappa = check_positive(kappa, "kappa")
-    if kappa <= 1:
-        raise ValueError(f"kappa must be > 1, got {kappa}")
+    lp, lg, kappa, beta_max, mu_max = _check_hqs(lambda_pixel, lambda_grad, kappa, beta_max, mu_max)
+    if levels is not None:
+        levels = _v.check_array(levels, "levels", shape=(2,))
     lo, hi = _levels(img) if levels is None else (float(levels[0]), float(levels[1]))
     if not hi > lo:
         raise ValueError("levels: high must exceed low")
@@ -456,28 +479,23 @@ def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad
         ks += 1
     if ks > min(img.shape):
         raise ValueError(f"kernel_size {ks} is larger than the image shape {img.shape}")
-    lp = check_nonnegative(lambda_pixel, "lambda_pixel")
-    lg = check_nonnegative(lambda_grad, "lambda_grad")
-    gamma = check_nonnegative(gamma, "gamma")
-    n_xk = check_positive_int(xk_iter, "xk_iter")
-    kappa = check_positive(kappa, "kappa")
-    if kappa <= 1:
-        raise ValueError(f"kappa must be > 1, got {kappa}")
-    check_positive(beta_max, "beta_max")
-    check_positive(mu_max, "mu_max")
+    lp, lg, kappa, beta_max, mu_max = _check_hqs(lambda_pixel, lambda_grad, kappa, beta_max, mu_max)
+    gamma = _v.check_number(gamma, "gamma", lo=0, hi=1e6)
+    n_xk = _v.check_iterations(xk_iter, "xk_iter", maximum=1000)
     if final not in ("l0", "rl", None, "none"):
         raise ValueError(f"final must be 'l0', 'rl' or None, got {final!r}")
     flp = check_nonnegative(final_lambda_pixel, "final_lambda_pixel")
     flg = check_nonnegative(final_lambda_grad, "final_lambda_grad")
-    n_final = check_positive_int(final_iter, "final_iter")
+    n_final = _v.check_iterations(final_iter, "final_iter", maximum=10_000)
+    _check_hqs(flp, flg, kappa, beta_max, mu_max)
     every = check_callback(callback, callback_every)
     w = DEFAULT_WORKERS if workers is None else workers
 
     ret = math.sqrt(0.5)
     if num_scales is None:
         n_sc = max(int(math.floor(math.log(5.0 / ks) / math.log(ret))), 0) + 1
-    else:
-        n_sc = check_positive_int(num_scales, "num_scales")
+    else:  # beyond this many levels the kernel would be under one pixel
+        n_sc = _v.check_int(num_scales, "num_scales", 1, int(math.log(ks) / math.log(1 / ret)) + 2)
     factors = [ret ** s for s in range(n_sc)]
     ksizes = []
     for f in factors:
