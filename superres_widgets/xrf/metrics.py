@@ -24,17 +24,34 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from .. import validate as _v
 from ._validate import as_image, check_positive, check_positive_int
 
 __all__ = ["mse", "ssim", "psnr", "normalize"]
 
 
-def _pair(a, b):
-    x = as_image(a, "image0")
-    y = as_image(b, "image1")
+def _pair(a, b, names=("image0", "image1")):
+    x = as_image(a, names[0])
+    y = as_image(b, names[1])
     if x.shape != y.shape:
-        raise ValueError(f"image1 shape {y.shape} differs from image0 shape {x.shape}")
+        raise ValueError(f"{names[1]} shape {y.shape} differs from {names[0]} shape {x.shape}")
     return x, y
+
+
+def _mse(x, y, names) -> float:
+    """Mean squared difference, scaled so that it overflows only if the result does."""
+    d = x - y
+    scale = float(np.max(np.abs(d))) if d.size else 0.0
+    if not np.isfinite(scale):
+        raise ValueError(f"{names[0]} and {names[1]} differ by more than float64 can hold")
+    if scale == 0:
+        return 0.0
+    with np.errstate(over="ignore"):
+        out = float(scale * scale * np.mean((d / scale) ** 2))
+    if not np.isfinite(out):
+        raise ValueError(f"{names[0]} and {names[1]} differ by up to {scale:.3g}: the mean squared "
+                         "difference overflows float64")
+    return out
 
 
 def mse(image0, image1) -> float:
@@ -45,8 +62,7 @@ def mse(image0, image1) -> float:
     (Yang et al. 2022, eqn 16).  Lower is better.
     """
     x, y = _pair(image0, image1)
-    d = x - y
-    return float(np.mean(d * d))
+    return _mse(x, y, ("image0", "image1"))
 
 
 def psnr(image_true, image_test, *, data_range: float) -> float:
@@ -55,10 +71,11 @@ def psnr(image_true, image_test, *, data_range: float) -> float:
     Returns ``inf`` for identical images.
     """
     d = check_positive(data_range, "data_range")
-    err = mse(image_true, image_test)
+    names = ("image_true", "image_test")
+    err = _mse(*_pair(image_true, image_test, names), names)
     if err == 0:
         return math.inf
-    return 10.0 * math.log10(d * d / err)
+    return 20.0 * math.log10(d) - 10.0 * math.log10(err)  # = 10 log10(d^2 / err), without overflow
 
 
 def ssim(image0, image1, *, data_range: float, win_size: int = 7, k1: float = 0.01,
@@ -118,6 +135,12 @@ def ssim(image0, image1, *, data_range: float, win_size: int = 7, k1: float = 0.
         raise ValueError(f"win_size {w} exceeds the image shape {x.shape}")
     k1 = check_positive(k1, "k1")
     k2 = check_positive(k2, "k2")
+    if not max(k1, k2) * d < 1e150:  # C = (k D)^2 must not overflow
+        raise ValueError(f"k1, k2 and data_range give C = (k D)^2 beyond float64 (k1={k1:g}, k2={k2:g}, "
+                         f"data_range={d:g})")
+    scale = max(float(np.max(np.abs(x))), float(np.max(np.abs(y))))
+    if not scale < 1e150:  # squares of the values overflow
+        raise ValueError(f"image0 / image1 values up to {scale:.3g} overflow when squared; rescale them")
     npix = w * w
     cov_norm = npix / (npix - 1.0)
     ux = ndimage.uniform_filter(x, size=w)
@@ -147,8 +170,8 @@ def normalize(image, low: float | None = None, high: float | None = None) -> np.
     chrome counts) rather than the noisy extremes.
     """
     x = as_image(image, "image")
-    lo = float(x.min()) if low is None else float(low)
-    hi = float(x.max()) if high is None else float(high)
+    lo = float(x.min()) if low is None else _v.check_finite(low, "low")
+    hi = float(x.max()) if high is None else _v.check_finite(high, "high")
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi == lo:
         raise ValueError(f"high must differ from low, got low={lo}, high={hi}")
     return (x - lo) / (hi - lo)
