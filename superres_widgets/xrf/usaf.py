@@ -48,6 +48,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from .. import validate as _v
 from ._validate import as_image, check_positive
 
 __all__ = ["RestorationScore", "score_restoration", "lp_per_mm", "USAFBarSet", "USAFElement", "USAFChart", "usaf1951",
@@ -57,8 +58,15 @@ Rect = tuple[float, float, float, float]  # (v0, v1, u0, u1) in um, half-open
 
 
 def lp_per_mm(group: int, element: int) -> float:
-    """Spatial frequency of a USAF-1951 element, ``2**(G + (E-1)/6)`` lp/mm."""
+    """Spatial frequency of a USAF-1951 element, ``2**(G + (E-1)/6)`` lp/mm (groups -10..20, elements 1..6)."""
+    group = _v.check_int(group, "group", -10, 20)
+    element = _v.check_int(element, "element", 1, 6)
     return 2.0 ** (group + (element - 1) / 6.0)
+
+
+def _check_chart(chart, name: str = "chart") -> None:
+    if not isinstance(chart, USAFChart):
+        raise ValueError(f"{name} must be a USAFChart (from usaf1951), got {type(chart).__name__}")
 
 
 @dataclass(frozen=True)
@@ -318,14 +326,15 @@ def usaf1951(pixel_size_um: float, groups: Sequence[int] = (2, 3, 4, 5, 6, 7), *
     for g in groups:
         if not isinstance(g, (int, np.integer)) or isinstance(g, bool):
             raise ValueError(f"groups must be integers, got {g!r}")
-    margin = check_positive(margin_um, "margin_um")
+    margin = _v.check_positive(margin_um, "margin_um", hi=1e6)
     elements, square, (h_um, w_um) = _layout(groups, margin)
     # field size: round up to a multiple of 20 um so common pixel sizes divide it
     h_um = 20.0 * math.ceil(h_um / 20.0)
     w_um = 20.0 * math.ceil(w_um / 20.0)
     shape = (int(math.ceil(h_um / p - 1e-9)), int(math.ceil(w_um / p - 1e-9)))
     if shape[0] * shape[1] > 2e8:
-        raise ValueError(f"pixel_size_um={p} gives a {shape} image; too large")
+        raise ValueError(f"pixel_size_um={p} and margin_um={margin:g} give a {shape} image; too large "
+                         "(over 2e8 pixels)")
     rects: list[Rect] = [square]
     for e in elements:
         rects += list(e.horizontal.bars) + list(e.vertical.bars)
@@ -423,16 +432,19 @@ def chart_levels(image, chart: USAFChart, *, margin_um: float = 150.0) -> tuple[
     died out, so these are the two levels the bars should reach.
     """
     img = as_image(image, "image")
+    _check_chart(chart)
     if img.shape != chart.image.shape:
         raise ValueError(f"image shape {img.shape} differs from the chart shape {chart.image.shape}")
     p = chart.pixel_size_um
+    margin_um = _v.check_nonnegative(margin_um, "margin_um", hi=1e6)
     d = margin_um / p
     glass = chart.image <= 0
     far_glass = _dist_inside(glass) >= d
     if far_glass.sum() < 10:
         far_glass = _dist_inside(glass) >= max(d / 3, 1.0)
     if far_glass.sum() < 1:
-        raise ValueError("chart has no glass area to estimate the low level")
+        raise ValueError(f"chart has no glass area margin_um={margin_um:g} um from the chrome to estimate the "
+                         "low level")
     low = float(np.median(img[far_glass]))
     r0, r1, c0, c1 = chart.rect_pixels(chart.square)
     sq = np.zeros(img.shape, bool)
@@ -562,17 +574,16 @@ def resolved_element(image, chart: USAFChart, *, threshold: float = 0.03,
     noise realisation.
     """
     img = as_image(image, "image")
+    _check_chart(chart)
     if img.shape != chart.image.shape:
         raise ValueError(f"image shape {img.shape} differs from the chart shape {chart.image.shape}")
-    thr = float(threshold)
-    if not np.isfinite(thr):
-        raise ValueError(f"threshold must be finite, got {threshold}")
+    thr = _v.check_number(threshold, "threshold", lo=0, hi=1, lo_open=True, hi_open=True)
     if rule not in ("consecutive", "finest"):
         raise ValueError(f"rule must be 'consecutive' or 'finest', got {rule!r}")
     if levels is None:
         low, high = chart_levels(img, chart)
     else:
-        low, high = (float(levels[0]), float(levels[1]))
+        low, high = (float(v) for v in _v.check_array(levels, "levels", shape=(2,)))
     if not high > low:
         raise ValueError(f"levels: high ({high}) must exceed low ({low})")
     scale = high - low
@@ -659,6 +670,12 @@ def score_restoration(restored, reference=None, *, chart: USAFChart | None = Non
     from .metrics import mse as _mse, normalize as _normalize, ssim as _ssim
 
     img = as_image(restored, "restored")
+    if chart is not None:
+        _check_chart(chart)
+        if img.shape != chart.image.shape:
+            raise ValueError(f"restored shape {img.shape} differs from the chart shape {chart.image.shape}")
+    if levels is not None:
+        levels = tuple(float(v) for v in _v.check_array(levels, "levels", shape=(2,)))
     if levels is None:
         if chart is not None:
             levels = chart_levels(img, chart)
