@@ -3,7 +3,8 @@
 // spans [-0.5, n - 0.5]) and the robust colour range.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PixelView, robustRange } from "../src/widgets/psf_fit.js";
+import { robustRange } from "../src/lib/range.js";
+import { PixelView } from "../src/lib/view.js";
 
 test("pixel centres map to the middle of their canvas cells and back", () => {
   const v = new PixelView(121, 121, 420, 420);

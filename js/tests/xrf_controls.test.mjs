@@ -2,7 +2,9 @@
 // image fitting and the µm labels.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tintLut, tableFor, fitSize, fmtUm } from "../src/lib/xrf_controls.js";
+import { fmtUm } from "../src/lib/format.js";
+import { fitSize } from "../src/lib/view.js";
+import { tintLut, tableFor } from "../src/lib/xrf_controls.js";
 
 test("a tint runs black -> element colour (75 %) -> near white", () => {
   const t = tintLut("#e4572e");
@@ -20,9 +22,9 @@ test("tableFor picks a tint for '#rrggbb' and a named colormap otherwise", () =>
 });
 
 test("fitSize keeps the aspect of tall, wide and square maps", () => {
-  assert.deepEqual(fitSize(655, 225, 330, 520), [179, 520]);
-  assert.deepEqual(fitSize(600, 920, 330, 520), [330, 215]);
-  assert.deepEqual(fitSize(128, 128, 250, 250), [250, 250]);
+  assert.deepEqual(fitSize(655, 225, 330, 520, 80, 40), [179, 520]);
+  assert.deepEqual(fitSize(600, 920, 330, 520, 80, 40), [330, 215]);
+  assert.deepEqual(fitSize(128, 128, 250, 250, 80, 40), [250, 250]);
 });
 
 test("µm labels drop trailing zeros", () => {

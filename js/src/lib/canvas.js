@@ -39,6 +39,16 @@ export function clearCanvas(canvas, fill = "#fff") {
   return ctx;
 }
 
+/** Fill a canvas of CSS size w x h with `background` and draw `image` over all of it (nearest neighbour). */
+export function blit(canvas, image, w, h, background = "#fff") {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = background;
+  ctx.fillRect(0, 0, w, h);
+  if (!image) return;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(image, 0, 0, w, h);
+}
+
 const packedCache = new Map();
 const packedTables = new WeakMap();
 

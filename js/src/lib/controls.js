@@ -3,8 +3,14 @@
 // checkboxes, and the shared stylesheet.
 import { injectStyle } from "./style.js";
 
-/** Make a labelled slider bound to trait ``name``. Returns {el, update}. */
-export function slider(model, name, { label, min, max, step, format = (v) => String(v), onInput } = {}) {
+/**
+ * A labelled slider bound to trait ``name``, with its value printed by
+ * ``format``. ``toPos`` / ``toValue`` map the trait's value to the slider's
+ * position and back (identity by default; log sliders use them). Returns
+ * {el, update, input, off}.
+ */
+export function slider(model, name, opts = {}) {
+  const { label, min, max, step, format = (v) => String(v), onInput, toPos = (v) => v, toValue = (p) => p } = opts;
   const row = document.createElement("label");
   row.className = "srw-slider";
   const text = document.createElement("span");
@@ -22,11 +28,11 @@ export function slider(model, name, { label, min, max, step, format = (v) => Str
 
   const update = () => {
     const v = model.get(name);
-    input.value = String(v);
+    input.value = String(toPos(v));
     out.textContent = format(v);
   };
   input.addEventListener("input", () => {
-    const v = Number(input.value);
+    const v = toValue(Number(input.value));
     out.textContent = format(v);
     if (onInput) onInput(v);
     model.set(name, v);
@@ -34,7 +40,7 @@ export function slider(model, name, { label, min, max, step, format = (v) => Str
   });
   model.on(`change:${name}`, update);
   update();
-  return { el: row, update, input };
+  return { el: row, update, input, off: () => model.off(`change:${name}`, update) };
 }
 
 /** Status line: shows model.error in red, model.notice in amber, else ``idle``. */

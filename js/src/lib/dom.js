@@ -28,3 +28,17 @@ export function panel(titleText, ...children) {
 export function row(children, style = null) {
   return h("div", style ? { className: "srw-row", style } : { className: "srw-row" }, ...children);
 }
+
+/** A button (class `className`) that calls `onClick` when clicked. */
+export function button(label, onClick, className = "srw-btn") {
+  const b = h("button", { className, text: label });
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/** Replace the rows of `table` by `rows` (arrays of cell texts); the first row is the header (th cells). */
+export function fillTable(table, rows) {
+  table.replaceChildren(
+    ...rows.map((cells, i) => h("tr", {}, ...cells.map((c) => h(i === 0 ? "th" : "td", { text: c })))),
+  );
+}

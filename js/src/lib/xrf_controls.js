@@ -2,23 +2,11 @@
 // sweep, element stack): the method selector and parameter controls drawn
 // from Python's ``method_table`` trait (the declarations of the restoration
 // method registry, superres_widgets.xrf.registry -- no method or slider table
-// lives here), a progress bar, image fitting and drawing with any 256-entry
-// lookup table (including per-element tints: black -> element colour -> white).
+// lives here), a progress bar, and 256-entry lookup tables including
+// per-element tints (black -> element colour -> white).
 import { lut } from "./colormap.js";
-import { slider, traitSelect, traitCheckbox } from "./controls.js";
-
-export { traitSelect, traitCheckbox };
-
-export function fmt(v, d = 4) {
-  if (v == null || !Number.isFinite(v)) return "–";
-  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(d);
-}
-
-/** A length in µm without trailing zeros: 8 -> "8", 32.5 -> "32.5", 33.75 -> "33.75". */
-export function fmtUm(v) {
-  if (v == null || !Number.isFinite(v)) return "–";
-  return String(Number(v.toFixed(3)));
-}
+import { slider, traitCheckbox, traitChoice, traitSelect } from "./controls.js";
+import { fmtFixed } from "./format.js";
 
 /** The slider's text label of a parameter declaration ("PSF σ (µm)"). */
 export function paramLabel(decl) {
@@ -52,59 +40,17 @@ export function sliderScale(decl) {
   };
 }
 
-/** A labelled slider on a log scale bound to trait ``decl.name`` (data-scale="log"). */
-function logSlider(model, decl, format) {
-  const scale = sliderScale(decl);
-  const row = document.createElement("label");
-  row.className = "srw-slider";
-  const text = document.createElement("span");
-  text.className = "srw-slider-label";
-  text.textContent = paramLabel(decl);
-  const input = document.createElement("input");
-  input.type = "range";
-  input.min = String(scale.min);
-  input.max = String(scale.max);
-  input.step = "1";
-  input.dataset.trait = decl.name;
-  input.dataset.scale = "log";
-  const out = document.createElement("span");
-  out.className = "srw-slider-value";
-  row.append(text, input, out);
-  const update = () => {
-    const v = model.get(decl.name);
-    input.value = String(scale.toPos(v));
-    out.textContent = format(v);
-  };
-  input.addEventListener("input", () => {
-    const v = scale.toValue(Number(input.value));
-    out.textContent = format(v);
-    model.set(decl.name, v);
-    model.save_changes();
-  });
-  model.on(`change:${decl.name}`, update);
-  update();
-  return { el: row, update, input, off: () => model.off(`change:${decl.name}`, update) };
-}
-
-/** A control for one parameter declaration: slider (linear or log), checkbox or menu. */
+/** A control for one parameter declaration: slider (linear or log, data-scale="log"), checkbox or menu. */
 export function paramControl(model, decl) {
   if (decl.kind === "bool") return traitCheckbox(model, decl.name, paramLabel(decl));
-  if (decl.kind === "choice") {
-    const row = document.createElement("label");
-    row.className = "srw-slider";
-    const text = document.createElement("span");
-    text.className = "srw-slider-label";
-    text.textContent = paramLabel(decl);
-    const sel = traitSelect(model, decl.name, decl.choices.map((c) => [c, c]));
-    row.append(text, sel.el, document.createElement("span"));
-    return { el: row, update: sel.update, off: sel.off };
-  }
-  const digits = decl.kind === "int" ? 0 : 3;
-  const format = (v) => (decl.kind === "int" ? String(v) : fmt(v, digits + 1));
-  if (decl.log) return logSlider(model, decl, format);
+  if (decl.kind === "choice") return traitChoice(model, decl.name, paramLabel(decl), decl.choices.map((c) => [c, c]));
+  const format = (v) => (decl.kind === "int" ? String(v) : fmtFixed(v, 4));
   const scale = sliderScale(decl);
-  const s = slider(model, decl.name, { label: paramLabel(decl), min: scale.min, max: scale.max, step: scale.step, format });
-  return { ...s, off: () => model.off(`change:${decl.name}`, s.update) };
+  const opts = { label: paramLabel(decl), min: scale.min, max: scale.max, step: scale.step, format };
+  if (!decl.log) return slider(model, decl.name, opts);
+  const s = slider(model, decl.name, { ...opts, toPos: scale.toPos, toValue: scale.toValue });
+  s.input.dataset.scale = "log";
+  return s;
 }
 
 /** Declarations equal but for their default share one control (num_iter of RL and FISTA). */
@@ -192,12 +138,6 @@ export function progressBar(role = "progress") {
   return { wrap, bar, text, set };
 }
 
-/** CSS size (w, h) that fits an ny x nx image in a box, keeping its aspect. */
-export function fitSize(ny, nx, boxW, boxH, minW = 80) {
-  const s = Math.min(boxW / nx, boxH / ny);
-  return [Math.max(minW, Math.round(nx * s)), Math.max(40, Math.round(ny * s))];
-}
-
 const tintCache = new Map();
 
 function hexToRgb(hex) {
@@ -234,42 +174,5 @@ export function tableFor(name) {
   return name?.startsWith("#") ? tintLut(name) : lut(name);
 }
 
-/** Draw an offscreen image filling a canvas of CSS size w x h (nearest neighbour). */
-export function blit(canvas, image, w, h, background = "#fff") {
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = background;
-  ctx.fillRect(0, 0, w, h);
-  if (!image) return;
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(image, 0, 0, w, h);
-}
-
-/** A horizontal colour bar with its two end labels. */
-export function drawColorbar(canvas, w, h, table, lo, hi) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, w, h);
-  const x0 = 4;
-  const x1 = w - 4;
-  for (let x = x0; x < x1; x++) {
-    const i = 3 * Math.round((255 * (x - x0)) / Math.max(1, x1 - x0 - 1));
-    ctx.fillStyle = `rgb(${table[i]},${table[i + 1]},${table[i + 2]})`;
-    ctx.fillRect(x, 2, 1, 8);
-  }
-  ctx.fillStyle = "#333";
-  ctx.font = "10px sans-serif";
-  ctx.textBaseline = "top";
-  ctx.textAlign = "left";
-  ctx.fillText(fmt(lo, 3), x0, 12);
-  ctx.textAlign = "right";
-  ctx.fillText(fmt(hi, 3), x1, 12);
-  ctx.textAlign = "left";
-}
-
-/** Inject a widget's own stylesheet once per document. */
-export function ensureWidgetStyle(id, css) {
-  if (document.getElementById(id)) return;
-  const style = document.createElement("style");
-  style.id = id;
-  style.textContent = css;
-  document.head.appendChild(style);
-}
+/** Options of colorbar.js's drawColorbar for the XRF widgets' bars (26 px high, 10 px labels). */
+export const XRF_BAR = { thickness: 8, font: "10px sans-serif", labelAt: 12, format: (v) => fmtFixed(v, 3) };

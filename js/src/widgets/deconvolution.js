@@ -5,437 +5,372 @@
 // swipe curtain, zoom and pan (shared by all views), the line profile.
 // The method menu and the parameter sliders are drawn from Python's
 // ``method_table`` (the restoration-method registry), not from a table here.
+// build* make the DOM, draw* paint a frame, bind* / interact* connect it to
+// the model and the pointer.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, renderArray, eventPos } from "../lib/canvas.js";
+import { clearCanvas, eventPos, makeCanvas, renderArray } from "../lib/canvas.js";
 import { COLORMAPS } from "../lib/colormap.js";
-import { statusLine, ensureStyle, traitSelect } from "../lib/controls.js";
+import { ensureStyle, statusLine, traitSelect } from "../lib/controls.js";
+import { button, fillTable, h, row } from "../lib/dom.js";
+import { fmtFixed } from "../lib/format.js";
+import { dot, tag } from "../lib/markers.js";
+import { percentiles } from "../lib/range.js";
+import { PixelView } from "../lib/view.js";
 import { methodControls } from "../lib/xrf_controls.js";
 
 const W = 560;
 const H = 480;
-
-function fmt(v, d = 4) {
-  if (v == null || !Number.isFinite(v)) return "–";
-  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(d);
-}
-
-/** Percentiles of a typed array from a strided sample (fast for big maps). */
-function percentiles(data, ps) {
-  const n = data.length;
-  const stride = Math.max(1, Math.floor(n / 65536));
-  const sample = [];
-  for (let i = 0; i < n; i += stride) {
-    const v = data[i];
-    if (!Number.isNaN(v)) sample.push(v);
-  }
-  if (!sample.length) return ps.map(() => 0);
-  sample.sort((a, b) => a - b);
-  return ps.map((p) => sample[Math.min(sample.length - 1, Math.max(0, Math.round((p / 100) * (sample.length - 1))))]);
-}
-
-function button(label, onClick, cls = "srw-btn") {
-  const b = document.createElement("button");
-  b.className = cls;
-  b.textContent = label;
-  b.addEventListener("click", onClick);
-  return b;
-}
+const MODES = [["swipe", "swipe"], ["side", "side by side"], ["diff", "difference"]];
+const HINT = "wheel: zoom · drag: pan · drag the white bar: curtain · shift+drag: line profile";
 
 // Timing hook for performance tests: inert unless the page defines window.__srwTrace = [].
 function trace(what) {
   if (Array.isArray(window.__srwTrace)) window.__srwTrace.push([what, performance.now()]);
 }
 
-function render({ model, el }) {
-  ensureStyle();
-  const root = document.createElement("div");
-  root.className = "srw-root srw-deconvolution";
-  const status = statusLine(model);
+// -- build -------------------------------------------------------------------------
 
-  // ---- client-side view state (never sent to the kernel) -------------------
-  const view = { zoom: 1, cx: null, cy: null, split: 0.5, profile: null };
-  let raw = null; // {data, shape}
-  let rest = null;
-  const images = { raw: null, rest: null, diff: null };
-  let range = [0, 1];
-  let diffRange = 1;
+/** The two contrast sliders (percentiles of the raw map), sent as the `contrast` trait. */
+function buildContrast(model) {
+  const make = (role, idx) =>
+    h("input", { type: "range", min: "0", max: "100", step: "0.5", className: "srw-contrast", role, value: String(model.get("contrast")[idx]) });
+  const lo = make("contrast-low", 0);
+  const hi = make("contrast-high", 1);
+  const send = () => {
+    const c = [Number(lo.value), Number(hi.value)];
+    if (c[0] >= c[1]) return;
+    model.set("contrast", c);
+    model.save_changes();
+  };
+  lo.addEventListener("input", send);
+  hi.addEventListener("input", send);
+  return { lo, hi };
+}
 
-  // ---- controls: method menu and sliders from the method table ---------------
-  const methods = methodControls(model, { psf: true });
-
-  const modeBar = document.createElement("div");
-  modeBar.className = "srw-toolbar";
+function buildToolbar(model, onReset) {
+  const el = h("div", { className: "srw-toolbar" });
   const modeButtons = {};
-  for (const [m, label] of [["swipe", "swipe"], ["side", "side by side"], ["diff", "difference"]]) {
+  for (const [m, label] of MODES) {
     modeButtons[m] = button(label, () => { model.set("mode", m); model.save_changes(); });
     modeButtons[m].dataset.mode = m;
-    modeBar.append(modeButtons[m]);
+    el.append(modeButtons[m]);
   }
-  const cmapSel = traitSelect(model, "colormap", COLORMAPS.filter((c) => c !== "rdbu").map((c) => [c, c])).el;
-  const lo = document.createElement("input");
-  const hi = document.createElement("input");
-  for (const [inp, idx, name] of [[lo, 0, "contrast-low"], [hi, 1, "contrast-high"]]) {
-    inp.type = "range";
-    inp.min = "0";
-    inp.max = "100";
-    inp.step = "0.5";
-    inp.className = "srw-contrast";
-    inp.dataset.role = name;
-    inp.value = String(model.get("contrast")[idx]);
-    inp.addEventListener("input", () => {
-      const c = [Number(lo.value), Number(hi.value)];
-      if (c[0] >= c[1]) return;
-      model.set("contrast", c);
-      model.save_changes();
-    });
-  }
-  const resetBtn = button("reset view", () => { view.zoom = 1; view.cx = null; view.cy = null; draw(); });
-  const profileHint = document.createElement("span");
-  profileHint.className = "srw-busy";
-  profileHint.textContent = "wheel: zoom · drag: pan · drag the white bar: curtain · shift+drag: line profile";
-  modeBar.append(" colormap ", cmapSel, " contrast ", lo, hi, resetBtn);
+  const cmap = traitSelect(model, "colormap", COLORMAPS.filter((c) => c !== "rdbu").map((c) => [c, c])).el;
+  const contrast = buildContrast(model);
+  el.append(" colormap ", cmap, " contrast ", contrast.lo, contrast.hi, button("reset view", onReset));
+  return { el, modeButtons, contrast };
+}
 
-  // progress
-  const progWrap = document.createElement("div");
-  progWrap.className = "srw-progress";
-  const progBar = document.createElement("div");
-  progBar.className = "srw-progress-bar";
-  progWrap.append(progBar);
-  const progText = document.createElement("span");
-  progText.className = "srw-busy";
+function buildCanvases() {
+  const canvas = (w, hgt, role, className) => {
+    const c = makeCanvas(w, hgt, className);
+    c.dataset.role = role;
+    return c;
+  };
+  const left = canvas(W / 2 + 40, H, "left");
+  const right = canvas(W / 2 + 40, H, "right");
+  return {
+    main: canvas(W, H, "main"),
+    left,
+    right,
+    sideBox: row([left, right], { gap: "4px" }),
+    profile: canvas(W, 130, "profile", "srw-canvas srw-profile"),
+  };
+}
 
-  // canvases
-  const main = makeCanvas(W, H);
-  main.dataset.role = "main";
-  const left = makeCanvas(W / 2 + 40, H);
-  left.dataset.role = "left";
-  const right = makeCanvas(W / 2 + 40, H);
-  right.dataset.role = "right";
-  const sideBox = document.createElement("div");
-  sideBox.className = "srw-row";
-  sideBox.style.gap = "4px";
-  sideBox.append(left, right);
-  const profile = makeCanvas(W, 130, "srw-canvas srw-profile");
-  profile.dataset.role = "profile";
-
-  const readout = document.createElement("table");
-  readout.className = "srw-metrics";
-
-  const leftCol = document.createElement("div");
-  leftCol.className = "srw-panel";
-  leftCol.append(modeBar, main, sideBox, profile, profileHint);
-  const rightCol = document.createElement("div");
-  rightCol.className = "srw-panel";
-  const mTitle = document.createElement("div");
-  mTitle.className = "srw-panel-title";
-  mTitle.textContent = "Restoration";
-  rightCol.append(mTitle, methods.el, progWrap, progText, readout);
-  const row = document.createElement("div");
-  row.className = "srw-row";
-  row.append(leftCol, rightCol);
-  root.append(status.el, row);
+function build(model, el, onReset) {
+  const status = statusLine(model);
+  const methods = methodControls(model, { psf: true });
+  const toolbar = buildToolbar(model, onReset);
+  const c = buildCanvases();
+  const progBar = h("div", { className: "srw-progress-bar" });
+  const progWrap = h("div", { className: "srw-progress" }, progBar);
+  const progText = h("span", { className: "srw-busy" });
+  const readout = h("table", { className: "srw-metrics" });
+  const hint = h("span", { className: "srw-busy", text: HINT });
+  const leftCol = h("div", { className: "srw-panel" }, toolbar.el, c.main, c.sideBox, c.profile, hint);
+  const title = h("div", { className: "srw-panel-title", text: "Restoration" });
+  const rightCol = h("div", { className: "srw-panel" }, title, methods.el, progWrap, progText, readout);
+  const root = h("div", { className: "srw-root srw-deconvolution" }, status.el, row([leftCol, rightCol]));
   el.appendChild(root);
+  return { root, status, methods, ...toolbar, ...c, progBar, progWrap, progText, readout };
+}
 
-  // ---- images --------------------------------------------------------------
-  // The raw image and its contrast range are rebuilt only when the raw map,
-  // colormap or contrast change; a new restored frame re-colours one buffer;
-  // the difference image is built only while the difference view is shown.
+// -- images --------------------------------------------------------------------------
+
+/**
+ * The raw, restored and difference images. The raw image and its contrast
+ * range are rebuilt only when the raw map, colormap or contrast change; a new
+ * restored frame re-colours one buffer; the difference image is built only
+ * while the difference view is shown.
+ */
+function imageStore(model) {
+  const st = { raw: null, rest: null, images: { raw: null, rest: null, diff: null }, range: [0, 1], diffRange: 1 };
   const targets = { raw: null, rest: null, diff: null };
   let diffStale = true;
-  const rebuild = ({ rawChanged = false, styleChanged = false } = {}) => {
-    if (rawChanged || !raw) raw = decodeArray(model.get("image"));
-    rest = decodeArray(model.get("restored_view"));
-    if (!raw) return;
-    const [ny, nx] = raw.shape;
+  st.rebuild = ({ rawChanged = false, styleChanged = false } = {}) => {
+    if (rawChanged || !st.raw) st.raw = decodeArray(model.get("image"));
+    st.rest = decodeArray(model.get("restored_view"));
+    if (!st.raw) return;
+    const [ny, nx] = st.raw.shape;
     const cmap = model.get("colormap");
     if (rawChanged || styleChanged || !targets.raw) {
-      range = percentiles(raw.data, model.get("contrast"));
-      if (range[1] <= range[0]) range = [range[0], range[0] + 1];
-      targets.raw = renderArray(raw.data, ny, nx, { vmin: range[0], vmax: range[1], cmap }, targets.raw);
-      images.raw = targets.raw.canvas;
+      st.range = percentiles(st.raw.data, model.get("contrast"));
+      if (st.range[1] <= st.range[0]) st.range = [st.range[0], st.range[0] + 1];
+      targets.raw = renderArray(st.raw.data, ny, nx, { vmin: st.range[0], vmax: st.range[1], cmap }, targets.raw);
+      st.images.raw = targets.raw.canvas;
     }
-    if (rest && rest.shape[0] === ny && rest.shape[1] === nx) {
-      targets.rest = renderArray(rest.data, ny, nx, { vmin: range[0], vmax: range[1], cmap }, targets.rest);
-      images.rest = targets.rest.canvas;
-    } else {
-      images.rest = null;
+    st.images.rest = null;
+    if (st.rest && st.rest.shape[0] === ny && st.rest.shape[1] === nx) {
+      targets.rest = renderArray(st.rest.data, ny, nx, { vmin: st.range[0], vmax: st.range[1], cmap }, targets.rest);
+      st.images.rest = targets.rest.canvas;
     }
     diffStale = true;
   };
-  const ensureDiff = () => {
+  st.ensureDiff = () => {
     if (!diffStale) return;
     diffStale = false;
-    images.diff = null;
+    st.images.diff = null;
+    const { raw, rest } = st;
     if (!raw || !rest || rest.data.length !== raw.data.length) return;
-    const [ny, nx] = raw.shape;
     const d = new Float32Array(rest.data.length);
     const a = new Float32Array(rest.data.length);
     for (let i = 0; i < d.length; i++) {
       d[i] = rest.data[i] - raw.data[i];
       a[i] = Math.abs(d[i]);
     }
-    diffRange = Math.max(1e-12, percentiles(a, [99])[0]);
-    targets.diff = renderArray(d, ny, nx, { vmin: -diffRange, vmax: diffRange, cmap: "rdbu" }, targets.diff);
-    images.diff = targets.diff.canvas;
-  };
-
-  // image pixel (col, row) <-> canvas CSS px, same transform for every view
-  const transform = (cw, ch) => {
+    st.diffRange = Math.max(1e-12, percentiles(a, [99])[0]);
     const [ny, nx] = raw.shape;
-    const fit = Math.min(cw / nx, ch / ny);
-    const s = fit * view.zoom;
-    const cx = view.cx ?? nx / 2;
-    const cy = view.cy ?? ny / 2;
-    return {
-      s,
-      toPx: (c, r) => [cw / 2 + (c - cx) * s, ch / 2 + (r - cy) * s],
-      toImg: (x, y) => [cx + (x - cw / 2) / s, cy + (y - ch / 2) / s],
-    };
+    targets.diff = renderArray(d, ny, nx, { vmin: -st.diffRange, vmax: st.diffRange, cmap: "rdbu" }, targets.diff);
+    st.images.diff = targets.diff.canvas;
   };
+  return st;
+}
 
-  const blit = (ctx, img, t) => {
-    const [ny, nx] = raw.shape;
-    const [x0, y0] = t.toPx(0, 0);
-    ctx.imageSmoothingEnabled = view.zoom < 2;
-    ctx.drawImage(img, x0, y0, nx * t.s, ny * t.s);
-  };
+// -- draw ----------------------------------------------------------------------------
 
-  const drawProfileLine = (ctx, t) => {
-    if (!view.profile) return;
-    const [a, b] = view.profile;
-    const [x0, y0] = t.toPx(a[0], a[1]);
-    const [x1, y1] = t.toPx(b[0], b[1]);
-    ctx.strokeStyle = "#ff2d2d";
-    ctx.lineWidth = 2;
+/** The view of the raw map's pixels on `canvas` for the shared zoom and pan `nav`. */
+function pixelView(canvas, st, nav) {
+  const [ny, nx] = st.raw.shape;
+  return new PixelView(nx, ny, canvas._cssW, canvas._cssH, nav);
+}
+
+function blitView(ctx, img, view) {
+  ctx.imageSmoothingEnabled = view.zoom < 2;
+  ctx.drawImage(img, ...view.imageRect());
+}
+
+function drawProfileLine(ctx, view, profile) {
+  if (!profile) return;
+  const [a, b] = profile;
+  ctx.strokeStyle = "#ff2d2d";
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(view.px(a[0]), view.py(a[1]));
+  ctx.lineTo(view.px(b[0]), view.py(b[1]));
+  ctx.stroke();
+}
+
+/** Raw and restored side by side, each on its own canvas. */
+function drawSide(ui, st, nav) {
+  for (const [c, img, name] of [[ui.left, st.images.raw, "raw"], [ui.right, st.images.rest, "restored"]]) {
+    const ctx = clearCanvas(c, "#f4f4f4");
+    const view = pixelView(c, st, nav);
+    if (img) blitView(ctx, img, view);
+    drawProfileLine(ctx, view, nav.profile);
+    tag(ctx, name, 8, 18);
+  }
+}
+
+/** Raw left of the curtain, restored right of it, and the curtain's handle. */
+function drawSwipe(ctx, view, st, nav) {
+  blitView(ctx, st.images.raw, view);
+  const sx = nav.split * W;
+  if (st.images.rest) {
+    ctx.save();
     ctx.beginPath();
-    ctx.moveTo(x0, y0);
-    ctx.lineTo(x1, y1);
+    ctx.rect(sx, 0, W - sx, H);
+    ctx.clip();
+    blitView(ctx, st.images.rest, view);
+    ctx.restore();
+  }
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(sx - 1.5, 0, 3, H);
+  dot(ctx, sx, H / 2, 9, { fill: "#fff", stroke: "#333" });
+  tag(ctx, "raw", 8, 18);
+  tag(ctx, "restored", W - 8, 18, "right");
+}
+
+function drawMain(ui, model, st, nav) {
+  const ctx = clearCanvas(ui.main, "#f4f4f4");
+  const view = pixelView(ui.main, st, nav);
+  if (model.get("mode") === "diff") {
+    st.ensureDiff();
+    if (st.images.diff) blitView(ctx, st.images.diff, view);
+    tag(ctx, `restored − raw (±${fmtFixed(st.diffRange, 3)} counts)`, 8, 18);
+  } else {
+    drawSwipe(ctx, view, st, nav);
+  }
+  drawProfileLine(ctx, view, nav.profile);
+}
+
+/**
+ * Values of `arr` at n points from a to b (pixel coordinates). Rounds x + 0.5
+ * and y + 0.5, i.e. picks the pixel whose top-left corner is nearest, as this
+ * widget always has (the nearest pixel centre would be round(x)).
+ */
+function sampleLine(arr, a, b, n) {
+  const [ny, nx] = arr.shape;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = i / (n - 1);
+    const ci = Math.min(nx - 1, Math.max(0, Math.round(a[0] + f * (b[0] - a[0]) + 0.5)));
+    const ri = Math.min(ny - 1, Math.max(0, Math.round(a[1] + f * (b[1] - a[1]) + 0.5)));
+    out[i] = arr.data[ri * nx + ci];
+  }
+  return out;
+}
+
+/** The line profile of the raw (grey) and restored (red) maps along the shift-dragged line. */
+function drawProfile(canvas, model, st, nav) {
+  const ctx = clearCanvas(canvas);
+  const pw = canvas._cssW;
+  const ph = canvas._cssH;
+  ctx.font = "11px sans-serif";
+  if (!nav.profile || !st.raw) {
+    ctx.fillStyle = "#777";
+    ctx.fillText("line profile: shift+drag across the map", 10, 20);
+    return;
+  }
+  const [a, b] = nav.profile;
+  const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+  const n = Math.max(2, Math.min(600, Math.round(len * 2)));
+  const series = [[st.raw, "#888"], [st.rest, "#d62728"]].filter(([arr]) => arr && arr.shape[0] === st.raw.shape[0]);
+  const values = series.map(([arr]) => sampleLine(arr, a, b, n));
+  let vmin = Infinity;
+  let vmax = -Infinity;
+  for (const v of values) for (const x of v) { if (x < vmin) vmin = x; if (x > vmax) vmax = x; }
+  if (!(vmax > vmin)) vmax = vmin + 1;
+  const pad = 24;
+  values.forEach((v, k) => {
+    ctx.strokeStyle = series[k][1];
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    for (let i = 0; i < n; i++) {
+      const x = pad + (i / (n - 1)) * (pw - 2 * pad);
+      const y = ph - 16 - ((v[i] - vmin) / (vmax - vmin)) * (ph - 32);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
     ctx.stroke();
-  };
+  });
+  ctx.fillStyle = "#333";
+  const um = len * model.get("pixel_size_um");
+  ctx.fillText(`grey: raw · red: restored · ${fmtFixed(vmin, 4)}–${fmtFixed(vmax, 4)} counts · ${fmtFixed(um, 4)} µm`, pad, 12);
+}
 
-  const label = (ctx, text, x, y, align = "left") => {
-    ctx.font = "12px sans-serif";
-    ctx.textAlign = align;
-    ctx.fillStyle = "rgba(0,0,0,0.6)";
-    const w = ctx.measureText(text).width;
-    ctx.fillRect(align === "left" ? x - 3 : x - w - 3, y - 12, w + 6, 16);
-    ctx.fillStyle = "#fff";
-    ctx.fillText(text, x, y);
-    ctx.textAlign = "left";
-  };
+function drawViews(ui, model, st, nav) {
+  const mode = model.get("mode");
+  ui.main.style.display = mode === "side" ? "none" : "";
+  ui.sideBox.style.display = mode === "side" ? "" : "none";
+  for (const [m, b] of Object.entries(ui.modeButtons)) b.classList.toggle("srw-active", m === mode);
+  if (!st.raw || !st.images.raw) clearCanvas(ui.main, "#f4f4f4");
+  else if (mode === "side") drawSide(ui, st, nav);
+  else drawMain(ui, model, st, nav);
+  drawProfile(ui.profile, model, st, nav);
+}
 
-  const draw = () => {
-    const mode = model.get("mode");
-    main.style.display = mode === "side" ? "none" : "";
-    sideBox.style.display = mode === "side" ? "" : "none";
-    for (const [m, b] of Object.entries(modeButtons)) b.classList.toggle("srw-active", m === mode);
-    const clear = (c) => {
-      const ctx = c.getContext("2d");
-      ctx.clearRect(0, 0, c._cssW, c._cssH);
-      ctx.fillStyle = "#f4f4f4";
-      ctx.fillRect(0, 0, c._cssW, c._cssH);
-      return ctx;
-    };
-    if (!raw || !images.raw) {
-      clear(main);
-      drawProfile();
-      return;
-    }
-    if (mode === "side") {
-      for (const [c, img, name] of [[left, images.raw, "raw"], [right, images.rest, "restored"]]) {
-        const ctx = clear(c);
-        const t = transform(c._cssW, c._cssH);
-        if (img) blit(ctx, img, t);
-        drawProfileLine(ctx, t);
-        label(ctx, name, 8, 18);
-      }
+// -- readouts --------------------------------------------------------------------------
+
+function metricRows(model) {
+  const m = model.get("metrics") || {};
+  const r = model.get("raw_metrics") || {};
+  const f = (v, d = 4) => fmtFixed(v, d);
+  const rows = [["", "raw", "restored"]];
+  if (Object.keys(r).length || Object.keys(m).length) {
+    rows.push(["MSE", f(r.mse), f(m.mse)]);
+    rows.push(["SSIM", f(r.ssim), f(m.ssim)]);
+    rows.push(["USAF element", r.element ?? "–", m.element ?? "–"]);
+    rows.push(["lp/mm", f(r.lp_per_mm, 3), f(m.lp_per_mm, 3)]);
+  }
+  const est = model.get("estimated_sigma_um");
+  if (est != null) rows.push(["blind σ estimate (µm)", "", f(est)]);
+  rows.push(["compute (ms)", "", f(model.get("compute_ms"))]);
+  return rows;
+}
+
+function updateProgress(ui, model) {
+  const p = model.get("progress");
+  ui.progBar.style.width = `${Math.round(100 * p)}%`;
+  const busy = model.get("busy");
+  const it = model.get("iteration");
+  ui.progText.textContent = busy
+    ? `restoring… iteration ${it} (${Math.round(100 * p)} %)`
+    : !ui.methods.method()?.streams
+      ? "done"
+      : `done (${it} iteration${it === 1 ? "" : "s"})`;
+  ui.progWrap.classList.toggle("srw-running", busy);
+}
+
+// -- interact: zoom, pan, curtain, profile (client-side only) ------------------------------
+
+const nearCurtain = (ui, model, canvas, nav, x) =>
+  canvas === ui.main && model.get("mode") === "swipe" && Math.abs(x - nav.split * W) < 12;
+
+function interactNavigate(canvas, ui, model, st, nav, draw) {
+  let drag = null;
+  canvas.addEventListener("wheel", (ev) => {
+    if (!st.raw) return;
+    ev.preventDefault();
+    const [x, y] = eventPos(canvas, ev);
+    Object.assign(nav, pixelView(canvas, st, nav).zoomedAt(x, y, ev.deltaY < 0 ? 1.25 : 0.8));
+    draw();
+  }, { passive: false });
+  canvas.addEventListener("pointerdown", (ev) => {
+    if (!st.raw) return;
+    const [x, y] = eventPos(canvas, ev);
+    const view = pixelView(canvas, st, nav);
+    canvas.setPointerCapture(ev.pointerId);
+    if (ev.shiftKey) {
+      const p = [view.dataX(x), view.dataY(y)];
+      nav.profile = [p, p];
+      drag = { kind: "profile" };
     } else {
-      const ctx = clear(main);
-      const t = transform(W, H);
-      if (mode === "diff") {
-        ensureDiff();
-        if (images.diff) blit(ctx, images.diff, t);
-        label(ctx, `restored − raw (±${fmt(diffRange, 3)} counts)`, 8, 18);
-      } else {
-        blit(ctx, images.raw, t);
-        const sx = view.split * W;
-        if (images.rest) {
-          ctx.save();
-          ctx.beginPath();
-          ctx.rect(sx, 0, W - sx, H);
-          ctx.clip();
-          blit(ctx, images.rest, t);
-          ctx.restore();
-        }
-        ctx.fillStyle = "#fff";
-        ctx.fillRect(sx - 1.5, 0, 3, H);
-        ctx.beginPath();
-        ctx.arc(sx, H / 2, 9, 0, 2 * Math.PI);
-        ctx.fill();
-        ctx.strokeStyle = "#333";
-        ctx.lineWidth = 1;
-        ctx.stroke();
-        label(ctx, "raw", 8, 18);
-        label(ctx, "restored", W - 8, 18, "right");
-      }
-      drawProfileLine(ctx, t);
+      drag = nearCurtain(ui, model, canvas, nav, x) ? { kind: "split" } : { kind: "pan", x, y, view };
     }
-    drawProfile();
-  };
-
-  const sample = (arr, c, r) => {
-    const [ny, nx] = arr.shape;
-    const ci = Math.min(nx - 1, Math.max(0, Math.round(c)));
-    const ri = Math.min(ny - 1, Math.max(0, Math.round(r)));
-    return arr.data[ri * nx + ci];
-  };
-
-  const drawProfile = () => {
-    const ctx = profile.getContext("2d");
-    const pw = profile._cssW;
-    const ph = profile._cssH;
-    ctx.clearRect(0, 0, pw, ph);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, pw, ph);
-    ctx.font = "11px sans-serif";
-    if (!view.profile || !raw) {
-      ctx.fillStyle = "#777";
-      ctx.fillText("line profile: shift+drag across the map", 10, 20);
+  });
+  canvas.addEventListener("pointermove", (ev) => {
+    const [x, y] = eventPos(canvas, ev);
+    if (!drag) {
+      canvas.style.cursor = nearCurtain(ui, model, canvas, nav, x) ? "ew-resize" : "grab";
       return;
     }
-    const [a, b] = view.profile;
-    const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
-    const n = Math.max(2, Math.min(600, Math.round(len * 2)));
-    const series = [[raw, "#888"], [rest, "#d62728"]].filter(([arr]) => arr && arr.shape[0] === raw.shape[0]);
-    const values = series.map(([arr]) => {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const f = i / (n - 1);
-        out[i] = sample(arr, a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]));
-      }
-      return out;
-    });
-    let vmin = Infinity;
-    let vmax = -Infinity;
-    for (const v of values) for (const x of v) { if (x < vmin) vmin = x; if (x > vmax) vmax = x; }
-    if (!(vmax > vmin)) vmax = vmin + 1;
-    const pad = 24;
-    values.forEach((v, k) => {
-      ctx.strokeStyle = series[k][1];
-      ctx.lineWidth = 1.5;
-      ctx.beginPath();
-      for (let i = 0; i < n; i++) {
-        const x = pad + (i / (n - 1)) * (pw - 2 * pad);
-        const y = ph - 16 - ((v[i] - vmin) / (vmax - vmin)) * (ph - 32);
-        if (i === 0) ctx.moveTo(x, y);
-        else ctx.lineTo(x, y);
-      }
-      ctx.stroke();
-    });
-    ctx.fillStyle = "#333";
-    const um = len * model.get("pixel_size_um");
-    ctx.fillText(`grey: raw · red: restored · ${fmt(vmin, 4)}–${fmt(vmax, 4)} counts · ${fmt(um, 4)} µm`, pad, 12);
-  };
+    if (drag.kind === "split") nav.split = Math.min(1, Math.max(0, x / W));
+    else if (drag.kind === "profile") {
+      const view = pixelView(canvas, st, nav);
+      nav.profile = [nav.profile[0], [view.dataX(x), view.dataY(y)]];
+    } else Object.assign(nav, drag.view.pannedBy(x - drag.x, y - drag.y));
+    draw();
+  });
+  const end = () => { drag = null; };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  canvas.addEventListener("dblclick", () => { Object.assign(nav, { zoom: 1, cx: null, cy: null }); draw(); });
+}
 
-  // ---- readouts ----------------------------------------------------------------
-  const updateReadouts = () => {
-    const m = model.get("metrics") || {};
-    const r = model.get("raw_metrics") || {};
-    const rows = [["", "raw", "restored"]];
-    if (Object.keys(r).length || Object.keys(m).length) {
-      rows.push(["MSE", fmt(r.mse), fmt(m.mse)]);
-      rows.push(["SSIM", fmt(r.ssim), fmt(m.ssim)]);
-      rows.push(["USAF element", r.element ?? "–", m.element ?? "–"]);
-      rows.push(["lp/mm", fmt(r.lp_per_mm, 3), fmt(m.lp_per_mm, 3)]);
-    }
-    const est = model.get("estimated_sigma_um");
-    if (est != null) rows.push(["blind σ estimate (µm)", "", fmt(est, 4)]);
-    rows.push(["compute (ms)", "", fmt(model.get("compute_ms"), 4)]);
-    readout.replaceChildren(
-      ...rows.map((cells, i) => {
-        const tr = document.createElement("tr");
-        for (const c of cells) {
-          const td = document.createElement(i === 0 ? "th" : "td");
-          td.textContent = c;
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
-  };
-  const updateProgress = () => {
-    const p = model.get("progress");
-    progBar.style.width = `${Math.round(100 * p)}%`;
-    const busy = model.get("busy");
-    const streams = methods.method()?.streams;
-    progText.textContent = busy
-      ? `restoring… iteration ${model.get("iteration")} (${Math.round(100 * p)} %)`
-      : !streams
-        ? "done"
-        : `done (${model.get("iteration")} iteration${model.get("iteration") === 1 ? "" : "s"})`;
-    progWrap.classList.toggle("srw-running", busy);
-  };
+// -- bind --------------------------------------------------------------------------------
 
-  // ---- interaction: zoom, pan, curtain, profile (client-side only) ---------------
-  const attach = (canvas) => {
-    let drag = null;
-    canvas.addEventListener("wheel", (ev) => {
-      if (!raw) return;
-      ev.preventDefault();
-      const [x, y] = eventPos(canvas, ev);
-      const t = transform(canvas._cssW, canvas._cssH);
-      const [c, r] = t.toImg(x, y);
-      const f = ev.deltaY < 0 ? 1.25 : 0.8;
-      view.zoom = Math.min(64, Math.max(1, view.zoom * f));
-      const t2 = transform(canvas._cssW, canvas._cssH);
-      const [c2, r2] = t2.toImg(x, y);
-      view.cx = (view.cx ?? raw.shape[1] / 2) + (c - c2);
-      view.cy = (view.cy ?? raw.shape[0] / 2) + (r - r2);
-      draw();
-    }, { passive: false });
-    canvas.addEventListener("pointerdown", (ev) => {
-      if (!raw) return;
-      const [x, y] = eventPos(canvas, ev);
-      const t = transform(canvas._cssW, canvas._cssH);
-      canvas.setPointerCapture(ev.pointerId);
-      if (ev.shiftKey) {
-        const p = t.toImg(x, y);
-        view.profile = [p, p];
-        drag = { kind: "profile" };
-      } else if (canvas === main && model.get("mode") === "swipe" && Math.abs(x - view.split * W) < 12) {
-        drag = { kind: "split" };
-      } else {
-        drag = { kind: "pan", x, y, cx: view.cx ?? raw.shape[1] / 2, cy: view.cy ?? raw.shape[0] / 2, s: t.s };
-      }
-    });
-    canvas.addEventListener("pointermove", (ev) => {
-      const [x, y] = eventPos(canvas, ev);
-      if (!drag) {
-        canvas.style.cursor = canvas === main && model.get("mode") === "swipe" && Math.abs(x - view.split * W) < 12
-          ? "ew-resize" : "grab";
-        return;
-      }
-      if (drag.kind === "split") {
-        view.split = Math.min(1, Math.max(0, x / W));
-      } else if (drag.kind === "profile") {
-        const t = transform(canvas._cssW, canvas._cssH);
-        view.profile = [view.profile[0], t.toImg(x, y)];
-      } else {
-        view.cx = drag.cx - (x - drag.x) / drag.s;
-        view.cy = drag.cy - (y - drag.y) / drag.s;
-      }
-      draw();
-    });
-    const end = () => { drag = null; };
-    canvas.addEventListener("pointerup", end);
-    canvas.addEventListener("pointercancel", end);
-    canvas.addEventListener("dblclick", () => { view.zoom = 1; view.cx = null; view.cy = null; draw(); });
-  };
-  attach(main);
-  attach(left);
-  attach(right);
+function render({ model, el }) {
+  ensureStyle();
+  // client-side view state (never sent to the kernel); cx, cy in raw-map pixels
+  const nav = { zoom: 1, cx: null, cy: null, split: 0.5, profile: null };
+  const st = imageStore(model);
+  const draw = () => drawViews(ui, model, st, nav);
+  const ui = build(model, el, () => { Object.assign(nav, { zoom: 1, cx: null, cy: null }); draw(); });
+  for (const c of [ui.main, ui.left, ui.right]) interactNavigate(c, ui, model, st, nav, draw);
+  const updateReadouts = () => fillTable(ui.readout, metricRows(model));
+  const progress = () => updateProgress(ui, model);
 
-  // ---- model events ----------------------------------------------------------------
   let frame = 0;
   let pending = { raw: false, rest: false, style: false };
   const schedule = (what) => {
@@ -443,41 +378,35 @@ function render({ model, el }) {
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      if (pending.raw || pending.rest || pending.style) {
-        rebuild({ rawChanged: pending.raw, styleChanged: pending.style });
-      }
+      if (pending.raw || pending.rest || pending.style) st.rebuild({ rawChanged: pending.raw, styleChanged: pending.style });
       pending = { raw: false, rest: false, style: false };
       draw();
-      root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
+      ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
       trace("frame-drawn");
       updateReadouts();
-      updateProgress();
+      progress();
     });
+  };
+  const onContrast = () => {
+    const c = model.get("contrast");
+    ui.contrast.lo.value = String(c[0]);
+    ui.contrast.hi.value = String(c[1]);
+    schedule("style");
   };
   const handlers = [
     ["change:image", () => schedule("raw")],
     ["change:restored_view", () => { trace("frame-arrived"); schedule("rest"); }],
     ["change:colormap", () => schedule("style")],
-    ["change:contrast", () => {
-      const c = model.get("contrast");
-      lo.value = String(c[0]);
-      hi.value = String(c[1]);
-      schedule("style");
-    }],
+    ["change:contrast", onContrast],
     ["change:mode", () => schedule()],
-    ["change:metrics", updateReadouts],
-    ["change:raw_metrics", updateReadouts],
-    ["change:estimated_sigma_um", updateReadouts],
-    ["change:compute_ms", updateReadouts],
-    ["change:progress", updateProgress],
-    ["change:busy", updateProgress],
-    ["change:iteration", updateProgress],
+    ...["metrics", "raw_metrics", "estimated_sigma_um", "compute_ms"].map((t) => [`change:${t}`, updateReadouts]),
+    ...["progress", "busy", "iteration"].map((t) => [`change:${t}`, progress]),
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   schedule("raw");
   return () => {
     for (const [ev, fn] of handlers) model.off(ev, fn);
-    methods.off();
+    ui.methods.off();
   };
 }
 

@@ -5,15 +5,20 @@
 // sigma slider for that element, and the element's own progress. Python
 // restores the channels one after the other in a background thread and
 // sends the (channel, row, col) stacks as binary float32 buffers.
+// build* make the DOM, draw* paint a frame, bind connects it to the model.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, renderArray } from "../lib/canvas.js";
-import { statusLine, ensureStyle } from "../lib/controls.js";
-import {
-  fmt, fmtUm, methodControls, progressBar, fitSize, tintLut, blit, drawColorbar, ensureWidgetStyle, sliderScale,
-} from "../lib/xrf_controls.js";
+import { onTraits } from "../lib/bind.js";
+import { blit, makeCanvas, renderArray } from "../lib/canvas.js";
+import { drawColorbar } from "../lib/colorbar.js";
+import { ensureStyle, statusLine } from "../lib/controls.js";
+import { h } from "../lib/dom.js";
+import { fmtFixed, fmtUm } from "../lib/format.js";
+import { injectStyle } from "../lib/style.js";
+import { fitSize } from "../lib/view.js";
+import { methodControls, progressBar, sliderScale, tintLut, XRF_BAR } from "../lib/xrf_controls.js";
 
 const BOX = 250;
-
+const GREY = "#888888";
 const CSS = `
 .srw-element-stack .srw-element-row { display: flex; gap: 10px; align-items: flex-start; padding: 6px 0;
   border-top: 1px solid var(--jp-border-color2, #ddd); }
@@ -24,197 +29,178 @@ const CSS = `
 .srw-element-stack .srw-image-title { font-size: 11px; color: var(--jp-ui-font-color2, #555); }
 .srw-element-stack .srw-channel-state { font-size: 11px; color: var(--jp-ui-font-color2, #666); min-height: 1.3em; }
 `;
+const IMAGE_TRAITS = ["_raw", "_restored", "_ranges", "colors", "names"];
+const OTHER_TRAITS = ["sigmas_um", "channel_status", "channel_progress", "channel_sigmas_um", "compute_ms",
+  "busy", "progress", "status"];
 
-function render({ model, el }) {
-  ensureStyle();
-  ensureWidgetStyle("srw-element-stack-style", CSS);
-  const root = document.createElement("div");
-  root.className = "srw-root srw-element-stack";
+// -- build -------------------------------------------------------------------------
+
+function build(model, el) {
   const status = statusLine(model);
-  const title = document.createElement("div");
-  title.className = "srw-panel-title";
-  title.textContent = "Element maps before and after restoration, each with its own PSF σ (Fig. 9)";
+  const title = h("div", { className: "srw-panel-title",
+    text: "Element maps before and after restoration, each with its own PSF σ (Fig. 9)" });
   const controls = methodControls(model);
   const prog = progressBar("progress");
-  const top = document.createElement("div");
-  top.className = "srw-row";
-  const progBox = document.createElement("div");
-  progBox.className = "srw-panel";
-  progBox.style.minWidth = "260px";
-  progBox.append(prog.wrap, prog.text);
-  top.append(controls.el, progBox);
-  const rowsBox = document.createElement("div");
-  root.append(status.el, title, top, rowsBox);
-  el.appendChild(root);
+  const progBox = h("div", { className: "srw-panel", style: { minWidth: "260px" } }, prog.wrap, prog.text);
+  const top = h("div", { className: "srw-row" }, controls.el, progBox);
+  const rowsBox = h("div");
+  el.appendChild(h("div", { className: "srw-root srw-element-stack" }, status.el, title, top, rowsBox));
+  return { status, controls, prog, rowsBox };
+}
 
+/** The element's PSF σ slider (data-element, data-role=sigma): writes sigmas_um[name]. */
+function buildSigmaSlider(model, name, scale) {
+  const value = h("span", { className: "srw-slider-value" });
+  const input = h("input", { type: "range", min: String(scale.min), max: String(scale.max), step: String(scale.step),
+    dataset: { element: name, role: "sigma" } });
+  input.addEventListener("input", () => {
+    const v = Number(input.value);
+    value.textContent = `${fmtUm(v)} µm`;
+    model.set("sigmas_um", { ...model.get("sigmas_um"), [name]: v });
+    model.save_changes();
+  });
+  return { input, value };
+}
+
+/** A titled w x h image canvas (data-role, data-element): [panel, canvas, title]. */
+function imagePanel(name, role, text, w, hgt) {
+  const t = h("div", { className: "srw-image-title", text, role: `${role}-title` });
+  const c = makeCanvas(w, hgt);
+  c.dataset.role = role;
+  c.dataset.element = name;
+  return [h("div", { className: "srw-panel" }, t, c), c, t];
+}
+
+/** One element's row: name and swatch, σ slider, progress and state; measured and restored maps. */
+function buildRow(model, name, w, hgt, scale) {
+  const swatch = h("span", { className: "srw-swatch" });
+  const label = h("div", { className: "srw-element-name" }, swatch, h("span", { text: name }));
+  const sliderLabel = h("div", { className: "srw-image-title", text: "PSF σ (µm)" });
+  const slider = buildSigmaSlider(model, name, scale);
+  const cprog = progressBar("channel-progress");
+  const state = h("div", { className: "srw-channel-state" });
+  const side = h("div", { className: "srw-element-side" }, label, sliderLabel, slider.input, slider.value, cprog.wrap, state);
+  const [pb, before] = imagePanel(name, "before", "measured", w, hgt);
+  const [pa, after, afterTitle] = imagePanel(name, "after", "restored", w, hgt);
+  const bar = makeCanvas(w, 26, "srw-colorbar");
+  pa.append(bar);
+  const el = h("div", { className: "srw-element-row", dataset: { element: name } }, side, pb, pa);
+  return { el, name, swatch, before, after, afterTitle, bar, slider: slider.input, value: slider.value, state, cprog, w, h: hgt };
+}
+
+/** Rows for the current names and stack shape (rebuilt only when those change). */
+function rowsBuilder(ui, model) {
   // the per-element sigma sliders span the PSF sigma declaration's slider range
-  const sigmaScale = sliderScale((model.get("method_table").psf || []).find((d) => d.name === "psf_sigma_um"));
-  let rows = []; // per channel: {name, before, after, bar, slider, value, state, cprog, w, h}
-  let rowsKey = "";
-  let images = { raw: [], rest: [] };
-
-  const buildRows = () => {
+  const scale = sliderScale((model.get("method_table").psf || []).find((d) => d.name === "psf_sigma_um"));
+  let key = "";
+  let rows = [];
+  return () => {
     const names = model.get("names") || [];
     const raw = decodeArray(model.get("_raw"));
     const shape = raw ? raw.shape : [0, 1, 1];
-    const key = `${names.join("|")}:${shape.join("x")}`;
-    if (key === rowsKey) return;
-    rowsKey = key;
-    rowsBox.replaceChildren();
-    const [w, h] = fitSize(shape[1], shape[2], BOX, BOX);
-    rows = names.map((name) => {
-      const row = document.createElement("div");
-      row.className = "srw-element-row";
-      row.dataset.element = name;
-      const side = document.createElement("div");
-      side.className = "srw-element-side";
-      const label = document.createElement("div");
-      label.className = "srw-element-name";
-      const swatch = document.createElement("span");
-      swatch.className = "srw-swatch";
-      const nameText = document.createElement("span");
-      nameText.textContent = name;
-      label.append(swatch, nameText);
-      const sliderLabel = document.createElement("div");
-      sliderLabel.className = "srw-image-title";
-      sliderLabel.textContent = "PSF σ (µm)";
-      const slider = document.createElement("input");
-      slider.type = "range";
-      slider.min = String(sigmaScale.min);
-      slider.max = String(sigmaScale.max);
-      slider.step = String(sigmaScale.step);
-      slider.dataset.element = name;
-      slider.dataset.role = "sigma";
-      const value = document.createElement("span");
-      value.className = "srw-slider-value";
-      slider.addEventListener("input", () => {
-        const v = Number(slider.value);
-        value.textContent = `${fmtUm(v)} µm`;
-        const s = { ...model.get("sigmas_um") };
-        s[name] = v;
-        model.set("sigmas_um", s);
-        model.save_changes();
-      });
-      const cp = progressBar("channel-progress");
-      const state = document.createElement("div");
-      state.className = "srw-channel-state";
-      side.append(label, sliderLabel, slider, value, cp.wrap, state);
-
-      const mk = (role, text) => {
-        const panel = document.createElement("div");
-        panel.className = "srw-panel";
-        const t = document.createElement("div");
-        t.className = "srw-image-title";
-        t.textContent = text;
-        t.dataset.role = `${role}-title`;
-        const c = makeCanvas(w, h);
-        c.dataset.role = role;
-        c.dataset.element = name;
-        panel.append(t, c);
-        return [panel, c, t];
-      };
-      const [pb, before] = mk("before", "measured");
-      const [pa, after, afterTitle] = mk("after", "restored");
-      const bar = makeCanvas(w, 26, "srw-colorbar");
-      pa.append(bar);
-      row.append(side, pb, pa);
-      rowsBox.append(row);
-      return { name, swatch, before, after, afterTitle, bar, slider, value, state, cprog: cp, w, h };
-    });
-  };
-
-  const rebuildImages = () => {
-    const names = model.get("names") || [];
-    const colors = model.get("colors") || {};
-    const ranges = model.get("_ranges") || [];
-    const raw = decodeArray(model.get("_raw"));
-    const rest = decodeArray(model.get("_restored"));
-    images = { raw: [], rest: [] };
-    if (!raw) return;
-    const [n, ny, nx] = raw.shape;
-    for (let i = 0; i < Math.min(n, names.length); i++) {
-      const table = tintLut(colors[names[i]] || "#888888");
-      const [lo, hi] = ranges[i] || [0, 1];
-      images.raw.push(renderArray(raw.data, ny, nx, { vmin: lo, vmax: hi, table: table, offset: i * ny * nx }).canvas);
-      let restImg = null;
-      if (rest && rest.shape[0] > i) {
-        const first = rest.data[i * ny * nx];
-        // a channel never restored is all NaN
-        restImg = !Number.isNaN(first) ? renderArray(rest.data, ny, nx, { vmin: lo, vmax: hi, table: table, offset: i * ny * nx }).canvas : null;
-      }
-      images.rest.push(restImg);
+    const k = `${names.join("|")}:${shape.join("x")}`;
+    if (k !== key) {
+      key = k;
+      const [w, hgt] = fitSize(shape[1], shape[2], BOX, BOX, 80, 40);
+      rows = names.map((name) => buildRow(model, name, w, hgt, scale));
+      ui.rowsBox.replaceChildren(...rows.map((r) => r.el));
     }
+    return rows;
   };
+}
 
-  const drawRows = () => {
-    const colors = model.get("colors") || {};
-    const sigmas = model.get("sigmas_um") || {};
-    const st = model.get("channel_status") || [];
-    const cp = model.get("channel_progress") || [];
-    const used = model.get("channel_sigmas_um") || [];
-    const ms = model.get("compute_ms") || [];
-    const ranges = model.get("_ranges") || [];
-    rows.forEach((r, i) => {
-      const color = colors[r.name] || "#888888";
-      r.swatch.style.background = color;
-      if (document.activeElement !== r.slider) r.slider.value = String(sigmas[r.name]);
-      r.value.textContent = `${fmtUm(sigmas[r.name])} µm`;
-      blit(r.before, images.raw[i] || null, r.w, r.h, "#000");
-      blit(r.after, images.rest[i] || null, r.w, r.h, "#222");
-      const state = st[i] || "";
-      const running = state === "running" || state === "queued";
-      if (running || !images.rest[i]) {
-        const ctx = r.after.getContext("2d");
-        ctx.fillStyle = "rgba(0,0,0,0.55)";
-        ctx.fillRect(0, r.h - 24, r.w, 24);
-        ctx.fillStyle = "#fff";
-        ctx.font = "12px sans-serif";
-        ctx.textBaseline = "middle";
-        const pct = Math.round(100 * (cp[i] || 0));
-        ctx.fillText(state === "queued" ? "queued…" : state === "error" ? "error" : `restoring… ${pct} %`,
-          8, r.h - 12);
-      }
-      const [lo, hi] = ranges[i] || [0, 1];
-      drawColorbar(r.bar, r.w, 26, tintLut(color), lo, hi);
-      r.afterTitle.textContent = used[i] != null ? `restored, σ = ${fmtUm(used[i])} µm` : "restored";
-      r.cprog.set(cp[i] || 0, "", running);
-      r.state.textContent = state === "done" ? `done in ${fmt(ms[i], 3)} ms` : state;
-    });
-  };
+// -- images and draw ------------------------------------------------------------------
 
-  const drawProgress = () => {
-    const busy = model.get("busy");
-    const p = model.get("progress");
-    prog.set(p, `${model.get("status") || ""}${busy ? ` · ${Math.round(100 * p)} %` : ""}`, busy);
-  };
+/** Each channel before and after restoration in its element's tint (null: never restored). */
+function renderImages(model) {
+  const names = model.get("names") || [];
+  const colors = model.get("colors") || {};
+  const ranges = model.get("_ranges") || [];
+  const raw = decodeArray(model.get("_raw"));
+  const rest = decodeArray(model.get("_restored"));
+  const images = { raw: [], rest: [] };
+  if (!raw) return images;
+  const [n, ny, nx] = raw.shape;
+  for (let i = 0; i < Math.min(n, names.length); i++) {
+    const table = tintLut(colors[names[i]] || GREY);
+    const [lo, hi] = ranges[i] || [0, 1];
+    const opts = { vmin: lo, vmax: hi, table, offset: i * ny * nx };
+    images.raw.push(renderArray(raw.data, ny, nx, opts).canvas);
+    // a channel never restored is all NaN
+    const restored = rest && rest.shape[0] > i && !Number.isNaN(rest.data[i * ny * nx]);
+    images.rest.push(restored ? renderArray(rest.data, ny, nx, opts).canvas : null);
+  }
+  return images;
+}
 
+/** "restoring… n %" (or queued / error) over the bottom of a restored map. */
+function drawChannelState(r, state, fraction) {
+  const ctx = r.after.getContext("2d");
+  ctx.fillStyle = "rgba(0,0,0,0.55)";
+  ctx.fillRect(0, r.h - 24, r.w, 24);
+  ctx.fillStyle = "#fff";
+  ctx.font = "12px sans-serif";
+  ctx.textBaseline = "middle";
+  const text = state === "queued" ? "queued…" : state === "error" ? "error" : `restoring… ${Math.round(100 * fraction)} %`;
+  ctx.fillText(text, 8, r.h - 12);
+}
+
+function drawRow(r, i, model, images) {
+  const g = (k, d) => model.get(k) || d;
+  const color = g("colors", {})[r.name] || GREY;
+  const sigmas = g("sigmas_um", {});
+  const fraction = g("channel_progress", [])[i] || 0;
+  const used = g("channel_sigmas_um", [])[i];
+  r.swatch.style.background = color;
+  if (document.activeElement !== r.slider) r.slider.value = String(sigmas[r.name]);
+  r.value.textContent = `${fmtUm(sigmas[r.name])} µm`;
+  blit(r.before, images.raw[i] || null, r.w, r.h, "#000");
+  blit(r.after, images.rest[i] || null, r.w, r.h, "#222");
+  const state = g("channel_status", [])[i] || "";
+  const running = state === "running" || state === "queued";
+  if (running || !images.rest[i]) drawChannelState(r, state, fraction);
+  const [lo, hi] = g("_ranges", [])[i] || [0, 1];
+  drawColorbar(r.bar, tintLut(color), lo, hi, XRF_BAR);
+  r.afterTitle.textContent = used != null ? `restored, σ = ${fmtUm(used)} µm` : "restored";
+  r.cprog.set(fraction, "", running);
+  r.state.textContent = state === "done" ? `done in ${fmtFixed(g("compute_ms", [])[i], 3)} ms` : state;
+}
+
+function drawProgress(ui, model) {
+  const busy = model.get("busy");
+  const p = model.get("progress");
+  ui.prog.set(p, `${model.get("status") || ""}${busy ? ` · ${Math.round(100 * p)} %` : ""}`, busy);
+}
+
+// -- bind ----------------------------------------------------------------------------
+
+function render({ model, el }) {
+  ensureStyle();
+  injectStyle("srw-element-stack-style", CSS);
+  const ui = build(model, el);
+  const buildRows = rowsBuilder(ui, model);
+  let images = { raw: [], rest: [] };
   let frame = 0;
   let dirtyImages = true;
   const draw = () => {
     frame = 0;
-    buildRows();
-    if (dirtyImages) rebuildImages();
+    const rows = buildRows();
+    if (dirtyImages) images = renderImages(model);
     dirtyImages = false;
-    drawRows();
-    drawProgress();
+    rows.forEach((r, i) => { drawRow(r, i, model, images); });
+    drawProgress(ui, model);
   };
-  const scheduleImages = () => {
-    dirtyImages = true;
+  const schedule = (withImages) => () => {
+    if (withImages) dirtyImages = true;
     if (!frame) frame = requestAnimationFrame(draw);
   };
-  const schedule = () => {
-    if (!frame) frame = requestAnimationFrame(draw);
-  };
-  const imageTraits = ["_raw", "_restored", "_ranges", "colors", "names"];
-  const otherTraits = ["sigmas_um", "channel_status", "channel_progress", "channel_sigmas_um", "compute_ms",
-    "busy", "progress", "status"];
-  for (const t of imageTraits) model.on(`change:${t}`, scheduleImages);
-  for (const t of otherTraits) model.on(`change:${t}`, schedule);
+  const offImages = onTraits(model, IMAGE_TRAITS, schedule(true));
+  const offOther = onTraits(model, OTHER_TRAITS, schedule(false));
   draw();
   return () => {
-    for (const t of imageTraits) model.off(`change:${t}`, scheduleImages);
-    for (const t of otherTraits) model.off(`change:${t}`, schedule);
-    controls.off();
+    offImages();
+    offOther();
+    ui.controls.off();
     if (frame) cancelAnimationFrame(frame);
   };
 }

@@ -3,86 +3,27 @@
 // ellipses, or the knife-edge line and its band), the residual map, the
 // readouts, and sends user intent back: mode/colormap/band/estimate choices
 // and, in knife mode, the line dragged on the map (sent on mouse release only).
-// Pixel coordinates: x = column, y = row (down), pixel centres at integers.
+// Pixel coordinates: x = column, y = row (down), pixel centres at integers
+// (lib/view.js PixelView). build* make the DOM, draw* paint a frame, bind* /
+// interact* connect it to the model and the pointer.
 import { decodeArray } from "../lib/arrays.js";
-import { makeCanvas, resizeCanvas, arrayToImage } from "../lib/canvas.js";
-import { cssColor } from "../lib/colormap.js";
-import { statusLine, ensureStyle, readouts } from "../lib/controls.js";
+import { frameScheduler, drawOrReport, onTraits } from "../lib/bind.js";
+import { arrayToImage, clearCanvas, makeCanvas, resizeCanvas } from "../lib/canvas.js";
+import { drawColorbar } from "../lib/colorbar.js";
+import { ensureStyle, readouts, statusLine, traitSelect } from "../lib/controls.js";
+import { h, row } from "../lib/dom.js";
+import { fmt, pm } from "../lib/format.js";
+import { arrowHead, cross, dot, haloText, strokePath } from "../lib/markers.js";
+import { robustRange } from "../lib/range.js";
+import { injectStyle } from "../lib/style.js";
+import { fitSize, PixelView } from "../lib/view.js";
 
 // CSS px of the longer side of the map: larger in knife mode (one map, drawn on)
 const MAX_SIZE = { dot: 320, knife: 420 };
 const BAR_H = 30;
 const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.log(2));
-
-function fmt(v, d = 4) {
-  if (v == null || !Number.isFinite(v)) return "–";
-  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6)) return v.toExponential(2);
-  return Number(v.toPrecision(d)).toString();
-}
-
-function pm(v, e, d = 4) {
-  if (v == null || !Number.isFinite(v)) return "–";
-  if (e == null || !Number.isFinite(e)) return fmt(v, d);
-  return `${fmt(v, d)} ± ${fmt(e, 2)}`;
-}
-
-/** [lo, hi] percentiles of the finite values (subsampled to <= 65536 values). */
-export function robustRange(data, qlo = 0.005, qhi = 0.995) {
-  const step = Math.max(1, Math.floor(data.length / 65536));
-  const vals = [];
-  for (let i = 0; i < data.length; i += step) {
-    const v = data[i];
-    if (Number.isFinite(v)) vals.push(v);
-  }
-  if (!vals.length) return null;
-  vals.sort((a, b) => a - b);
-  const at = (q) => vals[Math.min(vals.length - 1, Math.max(0, Math.round(q * (vals.length - 1))))];
-  let lo = at(qlo);
-  let hi = at(qhi);
-  if (!(hi > lo)) {
-    lo = vals[0];
-    hi = vals[vals.length - 1];
-  }
-  if (!(hi > lo)) hi = lo + 1;
-  return [lo, hi];
-}
-
-/** Pixel-coordinate view of an nx x ny map drawn into a W x H canvas. */
-export class PixelView {
-  constructor(nx, ny, W, H) {
-    this.s = Math.min(W / nx, H / ny);
-    this.ox = (W - nx * this.s) / 2;
-    this.oy = (H - ny * this.s) / 2;
-    this.nx = nx;
-    this.ny = ny;
-  }
-  px(x) {
-    return this.ox + (x + 0.5) * this.s;
-  }
-  py(y) {
-    return this.oy + (y + 0.5) * this.s;
-  }
-  dataX(px) {
-    return (px - this.ox) / this.s - 0.5;
-  }
-  dataY(py) {
-    return (py - this.oy) / this.s - 0.5;
-  }
-  clamp(x, y) {
-    return [Math.min(this.nx - 0.5, Math.max(-0.5, x)), Math.min(this.ny - 0.5, Math.max(-0.5, y))];
-  }
-}
-
-function canvasSize(nx, ny, max) {
-  const s = Math.min(max / nx, max / ny);
-  return [Math.max(60, Math.round(nx * s)), Math.max(60, Math.round(ny * s))];
-}
-
-function ensurePsfStyle() {
-  if (document.getElementById("srw-psf-style")) return;
-  const style = document.createElement("style");
-  style.id = "srw-psf-style";
-  style.textContent = `
+const HALO = "rgba(0,0,0,0.75)";
+const CSS = `
 .srw-psf-fit .srw-psf-toolbar { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 2px 0 6px; }
 .srw-psf-fit .srw-psf-toolbar label { display: inline-flex; gap: 4px; align-items: center; }
 .srw-psf-fit .srw-psf-modes button { font: inherit; padding: 2px 10px; border: 1px solid var(--jp-border-color1, #bbb);
@@ -98,7 +39,67 @@ function ensurePsfStyle() {
 .srw-psf-fit canvas.srw-canvas[data-mode=knife] { cursor: crosshair; }
 .srw-psf-fit canvas.srw-canvas[data-mode=dot] { cursor: default; }
 `;
-  document.head.appendChild(style);
+const LEGEND = {
+  knife: "Knife edge: the pixels inside the dashed band are binned by their distance to the fitted (possibly slanted) edge; " +
+    "below, the profile with its erf fit (Fig. 4b) and its gradient with the paper's Gaussian fit (Fig. 4c). " +
+    "The arrow gives the profile direction. Drag on the map to draw a new line.",
+  dot: "Dot scan: a 2-D Gaussian g = α h(u, v) + β fitted to the map; the curves are its ±1σ, ±2σ, ±3σ contours, + its centre. " +
+    "Right: the residual, red where the data lie above the fit, blue below (symmetric range). Below: cuts through the centre (Fig. 3b).",
+};
+const REDRAW_TRAITS = ["mode", "line", "band_px", "ellipses", "colormap", "knife_estimate", "error", "notice",
+  "pixel_size_um", "sigma_u_um", "sigma_v_um", "rho", "centre_u_um", "centre_v_um", "background", "peak",
+  "chi2_reduced", "knife_sigma_um", "knife_sigma_gradient_um", "edge_angle_deg", "edge_step",
+  "psf_sigma_um", "psf_sigma_err_um", "fwhm_um", "psf_sigma_u_um", "psf_sigma_v_um", "psf_rho",
+  "psf_source", "compute_ms"];
+
+// -- build -------------------------------------------------------------------------
+
+/** A <select> bound to `trait`, inside a <label> that starts with `text`. */
+function labelledSelect(model, trait, options, text) {
+  const sel = traitSelect(model, trait, options);
+  const label = h("label", { text }, sel.el);
+  return { label, update: sel.update, off: sel.off };
+}
+
+/** The band half-width slider: its number follows the drag, the trait is sent on release. */
+function buildBand(model) {
+  const band = h("input", { type: "range", min: "1", max: "60", step: "1", dataset: { trait: "band_px" } });
+  const out = h("span", { className: "srw-slider-value" });
+  band.addEventListener("input", () => { out.textContent = band.value; });
+  band.addEventListener("change", () => {
+    model.set("band_px", Number(band.value));
+    model.save_changes();
+  });
+  return { label: h("label", { text: "band ± (px)" }, band, out), band, out };
+}
+
+function buildToolbar(model) {
+  const modes = h("div", { className: "srw-psf-modes" });
+  const modeButtons = [["dot", "Dot scan (Fig. 3)"], ["knife", "Knife edge (Fig. 4)"]].map(([value, text]) => {
+    const b = h("button", { type: "button", text, dataset: { mode: value } });
+    b.addEventListener("click", () => {
+      model.set("mode", value);
+      model.save_changes();
+    });
+    modes.append(b);
+    return b;
+  });
+  const cmap = labelledSelect(model, "colormap", [["viridis", "viridis"], ["gray", "gray"]], "colours");
+  const estimate = labelledSelect(model, "knife_estimate",
+    [["erf", "erf fit of the profile"], ["gradient", "Gaussian fit of the gradient (paper)"]], "PSF σ from");
+  const band = buildBand(model);
+  const el = h("div", { className: "srw-psf-toolbar" }, modes, cmap.label, band.label, estimate.label);
+  return { el, modeButtons, cmap, estimate, band };
+}
+
+/** A titled map panel with its colour bar below: {p, t, c, bar}. */
+function mapPanel(titleText, role) {
+  const t = h("div", { className: "srw-panel-title", text: titleText });
+  const c = makeCanvas(MAX_SIZE.dot, MAX_SIZE.dot);
+  c.dataset.role = role;
+  const bar = makeCanvas(MAX_SIZE.dot, BAR_H, "srw-colorbar");
+  bar.dataset.role = `${role}-bar`;
+  return { p: h("div", { className: "srw-panel" }, t, c, bar), t, c, bar };
 }
 
 /** Readout grid; rows = [[key, label, fn]]. Values carry data-key for tests. */
@@ -106,41 +107,62 @@ function readoutGrid(rows, title, extraClass = "") {
   return readouts(rows, { title, titleClass: "srw-psf-section", className: extraClass, initial: false });
 }
 
-function drawBar(canvas, cmap, lo, hi, label) {
-  const W = canvas._cssW;
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, W, BAR_H);
-  const x0 = 4;
-  const w = W - 8;
-  for (let i = 0; i < w; i++) {
-    ctx.fillStyle = cssColor(cmap, i / (w - 1));
-    ctx.fillRect(x0 + i, 2, 1, 10);
-  }
-  ctx.fillStyle = "#333";
-  ctx.font = "11px sans-serif";
-  ctx.textBaseline = "top";
-  ctx.textAlign = "left";
-  ctx.fillText(fmt(lo, 3), x0, 15);
-  ctx.textAlign = "right";
-  ctx.fillText(fmt(hi, 3), x0 + w, 15);
-  ctx.textAlign = "center";
-  ctx.fillText(label, x0 + w / 2, 15);
+function buildReadouts(model) {
+  const g = (k) => model.get(k);
+  const unit = () => (g("pixel_size_um") == null ? "px" : "µm");
+  const fwhm = (s) => (s == null ? null : FWHM_PER_SIGMA * s);
+  const lineLength = () => {
+    const l = g("line");
+    return l ? Math.hypot(l[1][0] - l[0][0], l[1][1] - l[0][1]) * (g("pixel_size_um") ?? 1) : null;
+  };
+  const dot = readoutGrid([
+    ["sigma_u_um", "σu", () => `${pm(g("sigma_u_um"), g("sigma_u_err_um"))} ${unit()}`],
+    ["sigma_v_um", "σv", () => `${pm(g("sigma_v_um"), g("sigma_v_err_um"))} ${unit()}`],
+    ["rho", "ρ", () => pm(g("rho"), g("rho_err"), 3)],
+    ["fwhm_uv", "FWHM u / v", () => `${fmt(fwhm(g("sigma_u_um")))} / ${fmt(fwhm(g("sigma_v_um")))} ${unit()}`],
+    ["centre", "centre (u, v)", () => `(${fmt(g("centre_u_um"))}, ${fmt(g("centre_v_um"))}) ${unit()}`],
+    ["background", "background β", () => `${fmt(g("background"))} counts`],
+    ["peak", "peak above β", () => `${fmt(g("peak"))} counts`],
+    ["chi2_reduced", "χ² / dof", () => fmt(g("chi2_reduced"), 3)],
+  ], "Dot fit: g = α h(u, v) + β");
+  const knife = readoutGrid([
+    ["knife_sigma_um", "σ, erf fit of the profile", () => `${pm(g("knife_sigma_um"), g("knife_sigma_err_um"))} ${unit()}`],
+    ["knife_sigma_gradient_um", "σ, Gaussian fit of the gradient", () => `${pm(g("knife_sigma_gradient_um"), g("knife_sigma_gradient_err_um"))} ${unit()}`],
+    ["knife_fwhm", "FWHM erf / gradient", () => `${fmt(fwhm(g("knife_sigma_um")))} / ${fmt(fwhm(g("knife_sigma_gradient_um")))} ${unit()}`],
+    ["edge_angle_deg", "edge normal angle", () => `${fmt(g("edge_angle_deg"), 3)}°`],
+    ["edge_step", "step across the edge", () => `${fmt(g("edge_step"))} counts`],
+    ["line_length", "line length", () => `${fmt(lineLength())} ${unit()}`],
+  ], "Knife edge: profile ⟂ edge");
+  const result = readoutGrid([
+    ["psf_sigma_um", "PSF σ", () => `${pm(g("psf_sigma_um"), g("psf_sigma_err_um"))} ${unit()}`],
+    ["fwhm_um", "PSF FWHM = 2.355 σ", () => `${fmt(g("fwhm_um"))} ${unit()}`],
+    ["psf_uvr", "σu, σv, ρ", () => `${fmt(g("psf_sigma_u_um"))}, ${fmt(g("psf_sigma_v_um"))}, ${fmt(g("psf_rho"), 3)}`],
+    ["psf_source", "from", () => g("psf_source") || "–"],
+    ["compute_ms", "fit time", () => `${fmt(g("compute_ms"), 3)} ms`],
+  ], "PSF result (→ deconvolution)", "srw-psf-result");
+  const update = () => {
+    for (const r of [dot, knife, result]) r.update();
+  };
+  return { dot, knife, result, update };
 }
 
-function strokeTwice(ctx, path, { colour = "#fff", width = 1.5, dash = [] } = {}) {
-  ctx.save();
-  ctx.setLineDash(dash);
-  ctx.strokeStyle = "rgba(0,0,0,0.75)";
-  ctx.lineWidth = width + 2;
-  path();
-  ctx.stroke();
-  ctx.strokeStyle = colour;
-  ctx.lineWidth = width;
-  path();
-  ctx.stroke();
-  ctx.restore();
+function build(model, el) {
+  const status = statusLine(model);
+  const toolbar = buildToolbar(model);
+  const mapP = mapPanel("Map", "map");
+  const hover = h("div", { className: "srw-psf-hover" });
+  mapP.p.append(hover);
+  const resP = mapPanel("Residual: data − fit (Fig. 3c)", "residual");
+  const info = buildReadouts(model);
+  const side = h("div", { className: "srw-panel srw-psf-side" }, info.dot.el, info.knife.el, info.result.el);
+  const legend = h("div", { className: "srw-busy srw-psf-legend" });
+  el.appendChild(h("div", { className: "srw-root srw-psf-fit" }, status.el, toolbar.el, row([mapP.p, resP.p, side]), legend));
+  return { status, toolbar, mapP, resP, hover, info, legend };
 }
 
+// -- draw ----------------------------------------------------------------------------
+
+/** The fitted 1/2/3 σ ellipses ([k, n, 2] vertices), dashed differently, with σ labels. */
 function drawEllipses(ctx, view, ell, { colour = "#fff", outline = true, labels = true } = {}) {
   if (ell?.shape.length !== 3) return;
   const [k, n] = ell.shape;
@@ -151,416 +173,190 @@ function drawEllipses(ctx, view, ell, { colour = "#fff", outline = true, labels 
       ctx.beginPath();
       for (let i = 0; i < n; i++) {
         const o = 2 * (j * n + i);
-        const X = view.px(d[o]);
-        const Y = view.py(d[o + 1]);
-        if (i === 0) ctx.moveTo(X, Y);
-        else ctx.lineTo(X, Y);
+        if (i === 0) ctx.moveTo(view.px(d[o]), view.py(d[o + 1]));
+        else ctx.lineTo(view.px(d[o]), view.py(d[o + 1]));
       }
       ctx.closePath();
     };
-    if (outline) strokeTwice(ctx, path, { colour, width: 1.5, dash: dashes[j % 3] });
-    else {
-      ctx.save();
-      ctx.setLineDash(dashes[j % 3]);
-      ctx.strokeStyle = colour;
-      ctx.lineWidth = 1;
-      path();
-      ctx.stroke();
-      ctx.restore();
-    }
-    if (labels) {
-      // label at the rightmost vertex
-      let best = 0;
-      for (let i = 1; i < n; i++) if (d[2 * (j * n + i)] > d[2 * (j * n + best)]) best = i;
-      const X = view.px(d[2 * (j * n + best)]) + 3;
-      const Y = view.py(d[2 * (j * n + best) + 1]);
-      ctx.save();
-      ctx.font = "bold 11px sans-serif";
-      ctx.textBaseline = "middle";
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = "rgba(0,0,0,0.75)";
-      ctx.strokeText(`${j + 1}σ`, X, Y);
-      ctx.fillStyle = colour;
-      ctx.fillText(`${j + 1}σ`, X, Y);
-      ctx.restore();
-    }
+    const dash = dashes[j % 3];
+    if (outline) strokePath(ctx, path, { colour, width: 1.5, dash, halo: HALO });
+    else strokePath(ctx, path, { colour, width: 1, dash });
+    if (!labels) continue;
+    let best = 0; // label at the rightmost vertex
+    for (let i = 1; i < n; i++) if (d[2 * (j * n + i)] > d[2 * (j * n + best)]) best = i;
+    const o = 2 * (j * n + best);
+    haloText(ctx, `${j + 1}σ`, view.px(d[o]) + 3, view.py(d[o + 1]), { colour, baseline: "middle" });
   }
 }
 
-function drawCross(ctx, X, Y, r, colour) {
-  const path = () => {
-    ctx.beginPath();
-    ctx.moveTo(X - r, Y);
-    ctx.lineTo(X + r, Y);
-    ctx.moveTo(X, Y - r);
-    ctx.lineTo(X, Y + r);
-  };
-  strokeTwice(ctx, path, { colour, width: 1.5 });
-}
-
-/** The knife-edge line with an arrow (profile direction) and its band. */
+/** The knife-edge line with an arrow (profile direction), its start point and its band. */
 function drawLine(ctx, view, [[x0, y0], [x1, y1]], halfWidth, { colour = "#fff", preview = false } = {}) {
   const L = Math.hypot(x1 - x0, y1 - y0);
-  const X0 = view.px(x0);
-  const Y0 = view.py(y0);
-  const X1 = view.px(x1);
-  const Y1 = view.py(y1);
+  const [X0, Y0] = view.at(x0, y0);
+  const [X1, Y1] = view.at(x1, y1);
   if (L > 0) {
-    const nx = -(y1 - y0) / L;
-    const ny = (x1 - x0) / L;
-    const corners = [
-      [x0 + nx * halfWidth, y0 + ny * halfWidth],
-      [x1 + nx * halfWidth, y1 + ny * halfWidth],
-      [x1 - nx * halfWidth, y1 - ny * halfWidth],
-      [x0 - nx * halfWidth, y0 - ny * halfWidth],
-    ];
-    strokeTwice(ctx, () => {
+    const nx = (-(y1 - y0) / L) * halfWidth;
+    const ny = ((x1 - x0) / L) * halfWidth;
+    const corners = [[x0 + nx, y0 + ny], [x1 + nx, y1 + ny], [x1 - nx, y1 - ny], [x0 - nx, y0 - ny]];
+    strokePath(ctx, () => {
       ctx.beginPath();
       corners.forEach(([x, y], i) => {
         if (i) ctx.lineTo(view.px(x), view.py(y));
         else ctx.moveTo(view.px(x), view.py(y));
       });
       ctx.closePath();
-    }, { colour, width: 1, dash: [5, 4] });
+    }, { colour, width: 1, dash: [5, 4], halo: HALO });
   }
-  strokeTwice(ctx, () => {
+  strokePath(ctx, () => {
     ctx.beginPath();
     ctx.moveTo(X0, Y0);
     ctx.lineTo(X1, Y1);
-  }, { colour, width: preview ? 1.5 : 2 });
-  // arrow head at the end: the profile runs from the first point to the second
-  const ang = Math.atan2(Y1 - Y0, X1 - X0);
-  const a = 9;
-  strokeTwice(ctx, () => {
-    ctx.beginPath();
-    ctx.moveTo(X1 - a * Math.cos(ang - 0.45), Y1 - a * Math.sin(ang - 0.45));
-    ctx.lineTo(X1, Y1);
-    ctx.lineTo(X1 - a * Math.cos(ang + 0.45), Y1 - a * Math.sin(ang + 0.45));
-  }, { colour, width: 2 });
-  ctx.save();
-  ctx.fillStyle = colour;
-  ctx.strokeStyle = "rgba(0,0,0,0.75)";
-  ctx.beginPath();
-  ctx.arc(X0, Y0, 3.5, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.stroke();
-  ctx.restore();
+  }, { colour, width: preview ? 1.5 : 2, halo: HALO });
+  // the profile runs from the first point to the second
+  arrowHead(ctx, X0, Y0, X1, Y1, { colour });
+  dot(ctx, X0, Y0, 3.5, { fill: colour, stroke: HALO });
 }
 
-function render({ model, el }) {
-  ensureStyle();
-  ensurePsfStyle();
-  const root = document.createElement("div");
-  root.className = "srw-root srw-psf-fit";
-  const status = statusLine(model);
+function noData(ctx, text) {
+  ctx.fillStyle = "#666";
+  ctx.font = "12px sans-serif";
+  ctx.fillText(text, 10, 20);
+}
 
-  // ---- toolbar -------------------------------------------------------------
-  const toolbar = document.createElement("div");
-  toolbar.className = "srw-psf-toolbar";
-  const modes = document.createElement("div");
-  modes.className = "srw-psf-modes";
-  const modeButtons = [["dot", "Dot scan (Fig. 3)"], ["knife", "Knife edge (Fig. 4)"]].map(([value, text]) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = text;
-    b.dataset.mode = value;
-    b.addEventListener("click", () => {
-      model.set("mode", value);
-      model.save_changes();
-    });
-    modes.append(b);
-    return b;
-  });
-  const select = (trait, options, labelText) => {
-    const label = document.createElement("label");
-    label.textContent = labelText;
-    const s = document.createElement("select");
-    s.dataset.trait = trait;
-    for (const [value, text] of options) {
-      const o = document.createElement("option");
-      o.value = value;
-      o.textContent = text;
-      s.append(o);
-    }
-    s.addEventListener("change", () => {
-      model.set(trait, s.value);
-      model.save_changes();
-    });
-    label.append(s);
-    return { label, s, update: () => (s.value = model.get(trait)) };
-  };
-  const cmapSel = select("colormap", [["viridis", "viridis"], ["gray", "gray"]], "colours");
-  const estSel = select("knife_estimate", [["erf", "erf fit of the profile"], ["gradient", "Gaussian fit of the gradient (paper)"]], "PSF σ from");
-  const bandLabel = document.createElement("label");
-  bandLabel.textContent = "band ± (px)";
-  const band = document.createElement("input");
-  band.type = "range";
-  band.min = "1";
-  band.max = "60";
-  band.step = "1";
-  band.dataset.trait = "band_px";
-  const bandOut = document.createElement("span");
-  bandOut.className = "srw-slider-value";
-  band.addEventListener("input", () => (bandOut.textContent = band.value));
-  band.addEventListener("change", () => {
-    model.set("band_px", Number(band.value));
-    model.save_changes();
-  });
-  bandLabel.append(band, bandOut);
-  toolbar.append(modes, cmapSel.label, bandLabel, estSel.label);
+/** The knife mode's overlay: the line being dragged, the fitted line, or a hint. */
+function drawKnifeOverlay(ctx, view, model, drag) {
+  const hw = model.get("band_px");
+  const line = model.get("line");
+  if (drag?.moved) drawLine(ctx, view, [[drag.x0, drag.y0], [drag.x1, drag.y1]], hw, { colour: "#ffd400", preview: true });
+  else if (line) drawLine(ctx, view, line, hw, { colour: model.get("error") ? "#ff6b6b" : "#fff" });
+  else haloText(ctx, "drag across an edge", 10, 22, { font: "bold 13px sans-serif", halo: "rgba(0,0,0,0.7)" });
+}
 
-  // ---- panels ----------------------------------------------------------------
-  const row = document.createElement("div");
-  row.className = "srw-row";
-  const panel = (titleText, role) => {
-    const p = document.createElement("div");
-    p.className = "srw-panel";
-    const t = document.createElement("div");
-    t.className = "srw-panel-title";
-    t.textContent = titleText;
-    const c = makeCanvas(MAX_SIZE.dot, MAX_SIZE.dot);
-    c.dataset.role = role;
-    const bar = makeCanvas(MAX_SIZE.dot, BAR_H, "srw-colorbar");
-    bar.dataset.role = `${role}-bar`;
-    p.append(t, c, bar);
-    return { p, t, c, bar };
-  };
-  const mapP = panel("Map", "map");
-  const hover = document.createElement("div");
-  hover.className = "srw-psf-hover";
-  mapP.p.append(hover);
-  const resP = panel("Residual: data − fit (Fig. 3c)", "residual");
+function drawDotOverlay(ctx, view, model) {
+  drawEllipses(ctx, view, decodeArray(model.get("ellipses")));
+  const cu = model.get("centre_u_um");
+  const cv = model.get("centre_v_um");
+  const p = model.get("pixel_size_um") ?? 1;
+  if (cu != null && cv != null) cross(ctx, ...view.at(cu / p, cv / p), 6, { colour: "#fff", halo: HALO });
+}
 
-  const unit = () => (model.get("pixel_size_um") == null ? "px" : "µm");
-  const fwhm = (s) => (s == null ? null : FWHM_PER_SIGMA * s);
-  const dotInfo = readoutGrid([
-    ["sigma_u_um", "σu", () => `${pm(model.get("sigma_u_um"), model.get("sigma_u_err_um"))} ${unit()}`],
-    ["sigma_v_um", "σv", () => `${pm(model.get("sigma_v_um"), model.get("sigma_v_err_um"))} ${unit()}`],
-    ["rho", "ρ", () => pm(model.get("rho"), model.get("rho_err"), 3)],
-    ["fwhm_uv", "FWHM u / v", () => `${fmt(fwhm(model.get("sigma_u_um")))} / ${fmt(fwhm(model.get("sigma_v_um")))} ${unit()}`],
-    ["centre", "centre (u, v)", () => `(${fmt(model.get("centre_u_um"))}, ${fmt(model.get("centre_v_um"))}) ${unit()}`],
-    ["background", "background β", () => `${fmt(model.get("background"))} counts`],
-    ["peak", "peak above β", () => `${fmt(model.get("peak"))} counts`],
-    ["chi2_reduced", "χ² / dof", () => fmt(model.get("chi2_reduced"), 3)],
-  ], "Dot fit: g = α h(u, v) + β");
-  const lineLength = () => {
-    const l = model.get("line");
-    if (!l) return null;
-    const p = model.get("pixel_size_um") ?? 1;
-    return Math.hypot(l[1][0] - l[0][0], l[1][1] - l[0][1]) * p;
-  };
-  const knifeInfo = readoutGrid([
-    ["knife_sigma_um", "σ, erf fit of the profile", () => `${pm(model.get("knife_sigma_um"), model.get("knife_sigma_err_um"))} ${unit()}`],
-    ["knife_sigma_gradient_um", "σ, Gaussian fit of the gradient", () => `${pm(model.get("knife_sigma_gradient_um"), model.get("knife_sigma_gradient_err_um"))} ${unit()}`],
-    ["knife_fwhm", "FWHM erf / gradient", () => `${fmt(fwhm(model.get("knife_sigma_um")))} / ${fmt(fwhm(model.get("knife_sigma_gradient_um")))} ${unit()}`],
-    ["edge_angle_deg", "edge normal angle", () => `${fmt(model.get("edge_angle_deg"), 3)}°`],
-    ["edge_step", "step across the edge", () => `${fmt(model.get("edge_step"))} counts`],
-    ["line_length", "line length", () => `${fmt(lineLength())} ${unit()}`],
-  ], "Knife edge: profile ⟂ edge");
-  const resultInfo = readoutGrid([
-    ["psf_sigma_um", "PSF σ", () => `${pm(model.get("psf_sigma_um"), model.get("psf_sigma_err_um"))} ${unit()}`],
-    ["fwhm_um", "PSF FWHM = 2.355 σ", () => `${fmt(model.get("fwhm_um"))} ${unit()}`],
-    ["psf_uvr", "σu, σv, ρ", () => `${fmt(model.get("psf_sigma_u_um"))}, ${fmt(model.get("psf_sigma_v_um"))}, ${fmt(model.get("psf_rho"), 3)}`],
-    ["psf_source", "from", () => model.get("psf_source") || "–"],
-    ["compute_ms", "fit time", () => `${fmt(model.get("compute_ms"), 3)} ms`],
-  ], "PSF result (→ deconvolution)", "srw-psf-result");
-  const side = document.createElement("div");
-  side.className = "srw-panel srw-psf-side";
-  side.append(dotInfo.el, knifeInfo.el, resultInfo.el);
-  row.append(mapP.p, resP.p, side);
+/** Size both panels and their bars for an image of `arr`'s shape; the pixel view they share. */
+function layoutPanels(ui, model, arr) {
+  const [ny, nx] = arr.shape;
+  const max = MAX_SIZE[model.get("mode")] || MAX_SIZE.dot;
+  const [W, H] = fitSize(ny, nx, max, max, 60, 60);
+  for (const P of [ui.mapP, ui.resP]) {
+    if (P.c._cssW !== W || P.c._cssH !== H) resizeCanvas(P.c, W, H);
+    if (P.bar._cssW !== W) resizeCanvas(P.bar, W, BAR_H);
+  }
+  return new PixelView(nx, ny, W, H);
+}
 
-  const legend = document.createElement("div");
-  legend.className = "srw-busy srw-psf-legend";
-  root.append(status.el, toolbar, row, legend);
-  el.appendChild(root);
-
-  // ---- drawing -----------------------------------------------------------------
-  let view = null;
-  let mapCache = null; // {img, range, key}
-  let resCache = null;
-  let drag = null;
-  let imageDirty = true;
-  let residualDirty = true;
-
-  const layout = (arr) => {
+/** The map (recoloured when the image, colormap or mode changed) with the mode's overlay. */
+function drawMapPanel(ui, model, s) {
+  const c = ui.mapP.c;
+  const ctx = clearCanvas(c);
+  const arr = decodeArray(model.get("image"));
+  if (!arr) {
+    noData(ctx, "no image");
+    s.view = null;
+    return;
+  }
+  const cmap = model.get("colormap");
+  const mode = model.get("mode");
+  if (s.imageDirty || !s.map || s.map.cmap !== cmap || s.map.mode !== mode) {
+    s.view = layoutPanels(ui, model, arr);
     const [ny, nx] = arr.shape;
-    const [W, H] = canvasSize(nx, ny, MAX_SIZE[model.get("mode")] || MAX_SIZE.dot);
-    for (const P of [mapP, resP]) {
-      if (P.c._cssW !== W || P.c._cssH !== H) resizeCanvas(P.c, W, H);
-      if (P.bar._cssW !== W) resizeCanvas(P.bar, W, BAR_H);
-    }
-    view = new PixelView(nx, ny, W, H);
-  };
+    const range = robustRange(arr.data, 0.001, 0.999) || [0, 1];
+    s.map = { img: arrayToImage(arr.data, ny, nx, { vmin: range[0], vmax: range[1], cmap }), cmap, mode, arr };
+    s.imageDirty = false;
+    s.residualDirty = true; // the canvases may have been resized
+    drawColorbar(ui.mapP.bar, cmap, range[0], range[1], { caption: "counts" });
+  }
+  ctx.imageSmoothingEnabled = s.view.s < 1;
+  ctx.drawImage(s.map.img, ...s.view.imageRect());
+  c.dataset.mode = mode;
+  if (mode === "dot") drawDotOverlay(ctx, s.view, model);
+  else drawKnifeOverlay(ctx, s.view, model, s.drag);
+}
 
-  const drawMap = () => {
-    const c = mapP.c;
-    const ctx = c.getContext("2d");
-    const W = c._cssW;
-    const H = c._cssH;
-    ctx.clearRect(0, 0, W, H);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, W, H);
-    const arr = decodeArray(model.get("image"));
-    if (!arr) {
-      ctx.fillStyle = "#666";
-      ctx.font = "12px sans-serif";
-      ctx.fillText("no image", 10, 20);
-      view = null;
-      return;
-    }
-    const cmap = model.get("colormap");
-    const mode = model.get("mode");
-    if (imageDirty || !mapCache || mapCache.cmap !== cmap || mapCache.mode !== mode) {
-      layout(arr);
-      const [ny, nx] = arr.shape;
-      const range = robustRange(arr.data, 0.001, 0.999) || [0, 1];
-      mapCache = { img: arrayToImage(arr.data, ny, nx, { vmin: range[0], vmax: range[1], cmap }), range, cmap, mode, arr };
-      imageDirty = false;
-      residualDirty = true; // the canvases may have been resized
-      drawBar(mapP.bar, cmap, range[0], range[1], "counts");
-    }
-    ctx.imageSmoothingEnabled = view.s < 1;
-    ctx.drawImage(mapCache.img, view.ox, view.oy, view.nx * view.s, view.ny * view.s);
-    c.dataset.mode = mode;
-    if (mode === "dot") {
-      drawEllipses(ctx, view, decodeArray(model.get("ellipses")));
-      const cu = model.get("centre_u_um");
-      const cv = model.get("centre_v_um");
-      const p = model.get("pixel_size_um") ?? 1;
-      if (cu != null && cv != null) drawCross(ctx, view.px(cu / p), view.py(cv / p), 6, "#fff");
-    } else {
-      const hw = model.get("band_px");
-      const line = model.get("line");
-      if (drag?.moved) {
-        drawLine(ctx, view, [[drag.x0, drag.y0], [drag.x1, drag.y1]], hw, { colour: "#ffd400", preview: true });
-      } else if (line) {
-        drawLine(ctx, view, line, hw, { colour: model.get("error") ? "#ff6b6b" : "#fff" });
-      } else {
-        ctx.save();
-        ctx.font = "bold 13px sans-serif";
-        ctx.lineWidth = 3;
-        ctx.strokeStyle = "rgba(0,0,0,0.7)";
-        ctx.fillStyle = "#fff";
-        ctx.strokeText("drag across an edge", 10, 22);
-        ctx.fillText("drag across an edge", 10, 22);
-        ctx.restore();
-      }
-    }
-  };
+/** The residual data − fit on a symmetric red-blue scale, with the ellipses. */
+function drawResidualPanel(ui, model, s) {
+  const ctx = clearCanvas(ui.resP.c);
+  const res = decodeArray(model.get("residual"));
+  const v = s.view;
+  if (!res || !v || res.shape[0] !== v.ny || res.shape[1] !== v.nx) {
+    noData(ctx, "no residual yet");
+    return;
+  }
+  if (s.residualDirty || !s.res) {
+    const [ny, nx] = res.shape;
+    const r = robustRange(Float32Array.from(res.data, Math.abs), 0, 0.995);
+    const m = r ? Math.max(r[1], 1e-12) : 1;
+    s.res = { img: arrayToImage(res.data, ny, nx, { vmin: -m, vmax: m, cmap: "rdbu" }) };
+    s.residualDirty = false;
+    drawColorbar(ui.resP.bar, "rdbu", -m, m, { caption: "counts (data − fit)" });
+  }
+  ctx.imageSmoothingEnabled = v.s < 1;
+  ctx.drawImage(s.res.img, ...v.imageRect());
+  drawEllipses(ctx, v, decodeArray(model.get("ellipses")), { colour: "rgba(0,0,0,0.6)", outline: false, labels: false });
+}
 
-  const drawResidual = () => {
-    const c = resP.c;
-    const ctx = c.getContext("2d");
-    const W = c._cssW;
-    const H = c._cssH;
-    ctx.clearRect(0, 0, W, H);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, W, H);
-    const res = decodeArray(model.get("residual"));
-    if (!res || !view || res.shape[0] !== view.ny || res.shape[1] !== view.nx) {
-      ctx.fillStyle = "#666";
-      ctx.font = "12px sans-serif";
-      ctx.fillText("no residual yet", 10, 20);
-      return;
-    }
-    if (residualDirty || !resCache) {
-      const [ny, nx] = res.shape;
-      const abs = new Float32Array(res.data.length);
-      for (let i = 0; i < abs.length; i++) abs[i] = Math.abs(res.data[i]);
-      const r = robustRange(abs, 0, 0.995);
-      const m = r ? Math.max(r[1], 1e-12) : 1;
-      resCache = { img: arrayToImage(res.data, ny, nx, { vmin: -m, vmax: m, cmap: "rdbu" }), m };
-      residualDirty = false;
-      drawBar(resP.bar, "rdbu", -m, m, "counts (data − fit)");
-    }
-    ctx.imageSmoothingEnabled = view.s < 1;
-    ctx.drawImage(resCache.img, view.ox, view.oy, view.nx * view.s, view.ny * view.s);
-    drawEllipses(ctx, view, decodeArray(model.get("ellipses")), { colour: "rgba(0,0,0,0.6)", outline: false, labels: false });
-  };
+// -- bind and interact ------------------------------------------------------------------
 
-  const updateControls = () => {
-    const mode = model.get("mode");
-    for (const b of modeButtons) b.classList.toggle("srw-active", b.dataset.mode === mode);
-    const knife = mode === "knife";
-    bandLabel.style.display = knife ? "" : "none";
-    estSel.label.style.display = knife ? "" : "none";
-    resP.p.style.display = knife ? "none" : "";
-    dotInfo.el.style.display = knife ? "none" : "";
-    knifeInfo.el.style.display = knife ? "" : "none";
-    mapP.t.textContent = knife
-      ? "Map: drag a line across an edge (Fig. 4a)"
-      : "Map with the fitted ±1σ, ±2σ, ±3σ ellipses (Fig. 3a)";
-    band.value = String(model.get("band_px"));
-    bandOut.textContent = fmt(model.get("band_px"), 3);
-    cmapSel.update();
-    estSel.update();
-    legend.textContent = knife
-      ? "Knife edge: the pixels inside the dashed band are binned by their distance to the fitted (possibly slanted) edge; " +
-        "below, the profile with its erf fit (Fig. 4b) and its gradient with the paper's Gaussian fit (Fig. 4c). " +
-        "The arrow gives the profile direction. Drag on the map to draw a new line."
-      : "Dot scan: a 2-D Gaussian g = α h(u, v) + β fitted to the map; the curves are its ±1σ, ±2σ, ±3σ contours, + its centre. " +
-        "Right: the residual, red where the data lie above the fit, blue below (symmetric range). Below: cuts through the centre (Fig. 3b).";
-  };
+/** Mode-dependent visibility, titles, the band slider and the menus. */
+function updateControls(ui, model) {
+  const mode = model.get("mode");
+  const knife = mode === "knife";
+  const { toolbar: tb } = ui;
+  for (const b of tb.modeButtons) b.classList.toggle("srw-active", b.dataset.mode === mode);
+  tb.band.label.style.display = knife ? "" : "none";
+  tb.estimate.label.style.display = knife ? "" : "none";
+  ui.resP.p.style.display = knife ? "none" : "";
+  ui.info.dot.el.style.display = knife ? "none" : "";
+  ui.info.knife.el.style.display = knife ? "" : "none";
+  ui.mapP.t.textContent = knife
+    ? "Map: drag a line across an edge (Fig. 4a)"
+    : "Map with the fitted ±1σ, ±2σ, ±3σ ellipses (Fig. 3a)";
+  tb.band.band.value = String(model.get("band_px"));
+  tb.band.out.textContent = fmt(model.get("band_px"), 3);
+  tb.cmap.update();
+  tb.estimate.update();
+  ui.legend.textContent = knife ? LEGEND.knife : LEGEND.dot;
+}
 
-  let frame = 0;
-  const drawAll = () => {
-    frame = 0;
-    try {
-      updateControls();
-      drawMap();
-      if (model.get("mode") === "dot") drawResidual();
-      dotInfo.update();
-      knifeInfo.update();
-      resultInfo.update();
-    } catch (err) {
-      status.el.textContent = `drawing failed: ${err}`;
-      status.el.style.display = "block";
-    }
-  };
-  const redraw = () => {
-    if (!frame) frame = requestAnimationFrame(drawAll);
-  };
-
-  // ---- interaction: drag a line (knife mode), hover readout ------------------------
-  const canvas = mapP.c;
+/** Knife mode: drag a line on the map (sent on release); any mode: the hover readout. */
+function interactMap(ui, model, s, redraw) {
+  const canvas = ui.mapP.c;
   const toData = (ev) => {
     const r = canvas.getBoundingClientRect();
-    return view.clamp(view.dataX(ev.clientX - r.left), view.dataY(ev.clientY - r.top));
+    return s.view.clamp(s.view.dataX(ev.clientX - r.left), s.view.dataY(ev.clientY - r.top));
   };
-  const onDown = (ev) => {
-    if (model.get("mode") !== "knife" || !view || ev.button !== 0) return;
+  canvas.addEventListener("pointerdown", (ev) => {
+    if (model.get("mode") !== "knife" || !s.view || ev.button !== 0) return;
     ev.preventDefault();
     const [x, y] = toData(ev);
-    drag = { x0: x, y0: y, x1: x, y1: y, sx: ev.clientX, sy: ev.clientY, moved: false };
+    s.drag = { x0: x, y0: y, x1: x, y1: y, sx: ev.clientX, sy: ev.clientY, moved: false };
     try {
       canvas.setPointerCapture(ev.pointerId);
     } catch {
       /* synthetic events have no capturable pointer */
     }
-  };
-  const onMove = (ev) => {
-    if (!view) return;
+  });
+  canvas.addEventListener("pointermove", (ev) => {
+    if (!s.view) return;
     const [x, y] = toData(ev);
-    if (drag) {
-      drag.x1 = x;
-      drag.y1 = y;
-      if (Math.hypot(ev.clientX - drag.sx, ev.clientY - drag.sy) > 3) drag.moved = true;
+    if (s.drag) {
+      Object.assign(s.drag, { x1: x, y1: y });
+      if (Math.hypot(ev.clientX - s.drag.sx, ev.clientY - s.drag.sy) > 3) s.drag.moved = true;
       redraw();
     }
-    const arr = mapCache?.arr;
-    if (arr) {
-      const c = Math.round(x);
-      const r = Math.round(y);
-      const v = arr.data[r * arr.shape[1] + c];
-      const p = model.get("pixel_size_um");
-      const pos = p == null ? "" : ` = (${fmt(c * p)}, ${fmt(r * p)}) µm`;
-      hover.textContent = `pixel x=${c}, y=${r}${pos}: ${fmt(v, 5)} counts`;
-    }
-  };
+    if (s.map?.arr) ui.hover.textContent = hoverText(s.map.arr, x, y, model.get("pixel_size_um"));
+  });
   const onUp = () => {
-    if (!drag) return;
-    const d = drag;
-    drag = null;
+    if (!s.drag) return;
+    const d = s.drag;
+    s.drag = null;
     if (d.moved) {
       const r2 = (v) => Math.round(v * 100) / 100;
       model.set("line", [[r2(d.x0), r2(d.y0)], [r2(d.x1), r2(d.y1)]]);
@@ -568,38 +364,48 @@ function render({ model, el }) {
     }
     redraw();
   };
-  const onLeave = () => {
-    hover.textContent = "";
-  };
-  canvas.addEventListener("pointerdown", onDown);
-  canvas.addEventListener("pointermove", onMove);
   canvas.addEventListener("pointerup", onUp);
   canvas.addEventListener("pointercancel", onUp);
-  canvas.addEventListener("pointerleave", onLeave);
+  canvas.addEventListener("pointerleave", () => { ui.hover.textContent = ""; });
+}
 
+function hoverText(arr, x, y, p) {
+  const c = Math.round(x);
+  const r = Math.round(y);
+  const pos = p == null ? "" : ` = (${fmt(c * p)}, ${fmt(r * p)}) µm`;
+  return `pixel x=${c}, y=${r}${pos}: ${fmt(arr.data[r * arr.shape[1] + c], 5)} counts`;
+}
+
+function render({ model, el }) {
+  ensureStyle();
+  injectStyle("srw-psf-style", CSS);
+  const ui = build(model, el);
+  // the cached images, the pixel view shared by both panels and the pointer, the line being dragged
+  const s = { view: null, map: null, res: null, imageDirty: true, residualDirty: true, drag: null };
+  const frame = frameScheduler(() => drawOrReport(ui.status, () => {
+    updateControls(ui, model);
+    drawMapPanel(ui, model, s);
+    if (model.get("mode") === "dot") drawResidualPanel(ui, model, s);
+    ui.info.update();
+  }));
+  interactMap(ui, model, s, frame.request);
   const onImage = () => {
-    imageDirty = true;
-    hover.textContent = "";
-    redraw();
+    s.imageDirty = true;
+    ui.hover.textContent = "";
+    frame.request();
   };
   const onResidual = () => {
-    residualDirty = true;
-    redraw();
+    s.residualDirty = true;
+    frame.request();
   };
   model.on("change:image", onImage);
   model.on("change:residual", onResidual);
-  const traits = ["mode", "line", "band_px", "ellipses", "colormap", "knife_estimate", "error", "notice",
-    "pixel_size_um", "sigma_u_um", "sigma_v_um", "rho", "centre_u_um", "centre_v_um", "background", "peak",
-    "chi2_reduced", "knife_sigma_um", "knife_sigma_gradient_um", "edge_angle_deg", "edge_step",
-    "psf_sigma_um", "psf_sigma_err_um", "fwhm_um", "psf_sigma_u_um", "psf_sigma_v_um", "psf_rho",
-    "psf_source", "compute_ms"];
-  for (const t of traits) model.on(`change:${t}`, redraw);
-  drawAll();
-
+  const offRedraw = onTraits(model, REDRAW_TRAITS, frame.request);
+  frame.now();
   return () => {
     model.off("change:image", onImage);
     model.off("change:residual", onResidual);
-    for (const t of traits) model.off(`change:${t}`, redraw);
+    offRedraw();
   };
 }
 
