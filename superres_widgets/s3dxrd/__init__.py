@@ -16,7 +16,9 @@ maps), ``forward`` (kinematic scan simulation), ``illumination`` (peak
 intensities: beam-weighted grain areas), ``indexing`` (global
 indexing), ``grainfile`` (ImageD11 grain files), ``nprime`` (N' per
 (sub-)pixel and orientation maps), ``boundaries`` (grain-boundary tracing),
-``scoring`` (the model-based sub-pixel scorer),
+``scoring`` (the model-based sub-pixel scorer), ``columnfile`` (ImageD11
+peak tables and parameter files, both ways), ``peakmaps`` (maps from any
+peak table), ``pbp`` (ImageD11's point-by-point map as the peer),
 ``evaluation`` (maps vs phantom, Fig. 6), ``reconstruction`` (the whole
 pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
 """
@@ -25,6 +27,7 @@ from . import conventions  # noqa: F401 - a public module (validation, rounding,
 from . import (
     beam,
     boundaries,
+    columnfile,
     crystal,
     evaluation,
     forward,
@@ -34,6 +37,8 @@ from . import (
     ipf,
     nprime,
     orientation,
+    pbp,
+    peakmaps,
     phantom,
     reconstruction,
     scoring,
@@ -43,6 +48,7 @@ from . import (
 )
 from .beam import *  # noqa: F401,F403
 from .boundaries import *  # noqa: F401,F403
+from .columnfile import *  # noqa: F401,F403
 from .conventions import ComputationCancelled, cos_sin_deg, round_half_away  # noqa: F401
 from .crystal import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
@@ -53,6 +59,8 @@ from .indexing import *  # noqa: F401,F403
 from .ipf import *  # noqa: F401,F403
 from .nprime import *  # noqa: F401,F403
 from .orientation import *  # noqa: F401,F403
+from .pbp import *  # noqa: F401,F403
+from .peakmaps import *  # noqa: F401,F403
 from .phantom import *  # noqa: F401,F403
 from .reconstruction import *  # noqa: F401,F403
 from .scoring import *  # noqa: F401,F403
@@ -66,7 +74,7 @@ __all__ = list(
             name
             for module in (
                 beam, geometry, superposition, sensitivity, spot_map, crystal, orientation, phantom, forward, indexing,
-                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf,
+                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf, columnfile, peakmaps, pbp,
             )
             for name in module.__all__
         ]
