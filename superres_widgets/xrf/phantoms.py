@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import validate as _v
 from ._validate import check_positive
 from .deconvolution import convolve
 from .psf import gaussian_psf
@@ -179,10 +180,8 @@ def mineral_phantom(shape: tuple[int, int] = (192, 192), pixel_size_um: float = 
     """
     if len(shape) != 2 or min(int(s) for s in shape) < 16:
         raise ValueError(f"shape must be two sizes >= 16, got {shape!r}")
-    if not pixel_size_um > 0:
-        raise ValueError(f"pixel_size_um must be > 0, got {pixel_size_um}")
-    if not dwell_s > 0:
-        raise ValueError(f"dwell_s must be > 0, got {dwell_s}")
+    pixel_size_um = _v.check_number(pixel_size_um, "pixel_size_um", lo=_FINE_UM, hi=1e4)
+    dwell_s = _v.check_positive(dwell_s, "dwell_s", hi=1e6)
     sigmas = dict(PAPER_ELEMENT_SIGMAS_UM if sigmas_um is None else sigmas_um)
     unknown = sorted(set(sigmas) - set(RATES_CPS))
     if unknown:
@@ -226,7 +225,7 @@ def _psf_sigmas(sigma_um, sigma_v_um=None, rho=0.0) -> tuple:
     if np.ndim(sigma_um) == 0:
         su = check_positive(sigma_um, "sigma_um")
         sv = su if sigma_v_um is None else check_positive(sigma_v_um, "sigma_v_um")
-        return su, sv, float(rho)
+        return su, sv, float(_v.check_number(rho, "rho", lo=-1, hi=1, lo_open=True, hi_open=True))
     try:
         su, sv, r = (float(v) for v in sigma_um)
     except (TypeError, ValueError):
@@ -287,18 +286,21 @@ def dot_scan(sigma_um: float = 32.5, sigma_v_um: float | None = None, rho: float
     (1.0, 1.0)
     """
     su, sv, rho = _psf_sigmas(sigma_um, sigma_v_um, rho)
-    size_px = int(size_px)
-    if size_px < 9:
-        raise ValueError(f"size_px must be at least 9, got {size_px}")
+    size_px = _v.check_int(size_px, "size_px", 9, 10_000)
     if not -1 < rho < 1:
         raise ValueError(f"rho must be in (-1, 1), got {rho}")
-    ratio = int(round(check_positive(step_um, "step_um") / _FINE_UM))
+    peak_cps = _v.check_nonnegative(peak_cps, "peak_cps", hi=1e12)
+    background_cps = _v.check_nonnegative(background_cps, "background_cps", hi=1e12)
+    _v.check_positive(dwell_s, "dwell_s", hi=1e6)
+    dot_diameter_um = _v.check_positive(dot_diameter_um, "dot_diameter_um", hi=1e6)
+    ratio = int(round(_v.check_number(step_um, "step_um", lo=_FINE_UM, hi=1e4) / _FINE_UM))
     # the simulated field must hold the PSF kernel (+-4 sigma): simulate a
     # larger odd field if needed and crop its centre
     need = 2 * math.ceil(4 * max(su, sv) / _FINE_UM) + 3
     m = max(size_px, math.ceil(need / ratio) + 1)
     m += (m - size_px) % 2  # same parity: the crop stays centred
     n = (m - 1) * ratio + 1
+    _v.check_array_bytes((n, n), "dot_scan: the 1 um field (sigma_um, step_um, size_px)", copies=8)
     rr, cc = np.indices((n, n), dtype=float)
     centre = (n - 1) / 2
     truth = (((rr - centre) ** 2 + (cc - centre) ** 2) * _FINE_UM ** 2
@@ -354,13 +356,13 @@ def knife_edge_scan(sigma_um=PAPER_KNIFE_SIGMA_UM, *, angle_deg: float = 4.0, ra
     >>> round(fit.sigma_um / 37.5, 1)
     1.0
     """
-    size_px = int(size_px)
-    if size_px < 24:
-        raise ValueError(f"size_px must be at least 24, got {size_px}")
+    size_px = _v.check_int(size_px, "size_px", 24, 10_000)
     su, sv, rho = _psf_sigmas(sigma_um)
     psf = su if (su == sv and rho == 0 and np.ndim(sigma_um) == 0) else (su, sv, rho)
-    ratio = int(round(check_positive(step_um, "step_um") / _FINE_UM))
+    ratio = int(round(_v.check_number(step_um, "step_um", lo=_FINE_UM, hi=1e4) / _FINE_UM))
+    angle_deg = _v.check_finite(angle_deg, "angle_deg")
     n = (size_px - 1) * ratio + 1
+    _v.check_array_bytes((n, n), "knife_edge_scan: the 1 um field (step_um, size_px)", copies=8)
     rr, cc = np.indices((n, n), dtype=float)
     c0 = (n - 1) / 2
     a = math.radians(angle_deg)

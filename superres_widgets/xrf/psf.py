@@ -593,13 +593,15 @@ def fit_knife_edge(data, *, pixel_size_um: float = 1.0, positions_um=None,
     ----------
     .. [1] Yang, Zhang & Cheng, J. Anal. At. Spectrom. 37, 750 (2022), Fig. 4.
     """
-    p = check_positive(pixel_size_um, "pixel_size_um")
-    arr = np.asarray(data)
+    p = _v.check_number(pixel_size_um, "pixel_size_um", lo=1e-5, hi=1e9)
+    arr = _v.check_array(data, "data", ndim=(1, 2), finite=False, dtype=None)
+    if arr.size and not float(np.nanmax(np.abs(arr))) < 1e100:
+        raise ValueError("data values are too large to fit (over 1e100); these are not counts")
     angle = None
     counts = None
     if arr.ndim == 1:
         if line is not None:
-            raise ValueError("line is only used with a 2-D image")
+            raise ValueError("line is only used with a 2-D image, but data is 1-D")
         y = as_image(arr[None, :], "data")[0]
         if y.size < 6:
             raise ValueError(f"data must have at least 6 samples, got {y.size}")
@@ -628,15 +630,16 @@ def fit_knife_edge(data, *, pixel_size_um: float = 1.0, positions_um=None,
         length = math.hypot(r1 - r0, c1 - c0)
         if length < 4:
             raise ValueError("line must be at least 4 pixels long")
-        check_positive(half_width_px, "half_width_px")
-        check_positive(bin_px, "bin_px")
+        half_width_px = _v.check_number(half_width_px, "half_width_px", lo=0, lo_open=True, hi=1e6)
+        bin_px = _v.check_number(bin_px, "bin_px", lo=1e-3, hi=length / 8)
         t_r, t_c = (r1 - r0) / length, (c1 - c0) / length
         rows, cols = np.indices(img.shape, dtype=float)
         along = (rows - r0) * t_r + (cols - c0) * t_c
         across = -(rows - r0) * t_c + (cols - c0) * t_r
         sel = (along >= 0) & (along <= length) & (np.abs(across) <= half_width_px)
         if sel.sum() < 10:
-            raise ValueError("line selects fewer than 10 pixels inside the image")
+            raise ValueError(f"line and half_width_px={half_width_px:g} select fewer than 10 pixels of data "
+                             f"(shape {img.shape})")
         rr, cc, vals = rows[sel], cols[sel], img[sel]
         # 2-D slanted-edge fit: normal angle theta (in the (col,row) plane), offset d
         theta0 = math.atan2(t_r, t_c)

@@ -53,6 +53,8 @@ PAPER_DWELL_S = 0.5
 PAPER_STEP_UM = 5.0
 #: PSF sigma the paper found best (blind estimate), um.
 PAPER_SIGMA_UM = 32.5
+#: Largest expected count per pixel that is sampled (numpy's Poisson sampler stops near 1e18).
+_MAX_EXPECTED = 1e15
 
 
 @dataclass
@@ -138,6 +140,8 @@ def simulate_scan(truth, psf_sigma_um: float | Sequence[float], step_um: float,
     (5.0, dtype('int64'))
     """
     t = as_image(truth, "truth")
+    if not float(np.abs(t).max()) < 1e100:
+        raise ValueError(f"truth values up to {float(np.abs(t).max()):.3g} are not concentrations (over 1e100)")
     pt = check_positive(truth_pixel_um, "truth_pixel_um")
     step = check_positive(step_um, "step_um")
     if step < pt * (1 - 1e-9):
@@ -163,6 +167,9 @@ def simulate_scan(truth, psf_sigma_um: float | Sequence[float], step_um: float,
         check_positive(su, "psf_sigma_um")
         check_positive(sv, "psf_sigma_um")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    from ..validate import check_array_bytes
+
+    check_array_bytes(t.shape, "simulate_scan: the truth and its blurred copies", copies=6)
 
     psf = gaussian_psf(su, sv, rho, pixel_size_um=pt)
     if mode == "fly":
@@ -194,6 +201,9 @@ def simulate_scan(truth, psf_sigma_um: float | Sequence[float], step_um: float,
         sampled = ndimage.map_coordinates(blurred, [rr, cc], order=1, mode="nearest")
     expected = (bg_rate + (sig_rate - bg_rate) * sampled) * dwell
     expected = np.maximum(expected, 0.0)
+    if not float(expected.max(initial=0.0)) < _MAX_EXPECTED:  # Poisson sampling's limit (and int64 counts)
+        raise ValueError(f"truth, rates_cps and dwell_s give expected counts up to {float(expected.max()):.3g} "
+                         f"per pixel; at most {_MAX_EXPECTED:.0e} can be sampled")
     counts = gen.poisson(expected).astype(np.int64)
     meta = {
         "pixel_size_um": step,
