@@ -175,8 +175,16 @@ class ConvolutionOperator:
     def __init__(self, psf: np.ndarray, image_shape: Sequence[int], boundary: str = "reflect",
                  dtype=np.float32, workers: int | None = None,
                  extra_kernels: Sequence[np.ndarray] = (), transform: str = "auto"):
-        self.psf = np.asarray(psf, dtype=np.float64)
-        self.image_shape = tuple(int(s) for s in image_shape)
+        from .. import validate as _v
+
+        self.psf = _v.check_array(psf, "psf", ndim=2)
+        if isinstance(image_shape, (str, bytes)) or not hasattr(image_shape, "__len__") or len(image_shape) != 2:
+            raise ValueError(f"image_shape must be (rows, cols), got {image_shape!r}")
+        self.image_shape = (_v.check_int(image_shape[0], "image_shape[0]", 1),
+                            _v.check_int(image_shape[1], "image_shape[1]", 1))
+        _v.check_choice(boundary, "boundary", ("reflect", "periodic", "masked"))
+        _v.check_choice(transform, "transform", ("auto", "fft", "dct"))
+        extra_kernels = [_v.check_array(k, f"extra_kernels[{i}]", ndim=2) for i, k in enumerate(extra_kernels)]
         self.boundary = boundary
         self.dtype = np.dtype(dtype)
         self.workers = DEFAULT_WORKERS if workers is None else workers
@@ -209,6 +217,7 @@ class ConvolutionOperator:
                 shape = tuple(sfft.next_fast_len(s + 2 * p, real=True)
                               for s, p in zip(self.image_shape, before))
                 self.work_shape = shape
+                _v.check_array_bytes(shape, "ConvolutionOperator: the padded working grid", copies=8)
                 self.offset = before
                 self.pad_width = tuple((b, w - s - b) for b, w, s in
                                        zip(before, shape, self.image_shape))
