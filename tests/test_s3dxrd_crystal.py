@@ -316,3 +316,107 @@ def test_rule2_ubi_conventions_match_xfab():
         # a slightly strained UBI still gives the nearest rotation
         strained = ubi @ (np.eye(3) + 1e-3 * np.array([[1, 0.2, 0], [0.2, -0.5, 0], [0, 0, 0.3]]))
         assert float(cr.misorientation_deg(cr.orientation_from_ubi(strained, ph), u)) < 0.1
+
+
+# non-cubic phases (phases module) against xfab -------------------------------------------
+from superres_widgets.s3dxrd.phases import HexagonalPhase, TetragonalPhase, symmetry_operators  # noqa: E402
+
+NONCUBIC = [
+    (HexagonalPhase(2.951, 4.686, hcp_sites=False), "P63/mmc"),  # alpha-Ti cell, space-group absences only
+    (HexagonalPhase(3.209, 5.211, hcp_sites=False), "P63/mmc"),  # Mg
+    (TetragonalPhase(3.0, 5.0, "I4/mmm"), "I4/mmm"),
+    (TetragonalPhase(3.2, 4.1, "P4/mmm"), "P4/mmm"),
+]
+
+
+@pytest.mark.parametrize("ph, sg", NONCUBIC)
+def test_noncubic_b_matrix_and_reflections_match_xfab(ph, sg):
+    np.testing.assert_allclose(ph.B, xfab_tools.form_b_mat(ph.unit_cell), rtol=1e-12, atol=1e-14)
+    refl = cr.generate_hkl(ph, 20.0, energy_keV=50.0)
+    stl_max = math.sin(math.radians(10.0)) / refl.wavelength_angstrom
+    H = xfab_tools.genhkl_all(ph.unit_cell, 0.0, stl_max, sgname=sg)
+    assert {tuple(h) for h in refl.hkl} == {tuple(int(v) for v in h[:3]) for h in H}
+    for h, t in zip(refl.hkl[::7], refl.tth_deg[::7]):
+        assert t == pytest.approx(math.degrees(xfab_tools.tth(ph.unit_cell, h, refl.wavelength_angstrom)), abs=1e-9)
+    # rings: equal d, increasing 2 theta
+    d = refl.d_angstrom
+    np.testing.assert_allclose(d, refl.ring_d_angstrom[refl.ring], rtol=1e-9)
+    assert np.all(np.diff(refl.ring_tth_deg) > 0)
+
+
+def test_hcp_site_extinctions_are_the_zeros_of_the_structure_factor():
+    ti = HexagonalPhase.titanium()
+    r = np.arange(-4, 5)
+    hkl = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)
+    atoms = np.array([[1 / 3, 2 / 3, 1 / 4], [2 / 3, 1 / 3, 3 / 4]])
+    F = np.exp(2j * np.pi * hkl @ atoms.T).sum(axis=1)
+    nonzero = np.any(hkl != 0, axis=1)
+    np.testing.assert_array_equal(ti.allowed(hkl), nonzero & (np.abs(F) > 1e-9))
+    refl = cr.generate_hkl(ti, 16.0, energy_keV=50.0)
+    assert [refl.ring_label(i) for i in range(4)] == ["{100}", "{002}", "{101}", "{102}"]
+
+
+@pytest.mark.parametrize("ph", [ph for ph, _ in NONCUBIC])
+def test_noncubic_laue_solutions_match_xfab(ph):
+    refl = cr.generate_hkl(ph, 18.0, energy_keV=45.0)
+    lam = refl.wavelength_angstrom
+    U = cr.random_orientations(4, seed=11)
+    om, eta, tth, ok = cr.laue_solutions(U, ph.B, refl.hkl, lam)
+    B = xfab_tools.form_b_mat(ph.unit_cell)
+    n = 0
+    for u in range(U.shape[0]):
+        for i, h in enumerate(refl.hkl):
+            g = U[u] @ B @ h
+            t = xfab_tools.tth2(g, lam)
+            assert math.degrees(t) == pytest.approx(tth[i], abs=1e-9)
+            w, e = xfab_tools.find_omega_general(g * lam / (4 * np.pi), t, 0.0, 0.0)
+            if len(w) == 0:
+                assert not ok[u, i].any()
+                continue
+            np.testing.assert_allclose(om[u, i], np.degrees(w), atol=1e-9)
+            np.testing.assert_allclose((eta[u, i] - np.degrees(e) + 180.0) % 360.0 - 180.0, 0.0, atol=1e-9)
+            n += 1
+    assert n > 200
+
+
+@pytest.mark.parametrize("name, system", [("hexagonal", 6), ("tetragonal", 4), ("cubic", 7)])
+def test_symmetry_operators_and_misorientations_match_xfab(name, system):
+    xfab_symmetry = pytest.importorskip("xfab.symmetry")
+    ops = symmetry_operators(name)
+    X = xfab_symmetry.rotations(system)
+    assert len(ops) == len(X)
+    for o in ops:
+        assert any(np.allclose(o, x, atol=1e-12) for x in X)
+    U1, U2 = cr.random_orientations(20, seed=1), cr.random_orientations(20, seed=2)
+    ours = cr.misorientation_deg(U1, U2, name)
+    ref = [xfab_symmetry.Umis(a, b, system)[:, 1].min() for a, b in zip(U1, U2)]
+    np.testing.assert_allclose(ours, ref, atol=1e-6)
+    # a crystal equals itself turned by any of its symmetry rotations
+    np.testing.assert_allclose(cr.misorientation_deg(U1[:1], U1[:1] @ ops, name), 0.0, atol=1e-6)
+
+
+def test_hexagonal_sixfold_is_no_symmetry_of_the_tetragonal_group():
+    c, s = np.cos(np.radians(60)), np.sin(np.radians(60))
+    R60 = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    assert cr.misorientation_deg(np.eye(3), R60, "hexagonal") == pytest.approx(0.0, abs=1e-9)
+    assert cr.misorientation_deg(np.eye(3), R60, "tetragonal") == pytest.approx(30.0, abs=1e-9)
+    assert cr.misorientation_deg(np.eye(3), R60, HexagonalPhase()) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="symmetry must be"):
+        cr.misorientation_deg(np.eye(3), R60, "trigonal")
+
+
+def test_noncubic_phase_validation_and_grain_files(tmp_path):
+    with pytest.raises(ValueError, match="c_angstrom"):
+        HexagonalPhase(2.9, -1.0)
+    with pytest.raises(ValueError, match="space_group must be 'P4/mmm' or 'I4/mmm'"):
+        TetragonalPhase(3.0, 5.0, "I41/amd")
+    from superres_widgets.s3dxrd.grainfile import orientations_from_grain_file
+
+    ti = HexagonalPhase.titanium()
+    U = cr.random_orientations(2, seed=4)
+    ubi = np.linalg.inv(U @ (ti.B / (2 * np.pi)))
+    p = tmp_path / "ti.ubi"
+    p.write_text("\n\n".join("\n".join(" ".join(f"{v:.12g}" for v in row) for row in m) for m in ubi) + "\n")
+    np.testing.assert_allclose(orientations_from_grain_file(p, ti), U, atol=1e-9)
+    with pytest.raises(ValueError, match=r"ti.ubi:1: UBI cell .* does not match the phase"):
+        orientations_from_grain_file(p, HexagonalPhase.magnesium())

@@ -19,6 +19,7 @@ indexing), ``grainfile`` (ImageD11 grain files), ``nprime`` (N' per
 ``scoring`` (the model-based sub-pixel scorer), ``columnfile`` (ImageD11
 peak tables and parameter files, both ways), ``peakmaps`` (maps from any
 peak table), ``pbp`` (ImageD11's point-by-point map as the peer),
+``phases`` (hexagonal and tetragonal phases, Laue-group symmetry),
 ``evaluation`` (maps vs phantom, Fig. 6), ``reconstruction`` (the whole
 pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
 """
@@ -40,6 +41,7 @@ from . import (
     pbp,
     peakmaps,
     phantom,
+    phases,
     reconstruction,
     scoring,
     sensitivity,
@@ -62,6 +64,7 @@ from .orientation import *  # noqa: F401,F403
 from .pbp import *  # noqa: F401,F403
 from .peakmaps import *  # noqa: F401,F403
 from .phantom import *  # noqa: F401,F403
+from .phases import *  # noqa: F401,F403
 from .reconstruction import *  # noqa: F401,F403
 from .scoring import *  # noqa: F401,F403
 from .sensitivity import *  # noqa: F401,F403
@@ -74,7 +77,7 @@ __all__ = list(
             name
             for module in (
                 beam, geometry, superposition, sensitivity, spot_map, crystal, orientation, phantom, forward, indexing,
-                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf, columnfile, peakmaps, pbp,
+                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf, columnfile, peakmaps, pbp, phases,
             )
             for name in module.__all__
         ]

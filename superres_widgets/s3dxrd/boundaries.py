@@ -259,8 +259,11 @@ def boundary_edges(
     )
 
 
-def misorientation_differ(U: Any, threshold_deg: float = 3.0) -> np.ndarray:
-    """``differ[a, b]``: cubic misorientation of ``U[a]`` and ``U[b]`` above ``threshold_deg``.
+def misorientation_differ(U: Any, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> np.ndarray:
+    """``differ[a, b]``: misorientation of ``U[a]`` and ``U[b]`` above ``threshold_deg``.
+
+    Under the Laue group ``symmetry`` (``"cubic"``, ``"hexagonal"``,
+    ``"tetragonal"`` or a phase).
 
     Examples
     --------
@@ -270,30 +273,30 @@ def misorientation_differ(U: Any, threshold_deg: float = 3.0) -> np.ndarray:
     U = np.asarray(U, dtype=float).reshape(-1, 3, 3)
     if U.shape[0] == 0:
         return np.zeros((0, 0), dtype=bool)
-    return misorientation_table(U, U) > float(threshold_deg)
+    return misorientation_table(U, U, symmetry) > float(threshold_deg)
 
 
-def phantom_boundary(phantom, threshold_deg: float = 3.0) -> BoundaryEdges:
+def phantom_boundary(phantom, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> BoundaryEdges:
     """Grain-boundary edges of a :class:`~superres_widgets.s3dxrd.Phantom` on its full raster.
 
     Edges between grains misoriented by more than ``threshold_deg``; edges
     to air are not boundaries (reconstruction rule 7).
     """
-    differ = misorientation_differ(phantom.orientations, threshold_deg)
+    differ = misorientation_differ(phantom.orientations, threshold_deg, symmetry)
     return boundary_edges(phantom.labels, phantom.x_centres, phantom.y_centres, differ)
 
 
-def map_boundary(omap, threshold_deg: float = 3.0) -> BoundaryEdges:
+def map_boundary(omap, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> BoundaryEdges:
     """Grain-boundary edges of an :class:`~superres_widgets.s3dxrd.OrientationMap`.
 
     An unassigned cell differs from everything, edges to air (outside the
     disc) are not boundaries (reconstruction rule 7).
     """
-    differ = misorientation_differ(omap.U, threshold_deg)
+    differ = misorientation_differ(omap.U, threshold_deg, symmetry)
     return boundary_edges(omap.candidate_image, omap.grid_x, omap.grid_y, differ, unassigned_differs=True)
 
 
-def phantom_boundary_points(phantom, threshold_deg: float = 3.0) -> np.ndarray:
+def phantom_boundary_points(phantom, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> np.ndarray:
     """Midpoints of the phantom's grain-boundary edges (reconstruction rule 7), ``(q, 2)`` um.
 
     Examples
@@ -305,7 +308,7 @@ def phantom_boundary_points(phantom, threshold_deg: float = 3.0) -> np.ndarray:
     >>> phantom_boundary_points(ph).tolist()
     [[0.0, 0.0]]
     """
-    return phantom_boundary(phantom, threshold_deg).midpoints()
+    return phantom_boundary(phantom, threshold_deg, symmetry).midpoints()
 
 
 def boundary_segments(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,7 @@ def evaluate_map(
     hist_bin_um: float = 0.25,
     interior_margin_um: float | None = None,
     phantom_points: np.ndarray | None = None,
+    symmetry: Any = "cubic",
 ) -> OrientationMap:
     """Compare a map with its phantom (module rules 6-7).
 
@@ -127,6 +129,9 @@ def evaluate_map(
         paper's setup).
     phantom_points : ndarray, optional
         Precomputed :func:`phantom_boundary_points`.
+    symmetry : str or phase, default "cubic"
+        Laue group of the misorientations (``"cubic"``, ``"hexagonal"``,
+        ``"tetragonal"`` or a phase).
 
     Returns
     -------
@@ -156,14 +161,14 @@ def evaluate_map(
     )
     plab = phantom.label_at(omap.xs, omap.ys)
     nc = omap.U.shape[0]
-    mt = misorientation_table(omap.U, phantom.orientations) if nc else np.zeros((0, phantom.n_grains))
+    mt = misorientation_table(omap.U, phantom.orientations, symmetry) if nc else np.zeros((0, phantom.n_grains))
     ok = (plab >= 0) & (omap.candidate >= 0)
     mis = np.full(omap.n_targets, np.nan)
     mis[ok] = mt[omap.candidate[ok], plab[ok]]
     correct = ok & (mis < thr)
     on = plab >= 0
     frac = float(correct[on].mean()) if on.any() else float("nan")
-    ppts = phantom_boundary_points(phantom, thr) if phantom_points is None else phantom_points
+    ppts = phantom_boundary_points(phantom, thr, symmetry) if phantom_points is None else phantom_points
     if ppts.shape[0]:
         dist_t, _ = cKDTree(ppts).query(np.stack([omap.xs, omap.ys], axis=1))
     else:
@@ -187,14 +192,14 @@ def evaluate_map(
     area_ok = np.zeros(px.size, dtype=bool)
     area_ok[good] = mt[cand_at[good], glab[good]] < thr
     area_frac = float(area_ok.mean()) if area_ok.size else float("nan")
-    edges = map_boundary(omap, thr)
+    edges = map_boundary(omap, thr, symmetry)
     mask, rpts = edges.cells(), edges.samples(0.5 * phantom.pixel_um)
     if ppts.shape[0] and rpts.shape[0]:
         disp, _ = cKDTree(rpts).query(ppts)
     else:
         disp = np.full(ppts.shape[0], np.inf)
     ideal = dataclasses.replace(omap, candidate=np.where(plab >= 0, plab, -1), U=phantom.orientations)
-    ipts = map_boundary(ideal, thr).samples(0.5 * phantom.pixel_um)
+    ipts = map_boundary(ideal, thr, symmetry).samples(0.5 * phantom.pixel_um)
     if ppts.shape[0] and ipts.shape[0]:
         idisp, _ = cKDTree(ipts).query(ppts)
         ideal_mean = float(idisp.mean())

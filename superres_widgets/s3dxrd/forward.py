@@ -101,6 +101,7 @@ from .crystal import (
     predict_reflections,
 )
 from .geometry import ScanGeometry
+from .phases import Phase
 from .illumination import _grain_intensity, _grain_runs
 from .phantom import Phantom
 
@@ -532,8 +533,8 @@ def simulate_scan(
     if not np.any(phantom.labels >= 0):
         raise ValueError("phantom is empty (no specimen cell)")
     phase = CubicPhase() if phase is None else phase
-    if not isinstance(phase, CubicPhase):
-        raise ValueError(f"phase must be a CubicPhase, got {phase!r}")
+    if not isinstance(phase, Phase):  # cubic, hexagonal, tetragonal (phases module)
+        raise ValueError(f"phase must be a CubicPhase, HexagonalPhase or TetragonalPhase, got {phase!r}")
     if wavelength_angstrom is not None:
         refl = generate_hkl(
             phase, tth_max_deg, wavelength_angstrom=wavelength_angstrom, tth_min_deg=tth_min_deg

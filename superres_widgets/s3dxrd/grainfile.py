@@ -174,6 +174,8 @@ def orientations_from_grain_file(
     """
     phase = CubicPhase() if phase is None else phase
     gf = read_grain_file(path)
+    if not isinstance(phase, CubicPhase):
+        return _noncubic_orientations(gf, phase, cell_tol, angle_tol_deg)
     out = []
     for ubi, ln in zip(gf.ubi, gf.line):
         lengths = np.linalg.norm(ubi, axis=1)
@@ -192,6 +194,25 @@ def orientations_from_grain_file(
             raise GrainFileError(
                 f"{gf.path}:{int(ln)}: UBI cell a = {lengths.mean():.4g} A does not match the "
                 f"phase (a_angstrom = {phase.a_angstrom:.4g})"
+            )
+        out.append(orientation_from_ubi(ubi, phase))
+    return check_orientations(np.array(out), "candidates")
+
+
+def _noncubic_orientations(gf: GrainFile, phase: Any, cell_tol: float, angle_tol_deg: float) -> np.ndarray:
+    """Hexagonal/tetragonal phases: each UBI's cell ``(a, b, c, alpha, beta, gamma)`` against the phase's."""
+    want = np.asarray(phase.unit_cell, dtype=float)
+    out = []
+    for ubi, ln in zip(gf.ubi, gf.line):
+        L = np.linalg.norm(ubi, axis=1)
+        ang = np.rad2deg(np.arccos(np.clip(
+            [ubi[1] @ ubi[2] / (L[1] * L[2]), ubi[0] @ ubi[2] / (L[0] * L[2]), ubi[0] @ ubi[1] / (L[0] * L[1])],
+            -1, 1)))
+        if np.any(np.abs(L / want[:3] - 1) > cell_tol) or np.any(np.abs(ang - want[3:]) > angle_tol_deg):
+            raise GrainFileError(
+                f"{gf.path}:{int(ln)}: UBI cell (a, b, c = {L[0]:.4g}, {L[1]:.4g}, {L[2]:.4g} A; angles "
+                f"{ang[0]:.2f}, {ang[1]:.2f}, {ang[2]:.2f} deg) does not match the phase "
+                f"{tuple(round(float(v), 4) for v in want)}"
             )
         out.append(orientation_from_ubi(ubi, phase))
     return check_orientations(np.array(out), "candidates")

@@ -603,7 +603,7 @@ def index_peaks(
     )
     if n_pairs == 0:
         return empty
-    S = _sym_quats()  # (24, 4)
+    S = _sym_quats(refl.phase)  # (n_sym, 4): the phase's Laue group
     canon, pts, owner = _fundamental_zone(_quaternions(Us), S, ct, cancel)
     tree = cKDTree(pts)
     r = 2.0 * math.sin(math.radians(ct) / 4.0)  # chord of a rotation by ct
@@ -644,7 +644,7 @@ def index_peaks(
         comp = nm / ne if ne else 0.0
         ok = comp >= mc
         if ok and kept_U:
-            ok = misorientation_table(U1[None], np.array(kept_U)).min() > dd
+            ok = misorientation_table(U1[None], np.array(kept_U), refl.phase).min() > dd
         if ok:
             retire(Us[n], r)
             retire(U1, r)

@@ -127,24 +127,37 @@ def check_orientations(U: Any, name: str = "orientations", tol: float = _ORTHO_T
     return arr.copy()
 
 
-_SYM_Q: np.ndarray | None = None
+_SYM_Q: dict[str, np.ndarray] = {}
 
 
-def _sym_quats() -> np.ndarray:
-    global _SYM_Q
-    if _SYM_Q is None:
-        _SYM_Q = _quaternions(cubic_symmetry_operators())
-    return _SYM_Q
+def _symmetry_name(symmetry: Any) -> str:
+    name = getattr(symmetry, "symmetry", symmetry)  # a phase, or its Laue-group name
+    if name not in ("cubic", "hexagonal", "tetragonal"):
+        raise ValueError(f"symmetry must be 'cubic', 'hexagonal', 'tetragonal' or a phase, got {symmetry!r}")
+    return name
 
 
-def _misorientation_from_q(qd: np.ndarray) -> np.ndarray:
-    """Cubic misorientation in degrees of misorientation quaternions (..., 4).
+def _sym_quats(symmetry: Any = "cubic") -> np.ndarray:
+    """Quaternions of the proper rotations of a Laue group (cubic: 24, hexagonal: 12, tetragonal: 8)."""
+    name = _symmetry_name(symmetry)
+    if name not in _SYM_Q:
+        if name == "cubic":
+            _SYM_Q[name] = _quaternions(cubic_symmetry_operators())
+        else:
+            from .phases import symmetry_operators
+
+            _SYM_Q[name] = _quaternions(np.array(symmetry_operators(name)))
+    return _SYM_Q[name]
+
+
+def _misorientation_from_q(qd: np.ndarray, symmetry: Any = "cubic") -> np.ndarray:
+    """Misorientation in degrees of misorientation quaternions (..., 4) under a Laue group (default cubic).
 
     The symmetric equivalent with the largest ``|w|`` is the smallest
     rotation; its angle is ``2 atan2(|v|, |w|)`` (accurate near 0, unlike
     ``2 acos(w)``).
     """
-    S = _sym_quats()  # (24, 4)
+    S = _sym_quats(symmetry)  # (n_sym, 4)
     # scalar part of qd (x) s = qd . (s0, -s1, -s2, -s3)
     Sc = S * np.array([1.0, -1.0, -1.0, -1.0])
     best = np.argmax(np.abs(qd @ Sc.T), axis=-1)
@@ -153,24 +166,26 @@ def _misorientation_from_q(qd: np.ndarray) -> np.ndarray:
     return np.rad2deg(2.0 * np.arctan2(v, np.abs(q[..., 0])))
 
 
-def misorientation_deg(U1: Any, U2: Any) -> np.ndarray:
-    """Cubic misorientation angle (deg) between ``U1`` and ``U2``, elementwise.
+def misorientation_deg(U1: Any, U2: Any, symmetry: Any = "cubic") -> np.ndarray:
+    """Misorientation angle (deg) between ``U1`` and ``U2``, elementwise.
 
-    ``min_S angle(U1^T U2 S)`` over the 24 cubic rotations (module rule 9);
-    ``U1`` and ``U2`` broadcast over their leading axes.
+    ``min_S angle(U1^T U2 S)`` over the proper rotations ``S`` of the Laue
+    group (module rule 9; ``symmetry``: ``"cubic"`` (24), ``"hexagonal"``
+    (12), ``"tetragonal"`` (8) or a phase); ``U1`` and ``U2`` broadcast over
+    their leading axes.
     """
     q1 = _quaternions(np.asarray(U1, dtype=float))
     q2 = _quaternions(np.asarray(U2, dtype=float))
     q1c = q1 * np.array([1.0, -1.0, -1.0, -1.0])
-    return _misorientation_from_q(_quat_mul(q1c, q2))
+    return _misorientation_from_q(_quat_mul(q1c, q2), symmetry)
 
 
-def misorientation_table(Ua: Any, Ub: Any) -> np.ndarray:
-    """Pairwise cubic misorientations (deg), shape ``(len(Ua), len(Ub))``."""
+def misorientation_table(Ua: Any, Ub: Any, symmetry: Any = "cubic") -> np.ndarray:
+    """Pairwise misorientations (deg) under ``symmetry`` (default cubic), shape ``(len(Ua), len(Ub))``."""
     qa = _quaternions(np.asarray(Ua, dtype=float).reshape(-1, 3, 3))
     qb = _quaternions(np.asarray(Ub, dtype=float).reshape(-1, 3, 3))
     qac = qa * np.array([1.0, -1.0, -1.0, -1.0])
-    return _misorientation_from_q(_quat_mul(qac[:, None, :], qb[None, :, :]))
+    return _misorientation_from_q(_quat_mul(qac[:, None, :], qb[None, :, :]), symmetry)
 
 
 def orientation_from_ubi(ubi: Any, phase: CubicPhase) -> np.ndarray:

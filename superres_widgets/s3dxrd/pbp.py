@@ -99,22 +99,22 @@ class PointByPointMap:
         if ok.any():
             from .orientation import misorientation_deg
 
-            out[ok] = misorientation_deg(self.U[ok], phantom.orientations[plab[ok]])
+            out[ok] = misorientation_deg(self.U[ok], phantom.orientations[plab[ok]],
+                                         self.parameters["symmetry_group"])
         return out
 
 
-def _cluster(U: np.ndarray, ok: np.ndarray, cluster_deg: float) -> tuple[np.ndarray, np.ndarray]:
+def _cluster(U: np.ndarray, ok: np.ndarray, cluster_deg: float, symmetry: Any = "cubic"):
     """Greedy clustering of orientations within ``cluster_deg`` (rule 4): (candidate per point, representatives)."""
     cand = np.full(U.shape[0], -1, dtype=np.int64)
     reps: list[np.ndarray] = []
     todo = np.nonzero(ok)[0]
     while todo.size:
-        mt = misorientation_table(U[todo[:1]], U[todo])[0]
         # the most frequent orientation first: take the point with most neighbours in a sample
         sample = todo[:: max(1, todo.size // 200)]
-        counts = (misorientation_table(U[sample], U[todo]) < cluster_deg).sum(axis=1)
+        counts = (misorientation_table(U[sample], U[todo], symmetry) < cluster_deg).sum(axis=1)
         seed = sample[int(np.argmax(counts))]
-        mt = misorientation_table(U[seed : seed + 1], U[todo])[0]
+        mt = misorientation_table(U[seed : seed + 1], U[todo], symmetry)[0]
         member = todo[mt < cluster_deg]
         cand[member] = len(reps)
         reps.append(U[seed])
@@ -138,7 +138,7 @@ def imaged11_point_by_point(
     forgen: Any = None,
     uniqcut: float = 0.75,
     minpeaks: int = 6,
-    symmetry: str = "cubic",
+    symmetry: str | None = None,
     cluster_deg: float = 1.0,
     cancel: Any = None,
 ) -> PointByPointMap:
@@ -158,7 +158,8 @@ def imaged11_point_by_point(
     y0_um : float, default 0
     hkl_tol, fpks, ds_tol, etacut, uniqcut, symmetry
         ImageD11 ``PBP`` options (``fpks``: fraction of the expected peaks a
-        grain needs); ``cosine_tol_deg`` is ``cos(90 - cosine_tol_deg)``.
+        grain needs; ``symmetry`` defaults to the phase's Laue group);
+        ``cosine_tol_deg`` is ``cos(90 - cosine_tol_deg)``.
     foridx, forgen : sequence of int, optional
         Rings used for the peak selection and for pair generation
         (default the first five and the first two).
@@ -194,6 +195,7 @@ def imaged11_point_by_point(
     from .columnfile import write_columnfile
 
     geom = data.geometry
+    symmetry = data.reflections.phase.symmetry if symmetry is None else symmetry
     step = float(geom.step)
     R = geom.x_range - 0.5 * step if radius_um is None else float(radius_um)
     xs, ys, gx, gy, gidx = map_targets(step, subdivision, R)
@@ -242,7 +244,7 @@ def imaged11_point_by_point(
     U = np.full((n, 3, 3), np.nan)
     if ok.any():
         U[ok] = orientation_from_ubi(ubi[ok], data.reflections.phase)
-    cand, reps = _cluster(U, ok, cluster_deg)
+    cand, reps = _cluster(U, ok, cluster_deg, data.reflections.phase)
     best = max(int(nuniq.max()), 1)
     omap = OrientationMap(
         subdivision=int(subdivision), spacing_um=step / subdivision, xs=xs, ys=ys, grid_x=gx, grid_y=gy,
@@ -251,6 +253,7 @@ def imaged11_point_by_point(
         scorer="imaged11-pbp", confidence=nuniq / best,
     )
     params = dict(subdivision=int(subdivision), hkl_tol=hkl_tol, fpks=fpks, ds_tol=ds_tol, etacut=etacut,
+                  symmetry_group=data.reflections.phase.symmetry,
                   cosine_tol_deg=cosine_tol_deg, minpeaks=minpeaks, uniqcut=uniqcut, symmetry=symmetry,
                   minpks=int(idxopt["minpks"]), cluster_deg=cluster_deg, n_points=int(n))
     return PointByPointMap(map=omap, U=U, n_unique=nuniq, n_peaks=ntot, seconds=seconds, parameters=params)

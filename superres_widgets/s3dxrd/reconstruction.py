@@ -466,18 +466,19 @@ def reconstruct_phantom(
     timings["subpixel"] = time.perf_counter() - t
     check_cancel(cancel, "reconstruct_phantom")
     t = time.perf_counter()
-    ppts = phantom_boundary_points(phantom, boundary_threshold_deg)
+    ppts = phantom_boundary_points(phantom, boundary_threshold_deg, phase.symmetry)
     margin = float(sim.data.geometry.beam_width)
     ekw = dict(
         threshold_deg=boundary_threshold_deg,
         hist_bin_um=hist_bin_um,
         interior_margin_um=margin,
         phantom_points=ppts,
+        symmetry=phase.symmetry,
     )
     conv = evaluate_map(conv, phantom, **ekw)
     check_cancel(cancel, "reconstruct_phantom")
     sub = evaluate_map(sub, phantom, **ekw)
-    mt = misorientation_table(U, phantom.orientations)
+    mt = misorientation_table(U, phantom.orientations, phase.symmetry)
     nearest = np.argmin(mt, axis=1)
     cmis = mt[np.arange(U.shape[0]), nearest]
     cgrain = np.where(cmis < match_tol_deg, nearest, -1)
