@@ -70,6 +70,10 @@ class GrainFileError(ValueError):
     """A malformed grain file; the message starts with ``path:line:``."""
 
 
+#: Longest line of a grain file (characters); a longer one is refused, and quoted lines are cut to 80.
+_MAX_LINE = 65536
+
+
 def read_grain_file(path: Any) -> GrainFile:
     """Read an ImageD11 grain file (``.map`` or ``.ubi``; module rule 7).
 
@@ -82,7 +86,13 @@ def read_grain_file(path: Any) -> GrainFile:
         numbers, an incomplete matrix, a bad ``#translation:`` line, a
         singular or left-handed ``UBI``; ``"<path>: no UBI matrix found"``.
     """
-    fname = os.fspath(path)
+    from ..validate import MemoryBudgetError, check_bytes, check_regular_file
+
+    fname = check_regular_file(path, "path")  # never a FIFO, a device or a folder
+    try:  # Python floats and lists: about 40 bytes of memory per byte of text
+        check_bytes(40.0 * os.path.getsize(fname), f"{fname}: parsing a grain file of {os.path.getsize(fname)} bytes")
+    except MemoryBudgetError as exc:
+        raise GrainFileError(str(exc)) from None
     ubis: list[np.ndarray] = []
     trans: list[np.ndarray] = []
     names: list = []
@@ -94,6 +104,9 @@ def read_grain_file(path: Any) -> GrainFile:
 
     def err(ln: int, msg: str) -> GrainFileError:
         return GrainFileError(f"{fname}:{ln}: {msg}")
+
+    def shown(text: str) -> str:  # a quoted line, at most 80 characters of it
+        return repr(text if len(text) <= 80 else text[:77] + "...")
 
     def finish(ln: int) -> None:
         nonlocal rows, t_cur, name_cur
@@ -111,7 +124,9 @@ def read_grain_file(path: Any) -> GrainFile:
 
     with open(fname, encoding="utf-8", errors="replace") as fh:
         ln = 0
-        for ln, raw in enumerate(fh, start=1):
+        for ln, raw in enumerate(iter(lambda: fh.readline(_MAX_LINE + 1), ""), start=1):
+            if len(raw) > _MAX_LINE:
+                raise err(ln, f"line longer than {_MAX_LINE} characters; not a grain file")
             line = raw.strip()
             if not line:
                 if rows:
@@ -125,9 +140,9 @@ def read_grain_file(path: Any) -> GrainFile:
                     try:
                         t = np.array([float(v) for v in parts])
                     except ValueError:
-                        raise err(ln, f"malformed translation line {line!r}") from None
+                        raise err(ln, f"malformed translation line {shown(line)}") from None
                     if t.shape != (3,) or not np.all(np.isfinite(t)):
-                        raise err(ln, f"malformed translation line {line!r} (need 3 finite numbers)")
+                        raise err(ln, f"malformed translation line {shown(line)} (need 3 finite numbers)")
                     t_cur = t
                 elif line.startswith("#name"):
                     name_cur = line[len("#name"):].strip()
@@ -136,9 +151,9 @@ def read_grain_file(path: Any) -> GrainFile:
             try:
                 vals = [float(v) for v in parts]
             except ValueError:
-                raise err(ln, f"expected a UBI row of 3 numbers, got {line!r}") from None
+                raise err(ln, f"expected a UBI row of 3 numbers, got {shown(line)}") from None
             if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
-                raise err(ln, f"expected a UBI row of 3 finite numbers, got {line!r}")
+                raise err(ln, f"expected a UBI row of 3 finite numbers, got {shown(line)}")
             if not rows:
                 row_start = ln
             rows.append(vals)
