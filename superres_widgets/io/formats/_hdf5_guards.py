@@ -137,7 +137,8 @@ def check_dataset(p, ds, path: str, *, allow_external: bool) -> None:
                                       f"(it would read as the fill value {ds.fillvalue}); refused as damaged "
                                       "or a placeholder")
             offset = ds.id.get_offset()
-            if offset is not None and offset + storage > os.path.getsize(p):
-                raise MapFileError(p, f"dataset '{path}' ends at byte {offset + storage} but the file has "
-                                      f"{os.path.getsize(p)} bytes; the file is truncated")
+            size = os.path.getsize(ds.file.filename)  # the file holding it (another one through a link)
+            if offset is not None and offset + storage > size:
+                raise MapFileError(p, f"dataset '{path}' ends at byte {offset + storage} but "
+                                      f"{os.path.basename(ds.file.filename)} has {size} bytes; the file is truncated")
     check_payload(p, ds.shape, ds.dtype, what=f"dataset '{path}'")
