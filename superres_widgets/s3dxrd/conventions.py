@@ -103,10 +103,15 @@ def finite_array(value: Any, name: str) -> np.ndarray:
     >>> finite_array([1, 2], "omega_deg")
     array([1., 2.])
     """
+    if value is None or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be finite numbers, got {value!r}")
     try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be finite numbers, got {value!r}") from None
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(arr.dtype)
+        arr = arr.astype(float)
+    except (TypeError, ValueError):  # ragged, objects, strings, complex
+        raise ValueError(f"{name} must be finite numbers, got {repr(value)[:80]}") from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
     return arr
