@@ -19,7 +19,8 @@ indexing), ``grainfile`` (ImageD11 grain files), ``nprime`` (N' per
 ``scoring`` (the model-based sub-pixel scorer), ``columnfile`` (ImageD11
 peak tables and parameter files, both ways), ``peakmaps`` (maps from any
 peak table), ``pbp`` (ImageD11's point-by-point map as the peer),
-``phases`` (hexagonal and tetragonal phases, Laue-group symmetry),
+``phases`` (hexagonal and tetragonal phases, Laue-group symmetry), ``export``
+(maps to HDF5 and .ctf and back),
 ``evaluation`` (maps vs phantom, Fig. 6), ``reconstruction`` (the whole
 pipeline, Figs. 5-6), ``ipf`` (orientation colours and RGBA images).
 """
@@ -31,6 +32,7 @@ from . import (
     columnfile,
     crystal,
     evaluation,
+    export,
     forward,
     geometry,
     grainfile,
@@ -54,6 +56,7 @@ from .columnfile import *  # noqa: F401,F403
 from .conventions import ComputationCancelled, cos_sin_deg, round_half_away  # noqa: F401
 from .crystal import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
+from .export import *  # noqa: F401,F403
 from .forward import *  # noqa: F401,F403
 from .geometry import *  # noqa: F401,F403
 from .grainfile import *  # noqa: F401,F403
@@ -77,7 +80,8 @@ __all__ = list(
             name
             for module in (
                 beam, geometry, superposition, sensitivity, spot_map, crystal, orientation, phantom, forward, indexing,
-                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf, columnfile, peakmaps, pbp, phases,
+                grainfile, nprime, scoring, boundaries, evaluation, reconstruction, ipf, columnfile, peakmaps, pbp,
+                phases, export,
             )
             for name in module.__all__
         ]
