@@ -19,8 +19,8 @@ state, same machine, same minutes).
 
 Usage::
 
-    python benchmarks/bench_js_render.py --a e64162d~1 --b e64162d
-    python benchmarks/bench_js_render.py --a HEAD --b static   # static = superres_widgets/static as built
+    python benchmarks/bench_widgets_js_render.py --a e64162d~1 --b e64162d
+    python benchmarks/bench_widgets_js_render.py --a HEAD --b static   # static = superres_widgets/static as built
 
 A version is a git revision (its ``js/src`` is bundled with esbuild) or
 ``static``. Needs the ``test`` extra (playwright), /usr/bin/chromium and ``npm ci`` in js/.
