@@ -103,7 +103,7 @@ def finite_array(value: Any, name: str) -> np.ndarray:
     >>> finite_array([1, 2], "omega_deg")
     array([1., 2.])
     """
-    if value is None or isinstance(value, (str, bytes)):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise ValueError(f"{name} must be finite numbers, got {value!r}")
     try:
         arr = np.asarray(value)

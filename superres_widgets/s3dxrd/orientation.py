@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import validate as _v
+from .conventions import finite_array as _finite_array
 from .conventions import quat_mul as _quat_mul
 from .conventions import quaternions as _quaternions
 
@@ -49,6 +51,24 @@ __all__ = [
 ]
 
 _ORTHO_TOL = 1e-6
+
+
+def _rotations(U: Any, name: str) -> np.ndarray:
+    """``U`` as a float array of proper rotations ``(..., 3, 3)`` (checked), or ``ValueError`` naming ``name``."""
+    try:
+        arr = np.asarray(U, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of 3x3 rotation matrices, got {repr(U)[:80]}") from None
+    if arr.ndim < 2 or arr.shape[-2:] != (3, 3):
+        raise ValueError(f"{name} must have shape (..., 3, 3), got {arr.shape}")
+    check_orientations(arr.reshape(-1, 3, 3), name)
+    return arr
+
+
+def _check_phase(phase: Any) -> None:
+    B = getattr(phase, "B", None)
+    if not isinstance(B, np.ndarray) or B.shape != (3, 3):
+        raise ValueError(f"phase must be a phase (e.g. CubicPhase()), got {type(phase).__name__}")
 
 
 # ---------------------------------------------------------------------------
@@ -81,9 +101,8 @@ def random_orientations(n: int, seed: Any = None) -> np.ndarray:
     """
     from scipy.spatial.transform import Rotation
 
-    n = int(n)
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n!r}")
+    n = _v.check_int(n, "n", 0, 10**8)
+    _v.check_array_bytes((n, 3, 3), "random_orientations", copies=3)
     if n == 0:
         return np.zeros((0, 3, 3))
     rng = np.random.default_rng(seed)
@@ -100,6 +119,7 @@ def check_orientations(U: Any, name: str = "orientations", tol: float = _ORTHO_T
         matrix that is not a proper rotation (``|U^T U - I| > tol`` or
         ``det U <= 0``).
     """
+    tol = _v.check_number(tol, "tol", lo=1e-12, hi=1)
     try:
         arr = np.asarray(U, dtype=float)
     except (TypeError, ValueError):
@@ -174,16 +194,16 @@ def misorientation_deg(U1: Any, U2: Any, symmetry: Any = "cubic") -> np.ndarray:
     (12), ``"tetragonal"`` (8) or a phase); ``U1`` and ``U2`` broadcast over
     their leading axes.
     """
-    q1 = _quaternions(np.asarray(U1, dtype=float))
-    q2 = _quaternions(np.asarray(U2, dtype=float))
+    q1 = _quaternions(_rotations(U1, "U1"))
+    q2 = _quaternions(_rotations(U2, "U2"))
     q1c = q1 * np.array([1.0, -1.0, -1.0, -1.0])
     return _misorientation_from_q(_quat_mul(q1c, q2), symmetry)
 
 
 def misorientation_table(Ua: Any, Ub: Any, symmetry: Any = "cubic") -> np.ndarray:
     """Pairwise misorientations (deg) under ``symmetry`` (default cubic), shape ``(len(Ua), len(Ub))``."""
-    qa = _quaternions(np.asarray(Ua, dtype=float).reshape(-1, 3, 3))
-    qb = _quaternions(np.asarray(Ub, dtype=float).reshape(-1, 3, 3))
+    qa = _quaternions(_rotations(Ua, "Ua").reshape(-1, 3, 3))
+    qb = _quaternions(_rotations(Ub, "Ub").reshape(-1, 3, 3))
     qac = qa * np.array([1.0, -1.0, -1.0, -1.0])
     return _misorientation_from_q(_quat_mul(qac[:, None, :], qb[None, :, :]), symmetry)
 
@@ -198,7 +218,12 @@ def orientation_from_ubi(ubi: Any, phase: CubicPhase) -> np.ndarray:
     ``phase``.  Validation (cubic cell, handedness) is done by the caller
     (:func:`superres_widgets.s3dxrd.indexing.read_grain_file`).
     """
-    ubi = np.asarray(ubi, dtype=float)
+    _check_phase(phase)
+    ubi = _v.check_array(ubi, "ubi")
+    if ubi.ndim < 2 or ubi.shape[-2:] != (3, 3):
+        raise ValueError(f"ubi must have shape (..., 3, 3), got {ubi.shape}")
+    if not np.all(np.abs(np.linalg.det(ubi)) > 1e-12):
+        raise ValueError("ubi must be invertible (a cell of non-zero volume)")
     Bp = phase.B / (2.0 * np.pi)
     M = np.swapaxes(Bp @ ubi, -1, -2)
     u, _, vt = np.linalg.svd(M)
@@ -208,7 +233,8 @@ def orientation_from_ubi(ubi: Any, phase: CubicPhase) -> np.ndarray:
 
 def ubi_from_orientation(U: Any, phase: CubicPhase) -> np.ndarray:
     """ImageD11 ``UBI = (U B / (2 pi))^-1`` of orientations ``U``."""
-    U = np.asarray(U, dtype=float)
+    _check_phase(phase)
+    U = _rotations(U, "U")
     return np.linalg.inv(U @ (phase.B / (2.0 * np.pi)))
 
 
@@ -217,9 +243,9 @@ def sample_to_specimen(sx: Any, sy: Any) -> tuple[np.ndarray, np.ndarray]:
 
     ``(xs, ys) = (sy, -sx)`` (module rule 3, geometry rule 9).
     """
-    return np.asarray(sy, dtype=float).copy(), -np.asarray(sx, dtype=float)
+    return _finite_array(sy, "sy").copy(), -_finite_array(sx, "sx")
 
 
 def specimen_to_sample(xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
     """Specimen ``(xs, ys)`` to the sample frame: ``(sx, sy) = (-ys, xs)``."""
-    return -np.asarray(ys, dtype=float), np.asarray(xs, dtype=float).copy()
+    return -_finite_array(ys, "ys"), _finite_array(xs, "xs").copy()
