@@ -135,7 +135,7 @@ def round_half_away(q: Any) -> np.ndarray:
     >>> round_half_away([0.5, 1.5, -0.5, 1.4999999999])
     array([ 1,  2, -1,  2])
     """
-    q = np.asarray(q, dtype=float)
+    q = finite_array(q, "q")
     return np.copysign(np.floor(np.abs(q) + 0.5 + TIE_TOL), q).astype(np.int64)
 
 
@@ -148,7 +148,7 @@ def cos_sin_deg(omega_deg: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> c.tolist(), s.tolist()
     ([-1.0, 0.0], [0.0, -1.0])
     """
-    omega_deg = np.asarray(omega_deg, dtype=float)
+    omega_deg = finite_array(omega_deg, "omega_deg")
     w = np.deg2rad(omega_deg)
     c, s = np.cos(w), np.sin(w)
     quarter = np.mod(omega_deg, 360.0) / 90.0

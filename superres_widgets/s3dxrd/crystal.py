@@ -123,6 +123,7 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import finite_array as _finite_array
 from .conventions import finite_scalar as _finite
 from .conventions import positive_scalar as _positive
 from .phases import Phase
@@ -209,7 +210,7 @@ def b_matrix(unit_cell: Any) -> np.ndarray:
     with the reciprocal lengths ``a* = 2 pi b c sin(alpha) / V`` etc.; equal
     to ``xfab.tools.form_b_mat``.
     """
-    cell = np.asarray(unit_cell, dtype=float)
+    cell = _finite_array(unit_cell, "unit_cell")
     if cell.shape != (6,) or not np.all(np.isfinite(cell)):
         raise ValueError(f"unit_cell must be 6 finite numbers, got {unit_cell!r}")
     a, b, c = cell[:3]
@@ -404,12 +405,12 @@ def generate_hkl(
     a = phase.a_angstrom
     # |h|^2 <= (2 a sin(theta_max) / lambda)^2
     s_max = 2.0 * a * math.sin(math.radians(tmax / 2.0)) / lam
-    n = int(math.floor(s_max + 1e-9))
-    if n > 60:
+    if not s_max <= 60:
         raise ValueError(
-            f"tth_max_deg={tth_max_deg!r} gives reflections up to |h| ~ {n}; "
-            "lower the limit or the energy"
+            f"tth_max_deg={tth_max_deg!r} and the energy (wavelength {lam:.3g} A, energy_keV / wavelength_angstrom) "
+            f"give reflections up to |h| ~ {s_max:.3g}; lower the limit or the energy"
         )
+    n = int(math.floor(s_max + 1e-9))
     r = np.arange(-n, n + 1)
     hkl = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)
     hkl = hkl[phase.allowed(hkl)]
@@ -529,10 +530,17 @@ def laue_solutions(
     ``c = -|gn|^2``, the Laue condition ``g_l,x = -lambda |g|^2/(4 pi)`` reads
     ``a cos w + b sin w = c`` (Poulsen 2004, eqs. 3.6-3.8).
     """
+    from .orientation import _rotations
+
     lam = _positive(wavelength_angstrom, "wavelength_angstrom")
-    U = np.asarray(U, dtype=float)
-    B = np.asarray(B, dtype=float)
-    h = np.asarray(hkl, dtype=float).reshape(-1, 3)
+    U = _rotations(U, "U")
+    B = _finite_array(B, "B")
+    if B.shape != (3, 3):
+        raise ValueError(f"B must be a 3x3 matrix, got shape {B.shape}")
+    h = _finite_array(hkl, "hkl")
+    if h.ndim not in (1, 2) or h.shape[-1] != 3:
+        raise ValueError(f"hkl must have shape (n, 3), got {h.shape}")
+    h = h.reshape(-1, 3)
     gc = h @ B.T  # (n, 3)
     g = np.einsum("...ij,nj->...ni", U, gc) * (lam / (4.0 * np.pi))
     gx, gy, gz = g[..., 0], g[..., 1], g[..., 2]
@@ -637,7 +645,11 @@ def predict_reflections(
     -------
     PredictedReflections
     """
-    U = np.asarray(U, dtype=float)
+    from .orientation import _rotations
+
+    if not isinstance(reflections, ReflectionSet):
+        raise ValueError(f"reflections must be a ReflectionSet (from generate_hkl), got {type(reflections).__name__}")
+    U = _rotations(U, "U")
     if U.ndim == 2:
         U = U[None]
     w0 = _finite(omega_start_deg, "omega_start_deg")
@@ -677,10 +689,14 @@ def scattering_vectors(tth_deg: Any, eta_deg: Any, omega_deg: Any) -> np.ndarray
     ndarray, (..., 3)
         Unit vectors parallel to ``U B h`` of the reflection.
     """
-    t = np.deg2rad(np.asarray(tth_deg, dtype=float)) / 2.0
-    e = np.deg2rad(np.asarray(eta_deg, dtype=float))
-    w = np.deg2rad(np.asarray(omega_deg, dtype=float))
-    t, e, w = np.broadcast_arrays(t, e, w)
+    t = np.deg2rad(_finite_array(tth_deg, "tth_deg")) / 2.0
+    e = np.deg2rad(_finite_array(eta_deg, "eta_deg"))
+    w = np.deg2rad(_finite_array(omega_deg, "omega_deg"))
+    try:
+        t, e, w = np.broadcast_arrays(t, e, w)
+    except ValueError:
+        raise ValueError(f"tth_deg, eta_deg and omega_deg must have matching shapes, got {t.shape}, {e.shape}, "
+                         f"{w.shape}") from None
     gl = np.stack([-np.sin(t), -np.cos(t) * np.sin(e), np.cos(t) * np.cos(e)], axis=-1)
     c, s = np.cos(w), np.sin(w)
     # Omega^T = [[c, s, 0], [-s, c, 0], [0, 0, 1]]

@@ -121,7 +121,7 @@ def cos_sin_deg(omega_deg: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> cos_sin_deg([90.0])
     (array([0.]), array([1.]))
     """
-    return _conventions_cos_sin_deg(np.asarray(omega_deg, dtype=float))
+    return _conventions_cos_sin_deg(omega_deg)  # checks omega_deg
 
 
 def _n_bins(omega_range_deg: float, omega_step_deg: float) -> int:
