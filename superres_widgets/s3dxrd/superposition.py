@@ -422,6 +422,56 @@ def _batch_area_centroid(P: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
     return area, np.stack([cx, cy], axis=1)
 
 
+#: Half-planes per measurement list sorted up front by :func:`_batch_regions` (partial selection).
+_HEAD = 24
+
+
+def _sorted_head(slack: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the ``k`` smallest entries of every row of ``slack``, ascending."""
+    m = slack.shape[1]
+    if k >= m:
+        order = np.argsort(slack, axis=1)
+    else:
+        part = np.argpartition(slack, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(part, np.argsort(np.take_along_axis(slack, part, axis=1), axis=1), axis=1)
+    return order, np.take_along_axis(slack, order, axis=1)
+
+
+class _LazyTail:
+    """The sorted remainder (after the head) of the rows of ``slack``, built on first use.
+
+    Every remaining value is ``>=`` every head value of its row (``argpartition``), so head +
+    tail is a full ascending order.  Built once, for the rows asked for at the first call.
+    """
+
+    def __init__(self, slack: np.ndarray, head: np.ndarray) -> None:
+        self._slack, self._head = slack, head
+        self._k = head.shape[1]
+        self._row = None
+
+    def _build(self, rows: np.ndarray) -> None:
+        sl = self._slack[rows]
+        rest = np.ones(sl.shape, dtype=bool)
+        np.put_along_axis(rest, self._head[rows], False, axis=1)
+        cols = np.nonzero(rest)[1].reshape(rows.size, -1)
+        vals = np.take_along_axis(sl, cols, axis=1)
+        o = np.argsort(vals, axis=1)
+        self._order = np.take_along_axis(cols, o, axis=1)
+        self._vals = np.take_along_axis(vals, o, axis=1)
+        self._row = np.full(self._slack.shape[0], -1, dtype=np.int64)
+        self._row[rows] = np.arange(rows.size)
+
+    def order(self, rows: np.ndarray, j: int) -> np.ndarray:
+        if self._row is None:
+            self._build(rows)
+        return self._order[self._row[rows], j - self._k]
+
+    def slack(self, rows: np.ndarray, j: int) -> np.ndarray:
+        if self._row is None:
+            self._build(rows)
+        return self._vals[self._row[rows], j - self._k]
+
+
 def _batch_regions(
     geometry: ScanGeometry, tx: np.ndarray, ty: np.ndarray, cancel: Any = None, half_width: float | None = None
 ) -> dict[str, np.ndarray]:
@@ -465,8 +515,11 @@ def _batch_regions(
     slack[:, 0::2][~pres_u] = np.inf
     slack[:, 1::2][~pres_u] = np.inf
     check_cancel(cancel, "superposition_map")
-    order = np.argsort(slack, axis=1)
-    sslack = np.take_along_axis(slack, order, axis=1)
+    # partial selection: only the K tightest half-planes of every list are sorted up front
+    # (most polygons leave the active set within a few clips); the rest are sorted lazily,
+    # only for the polygons still active at step K (issue 14)
+    order, sslack = _sorted_head(slack, min(2 * n, _HEAD))
+    tail = _LazyTail(slack, order)
     check_cancel(cancel, "superposition_map")
     # normals of constraint id (2k + side): side 0 -> +n_k, side 1 -> -n_k
     sign = np.tile([1.0, -1.0], n)
@@ -513,7 +566,7 @@ def _batch_regions(
         if j == 2 * n:
             done = np.ones(act.size, dtype=bool)
         else:
-            sj = sslack[act, j]
+            sj = sslack[act, j] if j < order.shape[1] else tail.slack(act, j)
             done = (counts == 0) | ((sj >= 0) & (sj * sj >= r2))
         if done.any():
             finish(done)
@@ -525,8 +578,11 @@ def _batch_regions(
             P = P[:, :vmax]
             V = vmax
         # clip every active polygon by its j-th tightest half-plane
-        cid = order[act, j]
-        ax, ay, cc = ax_all[cid], ay_all[cid], sslack[act, j]
+        if j < order.shape[1]:
+            cid, cc = order[act, j], sslack[act, j]
+        else:
+            cid, cc = tail.order(act, j), tail.slack(act, j)
+        ax, ay = ax_all[cid], ay_all[cid]
         idx = np.arange(V)
         valid = idx[None, :] < counts[:, None]
         nxt = np.where(idx[None, :] + 1 < counts[:, None], idx[None, :] + 1, 0)
