@@ -650,13 +650,11 @@ def profile_samples(profile: Any, width: float, n: int = 129) -> dict:
     >>> s["support"], s["weights"]
     (1.0, [1.0, 1.0, 1.0, 1.0, 1.0])
     """
+    from ..validate import check_int
+
     prof = get_beam_profile(profile)
-    b = float(width)
-    if not (math.isfinite(b) and b > 0):
-        raise ValueError(f"width must be finite and > 0, got {width!r}")
-    n = int(n)
-    if n < 2:
-        raise ValueError(f"n must be >= 2, got {n}")
+    b = positive_scalar(width, "width")
+    n = check_int(n, "n", 2, 1_000_000)
     s = float(prof.support(b))
     d = np.linspace(-s, s, n)
     w = np.clip(np.asarray(prof.weight(d, b), dtype=float), 0.0, 1.0)

@@ -49,6 +49,7 @@ __all__ = [
     "finite_scalar",
     "positive_scalar",
     "finite_array",
+    "check_type",
     "round_half_away",
     "cos_sin_deg",
     "quaternions",
@@ -200,6 +201,22 @@ def quat_mul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         ],
         axis=-1,
     )
+
+
+def check_type(value: Any, cls: Any, name: str, what: str = "") -> Any:
+    """``value`` if it is an instance of ``cls``, else ``ValueError("<name> must be a <what>, got <type>")``.
+
+    Examples
+    --------
+    >>> check_type(3, str, "geometry", "ScanGeometry")
+    Traceback (most recent call last):
+    ...
+    ValueError: geometry must be a ScanGeometry, got int
+    """
+    if not isinstance(value, cls):
+        what = what or getattr(cls, "__name__", str(cls))
+        raise ValueError(f"{name} must be a {what}, got {type(value).__name__}")
+    return value
 
 
 class ComputationCancelled(RuntimeError):

@@ -404,6 +404,9 @@ def sensitivity_map(
     >>> round(sm.effective_area, 3), sm.centroid.round(2).tolist()
     (0.126, [3.1, 1.91])
     """
+    from .conventions import check_type
+
+    check_type(geometry, ScanGeometry, "geometry")
     xs_f = _finite_scalar(xs, "xs")
     ys_f = _finite_scalar(ys, "ys")
     n = _grid_size(n, "n")
@@ -460,9 +463,9 @@ def _check_combine(combine: Any) -> None:
 
 
 def _grid_size(value: Any, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer() or int(value) < 4:
-        raise ValueError(f"{name} must be an integer >= 4, got {value!r}")
-    return int(value)
+    from ..validate import check_int
+
+    return check_int(value, name, 4, 4096)
 
 
 def _empty_map(geometry, target, meas, complete, n, extent) -> SensitivityMap:

@@ -51,7 +51,8 @@ from typing import Any
 import numpy as np
 
 from .conventions import TIE_TOL as _TIE_TOL
-from .conventions import check_cancel
+from ..validate import check_array_bytes, check_int
+from .conventions import check_cancel, check_type
 from .conventions import finite_scalar as _finite_scalar
 from .conventions import positive_scalar as _positive_scalar
 from .geometry import ScanGeometry
@@ -481,11 +482,18 @@ def superposition_map(
     s = int(subdivision)
     if s < 1:
         raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}")
+    check_type(geometry, ScanGeometry, "geometry")
+    if s > 1024:
+        raise ValueError(f"subdivision must be an integer in [1, 1024], got {subdivision!r}")
     step = geometry.step
     rad = geometry.x_range if radius is None else _finite_scalar(radius, "radius")
     if rad < 0:
         raise ValueError(f"radius must be >= 0, got {radius!r}")
     rmin = 0.5 * step if r_min is None else _finite_scalar(r_min, "r_min")
+    if rmin < 0:
+        raise ValueError(f"r_min must be >= 0, got {r_min!r}")
+    side = 2 * math.floor(rad / step + _TIE_TOL) * s + s
+    check_array_bytes((side, side), "superposition_map: the sub-pixel targets (radius, subdivision)", copies=16)
     rbw = 0.5 * step if radial_bin_width is None else _positive_scalar(radial_bin_width, "radial_bin_width")
     hbw = None if hist_bin_width is None else _positive_scalar(hist_bin_width, "hist_bin_width")
 
@@ -502,8 +510,7 @@ def superposition_map(
     if combine not in ("product", "minimum"):
         raise ValueError(f"combine must be 'product' or 'minimum', got {combine!r}")
     flat = geometry.profile.is_flat(geometry.beam_width)
-    if not flat:
-        grid_n = _sensitivity_grid(sensitivity_grid)
+    grid_n = _sensitivity_grid(sensitivity_grid)  # checked for every profile (used by beams with tails)
     # chunks of targets bound the (targets x half-planes) work arrays
     chunk = max(_MIN_BATCH_TARGETS, _MAX_BATCH_ELEMENTS // (2 * geometry.n_omega))
     parts = []
@@ -527,6 +534,9 @@ def superposition_map(
     stats = _map_stats(
         geometry, xs, ys, area, centroid, complete & has_region, area_centre, rmin, rbw, hbw
     )
+    if stats.n_selected == 0:  # the mean relative size would be NaN
+        raise ValueError(f"radius={rad:g} and r_min={rmin:g} leave no fully superposed target at r >= r_min "
+                         "to average; widen the radius or lower r_min")
     return SuperpositionMapResult(
         geometry=geometry,
         subdivision=s,
@@ -549,6 +559,4 @@ def superposition_map(
 
 
 def _sensitivity_grid(value: Any) -> int:
-    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer() or int(value) < 4:
-        raise ValueError(f"sensitivity_grid must be an integer >= 4, got {value!r}")
-    return int(value)
+    return check_int(value, "sensitivity_grid", 4, 1024)
