@@ -62,6 +62,7 @@ import numpy as np
 
 from .conventions import TIE_TOL as _TIE_TOL
 from .conventions import check_cancel
+from .conventions import check_type as _check_type
 from .conventions import cos_sin_deg as _cos_sin_deg
 from .conventions import finite_array as _finite_array
 from .conventions import finite_scalar as _finite_scalar
@@ -214,6 +215,7 @@ def superposed_region(geometry: ScanGeometry, xs: float, ys: float) -> Superpose
     >>> round(superposed_region(g, 0, 0).area, 4)
     0.7874
     """
+    _check_type(geometry, ScanGeometry, "geometry")
     meas = geometry.measurements(xs, ys)
     xs_f, ys_f = float(xs), float(ys)
     b = geometry.beam_width
@@ -344,6 +346,7 @@ def superposed_mask(
     >>> superposed_mask(g, 0, 0).count, superposed_mask(g, 3, 2).count
     (316, 3)
     """
+    _check_type(geometry, ScanGeometry, "geometry")
     xs_f = _finite_scalar(xs, "xs")
     ys_f = _finite_scalar(ys, "ys")
     ppb = _finite_scalar(px_per_beam, "px_per_beam")
@@ -372,7 +375,8 @@ def superposed_mask(
     j1 = math.ceil(y1 / p - _TIE_TOL)
     nx, ny = max(i1 - i0, 1), max(j1 - j0, 1)
     if nx * ny > _MAX_RASTER_PIXELS:
-        raise ValueError(f"extent too large for px_per_beam={ppb:g}: {nx} x {ny} pixels")
+        raise ValueError(f"xs/ys, extent and px_per_beam={ppb:g} give a raster of {nx} x {ny} pixels; too large "
+                         f"(over {_MAX_RASTER_PIXELS})")
     xc = (i0 + 0.5 + np.arange(nx)) * p
     yc = (j0 + 0.5 + np.arange(ny)) * p
     c, s = _cos_sin_deg(meas.omega_deg)
