@@ -140,6 +140,10 @@ def core_width(profile: Any, width: float) -> float:
     >>> core_width(get_beam_profile("box"), 4.0)
     4.0
     """
+    from .beam import get_beam_profile
+
+    profile = get_beam_profile(profile)
+    width = _positive(width, "width")
     s = float(profile.support(width))
     d = np.linspace(0.0, s, 4097)
     w = np.asarray(profile.weight(d, width), dtype=float)
@@ -482,14 +486,21 @@ def likelihood_scores(
     beta = _finite(smoothing, "smoothing")
     if beta < 0:
         raise ValueError(f"smoothing must be >= 0, got {smoothing!r}")
-    n_pass = int(passes)
-    if n_pass < 0 or n_pass != passes:
-        raise ValueError(f"passes must be an integer >= 0, got {passes!r}")
-    xs = np.asarray(xs, dtype=float).ravel()
-    ys = np.asarray(ys, dtype=float).ravel()
+    from ..validate import check_int
+    from .conventions import check_type, finite_array
+    from .geometry import ScanGeometry
+    from .nprime import ObservationTable
+
+    check_type(table, ObservationTable, "table")
+    check_type(geometry, ScanGeometry, "geometry")
+    n_pass = check_int(passes, "passes", 0, 100)
+    xs = finite_array(xs, "xs").ravel()
+    ys = finite_array(ys, "ys").ravel()
+    if xs.shape != ys.shape:
+        raise ValueError(f"xs and ys must have the same length, got {xs.size} and {ys.size}")
     n = xs.size
     nc = table.n_candidates
-    K = int(max(1, min(int(top_k), nc)))
+    K = int(max(1, min(check_int(top_k, "top_k", 1, 10_000), nc)))
     X = np.asarray(geometry.x_positions, dtype=float)
     step = float(geometry.step)
     b = float(geometry.beam_width)
@@ -595,9 +606,12 @@ def potts_icm(
     >>> potts_icm(sc, np.array([[0, 1, 2]]), smoothing=1.0).tolist()
     [0, 0, 0]
     """
+    from ..validate import check_int
+
     beta = _finite(smoothing, "smoothing")
     if beta < 0:
         raise ValueError(f"smoothing must be >= 0, got {smoothing!r}")
+    max_sweeps = check_int(max_sweeps, "max_sweeps", 1, 10_000)
     lab = scores.best()
     if beta == 0 or lab.size == 0:
         return lab
