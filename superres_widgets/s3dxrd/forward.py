@@ -126,6 +126,9 @@ def cos_sin_deg(omega_deg: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _n_bins(omega_range_deg: float, omega_step_deg: float) -> int:
     q = omega_range_deg / omega_step_deg
+    if not q <= 1e6:
+        raise ValueError(f"omega_range_deg / omega_step_deg gives {q:.3g} omega bins; at most 1e6 "
+                         f"(omega_step_deg={omega_step_deg!r} is too small)")
     n = int(round(q))
     if n < 1 or abs(q - n) > 1e-6:
         raise ValueError(
@@ -547,8 +550,8 @@ def simulate_scan(
     if not 0 < pdet <= 1:
         raise ValueError(f"detection_probability must be in (0, 1], got {detection_probability!r}")
     lam_s = _finite(spurious_per_frame, "spurious_per_frame")
-    if lam_s < 0:
-        raise ValueError(f"spurious_per_frame must be >= 0, got {spurious_per_frame!r}")
+    if not 0 <= lam_s <= 1000:  # each spurious peak is simulated: bounded work
+        raise ValueError(f"spurious_per_frame must be in [0, 1000], got {spurious_per_frame!r}")
     sig_e = _finite(noise_eta_deg, "noise_eta_deg")
     sig_w = _finite(noise_omega_deg, "noise_omega_deg")
     if sig_e < 0:

@@ -150,7 +150,9 @@ class Phantom:
 
 
 def _check_pixel(pixel_um: Any) -> float:
-    return _positive(pixel_um, "pixel_um")
+    from ..validate import check_positive
+
+    return check_positive(pixel_um, "pixel_um", hi=1e6)
 
 
 def voronoi_phantom(
@@ -196,16 +198,19 @@ def voronoi_phantom(
     """
     from scipy.spatial import cKDTree
 
+    from ..validate import check_array_bytes, check_int
+
     D = _positive(diameter_um, "diameter_um")
-    if isinstance(n_grains, (bool, np.bool_)) or int(n_grains) != n_grains:
-        raise ValueError(f"n_grains must be an integer >= 1, got {n_grains!r}")
-    n = int(n_grains)
-    if n < 1:
-        raise ValueError(f"n_grains must be an integer >= 1, got {n_grains!r}")
+    n = check_int(n_grains, "n_grains", 1, 100_000)
     p = _check_pixel(pixel_um)
     R = 0.5 * D
     if R / p > 20000:
         raise ValueError(f"pixel_um={pixel_um!r} is too fine for diameter_um={diameter_um!r}")
+    if n > max(1.0, math.pi * (R / p) ** 2 / 4):  # a grain needs a few pixels
+        raise ValueError(f"n_grains={n} is more than the {math.pi * (R / p) ** 2:.0f} pixels of diameter_um="
+                         f"{diameter_um!r} at pixel_um={pixel_um!r} can hold (at least 4 pixels per grain)")
+    side = 2 * math.ceil(R / p) + 1
+    check_array_bytes((side, side), "voronoi_phantom: the label grid", copies=8)
     if orientations is not None:
         U = check_orientations(orientations, "orientations")
         if U.shape[0] != n:
@@ -277,7 +282,10 @@ def phantom_from_labels(
         phantom); ``pixel_um <= 0``; ``orientations`` of the wrong length or
         not rotations.
     """
-    lab = np.asarray(labels)
+    try:
+        lab = np.asarray(labels)
+    except (TypeError, ValueError):
+        raise ValueError(f"labels must be a non-empty 2-D array of integers, got {repr(labels)[:80]}") from None
     if lab.ndim != 2 or lab.size == 0:
         raise ValueError(f"labels must be a non-empty 2-D array, got shape {lab.shape}")
     if not np.issubdtype(lab.dtype, np.integer):
