@@ -79,7 +79,7 @@ notebooks: setup-test
 	$(VENV)/bin/jupytext --sync notebooks/*.ipynb
 
 benchmarks: setup-test
-	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) js/node_modules superres_widgets/static build dist *.egg-info docs/_build

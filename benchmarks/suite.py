@@ -1,0 +1,256 @@
+"""The benchmark report of issue 14: measurements, ``results.json`` and one offline HTML page.
+
+Run ``python -m benchmarks`` (or ``make benchmarks``); ``--quick`` is a smoke run (fewer
+iterations and repeats, same rows).  Every row compares like with like: scikit-image and
+ours get the same image in the same dtype (float32 rows and float64 rows), calls alternate
+within one process and the best of several rounds is kept, so the ratios
+(``skimage time / our time``, > 1 means we are faster) are measured in the same run.
+
+Sections
+--------
+* ``s3dxrd_superposition``: ``superposition_map`` (X in +-10, step 1, beam 1, 4 x 4
+  sub-pixels) at 10 deg and 0.5 deg steps: first call on a fresh geometry, warm median,
+  tracemalloc peak; checked against the goals (0.5 deg warm <= 0.12 s, first <= 2 x warm,
+  peak <= 100 MiB).
+* ``s3dxrd_scaling``: ``reconstruct_phantom`` time against specimen diameter and against
+  grain count; the exponent is the least-squares slope of log(time) against log(size).
+* ``xrf``: Richardson-Lucy (Gaussian PSF sigma 3 px, reflect boundary for us,
+  ``clip=False`` for scikit-image) and Wiener (balance 0.01) at 256², 512², 538 x 601 and
+  1024², float32 and float64.
+
+Numbers depend on the machine and its load; the JSON records the versions and CPU count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import platform
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+#: issue 14 goals for the 0.5 deg superposition map
+GOAL_WARM_S = 0.12
+GOAL_FIRST_OVER_WARM = 2.0
+GOAL_PEAK_MIB = 100.0
+
+XRF_SIZES = ((256, 256), (512, 512), (538, 601), (1024, 1024))
+DTYPES = ("float32", "float64")
+
+
+def best_times(fns, repeat):
+    """Best wall time of each function over ``repeat`` rounds, calls alternating."""
+    best = [np.inf] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def loglog_slope(x, t) -> float:
+    """Least-squares slope of ``log t`` against ``log x`` (the scaling exponent)."""
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(t, float)), 1)[0])
+
+
+# --------------------------------------------------------------------------- s3DXRD
+def bench_superposition(quick: bool) -> list[dict]:
+    from superres_widgets.s3dxrd import ScanGeometry, superposition_map
+
+    repeats = 2 if quick else 5
+    rows = []
+    for d_omega in (10.0, 0.5):
+        def geom(d_omega=d_omega):
+            return ScanGeometry(x_range=10, step=1.0, omega_deg=np.arange(0, 180, d_omega))
+
+        g = geom()
+        t0 = time.perf_counter()
+        res = superposition_map(g, subdivision=4)
+        first = time.perf_counter() - t0
+        warm = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            superposition_map(g, subdivision=4)
+            warm.append(time.perf_counter() - t0)
+        # a fresh geometry: its caches are part of the peak
+        g2 = geom()
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        superposition_map(g2, subdivision=4)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        w = statistics.median(warm)
+        row = {"omega_step_deg": d_omega, "n_angles": int(g.n_omega), "n_targets": int(res.xs.size),
+               "first_s": first, "warm_s": w, "first_over_warm": first / w, "peak_mib": peak}
+        if d_omega == 0.5:
+            row["goals"] = {"warm_s<=0.12": w <= GOAL_WARM_S,
+                            "first<=2xwarm": first <= GOAL_FIRST_OVER_WARM * w,
+                            "peak_mib<=100": peak <= GOAL_PEAK_MIB}
+        rows.append(row)
+        print(f"superposition_map {d_omega:4g} deg ({g.n_omega} angles, {res.xs.size} targets): "
+              f"first {first:.3f} s, warm {w:.3f} s, first/warm {first / w:.2f}, peak {peak:.1f} MiB"
+              + (f"  goals {row['goals']}" if "goals" in row else ""))
+    return rows
+
+
+def bench_scaling(quick: bool) -> dict:
+    from superres_widgets.s3dxrd.reconstruction import reconstruct_phantom
+
+    common = dict(beam_um=4.0, step_um=4.0, omega_step_deg=1.0, subdivision=2, seed=0)
+    reconstruct_phantom(diameter_um=32.0, n_grains=3, **common)  # warm-up (imports, caches)
+    if quick:
+        diams, grains_d, grains, diam_g = (32.0, 48.0, 64.0), 4, (3, 6, 12), 48.0
+    else:
+        diams, grains_d, grains, diam_g = (40.0, 60.0, 80.0, 120.0), 8, (5, 10, 20, 40), 80.0
+
+    def run(d, n):
+        t0 = time.perf_counter()
+        reconstruct_phantom(diameter_um=d, n_grains=n, **common)
+        return time.perf_counter() - t0
+
+    t_d = [run(d, grains_d) for d in diams]
+    t_g = [run(diam_g, n) for n in grains]
+    out = {
+        "settings": {**common, "grains_for_diameter": grains_d, "diameter_for_grains": diam_g},
+        "diameter": {"x": list(diams), "t_s": t_d, "exponent": loglog_slope(diams, t_d)},
+        "grains": {"x": list(grains), "t_s": t_g, "exponent": loglog_slope(grains, t_g)},
+    }
+    print(f"reconstruct_phantom scaling: time ~ diameter^{out['diameter']['exponent']:.2f} "
+          f"({grains_d} grains), ~ grains^{out['grains']['exponent']:.2f} ({diam_g:g} um)")
+    return out
+
+
+# --------------------------------------------------------------------------- micro-XRF
+def _test_image(shape, psf, dtype, rng):
+    from superres_widgets import xrf
+
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    truth = 10.0 + 200.0 * ((np.sin(xx / 7.0) * np.cos(yy / 11.0)) > 0.3)
+    blurred = xrf.convolve(truth, psf, boundary="reflect")
+    return rng.poisson(blurred).astype(dtype)
+
+
+def bench_xrf(quick: bool) -> list[dict]:
+    from skimage import restoration
+
+    from superres_widgets import xrf
+
+    repeat = 2 if quick else 4
+    n_iter = 5 if quick else 30
+    rng = np.random.default_rng(0)
+    rows = []
+    for dt in DTYPES:
+        dtype = np.dtype(dt)
+        psf = xrf.gaussian_psf(3.0).astype(dtype)
+        for shape in XRF_SIZES:
+            y = _test_image(shape, psf, dtype, rng)
+            cases = {
+                "richardson_lucy": (
+                    lambda y=y, psf=psf: restoration.richardson_lucy(y, psf, n_iter, clip=False),
+                    lambda y=y, psf=psf, dtype=dtype: xrf.richardson_lucy(y, psf, n_iter, dtype=dtype),
+                ),
+                "wiener": (
+                    lambda y=y, psf=psf: restoration.wiener(y, psf, 0.01, clip=False),
+                    lambda y=y, psf=psf, dtype=dtype: xrf.wiener(y, psf, 0.01, dtype=dtype),
+                ),
+            }
+            for method, (f_sk, f_us) in cases.items():
+                out_sk, out_us = f_sk(), f_us()  # warm-up (FFT plans, caches)
+                t_sk, t_us = best_times([f_sk, f_us], repeat)
+                row = {"method": method, "dtype": dt, "shape": list(shape), "n_iter": n_iter if
+                       method == "richardson_lucy" else None, "skimage_s": t_sk, "ours_s": t_us,
+                       "ratio": t_sk / t_us, "skimage_out_dtype": str(out_sk.dtype),
+                       "ours_out_dtype": str(np.asarray(out_us).dtype)}
+                rows.append(row)
+                print(f"{method:15s} {dt} {shape[0]}x{shape[1]}: skimage {t_sk * 1e3:8.1f} ms, "
+                      f"ours {t_us * 1e3:8.1f} ms, ratio {t_sk / t_us:5.2f}x")
+    return rows
+
+
+# --------------------------------------------------------------------------- report
+def environment() -> dict:
+    import scipy
+    import skimage
+
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit-image": skimage.__version__, "cpu_count": os.cpu_count(),
+            "machine": platform.machine(), "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def run(quick: bool = False) -> dict:
+    """All sections; returns the results dictionary (what ``results.json`` holds)."""
+    t0 = time.perf_counter()
+    res = {"quick": quick, "environment": environment()}
+    res["s3dxrd_superposition"] = bench_superposition(quick)
+    res["s3dxrd_scaling"] = bench_scaling(quick)
+    res["xrf"] = bench_xrf(quick)
+    res["wall_s"] = time.perf_counter() - t0
+    return res
+
+
+def write_html(res: dict, path: pathlib.Path) -> None:
+    """One self-contained page: Bokeh with INLINE resources (no CDN, works offline)."""
+    from bokeh.embed import file_html
+    from bokeh.layouts import column
+    from bokeh.models import Div
+    from bokeh.plotting import figure
+    from bokeh.resources import INLINE
+
+    colors = {"ours": "#1f77b4", "skimage": "#d62728"}
+    figs = [Div(text="<h1>superres_widgets benchmarks</h1><p>Ratios are scikit-image time / our "
+                     "time in the same run, same dtype (&gt; 1: we are faster). "
+                     f"Environment: {json.dumps(res['environment'])}</p>")]
+    for method in ("richardson_lucy", "wiener"):
+        for dt in DTYPES:
+            rows = [r for r in res["xrf"] if r["method"] == method and r["dtype"] == dt]
+            px = [r["shape"][0] * r["shape"][1] for r in rows]
+            f = figure(title=f"{method} {dt}: time vs size", x_axis_type="log", y_axis_type="log",
+                       x_axis_label="pixels", y_axis_label="best time (s)", width=520, height=320)
+            for who, key in (("ours", "ours_s"), ("skimage", "skimage_s")):
+                t = [r[key] for r in rows]
+                f.line(px, t, color=colors[who], legend_label=who)
+                f.scatter(px, t, color=colors[who], size=7)
+            f.legend.location = "top_left"
+            figs.append(f)
+    for key in ("diameter", "grains"):
+        s = res["s3dxrd_scaling"][key]
+        x, t = np.asarray(s["x"], float), np.asarray(s["t_s"], float)
+        a, b = np.polyfit(np.log(x), np.log(t), 1)
+        f = figure(title=f"reconstruct_phantom time vs {key}: exponent {s['exponent']:.2f}",
+                   x_axis_type="log", y_axis_type="log", x_axis_label=key, y_axis_label="time (s)",
+                   width=520, height=320)
+        f.scatter(x, t, size=8, legend_label="measured")
+        f.line(x, np.exp(b) * x**a, color="black", line_dash="dashed", legend_label=f"fit slope {a:.2f}")
+        f.legend.location = "top_left"
+        figs.append(f)
+    table = "".join(
+        f"<tr><td>{r['omega_step_deg']:g}°</td><td>{r['first_s']:.3f}</td><td>{r['warm_s']:.3f}</td>"
+        f"<td>{r['first_over_warm']:.2f}</td><td>{r['peak_mib']:.1f}</td>"
+        f"<td>{r.get('goals', '')}</td></tr>" for r in res["s3dxrd_superposition"])
+    figs.append(Div(text="<h2>superposition_map</h2><table border=1><tr><th>step</th><th>first (s)</th>"
+                         "<th>warm (s)</th><th>first/warm</th><th>peak MiB</th><th>goals</th></tr>"
+                         f"{table}</table>"))
+    path.write_text(file_html(column(*figs), INLINE, "superres_widgets benchmarks"), encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: fewer iterations and repeats")
+    ap.add_argument("--out", default=str(HERE), help="folder for results.json and report.html")
+    args = ap.parse_args(argv)
+    res = run(quick=args.quick)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(res, indent=1), encoding="utf-8")
+    write_html(res, out / "report.html")
+    print(f"wrote {out / 'results.json'} and {out / 'report.html'} ({res['wall_s']:.1f} s)")
+    return 0

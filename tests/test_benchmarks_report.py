@@ -1,0 +1,53 @@
+"""``python -m benchmarks --quick``: every row in results.json, ratios consistent, an offline HTML page."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_quick_report_has_every_row_and_an_offline_page(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert res["quick"] is True
+    # micro-XRF: 2 methods x 2 dtypes x 4 sizes, same dtype on both sides
+    keys = {(r["method"], r["dtype"], tuple(r["shape"])) for r in res["xrf"]}
+    want = {(m, d, s) for m in ("richardson_lucy", "wiener") for d in ("float32", "float64")
+            for s in ((256, 256), (512, 512), (538, 601), (1024, 1024))}
+    assert keys == want and len(res["xrf"]) == len(want)
+    for r in res["xrf"]:
+        assert r["skimage_s"] > 0 and r["ours_s"] > 0
+        assert r["ratio"] == r["skimage_s"] / r["ours_s"]
+        assert r["skimage_out_dtype"] == r["dtype"]  # scikit-image really ran in this dtype
+    # s3DXRD superposition: 10 and 0.5 deg, goals judged from the numbers in the row
+    sup = {r["omega_step_deg"]: r for r in res["s3dxrd_superposition"]}
+    assert set(sup) == {10.0, 0.5}
+    assert sup[10.0]["n_angles"] == 18 and sup[0.5]["n_angles"] == 360
+    g = sup[0.5]["goals"]
+    assert g["warm_s<=0.12"] == (sup[0.5]["warm_s"] <= 0.12)
+    assert g["first<=2xwarm"] == (sup[0.5]["first_s"] <= 2 * sup[0.5]["warm_s"])
+    assert g["peak_mib<=100"] == (sup[0.5]["peak_mib"] <= 100)
+    assert 0 < sup[0.5]["peak_mib"] < 1000
+    # scaling exponents are the log-log least-squares slopes of the printed times
+    for key in ("diameter", "grains"):
+        s = res["s3dxrd_scaling"][key]
+        assert len(s["x"]) == len(s["t_s"]) >= 3
+        slope = np.polyfit(np.log(s["x"]), np.log(s["t_s"]), 1)[0]
+        assert abs(s["exponent"] - slope) < 1e-9
+        assert 0 < s["exponent"] < 5
+    # the page works offline: no external script or stylesheet, Bokeh inlined
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
+    assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)
+    assert "cdn.bokeh.org" not in html and "Bokeh" in html
+    assert "exponent" in html and "richardson_lucy float32" in html
+    assert "ratio" in proc.stdout
