@@ -66,9 +66,9 @@ from typing import Any
 
 import numpy as np
 
-from .conventions import check_cancel
+from .conventions import check_cancel, check_type
+from .conventions import finite_array as _finite_array
 from .conventions import finite_scalar as _finite
-from .conventions import positive_scalar as _positive
 from .conventions import quat_mul as _quat_mul
 from .conventions import quaternions as _quaternions
 from .crystal import (
@@ -106,6 +106,25 @@ def _wrap180(a: np.ndarray) -> np.ndarray:
     return a - 360.0 * np.round(a / 360.0)
 
 
+def _peaks(ring: Any, eta: Any, omega: Any, names: tuple) -> tuple:
+    """(ring int64, eta, omega) as equal-length finite 1-D arrays, or ``ValueError`` naming the parameter."""
+    r = _finite_array(ring, names[0]).ravel()
+    if np.any(r != np.round(r)) or np.any(r < 0):
+        raise ValueError(f"{names[0]} must be ring indices (integers >= 0)")
+    e = _finite_array(eta, names[1]).ravel()
+    w = _finite_array(omega, names[2]).ravel()
+    if not r.size == e.size == w.size:
+        raise ValueError(f"{names[0]}, {names[1]} and {names[2]} must have the same length, got {r.size}, "
+                         f"{e.size} and {w.size}")
+    return r.astype(np.int64), e, w
+
+
+def _tolerance(value: Any, name: str) -> float:
+    from ..validate import check_number
+
+    return float(check_number(value, name, lo=0, lo_open=True, hi=180))
+
+
 def match_peaks(
     pred_ring: Any,
     pred_eta_deg: Any,
@@ -128,6 +147,8 @@ def match_peaks(
         Parallel arrays, one entry per matching pair, sorted by
         ``pred_index``.
     """
+    _peaks(obs_ring, obs_eta_deg, obs_omega_deg, ("obs_ring", "obs_eta_deg", "obs_omega_deg"))
+    _peaks(pred_ring, pred_eta_deg, pred_omega_deg, ("pred_ring", "pred_eta_deg", "pred_omega_deg"))
     return PeakIndex(obs_ring, obs_eta_deg, obs_omega_deg).match(
         pred_ring, pred_eta_deg, pred_omega_deg, eta_tol_deg, omega_tol_deg, cancel=cancel
     )
@@ -151,9 +172,7 @@ class PeakIndex:
     """
 
     def __init__(self, ring: Any, eta_deg: Any, omega_deg: Any):
-        self.ring = np.asarray(ring, dtype=np.int64).ravel()
-        self.eta_deg = np.asarray(eta_deg, dtype=float).ravel()
-        ow = np.asarray(omega_deg, dtype=float).ravel()
+        self.ring, self.eta_deg, ow = _peaks(ring, eta_deg, omega_deg, ("ring", "eta_deg", "omega_deg"))
         key = self.ring * _KEY_OFFSET + ow
         self.order = np.argsort(key, kind="stable")
         self.keys = key[self.order]
@@ -167,11 +186,9 @@ class PeakIndex:
         omega_tol_deg: float = 0.5, cancel: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """As :func:`match_peaks` against these observations."""
-        pr = np.asarray(pred_ring, dtype=np.int64).ravel()
-        pe = np.asarray(pred_eta_deg, dtype=float).ravel()
-        pw = np.asarray(pred_omega_deg, dtype=float).ravel()
-        te = float(eta_tol_deg)
-        tw = float(omega_tol_deg)
+        pr, pe, pw = _peaks(pred_ring, pred_eta_deg, pred_omega_deg, ("pred_ring", "pred_eta_deg", "pred_omega_deg"))
+        te = _tolerance(eta_tol_deg, "eta_tol_deg")
+        tw = _tolerance(omega_tol_deg, "omega_tol_deg")
         if pr.size == 0 or self.ring.size == 0:
             z = np.zeros(0, dtype=np.int64)
             return z, z.copy()
@@ -254,7 +271,8 @@ def merge_spots(data: ScanData, merge_deg: float = 0.05, cancel: Any = None) -> 
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    q = _positive(merge_deg, "merge_deg")
+    check_type(data, ScanData, "data")
+    q = _tolerance(merge_deg, "merge_deg")
     n = data.n_peaks
     if n == 0:
         z = np.zeros(0)
@@ -340,9 +358,20 @@ def refine_orientation(
     n_expected : int
         Predicted events in the omega range.
     """
-    U = np.asarray(U, dtype=float)
+    from ..validate import check_int
+    from .orientation import _rotations
+
+    U = _rotations(U, "U")
+    check_type(spots, Spots, "spots")
+    check_type(reflections, ReflectionSet, "reflections")
+    n_iter = check_int(n_iter, "n_iter", 1, 100)
+    coarse = _finite(coarse, "coarse")
+    if not 1 <= coarse <= 100:
+        raise ValueError(f"coarse must be in [1, 100], got {coarse!r}")
+    eta_tol_deg = _tolerance(eta_tol_deg, "eta_tol_deg")
+    omega_tol_deg = _tolerance(omega_tol_deg, "omega_tol_deg")
     Bm = reflections.B
-    for it in range(max(int(n_iter), 0)):
+    for it in range(n_iter):
         f = coarse if it == 0 else 1.0
         pred, pi, oi = _predict_and_match(
             U, reflections, spots, omega_start_deg, omega_range_deg, f * eta_tol_deg, f * omega_tol_deg
@@ -577,12 +606,18 @@ def index_peaks(
     for r in rings:
         if not 0 <= r < refl.n_rings:
             raise ValueError(f"index_rings: ring {r} does not exist (0..{refl.n_rings - 1})")
-    at = _positive(angle_tol_deg, "angle_tol_deg")
-    te = _positive(eta_tol_deg, "eta_tol_deg")
-    tw = _positive(omega_tol_deg, "omega_tol_deg")
-    ct = _positive(cluster_tol_deg, "cluster_tol_deg")
-    mc = _finite(min_completeness, "min_completeness")
-    dd = _finite(distinct_deg, "distinct_deg")
+    from ..validate import check_int, check_number
+
+    at = _tolerance(angle_tol_deg, "angle_tol_deg")
+    te = _tolerance(eta_tol_deg, "eta_tol_deg")
+    tw = _tolerance(omega_tol_deg, "omega_tol_deg")
+    ct = _tolerance(cluster_tol_deg, "cluster_tol_deg")
+    mc = float(check_number(min_completeness, "min_completeness", lo=0, hi=1))
+    dd = float(check_number(distinct_deg, "distinct_deg", lo=0, hi=180))
+    min_votes = check_int(min_votes, "min_votes", 1)
+    max_failures = check_int(max_failures, "max_failures", 1)
+    if max_candidates is not None:
+        max_candidates = check_int(max_candidates, "max_candidates", 1)
     w0, wr = data.omega_start_deg, data.omega_range_deg
 
     spots = merge_spots(data, merge_deg, cancel=cancel)
