@@ -166,9 +166,15 @@ def test_tiff_errors_name_the_file_and_reason(tmp_path, untouched):
     a[2, 3] = np.nan
     tifffile.imwrite(nan, a)
     untouched(nan)
+    masked = load_map(nan, pixel_size_um=1)  # a NaN pixel is masked (issue 13), not an error
+    assert masked.metadata["masked_pixels"] == 1 and masked.mask[2, 3] and masked.mask.sum() == 1
+    inf = tmp_path / "inf.tif"
+    a[2, 3] = np.inf
+    tifffile.imwrite(inf, a)
+    untouched(inf)
     with pytest.raises(MapFileError,
-                       match=r"nan\.tif: contains 1 NaN or infinite value\(s\) \(first at row 2, col 3\)"):
-        load_map(nan, pixel_size_um=1)
+                       match=r"inf\.tif: contains 1 infinite value\(s\) \(first at row 2, col 3\)"):
+        load_map(inf, pixel_size_um=1)
     with pytest.raises(MapFileError, match=r"good\.tif: channel=0 given but the file holds a single 2-D map"):
         load_map(good, pixel_size_um=1, channel=0)
 
@@ -215,7 +221,7 @@ def test_npy_refuses_pickles_and_bad_arrays(tmp_path, untouched):
                               ("thin.npy", np.ones((1, 9)),
                                r"holds an array of shape \(1, 9\); a map needs at least 2 x 2"),
                               ("inf.npy", np.array([[1.0, np.inf], [2.0, 3.0]]),
-                               r"contains 1 NaN .*first at row 0, col 1")]:
+                               r"contains 1 infinite .*first at row 0, col 1")]:
         path = tmp_path / name
         np.save(path, arr)
         untouched(path)
@@ -334,7 +340,6 @@ def test_text_header_override(tmp_path, untouched):
     ("word.csv", "1,2,3\n4,abc,6\n7,8,9\n", r"line 2, column 2: 'abc' is not a number"),
     ("word_hdr.csv", "Y\\X,0,5,10\n0,1,2,3\n5,4,x,6\n10,7,8,9\n", r"line 3, column 3: 'x' is not a number"),
     ("empty_cell.csv", "1,2,3\n4,,6\n7,8,9\n", r"line 2, column 2: an empty cell"),
-    ("nan.csv", "1,2,3\n4,5,6\n7,nan,9\n", r"line 3, column 2: 'nan' is not a finite number"),
     ("inf.txt", "1 2 3\n4 -inf 6\n7 8 9\n", r"line 2, column 2: '-inf' is not a finite number"),
     ("one_row.csv", "1,2,3,4\n", r"holds an array of shape \(1, 4\); a map needs at least 2 x 2"),
     ("empty.csv", "# only a comment\n\n", r"is empty \(no data lines\)"),
@@ -365,7 +370,8 @@ def test_missing_unsupported_and_directory(tmp_path):
     assert info.value.path == missing and info.value.reason == "no such file"
     (tmp_path / "map.png").write_bytes(b"\x89PNG")
     with pytest.raises(MapFileError, match=r"map\.png: unsupported extension '\.png' \(known: \.tif, "
-                                           r"\.tiff, \.npy, \.csv, \.tsv, \.txt, \.dat, \.h5, \.hdf5, \.nxs\)$"):
+                                           r"\.tiff, \.npy, \.csv, \.tsv, \.txt, \.dat, \.h5, \.hdf5, \.nxs, "
+                                           r"\.mda\)$"):
         load_map(tmp_path / "map.png")
     with pytest.raises(MapFileError, match=r"noext: unsupported extension \(none\) \(known: \.tif"):
         load_map(tmp_path / "noext")
@@ -482,7 +488,7 @@ def test_builtin_tables_list_every_format():
     assert [(w.name, w.extensions) for w in io.writers()][:2] == [
         ("tiff", (".tif", ".tiff")), ("hdf5", (".h5", ".hdf5"))]
     assert io.READ_EXTENSIONS == (".tif", ".tiff", ".npy", ".csv", ".tsv", ".txt", ".dat", ".h5",
-                                  ".hdf5", ".nxs")
+                                  ".hdf5", ".nxs", ".mda")  # .mda: issue 13
     assert io.WRITE_EXTENSIONS == (".tif", ".tiff", ".h5", ".hdf5")
     assert {io.reader_for(f"a{e.upper()}").name for e in (".TIF", ".npy", ".Dat", ".nxs")} == \
         {"tiff", "npy", "text", "hdf5"}
@@ -542,7 +548,7 @@ def test_a_registered_reader_is_used_by_load_map_and_the_cli(tmp_path, raw_reade
                                            r"\(TypeError: .*shape"):
         load_map(path)  # the reader needs shape=
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'shap'; reader options: "
-                                        r"header \(text matrix\), dataset \(HDF5\), allow_external \(HDF5\), shape"):
+                                        r"header \(text matrix\), dataset \(HDF5\), allow_external \(HDF5\), .*shape"):
         load_map(path, shap=(2, 12, 10))
     # the command line reads it with no change to the package
     out = tmp_path / "fe_rl.tif"

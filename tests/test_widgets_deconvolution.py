@@ -33,7 +33,8 @@ def test_each_method_equals_the_algorithm(scan):
     w.wait()
     np.testing.assert_allclose(w.restored, fista(img, psf, 2.0, 12), rtol=1e-6)
     assert w.parameters() == {"method": "fista", "pixel_size_um": 10.0, "psf_sigma_um": 25.0,
-                              "psf_sigma_v_um": None, "psf_rho": 0.0, "lam": 2.0, "num_iter": 12}
+                              "psf_sigma_v_um": None, "psf_rho": 0.0, "lam": 2.0, "num_iter": 12,
+                              "stop": "none", "tol": 0.001}
     # the browser gets float32 frames; the Python result stays float64
     assert w.restored_view.dtype == np.float32 and w.restored.dtype == np.float64
 

@@ -158,12 +158,15 @@ def test_bad_assignments_keep_the_widget_working(phantom):
 
 def test_a_failing_channel_is_shown_and_the_widget_recovers(phantom):
     maps = {"Fe": phantom.counts["Fe"], "X": -np.ones((96, 96))}
-    stack = ElementStack(maps=maps, sigmas_um={"Fe": 40, "X": 40}, pixel_size_um=PIXEL).wait(60)
+    stack = ElementStack(maps=maps, sigmas_um={"Fe": 40, "X": 40}, pixel_size_um=PIXEL, negative="error").wait(60)
     assert "ValueError" in stack.error and stack.channel_status == ["done", "error"]
+    assert "negative='error'" in stack.error
     assert not stack.busy and "Fe" in stack.restored
-    stack.method = "wiener"
+    stack.negative = "auto"  # RL: shifted to a minimum of 0 and back
     stack.wait(60)
     assert stack.error == "" and stack.channel_status == ["done", "done"]
+    np.testing.assert_allclose(stack.restored["X"], -1.0, atol=1e-6)
+    assert "X: 9216 negative pixel(s) (min -1) shifted by +1 and back" in stack.notice
 
 
 def test_demo_restores_fe_and_ca_closer_to_the_truth():

@@ -203,10 +203,11 @@ def test_bad_inputs_name_the_parameter(chart_scan):
 
 def test_a_failing_restoration_is_shown_and_the_widget_keeps_working(chart_scan):
     chart, counts = chart_scan
-    sw = PSFSweep(image=counts - 1000.0, pixel_size_um=PIXEL, sigmas_um=[10], num_iter=5).wait(60)
+    sw = PSFSweep(image=counts - 1000.0, pixel_size_um=PIXEL, sigmas_um=[10], num_iter=5, negative="error").wait(60)
     assert "ValueError" in sw.error and "image" in sw.error  # RL needs counts >= 0
     assert not sw.busy
-    sw.method = "wiener"  # Wiener accepts any sign
+    sw.method = "wiener"  # Wiener accepts any sign ...
+    sw.negative = "keep"  # ... when told to keep it
     sw.wait(60)
     assert sw.error == "" and sw.results.complete
 

@@ -147,6 +147,14 @@ class XRFMap:
         return self.data.shape
 
     @property
+    def mask(self):
+        """True where a pixel is masked (NaN in the file, or not acquired), ``(rows, cols)``; None if none is."""
+        nan = np.isnan(self.data)
+        if not nan.any():
+            return None
+        return nan if nan.ndim == 2 else nan.any(axis=0)
+
+    @property
     def channels(self) -> list[str] | None:
         """Channel names of a stack (``None`` for a single map)."""
         return self.metadata.get("channels")
@@ -212,13 +220,15 @@ def check_map_array(p: PathLike, arr) -> np.ndarray:
         raise MapFileError(p, f"holds an array of shape {arr.shape}; a map needs at least 2 x 2 "
                               "values")
     data = np.array(arr, dtype=np.float64)  # a copy, float64
-    bad = ~np.isfinite(data)
+    bad = np.isinf(data)  # NaN is a masked (dead, unmeasured) pixel; inf is never a measurement
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         where = ("row %d, col %d" % idx[-2:]) if data.ndim == 2 else (
             "channel %d, row %d, col %d" % idx)
-        raise MapFileError(p, f"contains {int(bad.sum())} NaN or infinite value(s) "
-                              f"(first at {where}); a map must be finite")
+        raise MapFileError(p, f"contains {int(bad.sum())} infinite value(s) "
+                              f"(first at {where}); a map must be finite (NaN marks a masked pixel)")
+    if np.isnan(data).all():
+        raise MapFileError(p, "holds only NaN values (every pixel masked)")
     return data
 
 

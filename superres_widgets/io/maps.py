@@ -22,6 +22,9 @@ Conventions
   ``"coordinates"``, ``"hdf5 attribute"``, ``"hdf5 axes"``, a reader's own,
   or ``"file"`` when a reader gave a size without saying where from).
 * Stacks get channel names: the file's, else ``"0"``, ``"1"``, ...
+* NaN values are masked pixels (dead, unmeasured): they load, and
+  ``metadata["masked_pixels"]`` counts them (``XRFMap.mask`` is where they
+  are); infinite values are an error.
 * Input files are opened read-only and never modified; :func:`save_map`
   refuses to write over its ``source`` or over any file :func:`load_map` has
   read in this session (except maps :func:`save_map` itself wrote, so a
@@ -153,6 +156,9 @@ def load_map(path: PathLike, *, pixel_size_um: float | None = None,
         _READ_FILES.add(os.path.realpath(p))
 
     data = check_map_array(p, data)
+    n_nan = int(np.isnan(data).sum())
+    if n_nan:  # NaN pixels are masked (the restoration methods leave them out of their data term)
+        meta["masked_pixels"] = n_nan
     if data.ndim == 3:
         meta.setdefault("channels", [str(i) for i in range(data.shape[0])])
         if len(meta["channels"]) != data.shape[0]:
@@ -161,6 +167,8 @@ def load_map(path: PathLike, *, pixel_size_um: float | None = None,
             data, name = select_channel(p, data, meta["channels"], channel)
             meta["channel"] = name
             meta.pop("channels")
+            if n_nan:
+                meta["masked_pixels"] = int(np.isnan(data).sum())
     elif channel is not None:
         raise MapFileError(p, f"channel={channel!r} given but the file holds a single 2-D map")
 

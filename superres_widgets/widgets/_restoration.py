@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..xrf import PSF_PARAMETERS, gaussian_psf, get_method, method_table, methods
+from ..xrf import NEGATIVE_POLICIES, PSF_PARAMETERS, gaussian_psf, get_method, method_table, methods
+from ..xrf._data import prepare_data
 from ..xrf.registry import registry_version
 from ._base import SuperresWidget
 
@@ -102,6 +103,10 @@ class MethodWidget(SuperresWidget):
     method_table = traitlets.Dict({}).tag(sync=True)
     """Declarations of the offered methods and of the PSF parameters (sent once, drawn by the front-end)."""
 
+    negative = traitlets.Unicode("auto").tag(sync=True)
+    """Negative pixels: ``"auto"`` (``"offset"`` for the Poisson methods, ``"keep"`` for the least-squares
+    ones), ``"offset"``, ``"clip"``, ``"error"`` or ``"keep"`` (:mod:`superres_widgets.xrf._data`)."""
+
     _PSF_FREE_METHODS = True
     """Offer methods that estimate their own PSF (blind L0)."""
 
@@ -145,6 +150,31 @@ class MethodWidget(SuperresWidget):
                    "it was registered after this widget was created; create a new widget to use it")
             raise ValueError(f"method {named} is not offered by {type(self).__name__}: {why}; "
                              f"valid: {', '.join(_names(pool))}") from None
+
+    @traitlets.validate("negative")
+    def _validate_negative(self, proposal):
+        value = proposal["value"]
+        if value not in ("auto",) + NEGATIVE_POLICIES:
+            raise traitlets.TraitError(f"negative must be one of {['auto', *NEGATIVE_POLICIES]}, got {value!r}")
+        return value
+
+    def negative_policy(self, method=None) -> str:
+        """The policy the current (or given) method runs with (``"auto"`` resolved)."""
+        m = method or self.current_method
+        if self.negative != "auto":
+            return self.negative
+        return "offset" if m.nonnegative else "keep"
+
+    def data_notice(self, image, method=None) -> str:
+        """What happens to the map's masked and negative pixels with the current method ('' if nothing)."""
+        m = method or self.current_method
+        if image is None:
+            return ""
+        try:
+            d = prepare_data(image, negative=self.negative_policy(m), poisson=m.nonnegative)
+        except ValueError as exc:
+            return str(exc)
+        return d.notice()
 
     @traitlets.observe("method")
     def _reclamp_for_method(self, change):
@@ -206,31 +236,37 @@ def method_parameters(widget) -> dict:
 
 def restore_with_psf(image: np.ndarray, psf: np.ndarray | None, params: dict, *, cancel: Any = None,
                      callback: Callable[[int, Any], None] | None = None, callback_every: int = 1,
-                     dtype=None):
+                     dtype=None, negative: str | None = None, history=None):
     """Restore ``image`` with ``psf`` by ``params["method"]`` and its parameters.
 
     The single dispatch every widget uses (:meth:`superres_widgets.xrf.Method.run`).
     ``callback(iteration, estimate)`` and ``cancel`` go to iterative methods;
-    ``dtype`` (e.g. float32 for live sliders) to functions that take one.
+    ``dtype`` (e.g. float32 for live sliders), ``negative`` (the policy) and
+    ``history`` (a :class:`~superres_widgets.xrf.ConvergenceHistory`) to
+    functions that take them.  NaN pixels of ``image`` are masked.
     Returns what the method's function returns (an array, or an object with
     ``.image``/``.kernel`` for methods that estimate the PSF).
     """
     params = dict(params)
     m = get_method(params.pop("method"))
+    if m.iterative and "history" not in m.accepts:
+        history = None
     return m.run(image, psf, params, callback=callback, callback_every=callback_every, cancel=cancel,
-                 dtype=dtype)
+                 dtype=dtype, negative=negative, history=history)
 
 
-def restore(image: np.ndarray, sigma_um: float, pixel_size_um: float, params: dict, *,
-            cancel: Any = None, progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Restore ``image`` with a Gaussian PSF of ``sigma_um`` by ``params["method"]``.
+def restore(image: np.ndarray, sigma_um: float | None, pixel_size_um: float, params: dict, *,
+            cancel: Any = None, progress: Callable[[float], None] | None = None, negative: str | None = None,
+            psf: np.ndarray | None = None) -> np.ndarray:
+    """Restore ``image`` with a Gaussian PSF of ``sigma_um`` (or the PSF image ``psf``) by ``params["method"]``.
 
     Exactly the call a user would write, e.g. ``richardson_lucy(image,
     gaussian_psf(sigma_um, pixel_size_um=pixel_size_um), num_iter)``; the
     callback only reports progress (it never alters the iterate).
     """
     m = get_method(params["method"])
-    psf = gaussian_psf(sigma_um, pixel_size_um=pixel_size_um)
+    if psf is None:
+        psf = gaussian_psf(sigma_um, pixel_size_um=pixel_size_um)
     values = {k: v for k, v in params.items() if k != "method"}
     n = m.total_iterations(values)
     report = None
@@ -239,7 +275,7 @@ def restore(image: np.ndarray, sigma_um: float, pixel_size_um: float, params: di
             progress(min(1.0, iteration / n))
 
     out = restore_with_psf(image, psf, params, cancel=cancel, callback=report,
-                           callback_every=max(1, (n or 20) // 20))
+                           callback_every=max(1, (n or 20) // 20), negative=negative)
     if progress is not None:
         progress(1.0)
     return np.asarray(getattr(out, "image", out), dtype=np.float64)
@@ -269,6 +305,8 @@ def robust_range(*images, percentiles=(0.5, 99.5)) -> list:
 def thumbnail(image: np.ndarray, vrange, max_side: int = 96) -> np.ndarray:
     """A small uint8 copy of ``image`` (block means), scaled by ``vrange`` to 0-255."""
     a = np.asarray(image, dtype=np.float64)
+    lo0 = float(vrange[0])
+    a = np.where(np.isfinite(a), a, lo0)  # masked pixels: the bottom of the range
     f = max(1, int(math.ceil(max(a.shape) / max_side)))
     ny, nx = a.shape[0] // f, a.shape[1] // f
     if ny == 0 or nx == 0:

@@ -3,16 +3,28 @@
 Seed 001 (Yang, Zhang & Cheng 2022) Fig. 5-7 made interactive. Units: the
 map is in counts, lengths in µm (``pixel_size_um`` converts the PSF sigma
 to pixels). The PSF is the paper's Gaussian (``sigma_u``, ``sigma_v``,
-``rho``), built by :func:`superres_widgets.xrf.gaussian_psf`.
+``rho``), built by :func:`superres_widgets.xrf.gaussian_psf` -- or any PSF
+image (:meth:`DeconvolutionExplorer.set_psf`: a measured dot scan, the blind
+method's kernel, a file), checked and centred by
+:func:`superres_widgets.xrf.prepare_psf`.
 
 Every parameter change starts a restoration in the background (the widget
 base's lifecycle, :mod:`superres_widgets.widgets._lifecycle`): the newest
 parameters always win, a stale run is cancelled through the algorithms'
 ``cancel`` hook and its frames and errors are dropped; an error belongs to
 the parameters that caused it. Iterative methods stream intermediate frames
-(throttled) with their progress. The view state that needs no computation
--- the swipe curtain position, zoom and pan, the line profile -- lives only
-in the browser and sends nothing to the kernel.
+(throttled) with their progress and their convergence records: the Bokeh
+plot below the widget draws the residual and the Poisson discrepancy live
+and marks where a stopping rule (``stop``) ended the run. While a new
+restoration runs, ``stale`` is true: the metrics shown still belong to the
+previous parameters (the page marks them). The view state that needs no
+computation -- the swipe curtain, zoom and pan, the line profile, the value
+under the mouse -- lives only in the browser.
+
+Pixels that are not counts: NaN pixels of the map are masked (left out of
+every method's data term); negative pixels follow ``negative`` (``"auto"``:
+shifted for the Poisson methods, kept for the least-squares ones); the
+``notice`` says what was done.
 
 The methods, their parameters, ranges and sliders come from the registry
 (:func:`superres_widgets.xrf.methods`): a method registered with
@@ -28,8 +40,11 @@ import time
 import numpy as np
 import traitlets
 
-from ..xrf import PSF_PARAMETERS, USAFChart, gaussian_psf, kernel_to_sigma, score_restoration
+from ..xrf import (PSF_PARAMETERS, ConvergenceHistory, USAFChart, gaussian_psf, kernel_to_sigma, prepare_psf,
+                   score_restoration)
 from ._base import bundle_path
+from ._bokeh import BokehPanel
+from ._convergence_plot import ConvergencePlot
 from ._restoration import MethodWidget, restore_with_psf
 from .serializers import ArrayTrait
 
@@ -38,36 +53,49 @@ __all__ = ["DeconvolutionExplorer"]
 _PSF_PARAMETERS = ("psf_sigma_um", "psf_sigma_v_um", "psf_rho")
 _FRAME_INTERVAL_S = 0.1  # at most ~10 intermediate frames per second
 _FRAME_YIELD_S = 0.02  # pause after sending a frame so it leaves the kernel at once
+_DEFAULT_PIXEL_UM = 5.0
+_PIXEL_NOTICE = (f"pixel_size_um not given: assuming {_DEFAULT_PIXEL_UM:g} µm per pixel, so σ in µm may be wrong "
+                 "(pass pixel_size_um=, e.g. load_map(path).pixel_size_um)")
 
 
-class DeconvolutionExplorer(MethodWidget):
-    """Restore a map with Wiener, Richardson-Lucy, FISTA, blind L0 (or a registered method), live.
+class DeconvolutionExplorer(BokehPanel, MethodWidget):
+    """Restore a map with any registered method, live (Wiener, RL, RL-TV, SGP, FISTA, Landweber, ICTM, blind L0...).
 
     Parameters
     ----------
     image : (M, N) array_like
-        The measured map (counts).
+        The measured map (counts); NaN pixels are masked.
     pixel_size_um : float
-        Scan step in µm (paper: 5).
+        Scan step in µm (paper: 5).  Without it 5 µm is assumed, with a
+        notice.
     reference : (M, N) array_like, optional
         Ground truth (e.g. the USAF chart) for MSE and SSIM.
     chart : USAFChart, optional
         The chart the map was scanned from: the resolved element is shown.
     method : str
         A registered method's name or alias: ``"wiener"``, ``"richardson_lucy"``
-        (``"rl"``), ``"fista"``, ``"blind_l0"`` (``"blind"``), or one of the
-        user's (:func:`superres_widgets.xrf.register_method`).
+        (``"rl"``), ``"richardson_lucy_tv"``, ``"sgp"``, ``"fista"``,
+        ``"landweber"``, ``"tikhonov_miller"``, ``"blind_l0"`` (``"blind"``),
+        or one of the user's (:func:`superres_widgets.xrf.register_method`).
     psf_sigma_um, psf_sigma_v_um, psf_rho : float
         Gaussian PSF (``psf_sigma_v_um=None``: isotropic), for the methods
-        that need one.
-    balance, num_iter, acceleration, lam, kernel_size, ...
+        that need one -- unless a PSF image is set (:meth:`set_psf`).
+    psf_image : (K_r, K_c) array_like, optional
+        A PSF image on the map's pixel grid, used instead of the Gaussian.
+    balance, num_iter, acceleration, lam, tv_weight, tau, stop, tol, kernel_size, ...
         The methods' parameters (one trait each; ranges, defaults and
-        sliders from their declarations): Wiener's regularisation weight,
-        the iterations of Richardson-Lucy / FISTA, Biggs-Andrews
-        acceleration of Richardson-Lucy, FISTA's l1 weight (counts), the
-        blind L0 kernel size (pixels, odd).
+        sliders from their declarations), including the stopping rule
+        ``stop`` (``"none"``, ``"discrepancy"``, ``"relative_change"``) and
+        its ``tol``.
+    negative : {"auto", "offset", "clip", "error", "keep"}
+        Negative pixels (see the module docstring).
     mode : {"swipe", "side", "diff"}
         Comparison view; ``colormap`` and ``contrast`` (percentiles) style it.
+
+    Attributes
+    ----------
+    history : ConvergenceHistory or None
+        The records of the latest complete iterative run.
 
     Examples
     --------
@@ -85,8 +113,12 @@ class DeconvolutionExplorer(MethodWidget):
 
     image = ArrayTrait(dtype=np.float32, ndim=2)
     restored_view = ArrayTrait(dtype=np.float32, ndim=2)
-    pixel_size_um = traitlets.Float(5.0).tag(sync=True)
+    pixel_size_um = traitlets.Float(_DEFAULT_PIXEL_UM).tag(sync=True)
     psf_sigma_v_um = traitlets.Float(None, allow_none=True).tag(sync=True)
+    psf_image = ArrayTrait(dtype=np.float32, ndim=2)
+    """A PSF image used instead of the Gaussian (None: the Gaussian); set it with :meth:`set_psf`."""
+    psf_label = traitlets.Unicode("").tag(sync=True)
+    """Where the PSF image came from ('' for the Gaussian)."""
 
     mode = traitlets.Unicode("swipe").tag(sync=True)
     colormap = traitlets.Unicode("viridis").tag(sync=True)
@@ -97,19 +129,29 @@ class DeconvolutionExplorer(MethodWidget):
     iteration = traitlets.Int(0).tag(sync=True)
     frame_id = traitlets.Int(0).tag(sync=True)
     final = traitlets.Bool(False).tag(sync=True)
+    stale = traitlets.Bool(False).tag(sync=True)
+    """True while a newer restoration runs: the metrics shown belong to the previous parameters."""
     compute_ms = traitlets.Float(0.0).tag(sync=True)
     metrics = traitlets.Dict({}).tag(sync=True)
     raw_metrics = traitlets.Dict({}).tag(sync=True)
     estimated_sigma_um = traitlets.Float(None, allow_none=True).tag(sync=True)
+    estimated_kernel = ArrayTrait(dtype=np.float32, ndim=2)
+    """The kernel the blind method estimated (unit sum), for "use this kernel"."""
+    stopped = traitlets.Unicode("").tag(sync=True)
+    """Why the latest iterative run ended ('' for non-iterative methods)."""
 
     _LIMITS = {"pixel_size_um": (1e-3, 1e4)}
     _validate_limits = traitlets.validate(*_LIMITS)(MethodWidget._validate_limits)
 
-    def __init__(self, image=None, *, reference=None, chart: USAFChart | None = None, **kwargs):
+    def __init__(self, image=None, *, reference=None, chart: USAFChart | None = None, psf_image=None, **kwargs):
         self._reference = None
         self._chart = None
         self._restored = None
         self._psf_cache: tuple | None = None
+        self.history: ConvergenceHistory | None = None
+        self._init_bokeh_panel()
+        self._plot = ConvergencePlot()
+        self._plots_layout = self._plot.figure
         if image is not None:
             kwargs["image"] = image
         if "pixel_size_um" in kwargs and kwargs["pixel_size_um"] is None:
@@ -117,24 +159,33 @@ class DeconvolutionExplorer(MethodWidget):
                 "pixel_size_um is None: the map's file carries no pixel size; pass the scan step, "
                 "e.g. DeconvolutionExplorer(image=m.data, pixel_size_um=5.0)"
             )
+        given_pixel = "pixel_size_um" in kwargs
         with self._batch():
             super().__init__(**kwargs)
+            if not given_pixel:
+                self._set_notice("pixel_size_um", _PIXEL_NOTICE)
             self.observe(self._on_param, names=self.method_parameter_names())
+            self.on_msg(self._on_front_end_msg)
             self.set_reference(reference, chart=chart)
+            if psf_image is not None:
+                self.set_psf(psf_image)
 
     # -- validation -----------------------------------------------------------
+    def _set_notice(self, key: str, text: str | None):
+        if text:
+            self._notices[key] = text
+        else:
+            self._notices.pop(key, None)
+        self.notice = "; ".join(self._notices.values())
+
     @traitlets.validate("psf_sigma_v_um")
     def _validate_sigma_v(self, proposal):
         value = proposal["value"]
         if value is None:
-            self._notices.pop("psf_sigma_v_um", None)
+            self._set_notice("psf_sigma_v_um", None)
             return None
         value, notice = PSF_PARAMETERS["psf_sigma_um"].clamp(float(value))
-        if notice:
-            self._notices["psf_sigma_v_um"] = notice.replace("psf_sigma_um", "psf_sigma_v_um")
-        else:
-            self._notices.pop("psf_sigma_v_um", None)
-        self.notice = "; ".join(self._notices.values())
+        self._set_notice("psf_sigma_v_um", notice.replace("psf_sigma_um", "psf_sigma_v_um") if notice else None)
         return value
 
     @traitlets.validate("mode")
@@ -150,9 +201,23 @@ class DeconvolutionExplorer(MethodWidget):
             return None
         if img.size == 0:
             raise traitlets.TraitError("image is empty")
-        if not np.all(np.isfinite(img)):
-            raise traitlets.TraitError("image contains NaN or inf")
+        if np.isinf(img).any():
+            raise traitlets.TraitError("image contains inf (mark unmeasured pixels as NaN: they are masked)")
+        if np.isnan(img).all():
+            raise traitlets.TraitError("image: every pixel is NaN (masked)")
         return img
+
+    @traitlets.validate("psf_image")
+    def _validate_psf_image(self, proposal):
+        k = proposal["value"]
+        if k is None:
+            return None
+        shape = None if self.image is None else self.image.shape
+        return prepare_psf(k, shape, name=self.psf_label or "psf_image").astype(np.float32)
+
+    @traitlets.observe("pixel_size_um")
+    def _pixel_given(self, change):
+        self._set_notice("pixel_size_um", None)
 
     # -- public helpers ---------------------------------------------------------
     def set_reference(self, reference=None, *, chart: USAFChart | None = None):
@@ -168,6 +233,53 @@ class DeconvolutionExplorer(MethodWidget):
             self._score_raw()
         self._request_update()
 
+    def set_psf(self, psf=None, *, label: str = "PSF image"):
+        """Restore with a PSF image (checked, normalised, centred), or ``None`` for the Gaussian again.
+
+        ``psf`` may also be an :class:`~superres_widgets.io.XRFMap` (a PSF
+        read from a file; its file name becomes the label).
+        """
+        source = getattr(psf, "source", None)
+        if hasattr(psf, "data") and hasattr(psf, "pixel_size_um"):
+            label = str(getattr(source, "name", source) or label)
+            psf = psf.data
+        with self._batch(), self.hold_sync():
+            self.psf_label = "" if psf is None else label
+            self.psf_image = None if psf is None else np.asarray(psf, dtype=np.float64)
+        return self
+
+    def use_estimated_kernel(self, method: str = "richardson_lucy"):
+        """Restore with the blind method's kernel as the PSF image, by ``method`` (the "use this kernel" button)."""
+        if self.estimated_kernel is None:
+            raise ValueError("no estimated kernel yet: run the blind method first (method='blind_l0')")
+        kernel = np.array(self.estimated_kernel, dtype=np.float64)
+        with self._batch():
+            self.method = method
+            self.set_psf(kernel, label=f"blind kernel ({kernel.shape[0]} px)")
+        return self
+
+    def use_estimated_sigma(self, method: str = "richardson_lucy"):
+        """Restore with the Gaussian of the blind kernel's sigma (the paper's route), by ``method``."""
+        if self.estimated_sigma_um is None:
+            raise ValueError("no estimated sigma yet: run the blind method first (method='blind_l0')")
+        with self._batch():
+            self.method = method
+            self.set_psf(None)
+            self.psf_sigma_v_um = None
+            self.psf_rho = 0.0
+            self.psf_sigma_um = float(self.estimated_sigma_um)
+        return self
+
+    def _on_front_end_msg(self, _widget, content, _buffers):
+        action = content.get("action") if isinstance(content, dict) else None
+        with self._guard():
+            if action == "use_kernel":
+                self.use_estimated_kernel()
+            elif action == "use_sigma":
+                self.use_estimated_sigma()
+            elif action == "gaussian_psf":
+                self.set_psf(None)
+
     @property
     def restored(self) -> np.ndarray | None:
         """The latest complete restoration (float64, counts), or None."""
@@ -175,7 +287,9 @@ class DeconvolutionExplorer(MethodWidget):
 
     @property
     def psf(self) -> np.ndarray:
-        """The current Gaussian PSF (unit sum, centre at ``shape // 2``)."""
+        """The current PSF: the PSF image if set, else the Gaussian (unit sum, centre at ``shape // 2``)."""
+        if self.psf_image is not None:
+            return np.asarray(self.psf_image, dtype=np.float64) / float(np.sum(self.psf_image))
         key = (self.psf_sigma_um, self.psf_sigma_v_um, self.psf_rho, self.pixel_size_um)
         if self._psf_cache is None or self._psf_cache[0] != key:
             sv = self.psf_sigma_v_um
@@ -195,14 +309,19 @@ class DeconvolutionExplorer(MethodWidget):
         """The method and the parameters it uses (for provenance, e.g. ``io.save_map``)."""
         out = {"method": self.method, "pixel_size_um": self.pixel_size_um}
         if self.current_method.needs_psf:
-            out.update({name: getattr(self, name) for name in _PSF_PARAMETERS})
+            if self.psf_image is not None:
+                out["psf"] = {"image": self.psf_label, "shape": list(self.psf_image.shape)}
+            else:
+                out.update({name: getattr(self, name) for name in _PSF_PARAMETERS})
         out.update(self.method_values())
+        if self.negative != "auto":
+            out["negative"] = self.negative
         if not self.current_method.needs_psf and self.estimated_sigma_um is not None:
             out["estimated_sigma_um"] = self.estimated_sigma_um
         return out
 
     # -- computation --------------------------------------------------------------
-    @traitlets.observe("image", "pixel_size_um", "method", "psf_sigma_v_um")
+    @traitlets.observe("image", "pixel_size_um", "method", "psf_sigma_v_um", "psf_image", "negative")
     def _on_param(self, change):
         if change["name"] == "image":
             self._restored = None
@@ -221,35 +340,79 @@ class DeconvolutionExplorer(MethodWidget):
     def _score(img: np.ndarray, raw: np.ndarray, reference, chart) -> dict:
         levels = None
         if chart is None:  # one scale for raw and restored: the raw map's levels
-            lo, hi = np.percentile(raw, [0.5, 99.5])
+            lo, hi = np.nanpercentile(raw, [0.5, 99.5])
             levels = (float(lo), float(hi))
-        return score_restoration(img, reference, chart=chart, levels=levels).as_dict()
+        out = score_restoration(np.nan_to_num(img, nan=float(np.nanmean(img))), reference, chart=chart,
+                                levels=levels).as_dict()
+        if chart is not None and out.get("element") is None:
+            coarsest = min(chart.elements, key=lambda e: e.lp_per_mm) if getattr(chart, "elements", None) else None
+            what = f" (the coarsest, {coarsest.label}, is {coarsest.lp_per_mm:.3g} lp/mm)" if coarsest else ""
+            out["element"] = "none"
+            out["note"] = f"no element of the chart is resolved{what}: the PSF is too wide or the map too noisy"
+        if reference is None:
+            out["mse_note"] = "MSE/SSIM need a reference (the true map): pass reference="
+        return out
 
     def _update(self):
         if self.image is None:
             return
         method = self.current_method
+        self._set_notice("data", self.data_notice(self.image, method))
         try:
             psf = self.psf if method.needs_psf else None
         except (ValueError, MemoryError) as exc:
             self._fail(exc)
             return
         params = {"method": method.name, **self.method_values()}
-        image, pixel = self.image, self.pixel_size_um
+        image, pixel, policy = self.image, self.pixel_size_um, self.negative_policy(method)
         scoring = (self._reference, self._chart)
+        n = method.total_iterations(params) if method.iterative else None
 
         def compute(job):
-            return self._restore(job, method, image, psf, params, pixel, scoring)
+            return self._restore(job, method, image, psf, params, pixel, scoring, policy)
 
         with self._state_lock:
-            self.progress = 0.0
+            with self.hold_sync():
+                self.progress = 0.0
+                self.iteration = 0
+                self.final = False
+                self.stale = True
+            with self._plot_lock:
+                self._plot.reset(n, f"convergence: {method.label or method.name}" if n else
+                                 f"{method.label or method.name} is not iterative")
             self._run_in_background(compute, self._apply_result)
 
-    def _restore(self, job, method, image, psf, params, pixel, scoring):
-        """Run in a worker thread. Streams frames; returns (restored, info)."""
+    def _history_for(self, job, method, n_total, reference):
+        """A ConvergenceHistory whose records reach the plot at most ~10 times per second."""
+        if not (method.iterative and "history" in method.accepts):
+            return None, None
+        pending: list = []
+        last = [time.perf_counter()]
+
+        def flush():
+            if pending:
+                batch = list(pending)
+                pending.clear()
+                job.publish(self._add_records, batch)
+
+        def on_record(rec):
+            pending.append(rec)
+            now = time.perf_counter()
+            if now - last[0] >= _FRAME_INTERVAL_S:
+                last[0] = now
+                flush()
+
+        small = self.image.size <= 512 * 512
+        ref = reference if (reference is not None and small) else None
+        every = max(1, n_total // 200)
+        return ConvergenceHistory(reference=ref, every=every, on_record=on_record), flush
+
+    def _restore(self, job, method, image, psf, params, pixel, scoring, policy):
+        """Run in a worker thread. Streams frames and records; returns (restored, info)."""
         t0 = time.perf_counter()
         last = [0.0]
         n_total = method.total_iterations(params) or 1
+        history, flush = self._history_for(job, method, n_total, scoring[0])
 
         def frame(iteration, estimate):
             if job.cancelled() or not method.streams:
@@ -259,22 +422,28 @@ class DeconvolutionExplorer(MethodWidget):
             if iteration < n_total and (first or now - last[0] >= _FRAME_INTERVAL_S):
                 last[0] = now
                 img = getattr(estimate, "image", estimate)
-                if job.publish(self._show_frame, img, iteration, min(1.0, iteration / n_total), False):
+                kernel = getattr(estimate, "kernel", None)
+                if job.publish(self._show_frame, img, iteration, min(1.0, iteration / n_total), False, kernel):
                     # let the kernel's IOPub thread ship the frame now, before the
                     # next iterations take the GIL and both cores (<= 10 per second)
                     time.sleep(_FRAME_YIELD_S)
 
         img = np.asarray(image, dtype=np.float64)
         result = restore_with_psf(img, psf, params, cancel=job, callback=frame if method.streams else None,
-                                  dtype=np.float32)
+                                  dtype=np.float32, negative=policy, history=history)
+        seconds = time.perf_counter() - t0
+        if flush is not None:
+            flush()
         out = np.asarray(getattr(result, "image", result), dtype=np.float64)
         if not np.all(np.isfinite(out)):
             raise ValueError("the restoration produced non-finite values")
-        info = {"seconds": time.perf_counter() - t0, "iterations": n_total}
+        iterations = history.records[-1].iteration if history is not None and history.records else n_total
+        info = {"seconds": seconds, "iterations": iterations, "history": history}
         kernel = getattr(result, "kernel", None)
         if kernel is not None:  # a method that estimates the PSF
             sigma = kernel_to_sigma(kernel, pixel_size_um=pixel)
             info["estimated_sigma_um"] = float(np.mean(sigma)) if np.ndim(sigma) else float(sigma)
+            info["kernel"] = np.asarray(kernel, dtype=np.float32)
         reference, chart = scoring
         try:
             info["metrics"] = (self._score(out, image, reference, chart)
@@ -283,19 +452,37 @@ class DeconvolutionExplorer(MethodWidget):
             info["metrics"] = {"error": str(exc)}
         return out, info
 
-    def _show_frame(self, img, iteration, progress, final):
+    def _add_records(self, records):
+        with self._plot_lock:
+            self._plot.add(records)
+
+    def _show_frame(self, img, iteration, progress, final, kernel=None):
         # (called under the state lock) metadata first, pixels last: when the
         # browser receives the pixels it already knows which frame they are
         self.iteration = int(iteration)
         self.progress = float(progress)
         self.final = final
         self.frame_id += 1
+        if kernel is not None and not final:
+            self.estimated_kernel = np.asarray(kernel, dtype=np.float32)
         self.restored_view = np.asarray(img, dtype=np.float32)
 
     def _apply_result(self, payload):
         out, info = payload
-        self._show_frame(out, info["iterations"], 1.0, True)
-        self._restored = out
-        self.compute_ms = 1000.0 * info["seconds"]
-        self.estimated_sigma_um = info.get("estimated_sigma_um")
-        self.metrics = info["metrics"]
+        history = info["history"]
+        with self.hold_sync():
+            self._show_frame(out, info["iterations"], 1.0, True)
+            self._restored = out
+            self.history = history
+            self.compute_ms = 1000.0 * info["seconds"]
+            self.estimated_sigma_um = info.get("estimated_sigma_um")
+            if "kernel" in info:
+                self.estimated_kernel = info["kernel"]
+            self.metrics = info["metrics"]
+            self.stopped = "" if history is None else (
+                f"stopped at iteration {history.stopped_at}: {history.reason}" if history.stopped_at is not None
+                else f"{info['iterations']} iterations ({history.reason})")
+            self.stale = False
+        if history is not None:
+            with self._plot_lock:
+                self._plot.mark_stop(history.stopped_at, history.reason)

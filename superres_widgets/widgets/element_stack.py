@@ -17,6 +17,14 @@ base's lifecycle); each has its own progress; any change cancels the running
 work (newest parameters win) and only the channels whose sigma or method
 changed are restored again.
 
+Any three elements can be shown as one RGB composite (``rgb_channels``:
+red, green, blue), raw beside restored, each channel on the same robust
+range as its own panels (:meth:`ElementStack.rgb`).
+
+A channel may have a measured PSF image instead of a Gaussian
+(:meth:`ElementStack.set_psf`). NaN pixels are masked; negative pixels follow
+``negative`` (:mod:`superres_widgets.xrf._data`).
+
 Units: maps in counts, ``image[row, col]``; sigmas in µm, converted to
 pixels with ``pixel_size_um`` by :func:`~superres_widgets.xrf.gaussian_psf`.
 A channel restored here equals ``restore(maps[name], gaussian_psf(sigma /
@@ -92,8 +100,10 @@ def _as_maps(maps, names: list[str] | None = None) -> dict[str, np.ndarray]:
             raise ValueError(f"maps[{name!r}] is not a numeric array") from None
         if a.ndim != 2 or min(a.shape) < 3:
             raise ValueError(f"maps[{name!r}] must be a 2-D map of at least 3 x 3 pixels, got shape {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"maps[{name!r}] contains NaN or inf")
+        if np.isinf(a).any():
+            raise ValueError(f"maps[{name!r}] contains inf (mark unmeasured pixels as NaN: they are masked)")
+        if np.isnan(a).all():
+            raise ValueError(f"maps[{name!r}]: every pixel is NaN (masked)")
         if shape is None:
             shape = a.shape
         elif a.shape != shape:
@@ -205,6 +215,12 @@ class ElementStack(MethodWidget):
     channel_status = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
     channel_sigmas_um = traitlets.List(traitlets.Float(allow_none=True), []).tag(sync=True)
     compute_ms = traitlets.List(traitlets.Float(), []).tag(sync=True)
+    rgb_channels = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
+    """Three map names shown as red, green and blue in the composite (default: the first three)."""
+    psf_labels = traitlets.Dict({}).tag(sync=True)
+    """``{name: label}`` of the channels restored with a PSF image instead of their sigma."""
+    _rgb_raw = ArrayTrait(dtype=np.uint8, ndim=3)
+    _rgb_restored = ArrayTrait(dtype=np.uint8, ndim=3)
 
     # display copies (binary buffers): (channel, row, col)
     _raw = ArrayTrait(dtype=np.float32, ndim=3)
@@ -217,6 +233,7 @@ class ElementStack(MethodWidget):
 
     def __init__(self, maps=None, *, names=None, sigmas_um=None, **kwargs):
         self._done: dict[str, tuple] = {}  # name -> (key, float64 restored)
+        self._psfs: dict[str, np.ndarray] = {}  # name -> PSF image (instead of the sigma)
         self._version = 0
         self._maps_dirty = True
         self.truth: dict[str, np.ndarray] | None = None
@@ -306,8 +323,73 @@ class ElementStack(MethodWidget):
 
     # -- computation ---------------------------------------------------------------------
     def _keys(self) -> dict[str, tuple]:
-        params = tuple(sorted(method_parameters(self).items()))
-        return {n: (self.sigmas_um[n], params, self.pixel_size_um, self._version) for n in self.maps}
+        params = tuple(sorted(method_parameters(self).items())) + (("negative", self.negative),)
+        return {n: (self.sigmas_um[n], params, self.pixel_size_um, self._version, id(self._psfs.get(n)))
+                for n in self.maps}
+
+    # -- PSF images and the RGB composite -----------------------------------------------
+    def set_psf(self, name: str, psf=None, *, label: str = "PSF image") -> ElementStack:
+        """Restore channel ``name`` with a PSF image (None: with its Gaussian sigma again)."""
+        from ..xrf import prepare_psf
+
+        if name not in self.maps:
+            raise ValueError(f"set_psf: {name!r} is not a map; maps: {list(self.maps)}")
+        with self._batch():
+            if psf is None:
+                self._psfs.pop(name, None)
+                self.psf_labels = {k: v for k, v in self.psf_labels.items() if k != name}
+            else:
+                shape = next(iter(self.maps.values())).shape
+                self._psfs[name] = prepare_psf(psf, shape, name=f"psf of {name}")
+                self.psf_labels = {**self.psf_labels, name: label}
+            self._request_update()
+        return self
+
+    @traitlets.validate("rgb_channels")
+    def _validate_rgb(self, proposal):
+        value = [str(v) for v in proposal["value"]]
+        if not value:
+            return value
+        names = list(self.maps) if isinstance(self.maps, dict) else []
+        bad = [v for v in value if v not in names]
+        if len(value) != 3 or bad:
+            raise ValueError(f"rgb_channels must name three maps (red, green, blue) of {names}, got {value}")
+        return value
+
+    def rgb(self, restored: bool = True) -> np.ndarray:
+        """The composite of ``rgb_channels`` as float RGB in [0, 1], shape (rows, cols, 3).
+
+        Each channel is scaled by the same robust range as its own panels
+        (0.5-99.5 % of raw and restored); a channel not restored yet is black
+        in the restored composite; NaN (masked) pixels are black.
+        """
+        with self._state_lock:
+            names = list(self.names)
+            chans = self.rgb_channels or names[:3]
+            out = np.zeros(next(iter(self.maps.values())).shape + (3,))
+            restored_now = self.restored
+            for k, name in enumerate(chans[:3]):
+                if name not in names:
+                    continue
+                lo, hi = self._ranges[names.index(name)]
+                src = restored_now.get(name) if restored else self.maps[name]
+                if src is None:
+                    continue
+                out[..., k] = np.clip((np.nan_to_num(src, nan=lo) - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+            return out
+
+    def _refresh_rgb(self):
+        """Send both composites to the page (under the state lock)."""
+        if not self.names:
+            return
+        with self.hold_sync():
+            self._rgb_raw = np.round(255 * self.rgb(restored=False)).astype(np.uint8)
+            self._rgb_restored = np.round(255 * self.rgb(restored=True)).astype(np.uint8)
+
+    @traitlets.observe("rgb_channels")
+    def _on_rgb_channels(self, change):
+        with self._state_lock:
+            self._refresh_rgb()
 
     @traitlets.observe("maps")
     def _on_maps_change(self, change):
@@ -324,6 +406,9 @@ class ElementStack(MethodWidget):
         self._restored_np = np.full(stack.shape, np.nan, dtype=np.float32)
         with self.hold_sync():
             self.names = names
+            if self.rgb_channels and any(c not in names for c in self.rgb_channels):
+                self.rgb_channels = []
+            self._psfs = {n: k for n, k in self._psfs.items() if n in names}
             palette = iter(c for c in _PALETTE)
             colors = {}
             for n in names:
@@ -333,8 +418,9 @@ class ElementStack(MethodWidget):
             self._restored = self._restored_np.copy()
             self._ranges = [robust_range(self.maps[n]) for n in names]
             self.compute_ms = [0.0] * len(names)
+            self._refresh_rgb()
 
-    @traitlets.observe("sigmas_um", "pixel_size_um", "method")
+    @traitlets.observe("sigmas_um", "pixel_size_um", "method", "negative")
     def _on_param(self, change):
         self._request_update()
 
@@ -349,9 +435,16 @@ class ElementStack(MethodWidget):
             sigmas = dict(self.sigmas_um)
             maps = self.maps
             todo = [n for n in names if self._done.get(n, (None,))[0] != keys[n]]
+            policy = self.negative_policy()
+            psfs = dict(self._psfs)
+            notes = [f"{n}: {t}" for n in names if (t := self.data_notice(maps[n]))]
+            self._notices.pop("data", None)
+            if notes:
+                self._notices["data"] = "; ".join(notes)
+            self.notice = "; ".join(self._notices.values())
 
             def compute(job):
-                return self._restore_channels(job, maps, names, todo, sigmas, pixel, params, keys)
+                return self._restore_channels(job, maps, names, todo, sigmas, pixel, params, keys, policy, psfs)
 
             self._run_in_background(compute, self._finish)
             with self.hold_sync():
@@ -366,7 +459,7 @@ class ElementStack(MethodWidget):
         values[i] = value
         setattr(self, trait, values)
 
-    def _restore_channels(self, job, maps, names, todo, sigmas, pixel, params, keys):
+    def _restore_channels(self, job, maps, names, todo, sigmas, pixel, params, keys, policy, psfs):
         """Worker thread: restore the stale channels one after the other."""
         n_all = len(names)
         for name in todo:
@@ -384,7 +477,8 @@ class ElementStack(MethodWidget):
 
             t0 = time.perf_counter()
             try:
-                out = restore(maps[name], sigmas[name], pixel, params, cancel=job, progress=progress)
+                out = restore(maps[name], sigmas[name], pixel, params, cancel=job, progress=progress,
+                              negative=policy, psf=psfs.get(name))
                 if not np.all(np.isfinite(out)):
                     raise ValueError(f"the restoration of {name} produced non-finite values")
             except DeconvolutionCancelled:
@@ -423,6 +517,7 @@ class ElementStack(MethodWidget):
             self._set_list_item("compute_ms", i, 1000.0 * seconds)
             done = sum(s == "done" for s in self.channel_status)
             self.progress = done / n_all
+            self._refresh_rgb()
 
     def _stopped(self):
         with self.hold_sync():

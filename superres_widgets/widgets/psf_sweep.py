@@ -289,8 +289,10 @@ class PSFSweep(BokehPanel, MethodWidget):
             raise ValueError(f"image must be a 2-D numeric array, got {type(value).__name__}") from None
         if img.ndim != 2 or min(img.shape) < 3:
             raise ValueError(f"image must be a 2-D array of at least 3 x 3 pixels, got shape {img.shape}")
-        if not np.all(np.isfinite(img)):
-            raise ValueError("image contains NaN or inf")
+        if np.isinf(img).any():
+            raise ValueError("image contains inf (mark unmeasured pixels as NaN: they are masked)")
+        if np.isnan(img).all():
+            raise ValueError("image: every pixel is NaN (masked)")
         return img
 
     @traitlets.validate("reference")
@@ -431,9 +433,10 @@ class PSFSweep(BokehPanel, MethodWidget):
         self._range = robust_range(self.image)
         self._raw = self.image.astype(np.float32)
         with self._guard():
-            self.raw_metrics = self._score(self.image, self._snapshot_inputs())
+            raw = np.nan_to_num(self.image, nan=float(np.nanmean(self.image)))  # masked pixels: the mean
+            self.raw_metrics = self._score(raw, self._snapshot_inputs())
 
-    @traitlets.observe("pixel_size_um", "method", "sigmas_um")
+    @traitlets.observe("pixel_size_um", "method", "sigmas_um", "negative")
     def _on_param(self, change):
         if change["name"] == "sigmas_um" and self.selected_sigma_um is not None:
             self.selected_sigma_um = self.selected_sigma_um  # re-snap to the new list
@@ -446,7 +449,7 @@ class PSFSweep(BokehPanel, MethodWidget):
             reference = self.chart.image
         levels = self.levels
         if levels is None and self.chart is None and self.image is not None:
-            lo, hi = np.percentile(self.image, [0.5, 99.5])
+            lo, hi = np.nanpercentile(self.image, [0.5, 99.5])
             levels = (float(lo), float(hi)) if hi > lo else None
         return reference, self.chart, levels
 
@@ -469,7 +472,13 @@ class PSFSweep(BokehPanel, MethodWidget):
             image, sigmas, pixel = self.image, list(self.sigmas_um), self.pixel_size_um
             params = method_parameters(self)
             inputs = self._snapshot_inputs()
-            key = (tuple(sorted(params.items())), pixel, self._inputs_version)
+            policy = self.negative_policy()
+            text = self.data_notice(image)
+            self._notices.pop("data", None)
+            if text:
+                self._notices["data"] = text
+            self.notice = "; ".join(self._notices.values())
+            key = (tuple(sorted(params.items())), pixel, self._inputs_version, policy)
             if key != self._cache_key:
                 self._cache = {}
                 self._cache_key = key
@@ -478,7 +487,7 @@ class PSFSweep(BokehPanel, MethodWidget):
             todo = [s for s in sigmas if s not in self._cache]
 
             def compute(job):
-                return self._sweep(job, image, sigmas, todo, pixel, params, inputs)
+                return self._sweep(job, image, sigmas, todo, pixel, params, inputs, policy)
 
             self._run_in_background(compute, self._finish)  # earlier sweeps are now stale
             self._t_start = time.perf_counter()
@@ -488,7 +497,7 @@ class PSFSweep(BokehPanel, MethodWidget):
                 self.status = f"restoring {len(todo)} of {len(sigmas)} sigmas…" if todo else "done"
             self._publish()
 
-    def _sweep(self, job, image, sigmas, todo, pixel, params, inputs):
+    def _sweep(self, job, image, sigmas, todo, pixel, params, inputs, policy):
         """Worker thread: restore every sigma of ``todo`` in turn, publishing each."""
         n = len(sigmas)
         last = [0.0]
@@ -505,7 +514,7 @@ class PSFSweep(BokehPanel, MethodWidget):
                     job.publish(self._set_progress, fraction, n)
 
                 t0 = time.perf_counter()
-                out = restore(image, sigma, pixel, params, cancel=job, progress=progress)
+                out = restore(image, sigma, pixel, params, cancel=job, progress=progress, negative=policy)
                 seconds = time.perf_counter() - t0
                 if not np.all(np.isfinite(out)):
                     raise ValueError(f"the restoration at sigma {sigma:g} µm produced non-finite values")

@@ -14,6 +14,14 @@ Conventions (details in each module's docstring)
 * PSF kernels have unit sum and their origin at ``(rows // 2, cols // 2)``.
 * Deconvolutions take ``boundary=`` ("reflect" by default, "periodic",
   and "masked" for the iterative ones) and return float64 arrays.
+* NaN pixels (or ``mask=``, True = excluded) are left out of every
+  method's data term; ``negative=`` says what happens to negative pixels
+  (:mod:`~superres_widgets.xrf._data`); iterative methods take a stopping
+  rule ``stop=``/``tol=`` and fill a ``history=``
+  (:mod:`~superres_widgets.xrf.convergence`).
+* A PSF is a Gaussian (:func:`gaussian_psf`) or any image
+  (:func:`prepare_psf`, :func:`psf_from_dot_scan`, the kernel of
+  :func:`blind_l0`).
 * Iterative methods take ``callback(iteration, estimate)``,
   ``callback_every`` and ``cancel`` (an Event-like object or a callable);
   cancellation raises :class:`DeconvolutionCancelled`.
@@ -23,10 +31,15 @@ Conventions (details in each module's docstring)
   :func:`deconvolve_stack` and the command line read those declarations.
 """
 
+from ._data import NEGATIVE_POLICIES
 from ._operators import ConvolutionOperator, clear_transfer_cache
 from ._validate import DeconvolutionCancelled
 from .blind import BlindResult, blind_l0, l0_restore
+from .convergence import STOP_RULES, ConvergenceHistory, IterationRecord, poisson_discrepancy
 from .deconvolution import convolve, fista, richardson_lucy, wiener
+from .least_squares import landweber, tikhonov_miller
+from .poisson import richardson_lucy_tv, sgp
+from .psf_image import prepare_psf, psf_centroid, psf_from_dot_scan
 from .registry import (PSF_PARAMETERS, Method, Parameter, get_method, method_table, methods, register_method,
                       unregister_method)
 from .metrics import mse, normalize, psnr, ssim
@@ -45,10 +58,14 @@ __all__ = [
     # PSF
     "gaussian_psf", "gaussian2d", "fit_point_scan", "PointScanFit", "fit_knife_edge",
     "KnifeEdgeFit", "kernel_to_sigma", "confidence_ellipse", "FWHM_PER_SIGMA",
+    "prepare_psf", "psf_from_dot_scan", "psf_centroid",
     # deconvolution
     "wiener", "richardson_lucy", "fista", "blind_l0", "BlindResult", "l0_restore",
+    "richardson_lucy_tv", "sgp", "landweber", "tikhonov_miller",
     "convolve", "ConvolutionOperator", "clear_transfer_cache", "DeconvolutionCancelled",
-    "deconvolve_stack",
+    "deconvolve_stack", "NEGATIVE_POLICIES",
+    # knowing when to stop
+    "ConvergenceHistory", "IterationRecord", "STOP_RULES", "poisson_discrepancy",
     # the method registry
     "methods", "get_method", "register_method", "unregister_method", "method_table", "Method", "Parameter",
     "PSF_PARAMETERS",

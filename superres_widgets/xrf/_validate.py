@@ -24,7 +24,24 @@ __all__ = [
     "make_stop_check",
     "check_callback",
     "DeconvolutionCancelled",
+    "dot",
+    "norm2",
 ]
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product of two arrays of one shape, as a float (float64 accumulation).
+
+    ``np.einsum`` rather than ``np.vdot``: the BLAS ``ddot`` behind ``vdot``
+    spawns threads for long vectors and took 20-35 ms instead of 0.3 ms per
+    512 x 512 product on a loaded 2-core machine.
+    """
+    return float(np.einsum("i,i->", np.ravel(a), np.ravel(b), dtype=np.float64))
+
+
+def norm2(a: np.ndarray) -> float:
+    """Euclidean norm (see :func:`dot`)."""
+    return float(np.sqrt(dot(a, a)))
 
 
 class DeconvolutionCancelled(RuntimeError):
@@ -78,7 +95,7 @@ def as_image(image: Any, name: str = "image", *, nonnegative: bool = False,
 
 
 def as_psf(psf: Any, image_shape: tuple | None = None, name: str = "psf", *,
-           nonnegative: bool = False) -> np.ndarray:
+           nonnegative: bool = True) -> np.ndarray:
     """Return the PSF as float64 normalised to unit sum, or raise ValueError.
 
     Checks: 2-D, non-empty, finite, sum > 0, no larger than the image in
@@ -86,8 +103,11 @@ def as_psf(psf: Any, image_shape: tuple | None = None, name: str = "psf", *,
     """
     arr = as_image(psf, name)
     if nonnegative and arr.min() < 0:
-        raise ValueError(f"{name} has negative entries (min {arr.min():.4g})")
+        raise ValueError(f"{name} has {int((arr < 0).sum())} negative entries (min {arr.min():.4g}); a PSF is "
+                         "an intensity >= 0 (subtract the background and clip, e.g. superres_widgets.xrf.prepare_psf)")
     total = float(arr.sum())
+    if not np.any(arr):
+        raise ValueError(f"{name} is all zero (shape {arr.shape}); a PSF needs a positive sum")
     if not total > 0:
         raise ValueError(f"{name} must have a positive sum, got {total:.4g}")
     if image_shape is not None:

@@ -75,6 +75,7 @@ from ._validate import (DeconvolutionCancelled, as_image, check_callback,
                         check_nonnegative, check_positive_int,
                         make_stop_check)
 from .. import validate as _v
+from ._data import prepare_data
 from .deconvolution import richardson_lucy
 from .psf import gaussian_psf
 
@@ -392,7 +393,7 @@ def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad
              kappa: float = 2.0, beta_max: float = 8.0, mu_max: float = 1e5,
              final: str | None = "l0", final_lambda_pixel: float = 1e-2,
              final_lambda_grad: float = 5e-4, final_iter: int = 50,
-             workers: int | None = None,
+             mask=None, negative: str = "offset", workers: int | None = None,
              callback: Callable[[int, BlindResult], None] | None = None,
              callback_every: int = 1, cancel: Any = None) -> BlindResult:
     r"""Blind deconvolution with the L0 intensity and gradient prior (Pan et al. 2014).
@@ -433,6 +434,15 @@ def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad
         Prior weights of the final L0 restoration.
     final_iter : int
         Iterations of the final Richardson-Lucy.
+    mask : (M, N) bool array_like, optional
+        True = pixel excluded (with the NaN pixels).  The kernel is estimated
+        on the map with its masked pixels filled from their neighbours
+        (:func:`~superres_widgets.xrf._data.fill_masked`); the final
+        Richardson-Lucy excludes them from its data term (the final L0
+        restoration, which has no weights, sees the filled values).
+    negative : {"offset", "clip", "error"}
+        Negative pixels (:mod:`superres_widgets.xrf._data`); the default
+        shifts the map to a minimum of 0 and the result back.
     workers : int, optional
         :mod:`scipy.fft` workers.
     callback : callable, optional
@@ -473,7 +483,8 @@ def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad
     .. [1] J. Pan, Z. Hu, Z. Su and M.-H. Yang, CVPR 2014, 2901-2908.
     .. [2] J. Yang, Z. Zhang and Q. Cheng, J. Anal. At. Spectrom. 37, 750 (2022).
     """
-    img = as_image(image, "image")
+    data = prepare_data(image, mask, negative)
+    img = data.image
     ks = check_positive_int(kernel_size, "kernel_size", minimum=3)
     if ks % 2 == 0:
         ks += 1
@@ -490,6 +501,11 @@ def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad
     _check_hqs(flp, flg, kappa, beta_max, mu_max)
     every = check_callback(callback, callback_every)
     w = DEFAULT_WORKERS if workers is None else workers
+    if callback is not None and data.offset:
+        user_callback = callback
+
+        def callback(k, est):  # noqa: F811 - the user's, in the input's units
+            user_callback(k, BlindResult(data.finish(est.image), est.kernel))
 
     ret = math.sqrt(0.5)
     if num_scales is None:
@@ -557,11 +573,11 @@ def blind_l0(image, kernel_size: int, *, lambda_pixel: float = 4e-3, lambda_grad
         out = _l0_hqs(y, kernel, flp, flg, kappa, beta_max, mu_max, ks, w, runner.poll)
         out = lo + (hi - lo) * out
     elif final == "rl":
-        shift = min(0.0, float(img.min()))
-        out = richardson_lucy(img - shift, kernel, n_final, workers=w, cancel=cancel) + shift
+        excluded = None if data.weights is None else data.weights == 0
+        out = richardson_lucy(img, kernel, n_final, mask=excluded, negative="clip", workers=w, cancel=cancel)
     else:
         out = lo + (hi - lo) * latent
-    result = BlindResult(np.asarray(out, dtype=np.float64), kernel)
+    shifted = BlindResult(np.asarray(out, dtype=np.float64), kernel)
     if final not in (None, "none"):
-        runner.step(lambda: result)
-    return result
+        runner.step(lambda: shifted)  # (the callback removes the offset)
+    return BlindResult(data.finish(shifted.image), kernel)

@@ -42,40 +42,15 @@ from collections.abc import Callable
 import numpy as np
 
 from ._operators import ConvolutionOperator, laplacian_kernel
-from ._validate import (DeconvolutionCancelled, as_image, as_psf, check_boundary,
-                        check_callback, check_nonnegative, check_positive_int,
-                        make_stop_check)
+from ._problem import setup_problem
+from ._validate import (DeconvolutionCancelled, as_image, as_psf, check_boundary, check_nonnegative, check_positive_int,
+                        dot, norm2)
+from .convergence import kl_objective, least_squares_objective
 
 __all__ = ["wiener", "richardson_lucy", "fista", "DeconvolutionCancelled", "convolve"]
 
 _ITER_BOUNDARIES = ("reflect", "periodic", "masked")
 _WIENER_BOUNDARIES = ("reflect", "periodic")
-
-
-def _check_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
-class _Progress:
-    """Callback / cancellation bookkeeping shared by the iterative methods."""
-
-    def __init__(self, callback, callback_every, cancel, num_iter, snapshot: Callable):
-        self.callback = callback
-        self.every = check_callback(callback, callback_every)
-        self.stop = make_stop_check(cancel)
-        self.num_iter = num_iter
-        self.snapshot = snapshot
-
-    def check_cancel(self, done: int):
-        if self.stop():
-            raise DeconvolutionCancelled(done, self.snapshot() if done > 0 else None)
-
-    def report(self, done: int):
-        if self.callback is not None and (done % self.every == 0 or done == self.num_iter):
-            self.callback(done, self.snapshot())
 
 
 def convolve(image, psf, *, boundary: str = "reflect", workers: int | None = None) -> np.ndarray:
@@ -96,8 +71,8 @@ def convolve(image, psf, *, boundary: str = "reflect", workers: int | None = Non
 # Wiener
 # --------------------------------------------------------------------------
 
-def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect",
-           dtype=np.float64, workers: int | None = None) -> np.ndarray:
+def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", mask=None,
+           negative: str = "keep", dtype=np.float64, workers: int | None = None) -> np.ndarray:
     r"""Wiener(-Hunt) deconvolution with a Laplacian regulariser.
 
     Parameters
@@ -115,6 +90,15 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect",
     boundary : {"reflect", "periodic"}
         ``"periodic"`` reproduces :func:`skimage.restoration.wiener` (with
         ``clip=False``) to rounding error.
+    mask : (M, N) bool array_like, optional
+        True = pixel excluded from the data fit (with the NaN pixels).  With
+        masked pixels the filter is no longer diagonal: the same functional
+        (Notes) is minimised by conjugate gradients preconditioned with the
+        Wiener filter (:func:`~superres_widgets.xrf.least_squares.solve_masked_tikhonov`).
+    negative : {"keep", "offset", "clip", "error"}
+        Negative pixels (:mod:`superres_widgets.xrf._data`): used as they are
+        by default (``"offset"`` gives the same result: the filter passes
+        constants).
     dtype : {float64, float32}
         Working precision.
     workers : int, optional
@@ -154,19 +138,20 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect",
     >>> bool(np.abs(restored - truth).mean() < np.abs(convolve(truth, psf) - truth).mean())
     True
     """
-    img = as_image(image, "image")
-    h = as_psf(psf, img.shape)
     lam = check_nonnegative(balance, "balance")
-    check_boundary(boundary, _WIENER_BOUNDARIES)
-    dt = _check_dtype(dtype)
     if reg is None:
         d = laplacian_kernel()
     else:
         d = as_image(reg, "reg")
-        if d.shape[0] > img.shape[0] or d.shape[1] > img.shape[1]:
-            raise ValueError(f"reg shape {d.shape} is larger than the image shape {img.shape}")
-    op = ConvolutionOperator(h, img.shape, boundary, dtype=dt, workers=workers,
-                             extra_kernels=[d])
+        if np.ndim(image) == 2 and (d.shape[0] > np.shape(image)[0] or d.shape[1] > np.shape(image)[1]):
+            raise ValueError(f"reg shape {d.shape} is larger than the image shape {np.shape(image)}")
+    pb = setup_problem(image, psf, boundary=boundary, boundaries=_WIENER_BOUNDARIES, mask=mask,
+                       negative=negative, dtype=dtype, workers=workers, extra_kernels=[d], poisson=False)
+    op = pb.op
+    if pb.w is not None:
+        from .least_squares import solve_masked_tikhonov
+
+        return pb.output(solve_masked_tikhonov(pb, lam, d))
     th = op.transfer
     td = op.transfer_of(d)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -178,17 +163,17 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect",
     if not np.all(np.isfinite(filt)):
         raise ValueError("balance is 0 and the PSF transfer function has zeros; "
                          "use balance > 0")
-    spec = op.spectrum(op.extend(img))
+    spec = op.spectrum(op.extend(pb.data.image))
     spec *= filt
     out = op.inverse(spec)
-    return np.array(op.crop(out), dtype=np.float64)
+    return pb.output(out)
 
 
 # --------------------------------------------------------------------------
 # Richardson-Lucy
 # --------------------------------------------------------------------------
 
-def _start_estimate(x0, img, op, dt, name="x0"):
+def _start_estimate(x0, img, op, dt, name="x0", offset=0.0):
     if x0 is None or (isinstance(x0, str) and x0 == "flat"):
         level = float(img.mean())
         return np.full(op.work_shape, max(level, 0.0), dtype=dt)
@@ -197,15 +182,33 @@ def _start_estimate(x0, img, op, dt, name="x0"):
         floor = max(float(img.mean()) * 1e-3, 1e-12)
         np.maximum(x, floor, out=x)
         return x
-    arr = as_image(x0, name, nonnegative=True)
+    arr = as_image(x0, name) + offset
+    if arr.min() < 0:
+        raise ValueError(f"{name} has negative values (min {arr.min() - offset:.4g}); a start estimate of counts "
+                         "must be >= 0")
     if arr.shape != img.shape:
         raise ValueError(f"{name} shape {arr.shape} differs from the image shape {img.shape}")
     # continue the start by reflection (also outside the data of the masked model)
     return np.pad(arr.astype(dt), op.pad_width, mode="symmetric")
 
 
+def rl_normaliser(pb):
+    """``(inverse of H^T w or None, pixels to hold)`` of the Richardson-Lucy update (see its Notes)."""
+    norm = pb.norm
+    if norm is None:
+        return None, None
+    support = norm > 1e-3
+    inv = np.where(support, 1.0 / np.where(support, norm, 1.0), 0.0).astype(pb.dt)
+    hold = ~support
+    region = np.zeros(pb.op.work_shape, dtype=bool)
+    pb.op.crop(region)[...] = True
+    hold &= region  # unseen pixels of the map keep their value; outside it (masked model) they are 0
+    return inv, (hold if hold.any() else None)
+
+
 def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect",
-                    x0: Any = None, acceleration: str | None = None,
+                    x0: Any = None, acceleration: str | None = None, mask=None,
+                    negative: str = "offset", stop: str = "none", tol: float = 1e-3, history=None,
                     dtype=np.float32, workers: int | None = None,
                     callback: Callable[[int, np.ndarray], None] | None = None,
                     callback_every: int = 1, cancel: Any = None) -> np.ndarray:
@@ -214,11 +217,12 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
     Parameters
     ----------
     image : (M, N) array_like
-        Counts, >= 0 (integers accepted).
+        Counts (integers accepted); NaN pixels are masked (see ``mask``).
     psf : (K_r, K_c) array_like
-        Non-negative PSF; normalised to unit sum here.
+        Non-negative PSF (a Gaussian or a measured image); normalised to unit
+        sum here.
     num_iter : int
-        Number of iterations, >= 1.
+        Number of iterations, >= 1 (the cap when a stopping rule is used).
     boundary : {"reflect", "periodic", "masked"}
         See the module docstring.
     x0 : None, "flat", "image" or array_like
@@ -231,6 +235,19 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
         Vector extrapolation of Biggs & Andrews (1997), as in MATLAB's
         ``deconvlucy``: typically 2-4x fewer iterations for the same
         likelihood.
+    mask : (M, N) bool array_like, optional
+        True = pixel excluded from the data fit (with the NaN pixels); see
+        :mod:`superres_widgets.xrf._data`.
+    negative : {"offset", "clip", "error"}
+        Negative pixels (background-subtracted maps): default ``"offset"``
+        shifts the map to a minimum of 0 and the result back.
+    stop : {"none", "discrepancy", "relative_change"}
+        Stopping rule (:mod:`superres_widgets.xrf.convergence`).
+    tol : float
+        Tolerance of ``stop="relative_change"``.
+    history : ConvergenceHistory, optional
+        Filled with one record per iteration (residual, KL objective,
+        discrepancy, change; MSE/SSIM with a reference).
     dtype : {float32, float64}
         Working precision.
     workers : int, optional
@@ -249,19 +266,22 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
     Notes
     -----
     The multiplicative EM update for :math:`y \sim \mathrm{Poisson}(h * x)`
-    (Richardson 1972; Lucy 1974; Yang et al. 2022 eqn 10):
+    (Richardson 1972; Lucy 1974; Yang et al. 2022 eqn 10), with weights
+    :math:`w` (0 on masked pixels, 1 elsewhere):
 
     .. math::
 
-        x_{k+1} = \frac{x_k}{H^T 1}\; H^T\!\left(\frac{y}{H x_k}\right)
+        x_{k+1} = \frac{x_k}{H^T w}\; H^T\!\left(\frac{w\, y}{H x_k}\right)
 
     with :math:`H^T` the correlation with the PSF (its flipped copy).  For
-    ``"reflect"`` and ``"periodic"`` :math:`H^T 1 = 1`; for ``"masked"`` the
-    data ratio is zero outside the image and :math:`H^T 1` is the
-    non-circulant normalisation (object pixels it sees less than 1e-3 of are
-    set to zero).  The ratio's denominator is floored at
-    :math:`10^{-7}\max(y)` (float32 round-off), the estimate is kept >= 0,
-    so a valid input never yields NaN.
+    ``"reflect"`` and ``"periodic"`` without a mask :math:`H^T w = 1`; for
+    ``"masked"`` the data weight is also zero outside the image (object
+    pixels outside it that the data see less than 1e-3 of are set to zero;
+    inside the map they keep their start value).  The ratio's denominator is
+    floored at :math:`10^{-7}\max(y)` (float32 round-off), the estimate is
+    kept >= 0, so a valid input never yields NaN.  It minimises the
+    Kullback-Leibler divergence of :math:`Hx` from :math:`y` over
+    :math:`x \ge 0`.
 
     Biggs-Andrews: :math:`v_k = x_k + \alpha_k (x_k - x_{k-1})` (clipped at
     0), :math:`x_{k+1} = \mathrm{RL}(v_k)`, :math:`g_k = x_{k+1} - v_k`,
@@ -285,70 +305,68 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
     >>> bool(out[32, 31] > convolve(truth, psf)[32, 31])
     True
     """
-    img = as_image(image, "image", nonnegative=True)
-    h = as_psf(psf, img.shape, nonnegative=True)
     n_it = check_positive_int(num_iter, "num_iter")
-    check_boundary(boundary, _ITER_BOUNDARIES)
-    dt = _check_dtype(dtype)
     if acceleration not in (None, "none", "biggs-andrews"):
         raise ValueError(f"acceleration must be None or 'biggs-andrews', got {acceleration!r}")
     accelerate = acceleration == "biggs-andrews"
-
-    op = ConvolutionOperator(h, img.shape, boundary, dtype=dt, workers=workers)
-    y = op.extend(img)
-    ymax = float(img.max())
+    pb = setup_problem(image, psf, boundary=boundary, boundaries=_ITER_BOUNDARIES, mask=mask,
+                       negative=negative, dtype=dtype, workers=workers)
+    op, y, dt = pb.op, pb.y, pb.dt
+    ymax = float(pb.data.image.max())
     floor = dt.type(max(ymax * 1e-7, np.finfo(dt).tiny * 1e6))
-    x = _start_estimate(x0, img, op, dt)
+    x = _start_estimate(x0, pb.data.image, op, dt, offset=pb.data.offset)
+    inv_norm, hold = rl_normaliser(pb)
+    if boundary == "masked":
+        x *= pb.norm > 1e-3
+    state = [x]
+    tr = pb.tracker(num_iter=n_it, callback=callback, callback_every=callback_every, cancel=cancel,
+                    stop=stop, tol=tol, history=history, state=lambda: state[0],
+                    objective=kl_objective(pb.data.image, pb.image_weights()))
 
-    masked = boundary == "masked"
-    if masked:
-        norm = op.mask_normaliser()
-        support = norm > 1e-3
-        inv_norm = np.where(support, 1.0 / np.where(support, norm, 1.0), 0.0).astype(dt)
-        mask = op.mask
-        x *= support
-
-    progress = _Progress(callback, callback_every, cancel, n_it,
-                         lambda: np.array(op.crop(x), dtype=np.float64))
-
-    def rl_step(v):
-        """One RL update of estimate ``v`` (not modified); returns a new array."""
-        hv = op.forward(v)
+    def rl_step(v, hv):
+        """One RL update of estimate ``v`` (not modified) with ``hv = H v`` (overwritten)."""
         np.maximum(hv, floor, out=hv)
         np.divide(y, hv, out=hv)
-        if masked:
-            hv *= mask
+        pb.weighted(hv)
         corr = op.adjoint(hv)
         corr *= v
-        if masked:
+        if inv_norm is not None:
             corr *= inv_norm
+        if hold is not None:
+            corr[hold] = v[hold]
         np.maximum(corr, 0, out=corr)
         return corr
 
-    x_prev = None
-    g_prev = None
+    x_prev = g_prev = hx = None
     alpha = 0.0
+    k = 0
     for k in range(1, n_it + 1):
-        progress.check_cancel(k - 1)
+        tr.check_cancel(k - 1)
         if accelerate and x_prev is not None and alpha > 0:
             v = x - x_prev
             v *= dt.type(alpha)
             v += x
             np.maximum(v, 0, out=v)
+            hv = op.forward(v)
         else:
             v = x
-        x_new = rl_step(v)
+            hv = hx if hx is not None else op.forward(v)
+        x_new = rl_step(v, hv)
         if accelerate:
             g = x_new - v
             if g_prev is not None:
-                den = float(np.vdot(g_prev.ravel(), g_prev.ravel()))
-                alpha = float(np.vdot(g.ravel(), g_prev.ravel())) / den if den > 0 else 0.0
+                den = dot(g_prev, g_prev)
+                alpha = dot(g, g_prev) / den if den > 0 else 0.0
                 alpha = min(max(alpha, 0.0), 1.0)
             g_prev = g
             x_prev = x
-        x = x_new
-        progress.report(k)
-    return np.array(op.crop(x), dtype=np.float64)
+        x = state[0] = x_new
+        done, hx = tr.measure(k, x)
+        tr.report(k, final=done)
+        if done:
+            break
+    tr.finish(k, x, hx)
+    return pb.output(x)
 
 
 # --------------------------------------------------------------------------
@@ -356,7 +374,8 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
 # --------------------------------------------------------------------------
 
 def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "reflect",
-          x0: Any = None, nonnegative: bool = True, dtype=np.float32,
+          x0: Any = None, nonnegative: bool = True, mask=None, negative: str = "keep",
+          stop: str = "none", tol: float = 1e-3, history=None, dtype=np.float32,
           workers: int | None = None,
           callback: Callable[[int, np.ndarray], None] | None = None,
           callback_every: int = 1, cancel: Any = None) -> np.ndarray:
@@ -379,6 +398,11 @@ def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "refle
         Start; default (None / "image") the data itself.  "flat": its mean.
     nonnegative : bool
         Project on x >= 0 (default, counts are non-negative).
+    mask, stop, tol, history
+        As in :func:`richardson_lucy` (masked pixels get weight 0 in the
+        data term).
+    negative : {"keep", "offset", "clip", "error"}
+        Negative pixels: used as they are by default (least squares).
     dtype, workers, callback, callback_every, cancel
         As in :func:`richardson_lucy`.
 
@@ -388,9 +412,10 @@ def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "refle
 
     Notes
     -----
-    Minimises (Yang et al. 2022 eqn 11, with the customary 1/2)
+    Minimises (Yang et al. 2022 eqn 11, with the customary 1/2; :math:`w`
+    the data weights, 0 on masked pixels)
 
-    .. math:: F(x) = \tfrac12 \lVert h * x - y \rVert_2^2 + \lambda \lVert x \rVert_1
+    .. math:: F(x) = \tfrac12 \lVert w (h * x - y) \rVert_2^2 + \lambda \lVert x \rVert_1
               \quad (x \ge 0)
 
     by Beck & Teboulle's FISTA with constant step :math:`1/L`,
@@ -413,48 +438,51 @@ def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "refle
     .. [1] A. Beck and M. Teboulle, SIAM J. Imaging Sci. 2, 183 (2009).
     .. [2] J. Yang, Z. Zhang and Q. Cheng, J. Anal. At. Spectrom. 37, 750 (2022).
     """
-    img = as_image(image, "image")
-    h = as_psf(psf, img.shape)
-    lam = check_nonnegative(lam, "lam")
     n_it = check_positive_int(num_iter, "num_iter")
-    check_boundary(boundary, _ITER_BOUNDARIES)
-    dt = _check_dtype(dtype)
-    op = ConvolutionOperator(h, img.shape, boundary, dtype=dt, workers=workers)
+    lam = check_nonnegative(lam, "lam")
+    pb = setup_problem(image, psf, boundary=boundary, boundaries=_ITER_BOUNDARIES, mask=mask,
+                       negative=negative, dtype=dtype, workers=workers, poisson=False)
+    op, y, dt, img = pb.op, pb.y, pb.dt, pb.data.image
     masked = boundary == "masked"
-    y = op.extend(img)
     if x0 is None:
         x0 = "image"
     if isinstance(x0, str) and x0 == "image":
-        x = np.pad(img.astype(dt), op.pad_width, mode="symmetric") if masked else y.copy()
+        x = np.pad(img.astype(dt), op.pad_width, mode="symmetric") if masked else op.extend(img)
     elif isinstance(x0, str) and x0 == "flat":
         x = np.full(op.work_shape, float(img.mean()), dtype=dt)
     else:
-        arr = as_image(x0, "x0")
+        arr = as_image(x0, "x0") + pb.data.offset
         if arr.shape != img.shape:
             raise ValueError(f"x0 shape {arr.shape} differs from the image shape {img.shape}")
         x = np.pad(arr.astype(dt), op.pad_width, mode="symmetric")
     if nonnegative:
         np.maximum(x, 0, out=x)
 
+    w = pb.w
     if masked:
-        mask = op.mask
-        lip = _power_lipschitz(op, mask)
+        lip = _power_lipschitz(op, w)
     else:
-        hty = op.adjoint(y)
+        hty = op.adjoint(y if w is None else y * w)
         lip = op.lipschitz
     step = dt.type(1.0 / lip)
     thresh = dt.type(lam / lip)
+    state = [x]
 
-    progress = _Progress(callback, callback_every, cancel, n_it,
-                         lambda: np.array(op.crop(x), dtype=np.float64))
+    def l1(xc):
+        return lam * float(np.abs(xc).sum())
+
+    tr = pb.tracker(num_iter=n_it, callback=callback, callback_every=callback_every, cancel=cancel,
+                    stop=stop, tol=tol, history=history, state=lambda: state[0],
+                    objective=least_squares_objective(img, pb.image_weights(), l1))
     z = x.copy()
     t = 1.0
+    k = 0
     for k in range(1, n_it + 1):
-        progress.check_cancel(k - 1)
-        if masked:
+        tr.check_cancel(k - 1)
+        if masked or w is not None:
             r = op.forward(z)
             r -= y
-            r *= mask
+            r *= w
             grad = op.adjoint(r)
         else:
             grad = op.normal(z)
@@ -472,10 +500,14 @@ def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "refle
         z = x_new - x
         z *= beta
         z += x_new
-        x = x_new
+        x = state[0] = x_new
         t = t_new
-        progress.report(k)
-    return np.array(op.crop(x), dtype=np.float64)
+        done, _ = tr.measure(k, x)
+        tr.report(k, final=done)
+        if done:
+            break
+    tr.finish(k, x)
+    return pb.output(x)
 
 
 def _power_lipschitz(op: ConvolutionOperator, mask: np.ndarray, n: int = 20) -> float:
@@ -485,6 +517,6 @@ def _power_lipschitz(op: ConvolutionOperator, mask: np.ndarray, n: int = 20) -> 
     lam = 1.0
     for _ in range(n):
         w = op.adjoint(op.forward(v) * mask)
-        lam = float(np.linalg.norm(w)) / max(float(np.linalg.norm(v)), 1e-30)
-        v = w / max(float(np.linalg.norm(w)), 1e-30)
+        lam = float(norm2(w)) / max(float(norm2(v)), 1e-30)
+        v = w / max(float(norm2(w)), 1e-30)
     return max(lam * 1.01, 1e-12)

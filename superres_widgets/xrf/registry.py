@@ -14,15 +14,26 @@ widgets' traits, limits and validation, and the sliders the front-ends draw
 
 Built-in methods
 ----------------
-=================  =========  ====================================  =======================
-name               aliases    parameters                            tiling (halo, pixels)
-=================  =========  ====================================  =======================
-``wiener``         --         ``balance``                           ``s (14 + 4 log10(1/b))``
-``richardson_lucy`` ``rl``    ``num_iter``, ``acceleration``        ``s (4 + 2 sqrt(n))``;
-                                                                    whole with acceleration
-``fista``          --         ``lam``, ``num_iter``                 ``s (4 + 4 sqrt(n))``
-``blind_l0``       ``blind``  ``kernel_size``                       never (estimates the PSF)
-=================  =========  ====================================  =======================
+(name, aliases: parameters -- tiling halo in pixels, or "whole")
+
+* ``wiener``: ``balance`` -- ``s (14 + 4 log10(1/b))``
+* ``richardson_lucy`` (``rl``): ``num_iter``, ``acceleration`` -- ``s (4 + 2 sqrt(n))``;
+  whole with acceleration
+* ``fista``: ``lam``, ``num_iter`` -- ``s (4 + 4 sqrt(n))``
+* ``blind_l0`` (``blind``): ``kernel_size`` -- never (estimates the PSF)
+* ``richardson_lucy_tv`` (``rl_tv``, ``rltv``): ``num_iter``, ``tv_weight`` -- whole (RL's halo
+  leaves 1.5e-3: its TV term reaches farther)
+* ``sgp``: ``num_iter`` -- whole (step lengths from sums over the map)
+* ``landweber`` (``lw``): ``num_iter``, ``tau`` -- ``s (4 + 4 sqrt(n tau))``
+* ``tikhonov_miller`` (``tm``, ``ictm``): ``balance``, ``num_iter``, ``constrained`` -- whole (CG
+  steps from sums over the map)
+
+Every iterative method also takes ``stop`` (``"none"``, ``"discrepancy"``,
+``"relative_change"``) and ``tol`` (:mod:`superres_widgets.xrf.convergence`);
+a stopping rule makes a run's length depend on the whole map, so such runs
+are restored whole, not in tiles.  Every built-in method takes the options
+``mask`` and ``negative`` (:mod:`superres_widgets.xrf._data`) and the
+iterative ones ``history``.
 
 ``s`` is the PSF sigma in pixels; the measurements behind the halo rules are
 in :mod:`superres_widgets.xrf.stack`.
@@ -64,7 +75,10 @@ from typing import Any
 import numpy as np
 
 from .blind import blind_l0
+from .convergence import STOP_RULES
 from .deconvolution import fista, richardson_lucy, wiener
+from .least_squares import landweber, tikhonov_miller
+from .poisson import richardson_lucy_tv, sgp
 
 __all__ = ["Parameter", "Method", "methods", "get_method", "register_method", "unregister_method",
            "method_table", "PSF_PARAMETERS", "registry_version"]
@@ -73,7 +87,7 @@ __all__ = ["Parameter", "Method", "methods", "get_method", "register_method", "u
 RESERVED = frozenset({"image", "psf", "method", "callback", "callback_every", "cancel", "boundary",
                       "dtype", "workers", "x0", "pixel_size_um", "psf_sigma_um", "psf_sigma_v_um",
                       "psf_rho", "sigmas_um", "progress", "error", "notice", "busy"})
-_OPTIONS = ("boundary", "dtype", "workers")  # passed only to functions that accept them
+_OPTIONS = ("boundary", "dtype", "workers", "mask", "negative", "history")  # passed only to functions that take them
 _HOOKS = ("callback", "callback_every", "cancel")
 _TRUE = {"true", "on", "yes", "1"}
 _FALSE = {"false", "off", "no", "0"}
@@ -524,18 +538,18 @@ def register_method(name, function: Callable | None = None, parameters: Sequence
 
     >>> import numpy as np
     >>> from superres_widgets.xrf import convolve, get_method
-    >>> def landweber(image, psf, num_iter=20, tau=1.0):
+    >>> def my_landweber(image, psf, num_iter=20, tau=1.0):
     ...     x = np.asarray(image, float).copy()
     ...     for _ in range(num_iter):
     ...         x += tau * convolve(image - convolve(x, psf), psf[::-1, ::-1])
     ...     return x
-    >>> m = register_method("landweber", landweber,
+    >>> m = register_method("my_landweber", my_landweber,
     ...                     [Parameter("num_iter", 20, lo=1, hi=500, log=True, label="iterations"),
     ...                      Parameter("tau", 1.0, lo=0.0, hi=2.0, step=0.05, label="step τ")],
-    ...                     aliases=["lw"], halo=lambda s, p: s * (4 + 2 * p["num_iter"] ** 0.5))
-    >>> get_method("lw") is m
+    ...                     aliases=["my_lw"], halo=lambda s, p: s * (4 + 2 * p["num_iter"] ** 0.5))
+    >>> get_method("my_lw") is m
     True
-    >>> unregister_method("landweber")
+    >>> unregister_method("my_landweber")
     """
     if isinstance(name, Method):
         if function is not None:
@@ -627,37 +641,75 @@ def _halo_wiener(s, p):
 
 
 def _halo_rl(s, p):
+    if p.get("stop", "none") != "none":
+        return None
     return None if p["acceleration"] else s * (4 + 2 * math.sqrt(p["num_iter"]))
 
 
 def _halo_fista(s, p):
-    return s * (4 + 4 * math.sqrt(p["num_iter"]))
+    return None if p.get("stop", "none") != "none" else s * (4 + 4 * math.sqrt(p["num_iter"]))
 
+
+def _halo_landweber(s, p):
+    return None if p.get("stop", "none") != "none" else s * (4 + 4 * math.sqrt(p["num_iter"] * p["tau"]))
+
+
+_STOP = (Parameter("stop", "none", choices=STOP_RULES, label="stop rule",
+                   doc="end early: 'discrepancy' (Poisson discrepancy <= 1) or 'relative_change' (<= tol); "
+                       "num_iter is then the cap"),
+         Parameter("tol", 1e-3, lo=1e-9, hi=0.5, log=True, slider=(1e-5, 0.1), label="tolerance",
+                   doc="tolerance of stop='relative_change' (relative change of the estimate per iteration)"))
+_BALANCE = Parameter("balance", 0.03, lo=0.0, hi=1e3, log=True, slider=(1e-4, 1.0), label="Wiener balance",
+                     doc="regularisation weight of the Laplacian prior (dimensionless)")
+_ITER_BOUNDARIES = ("reflect", "periodic", "masked")
 
 _BUILTINS = (
-    Method("wiener", wiener, (
-        Parameter("balance", 0.03, lo=0.0, hi=1e3, log=True, slider=(1e-4, 1.0), label="Wiener balance",
-                  doc="regularisation weight of the Laplacian prior (dimensionless)"),),
-        label="Wiener (Laplacian)", halo=_halo_wiener, boundaries=("reflect", "periodic"),
-        reference="Yang, Zhang & Cheng 2022, eqn 9"),
+    Method("wiener", wiener, (_BALANCE,),
+           label="Wiener (Laplacian)", halo=_halo_wiener, boundaries=("reflect", "periodic"),
+           reference="Yang, Zhang & Cheng 2022, eqn 9"),
     Method("richardson_lucy", richardson_lucy, (
         Parameter("num_iter", 30, **_NUM_ITER),
         Parameter("acceleration", False, label="Biggs–Andrews", values=(None, "biggs-andrews"),
-                  doc="Biggs & Andrews (1997) vector extrapolation (the whole map is restored at once)")),
+                  doc="Biggs & Andrews (1997) vector extrapolation (the whole map is restored at once)"),
+        *_STOP),
         label="Richardson–Lucy", aliases=("rl",), iterative=True, streams=True, halo=_halo_rl,
-        nonnegative=True, boundaries=("reflect", "periodic", "masked"),
-        reference="Richardson 1972; Lucy 1974"),
+        nonnegative=True, boundaries=_ITER_BOUNDARIES, reference="Richardson 1972; Lucy 1974"),
     Method("fista", fista, (
         Parameter("lam", 1.0, lo=0.0, hi=1e6, step=0.25, slider=(0.0, 50.0), unit="counts", label="FISTA λ",
                   doc="weight of the l1 prior, counts"),
-        Parameter("num_iter", 100, **_NUM_ITER)),
+        Parameter("num_iter", 100, **_NUM_ITER), *_STOP),
         label="FISTA (l1)", iterative=True, streams=True, halo=_halo_fista,
-        boundaries=("reflect", "periodic", "masked"), reference="Beck & Teboulle 2009"),
+        boundaries=_ITER_BOUNDARIES, reference="Beck & Teboulle 2009"),
     Method("blind_l0", blind_l0, (
         Parameter("kernel_size", 41, lo=3, hi=201, step=2, slider=(3, 81), odd=True, unit="px",
                   label="blind kernel", doc="side of the estimated kernel, pixels (odd; ~6 PSF sigmas)"),),
-        label="Blind L0 (Pan 2014)", aliases=("blind",), iterative=True, streams=False, needs_psf=False,
+        label="Blind L0 (Pan 2014)", aliases=("blind",), iterative=True, streams=True, needs_psf=False,
+        nonnegative=True,
         reference="Pan, Hu, Su & Yang, CVPR 2014"),
+    Method("richardson_lucy_tv", richardson_lucy_tv, (
+        Parameter("num_iter", 30, **_NUM_ITER),
+        Parameter("tv_weight", 0.002, lo=0.0, hi=1.0, log=True, slider=(1e-4, 0.05), label="TV weight",
+                  doc="weight of the total-variation prior (dimensionless; Dey et al.: 0.002)"),
+        *_STOP),
+        label="Richardson–Lucy + TV", aliases=("rl_tv", "rltv"), iterative=True, streams=True,
+        nonnegative=True, boundaries=_ITER_BOUNDARIES, reference="Dey et al., Microsc. Res. Tech. 69, 260 (2006)"),
+    Method("sgp", sgp, (Parameter("num_iter", 30, **_NUM_ITER), *_STOP),
+           label="SGP (fast Poisson)", iterative=True, streams=True, nonnegative=True, boundaries=_ITER_BOUNDARIES,
+           reference="Bonettini, Zanella & Zanni, Inverse Problems 25, 015002 (2009)"),
+    Method("landweber", landweber, (
+        Parameter("num_iter", 50, **_NUM_ITER),
+        Parameter("tau", 1.0, lo=0.01, hi=1.99, step=0.01, slider=(0.1, 1.9), label="Landweber τ",
+                  doc="relaxation of the step tau / L, in (0, 2)"),
+        *_STOP),
+        label="Landweber (projected)", aliases=("lw",), iterative=True, streams=True, halo=_halo_landweber,
+        boundaries=_ITER_BOUNDARIES, reference="Landweber 1951; Eicke 1992"),
+    Method("tikhonov_miller", tikhonov_miller, (
+        _BALANCE, Parameter("num_iter", 50, **_NUM_ITER),
+        Parameter("constrained", True, label="x ≥ 0 (ICTM)",
+                  doc="project on x >= 0 each iteration (ICTM) or plain conjugate gradients"),
+        *_STOP),
+        label="Tikhonov–Miller / ICTM", aliases=("tm", "ictm"), iterative=True, streams=True,
+        boundaries=_ITER_BOUNDARIES, reference="Tikhonov 1977; Miller 1970; van der Voort & Strasters 1995"),
 )
 
 for _m in _BUILTINS:

@@ -75,8 +75,10 @@ from typing import Any
 
 import numpy as np
 
+from ._data import check_negative_policy
+from .psf import gaussian_psf, kernel_to_sigma
+from .psf_image import prepare_psf
 from .registry import get_method, methods
-from .psf import gaussian_psf
 
 __all__ = ["deconvolve_stack", "halo_px"]
 
@@ -172,19 +174,19 @@ class _TileRestorer:
     entry, so a worker process needs only the function to be importable.
     """
 
-    def __init__(self, name, function, channel, psf, kwargs, nonnegative, dtype, counter_key, tiled,
+    def __init__(self, name, function, channel, psf, kwargs, takes_mask, dtype, counter_key, tiled,
                  boundary):
         self.name, self.function, self.channel, self.psf = name, function, channel, psf
-        self.kwargs, self.nonnegative, self.dtype = kwargs, nonnegative, dtype
+        self.kwargs, self.takes_mask, self.dtype = kwargs, takes_mask, dtype
         self.counter_key, self.tiled, self.boundary = counter_key, tiled, boundary
 
     def __call__(self, block, block_info=None):
         img = np.asarray(block, dtype=np.float64)
-        if not np.all(np.isfinite(img)):
-            raise ValueError(f"stack contains NaN or inf (channel {self.channel})")
-        if self.nonnegative and img.min() < 0:
-            raise ValueError(f"stack has negative values (channel {self.channel}); {self.name} "
-                             "models Poisson counts, which are >= 0")
+        if np.isinf(img).any():
+            raise ValueError(f"stack contains infinite values (channel {self.channel})")
+        if not self.takes_mask and np.isnan(img).any():
+            raise ValueError(f"stack has NaN (masked) pixels in channel {self.channel} and {self.name} takes no "
+                             "mask; fill them or use a built-in method")
         pads = _fast_pads(img.shape, block_info, self.tiled, self.boundary)
         if any(a or b for a, b in pads):
             img = np.pad(img, pads, mode="symmetric")
@@ -203,8 +205,9 @@ def _is_client(obj) -> bool:
     return all(hasattr(obj, a) for a in ("persist", "gather", "submit", "scheduler_info"))
 
 
-def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um: float,
-                     method: str = "richardson_lucy", *, chunk_px: int = 1024,
+def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float] | None = None, pixel_size_um: float | None = None,
+                     method: str = "richardson_lucy", *, psf=None, negative: str | None = None, mask=None,
+                     chunk_px: int = 1024,
                      boundary: str | None = None, scheduler: Any = None,
                      progress: Callable[[int, int], None] | None = None,
                      dtype=np.float32, **params) -> np.ndarray:
@@ -216,15 +219,32 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
         ``(rows, cols)`` map or ``(channel, rows, cols)`` stack of counts;
         numpy or Dask (e.g. ``da.from_array(h5py_dataset)`` for a map larger
         than memory; it is read tile by tile).
-    psf_sigma_um : float or sequence of float
+    psf_sigma_um : float or sequence of float, optional
         Gaussian PSF standard deviation, um; one value for all channels or
-        one per channel.
+        one per channel.  Give this or ``psf``.
     pixel_size_um : float
-        Pixel size (scan step), um.
+        Pixel size (scan step), um (needed with ``psf_sigma_um``).
     method : str
         A registered method that takes a PSF, by name or alias
         (:func:`~superres_widgets.xrf.methods`): ``"richardson_lucy"``
         (``"rl"``), ``"wiener"``, ``"fista"`` or one the user registered.
+    psf : array_like or sequence of array_like, optional
+        PSF image(s) on the map's pixel grid instead of a Gaussian: one for
+        every channel or one per channel (checked, normalised and centred by
+        :func:`~superres_widgets.xrf.prepare_psf`).  The halo uses the
+        sigma of its second moments (:func:`~superres_widgets.xrf.kernel_to_sigma`),
+        at least its half-width.
+    negative : {None, "offset", "clip", "error", "keep"}
+        Negative pixels, per channel over the whole channel (so tiles agree
+        with the whole map): ``"offset"`` shifts the channel to a minimum of 0
+        and the result back, ``"clip"``, ``"error"``, ``"keep"``
+        (least-squares methods only).  None: ``"offset"`` for the methods
+        that model counts (``nonnegative`` in their declaration), else
+        ``"keep"`` (see :mod:`superres_widgets.xrf._data`).
+    mask : bool array_like, optional
+        ``(rows, cols)`` or ``(channel, rows, cols)``, True = excluded (as
+        NaN pixels in ``stack`` are); the method leaves them out of its data
+        term.
     chunk_px : int
         Tile side, pixels (>= 16); raised to twice the halo if smaller.
     boundary : {None, "reflect", "periodic", "masked"}
@@ -257,9 +277,11 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
     Raises
     ------
     ValueError
-        Naming the parameter: ``stack`` not 2-D/3-D, empty, NaN/inf (or
-        negative for Richardson-Lucy); ``psf_sigma_um`` <= 0 or of the wrong
-        length; ``pixel_size_um`` <= 0; an unknown ``method`` (the message
+        Naming the parameter: ``stack`` not 2-D/3-D, empty, inf (or
+        negative with ``negative="error"``); ``psf_sigma_um`` <= 0 or of the wrong
+        length, neither or both of ``psf_sigma_um`` and ``psf``, a bad PSF
+        image (:func:`~superres_widgets.xrf.prepare_psf`); ``pixel_size_um``
+        <= 0; a ``mask`` of the wrong shape; an unknown ``method`` (the message
         lists the valid names) or one that estimates its own PSF; a parameter
         the method does not take or outside its range; bad ``chunk_px``,
         ``boundary``, ``dtype``.
@@ -267,7 +289,8 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
     Notes
     -----
     Halo per channel: :func:`halo_px` (the method's declared rule; the
-    measurements are in the module docstring).  Tiles of a Dask input with NaN raise the
+    measurements are in the module docstring).  NaN pixels are masked (left
+    out of the data term by the built-in methods).  Tiles of a Dask input with inf raise the
     ValueError when they are computed.
 
     Examples
@@ -286,10 +309,24 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
         raise ValueError(f"method {m.name!r} estimates its own PSF; deconvolve_stack restores with a given "
                          f"PSF: use one of {[x.name for x in methods(needs_psf=True)]}")
     values = m.values(params)  # ValueError naming a parameter the method does not take or out of range
-    arr, is_dask = _checked_stack(stack, m, da)
+    arr, is_dask = _checked_stack(stack, mask, da)
     n_ch = 1 if arr.ndim == 2 else int(arr.shape[0])
-    px = _positive(pixel_size_um, "pixel_size_um")
-    sigmas = _checked_sigmas(psf_sigma_um, n_ch)
+    if (psf is None) == (psf_sigma_um is None):
+        raise ValueError("give either psf_sigma_um (a Gaussian, with pixel_size_um) or psf (PSF images), "
+                         f"got {'both' if psf is not None else 'neither'}")
+    if psf is None:
+        px = _positive(pixel_size_um, "pixel_size_um")
+        sigmas = _checked_sigmas(psf_sigma_um, n_ch)
+        kernels = [gaussian_psf(s / px) for s in sigmas]
+        sig_px = [s / px for s in sigmas]
+        labels = [f"psf_sigma_um={s:g}" for s in sigmas]
+    else:
+        kernels = _checked_kernels(psf, n_ch, tuple(arr.shape[-2:]))
+        sig_px = [max(float(np.max(kernel_to_sigma(k))), (max(k.shape) - 1) / 8.0) for k in kernels]
+        labels = [f"psf {k.shape}" for k in kernels]
+    policy = negative if negative is not None else ("offset" if m.nonnegative else "keep")
+    check_negative_policy(policy, poisson=m.nonnegative)
+    arr, offsets = _apply_negative(arr, policy, m, da, is_dask)
     if isinstance(chunk_px, bool) or not isinstance(chunk_px, numbers.Integral) or chunk_px < 16:
         raise ValueError(f"chunk_px must be an integer >= 16, got {chunk_px!r}")
     if boundary is None:
@@ -308,18 +345,24 @@ def deconvolve_stack(stack, psf_sigma_um: float | Sequence[float], pixel_size_um
     if scheduler == "local":
         scheduler = "threads"
     prefix = f"superres-restore-{uuid.uuid4().hex[:12]}"
-    result, total = _graph(arr, is_dask, m, values, [s / px for s in sigmas], sigmas, int(chunk_px), boundary, dt,
+    result, total = _graph(arr, is_dask, m, values, sig_px, kernels, labels, int(chunk_px), boundary, dt,
                            prefix, da)
     counter = _COUNTERS.setdefault(prefix, [0])  # tiles finished in this process
     try:
         out = _run(result, total, counter, client, scheduler, progress)
     finally:
         _COUNTERS.pop(prefix, None)
-    return np.ascontiguousarray(out, dtype=dt)
+    out = np.ascontiguousarray(out, dtype=dt)
+    if any(offsets):
+        if out.ndim == 2:
+            out -= dt.type(offsets[0])
+        else:
+            out -= np.asarray(offsets, dtype=dt)[:, None, None]
+    return out
 
 
-def _checked_stack(stack, m, da):
-    """``(array, is_dask)``: a 2-D/3-D real stack, finite (and >= 0 for Poisson methods) when in memory."""
+def _checked_stack(stack, mask, da):
+    """``(array, is_dask)``: a 2-D/3-D real stack (NaN = masked, ``mask`` applied as NaN), no inf when in memory."""
     is_dask = isinstance(stack, da.Array)
     arr = stack if is_dask else np.asarray(stack)
     if not is_dask and (arr.dtype == object or np.iscomplexobj(arr) or not (
@@ -330,13 +373,48 @@ def _checked_stack(stack, m, da):
                          f"ndim={arr.ndim} (shape {tuple(arr.shape)})")
     if any(n == 0 for n in arr.shape):
         raise ValueError(f"stack is empty (shape {tuple(arr.shape)})")
-    if not is_dask:
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("stack contains NaN or inf")
-        if m.nonnegative and arr.min() < 0:
-            raise ValueError(f"stack has negative values (min {arr.min():.4g}); {m.name} "
-                             "models Poisson counts, which are >= 0")
+    if not is_dask and np.isinf(arr).any():
+        raise ValueError("stack contains infinite values (mark unmeasured pixels as NaN or with mask=)")
+    if mask is not None:
+        mk = np.asarray(mask, dtype=bool)
+        if mk.shape not in (tuple(arr.shape), tuple(arr.shape[-2:])):
+            raise ValueError(f"mask shape {mk.shape} fits neither the stack {tuple(arr.shape)} nor one map "
+                             f"{tuple(arr.shape[-2:])}")
+        if mk.any():
+            arr = da.where(mk, np.nan, arr) if is_dask else np.where(mk, np.nan, arr.astype(np.float64))
     return arr, is_dask
+
+
+def _apply_negative(arr, policy: str, m, da, is_dask):
+    """The negative-value policy per channel over whole channels; ``(array, offsets to subtract)``."""
+    n_ch = 1 if arr.ndim == 2 else int(arr.shape[0])
+    if policy == "keep":
+        return arr, [0.0] * n_ch
+    axes = (-2, -1)
+    mins = da.nanmin(arr, axis=axes).compute() if is_dask else np.nanmin(arr, axis=axes)
+    mins = np.atleast_1d(np.asarray(mins, dtype=float))
+    if not np.any(mins < 0):
+        return arr, [0.0] * n_ch
+    if policy == "error":
+        bad = [i for i, v in enumerate(mins) if v < 0]
+        raise ValueError(f"stack has negative values (channel(s) {bad}, min {mins.min():.4g}) and negative='error'; "
+                         f"{m.name} models Poisson counts >= 0: pass negative='offset' or 'clip'")
+    if policy == "clip":
+        return (da.maximum(arr, 0) if is_dask else np.maximum(arr, 0)), [0.0] * n_ch
+    offsets = [max(-float(v), 0.0) for v in mins]
+    shift = offsets[0] if arr.ndim == 2 else np.asarray(offsets)[:, None, None]
+    return arr + shift, offsets
+
+
+def _checked_kernels(psf, n_ch: int, shape) -> list:
+    """One prepared PSF image per channel."""
+    if isinstance(psf, np.ndarray) and psf.ndim == 3 or (not isinstance(psf, np.ndarray) and isinstance(
+            psf, (list, tuple)) and len(psf) and np.ndim(psf[0]) == 2):
+        items = list(psf)
+        if len(items) != n_ch:
+            raise ValueError(f"psf has {len(items)} images for {n_ch} channel(s)")
+        return [prepare_psf(k, shape, name=f"psf[{i}]") for i, k in enumerate(items)]
+    return [prepare_psf(psf, shape)] * n_ch
 
 
 def _checked_sigmas(psf_sigma_um, n_ch: int) -> list:
@@ -352,13 +430,14 @@ def _checked_sigmas(psf_sigma_um, n_ch: int) -> list:
     return [_positive(v, f"psf_sigma_um[{i}]") for i, v in enumerate(seq)]
 
 
-def _graph(arr, is_dask, m, values, sig_px, sigmas, chunk, boundary, work, prefix, da):
+def _graph(arr, is_dask, m, values, sig_px, kernels, labels, chunk, boundary, work, prefix, da):
     """The Dask graph restoring every channel (tiled with the method's halo, or whole); ``(result, tasks)``."""
     single = arr.ndim == 2
     rows, cols = int(arr.shape[-2]), int(arr.shape[-1])
     depths = [m.halo_px(s, values) for s in sig_px]
     tiled = all(d is not None for d in depths)
     if tiled:
+        depths = [max(d, max(k.shape) // 2) for d, k in zip(depths, kernels)]
         chunk = max(chunk, 2 * max(depths))
     if not tiled or (rows <= chunk and cols <= chunk):
         tiled = False
@@ -370,14 +449,16 @@ def _graph(arr, is_dask, m, values, sig_px, sigmas, chunk, boundary, work, prefi
     kwargs = m.arguments(values)
     options = {"boundary": boundary, "dtype": work, "workers": 1}  # Dask owns the parallelism
     kwargs.update({k: v for k, v in options.items() if k in m.accepts})
+    if "negative" in m.accepts:
+        kwargs["negative"] = "clip" if m.nonnegative else "keep"  # already applied per channel (only round-off)
     parts, total = [], 0
     for c in range(len(sig_px)):
         chan = src if single else src[c]
-        psf = gaussian_psf(sig_px[c])
+        psf = kernels[c]
         if psf.shape[0] > rows or psf.shape[1] > cols:
             raise ValueError(f"stack maps of {rows} x {cols} px are smaller than the PSF kernel "
-                             f"{psf.shape} of psf_sigma_um={sigmas[c]:g} (channel {c})")
-        fn = _TileRestorer(m.name, m.function, c, psf, kwargs, m.nonnegative, work, prefix, tiled, boundary)
+                             f"{psf.shape} of {labels[c]} (channel {c})")
+        fn = _TileRestorer(m.name, m.function, c, psf, kwargs, "mask" in m.accepts, work, prefix, tiled, boundary)
         name = f"{prefix}-c{c}"
         if tiled:
             out = da.map_overlap(fn, chan, depth=depths[c],

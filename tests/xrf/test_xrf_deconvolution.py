@@ -325,7 +325,7 @@ nan_psf[1, 1] = np.nan
 
 @pytest.mark.parametrize("method", ["wiener", "rl", "fista"])
 @pytest.mark.parametrize("kwargs, name", [
-    (dict(img=nan_img), "image"),
+    (dict(img=np.full_like(IMG, np.nan)), "image: every pixel is masked"),  # a NaN pixel is masked (test_xrf_masks.py)
     (dict(img=inf_img), "image"),
     (dict(psf=nan_psf), "psf"),
     (dict(psf=-PSF), "psf"),
@@ -344,7 +344,8 @@ def test_bad_input_names_parameter(method, kwargs, name):
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: richardson_lucy(IMG - 50, PSF, 2), "image"),
+    (lambda: richardson_lucy(IMG - 50, PSF, 2, negative="error"), "image has .* negative value"),
+    (lambda: richardson_lucy(IMG, PSF, 2, negative="keep"), "negative"),
     (lambda: richardson_lucy(IMG, PSF, 0), "num_iter"),
     (lambda: richardson_lucy(IMG, PSF, 2.5), "num_iter"),
     (lambda: fista(IMG, PSF, 0.1, 0), "num_iter"),

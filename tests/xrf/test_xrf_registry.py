@@ -19,14 +19,21 @@ def test_the_built_in_methods_and_their_declarations():
     assert [m.name for m in methods(needs_psf=False)] == ["blind_l0"]
     rl = get_method("richardson_lucy")
     assert rl.function is richardson_lucy and rl.iterative and rl.streams and rl.nonnegative
-    assert rl.parameter_names == ("num_iter", "acceleration") and rl.defaults() == {"num_iter": 30,
-                                                                                   "acceleration": False}
-    assert get_method("fista").defaults() == {"lam": 1.0, "num_iter": 100}
+    stop = {"stop": "none", "tol": 1e-3}  # every iterative method: a stopping rule (off by default)
+    assert rl.parameter_names == ("num_iter", "acceleration", "stop", "tol")
+    assert rl.defaults() == {"num_iter": 30, "acceleration": False, **stop}
+    assert get_method("fista").defaults() == {"lam": 1.0, "num_iter": 100, **stop}
     assert get_method("wiener").boundaries == ("reflect", "periodic")
     assert not get_method("blind_l0").needs_psf and get_method("blind_l0").halo is None
     # the options each function takes were read from its signature
-    assert get_method("wiener").accepts == {"boundary", "dtype", "workers"}
-    assert get_method("blind_l0").accepts == {"workers"}
+    assert get_method("wiener").accepts == {"boundary", "dtype", "workers", "mask", "negative"}
+    assert get_method("blind_l0").accepts == {"workers", "mask", "negative"}
+    assert get_method("sgp").accepts == {"boundary", "dtype", "workers", "mask", "negative", "history"}
+    # the methods of issue 13, each with its aliases
+    assert [m.name for m in methods()][4:8] == ["richardson_lucy_tv", "sgp", "landweber", "tikhonov_miller"]
+    assert [get_method(a).name for a in ("rl_tv", "lw", "tm", "ictm")] == [
+        "richardson_lucy_tv", "landweber", "tikhonov_miller", "tikhonov_miller"]
+    assert get_method("tm").defaults() == {"balance": 0.03, "num_iter": 50, "constrained": True, **stop}
 
 
 @pytest.mark.parametrize("name, canonical", [("rl", "richardson_lucy"), ("RL", "richardson_lucy"),
@@ -110,7 +117,7 @@ def test_the_table_for_the_front_ends_is_json_ready_and_complete():
         ("balance", True, 1e-4, 1.0, 0.0, 1000.0)
     rl = table["methods"][1]
     assert rl["aliases"] == ["rl"] and rl["streams"] and rl["needs_psf"] and rl["tileable"]
-    assert [p["kind"] for p in rl["parameters"]] == ["int", "bool"]
+    assert [p["kind"] for p in rl["parameters"]] == ["int", "bool", "choice", "float"]
     assert [p["name"] for p in table["psf"]] == ["psf_sigma_um", "psf_rho"]
     # one declaration per parameter: every method's sliders agree (the issue's balance 1 vs 0.5, λ 50 vs 20)
     lam = table["methods"][2]["parameters"][0]

@@ -133,8 +133,19 @@ def test_synchronous_scheduler_name(stack):
     ((np.ones(10), 1.0, 1.0), {}, r"stack must be 2-D .* ndim=1"),
     ((np.ones((2, 2, 2, 2)), 1.0, 1.0), {}, r"stack must be 2-D .* ndim=4"),
     ((np.ones((0, 10)), 1.0, 1.0), {}, r"stack is empty"),
-    ((np.full((20, 20), np.nan), 1.0, 1.0), {}, r"stack contains NaN"),
-    ((-np.ones((20, 20)), 1.0, 1.0), {}, r"stack has negative values"),
+    ((np.full((20, 20), np.inf), 1.0, 1.0), {}, r"stack contains infinite values"),
+    ((-np.ones((20, 20)), 1.0, 1.0), {"negative": "error"}, r"stack has negative values"),
+    ((np.ones((20, 20)), 1.0, 1.0), {"negative": "keep"}, r"negative must be one of .*'keep' is for least"),
+    ((np.ones((20, 20)), 1.0, 1.0), {"mask": np.ones((3, 3), bool)}, r"mask shape \(3, 3\) fits neither"),
+    ((np.ones((20, 20)), None, None), {"psf": np.ones((3, 3)), "method": "wiener", "balance": 0.1,
+                                       "num_iter": 3}, r"no parameter"),
+    ((np.ones((20, 20)), 1.0, 1.0), {"psf": np.ones((3, 3))}, r"give either psf_sigma_um .* got both"),
+    ((np.ones((20, 20)),), {}, r"give either psf_sigma_um .* got neither"),
+    ((np.ones((20, 20)),), {"psf": -np.ones((3, 3))}, r"psf has 9 negative value"),
+    ((np.ones((20, 20)),), {"psf": np.zeros((3, 3))}, r"psf is all zero"),
+    ((np.ones((20, 20)),), {"psf": np.ones((25, 3))}, r"psf \(25 x 3 px\) is larger than the map"),
+    ((np.ones((20, 20)),), {"psf": np.full((3, 3), np.nan)}, r"psf has 9 NaN"),
+    ((np.ones((2, 20, 20)),), {"psf": [np.ones((3, 3))] * 3}, r"psf has 3 images for 2 channel"),
     ((np.ones((20, 20)), 0.0, 1.0), {}, r"psf_sigma_um must be a positive"),
     ((np.ones((20, 20)), -1.0, 1.0), {}, r"psf_sigma_um must be a positive"),
     ((np.ones((2, 20, 20)), [1.0, 0.0], 1.0), {}, r"psf_sigma_um\[1\] must be a positive"),
@@ -153,10 +164,10 @@ def test_bad_input_names_the_parameter(args, kwargs, match):
         deconvolve_stack(*args, **kwargs)
 
 
-def test_nan_in_dask_input_raises_when_computed():
+def test_inf_in_dask_input_raises_when_computed():
     import dask.array as da
 
     a = np.ones((2, 40, 40))
-    a[1, 5, 5] = np.nan
-    with pytest.raises(ValueError, match=r"stack contains NaN or inf \(channel 1\)"):
-        deconvolve_stack(da.from_array(a), 1.0, 1.0, num_iter=2)
+    a[1, 5, 5] = np.inf
+    with pytest.raises(ValueError, match=r"stack contains infinite values \(channel 1\)"):
+        deconvolve_stack(da.from_array(a), 1.0, 1.0, num_iter=2, negative="clip")

@@ -43,12 +43,12 @@ def landweber(image, psf, num_iter=10, tau=1.0, *, callback=None, callback_every
     return x
 
 
-def _registration(name="landweber"):
+def _registration(name="user_landweber"):
     return dict(
         name=name, function=landweber,
         parameters=[Parameter("num_iter", 10, lo=1, hi=500, log=True, slider=(1, 200), label="iterations"),
                     Parameter("tau", 1.0, lo=0.0, hi=2.0, step=0.05, label="step τ", doc="relaxation")],
-        label="Landweber", aliases=["lw"], iterative=True, boundaries=("periodic",),
+        label="Landweber", aliases=["ulw"], iterative=True, boundaries=("periodic",),
         # each iteration reaches two PSF radii: the exact reach of n iterations
         halo=lambda s, p: 2 * p["num_iter"] * math.ceil(4 * s))
 
@@ -57,7 +57,7 @@ def _registration(name="landweber"):
 def user_method():
     m = register_method(**_registration())
     yield m
-    unregister_method("landweber")
+    unregister_method("user_landweber")
 
 
 @pytest.fixture(scope="module")
@@ -90,20 +90,20 @@ def test_the_user_method_is_landweber(image):
 def test_it_appears_in_deconvolution_explorer_with_its_sliders(image, user_method):
     psf = gaussian_psf(10.0, pixel_size_um=PIXEL)
     frames = []
-    w = DeconvolutionExplorer(image=image, pixel_size_um=PIXEL, psf_sigma_um=10.0, method="lw", num_iter=40,
+    w = DeconvolutionExplorer(image=image, pixel_size_um=PIXEL, psf_sigma_um=10.0, method="ulw", num_iter=40,
                               tau=0.8)
     w.observe(lambda c: frames.append((w.iteration, w.final)), "frame_id")
     w.wait()
-    assert w.method == "landweber" and w.error == ""
+    assert w.method == "user_landweber" and w.error == ""
     np.testing.assert_allclose(w.restored, _fourier_landweber(image, psf, 40, 0.8), rtol=1e-9, atol=1e-8)
-    assert w.parameters() == {"method": "landweber", "pixel_size_um": PIXEL, "psf_sigma_um": 10.0,
+    assert w.parameters() == {"method": "user_landweber", "pixel_size_um": PIXEL, "psf_sigma_um": 10.0,
                               "psf_sigma_v_um": None, "psf_rho": 0.0, "num_iter": 40, "tau": 0.8}
     assert frames and frames[-1] == (40, True)  # iterative: it streamed, and ended on the final frame
     # its declaration reached the front-end's table: the JS draws the tau slider from it
-    lw = next(m for m in w.method_table["methods"] if m["name"] == "landweber")
+    lw = next(m for m in w.method_table["methods"] if m["name"] == "user_landweber")
     tau = lw["parameters"][1]
     assert (lw["label"], lw["aliases"], tau["name"], tau["slider_lo"], tau["slider_hi"], tau["step"]) == \
-        ("Landweber", ["lw"], "tau", 0.0, 2.0, 0.05)
+        ("Landweber", ["ulw"], "tau", 0.0, 2.0, 0.05)
     # its limits are enforced like the built-ins' (clamped, with a notice)
     w.tau = 5.0
     assert w.tau == 2.0 and "tau=5 is out of range [0, 2]; clamped to 2" in w.notice
@@ -117,15 +117,15 @@ def test_it_appears_in_deconvolution_explorer_with_its_sliders(image, user_metho
 
 
 def test_it_appears_in_psf_sweep_and_element_stack(image, user_method):
-    sw = PSFSweep(image=image, pixel_size_um=PIXEL, sigmas_um=[8.0, 10.0], method="LW", num_iter=5, tau=0.5)
+    sw = PSFSweep(image=image, pixel_size_um=PIXEL, sigmas_um=[8.0, 10.0], method="ULW", num_iter=5, tau=0.5)
     sw.wait(60)
-    assert sw.method == "landweber" and sw.error == "" and sw.results.complete
+    assert sw.method == "user_landweber" and sw.error == "" and sw.results.complete
     for s in (8.0, 10.0):
         want = _fourier_landweber(image, gaussian_psf(s, pixel_size_um=PIXEL), 5, 0.5).astype(np.float32)
         np.testing.assert_allclose(sw.restored_image(s), want, rtol=1e-5, atol=1e-3)
     assert sw.results.parameters["tau"] == 0.5
     maps = {"Fe": image, "Ca": image[::-1].copy()}
-    st = ElementStack(maps=maps, sigmas_um={"Fe": 10.0, "Ca": 7.5}, pixel_size_um=PIXEL, method="landweber",
+    st = ElementStack(maps=maps, sigmas_um={"Fe": 10.0, "Ca": 7.5}, pixel_size_um=PIXEL, method="user_landweber",
                       num_iter=3, tau=1.2).wait(60)
     assert st.error == "" and st.parameters()["tau"] == 1.2
     for name, s in (("Fe", 10.0), ("Ca", 7.5)):
@@ -160,15 +160,17 @@ def test_a_widget_made_before_the_registration_does_not_offer_it(image):
     w = DeconvolutionExplorer(image=image, pixel_size_um=PIXEL, psf_sigma_um=10.0, method="wiener").wait()
     m = register_method(**_registration())
     try:
-        with pytest.raises(ValueError, match="method 'lw' .landweber. is not offered by DeconvolutionExplorer: it was "
+        with pytest.raises(ValueError, match="method 'ulw' .user_landweber. is not offered by DeconvolutionExplorer: "
+                                             "it was "
                                              "registered after this widget was created; create a new widget"):
-            w.method = "lw"
-        w2 = DeconvolutionExplorer(image=image, pixel_size_um=PIXEL, psf_sigma_um=10.0, method="landweber",
+            w.method = "ulw"
+        w2 = DeconvolutionExplorer(image=image, pixel_size_um=PIXEL, psf_sigma_um=10.0, method="user_landweber",
                                    num_iter=2).wait()
-        assert w2.current_method is m and not w.has_trait("tau") and w2.has_trait("tau")
+        offered = [[d["name"] for d in x.method_table["methods"]] for x in (w, w2)]
+        assert w2.current_method is m and "user_landweber" not in offered[0] and "user_landweber" in offered[1]
         w2.close()
     finally:
-        unregister_method("landweber")
+        unregister_method("user_landweber")
         w.close()
 
 
@@ -176,14 +178,14 @@ def test_deconvolve_stack_tiles_it_with_its_declared_halo(image, user_method):
     stack = np.stack([np.tile(image, (3, 3)), 0.5 * np.tile(image, (3, 3))])  # 2 x 192 x 216
     sig_um = [7.5, 10.0]
     events = []
-    out = deconvolve_stack(stack, sig_um, PIXEL, "lw", chunk_px=64, num_iter=3, tau=0.9, dtype=np.float64,
+    out = deconvolve_stack(stack, sig_um, PIXEL, "ulw", chunk_px=64, num_iter=3, tau=0.9, dtype=np.float64,
                            progress=lambda d, n: events.append((d, n)))
     assert events[-1][0] == events[-1][1] > 2  # really tiled: more tiles than channels
     for c in range(2):
         whole = landweber(stack[c], gaussian_psf(sig_um[c] / PIXEL), 3, 0.9)
         np.testing.assert_allclose(out[c], whole, rtol=1e-10, atol=1e-8)
-    with pytest.raises(ValueError, match=r"boundary must be one of \('periodic',\) for landweber"):
-        deconvolve_stack(stack, sig_um, PIXEL, "lw", boundary="reflect")
+    with pytest.raises(ValueError, match=r"boundary must be one of \('periodic',\) for user_landweber"):
+        deconvolve_stack(stack, sig_um, PIXEL, "ulw", boundary="reflect")
 
 
 PLUGIN = '''
@@ -207,10 +209,10 @@ def landweber(image, psf, num_iter=10, tau=1.0, *, callback=None, callback_every
     return x
 
 
-register_method("landweber", landweber,
+register_method("user_landweber", landweber,
                 [Parameter("num_iter", 10, lo=1, hi=500, log=True, label="iterations"),
                  Parameter("tau", 1.0, lo=0.0, hi=2.0, step=0.05, label="step")],
-                label="Landweber", aliases=["lw"], iterative=True, boundaries=("periodic",),
+                label="Landweber", aliases=["ulw"], iterative=True, boundaries=("periodic",),
                 halo=lambda s, p: 2 * p["num_iter"] * math.ceil(4 * s))
 '''
 
@@ -229,7 +231,7 @@ def test_the_command_line_runs_it_from_a_plugin_module(image, plugin, tmp_path, 
     out = tmp_path / "fe_lw.tif"
     monkeypatch.syspath_prepend(str(plugin.parent))
     try:
-        code = cli.main(["deconvolve", str(src), "--plugin", "my_landweber", "--method", "lw", "--tau", "0.5",
+        code = cli.main(["deconvolve", str(src), "--plugin", "my_landweber", "--method", "ulw", "--tau", "0.5",
                          "-n", "3", "--psf-sigma-um", "10", "--pixel-size-um", str(PIXEL), "--out", str(out)])
         _, err = capsys.readouterr()
         assert code == 0, err
@@ -237,7 +239,7 @@ def test_the_command_line_runs_it_from_a_plugin_module(image, plugin, tmp_path, 
         want = _fourier_landweber(image, gaussian_psf(10.0, pixel_size_um=PIXEL), 3, 0.5)
         np.testing.assert_allclose(m.data, want, rtol=1e-5, atol=1e-3)  # float32 file
         md = m.metadata
-        assert md["method"] == "landweber"
+        assert md["method"] == "user_landweber"
         assert md["parameters"]["num_iter"] == 3 and md["parameters"]["tau"] == 0.5
         if "plugins" in md:
             assert md["plugins"] == ["my_landweber"]
@@ -245,13 +247,13 @@ def test_the_command_line_runs_it_from_a_plugin_module(image, plugin, tmp_path, 
         with pytest.raises(SystemExit):
             cli.main(["deconvolve", "--plugin", "my_landweber", "--help"])
         assert "--tau TAU" in capsys.readouterr().out
-        code = cli.main(["deconvolve", str(src), "--plugin", "my_landweber", "--method", "lw", "--tau", "3",
+        code = cli.main(["deconvolve", str(src), "--plugin", "my_landweber", "--method", "ulw", "--tau", "3",
                          "--psf-sigma-um", "10", "--pixel-size-um", str(PIXEL), "--out", str(tmp_path / "x.tif")])
         err = capsys.readouterr().err.strip()
         assert code == 2 and err == ("superres-widgets: error: " + str(src) +
                                      ": --tau: tau must be in [0, 2], got 3")
     finally:
-        unregister_method("landweber")
+        unregister_method("user_landweber")
 
 
 def test_the_command_line_runs_it_from_a_plugin_file_in_a_fresh_process(image, plugin, tmp_path):
@@ -259,16 +261,16 @@ def test_the_command_line_runs_it_from_a_plugin_file_in_a_fresh_process(image, p
     np.save(src, image)
     out = tmp_path / "fe_lw.tif"
     cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "superres_widgets.cli"]
-    r = subprocess.run(cmd + ["deconvolve", str(src), "--plugin", str(plugin), "--method", "landweber",
+    r = subprocess.run(cmd + ["deconvolve", str(src), "--plugin", str(plugin), "--method", "user_landweber",
                               "--num-iter", "2", "--psf-sigma-um", "10", "--pixel-size-um", str(PIXEL),
                               "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     want = _fourier_landweber(image, gaussian_psf(10.0, pixel_size_um=PIXEL), 2, 1.0)
     np.testing.assert_allclose(load_map(out).data, want, rtol=1e-5, atol=1e-3)
     # without the plugin the method does not exist: argparse lists the valid ones
-    r = subprocess.run(cmd + ["deconvolve", str(src), "--method", "landweber", "--out", str(out)],
+    r = subprocess.run(cmd + ["deconvolve", str(src), "--method", "user_landweber", "--out", str(out)],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "invalid choice: 'landweber'" in r.stderr and "richardson_lucy" in r.stderr
+    assert r.returncode == 2 and "invalid choice: 'user_landweber'" in r.stderr and "richardson_lucy" in r.stderr
     # a broken plugin is one line
     r = subprocess.run(cmd + ["deconvolve", str(src), "--plugin", str(tmp_path / "nope.py"), "--out", str(out)],
                        capture_output=True, text=True, timeout=120)
@@ -319,7 +321,8 @@ def test_an_unknown_name_is_a_value_error_listing_the_names_everywhere(image):
     for make in (lambda: PSFSweep(image=image, method="magic"),
                  lambda: ElementStack(maps={"Fe": image}, sigmas_um=10.0, method="magic")):
         with pytest.raises(ValueError, match=r"method 'magic' is unknown; valid: wiener, richardson_lucy \(alias rl\), "
-                                             r"fista$"):
+                                             r"fista, richardson_lucy_tv \(alias rl_tv, rltv\), sgp, "
+                                             r"landweber \(alias lw\), tikhonov_miller \(alias tm, ictm\)$"):
             make()
     # a method a widget does not offer is named as such
     with pytest.raises(ValueError, match="method 'blind' .blind_l0. is not offered by PSFSweep: it estimates its own "

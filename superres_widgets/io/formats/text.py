@@ -16,8 +16,9 @@ Rules
   delimiters a decimal comma (``1,5``) is read as a decimal point.  A
   delimiter ending every line is ignored; quotes around a cell are removed.
 * Every row must have the same number of cells (ragged rows raise, naming
-  the line).  Empty, non-numeric, NaN and infinite cells raise, naming the
-  line and column (1-based, as a spreadsheet counts them).
+  the line).  Empty, non-numeric and infinite cells raise, naming the
+  line and column (1-based, as a spreadsheet counts them); a ``NaN`` cell
+  is a masked pixel.
 * Coordinate / label headers (``header="auto"``), the rule:
 
   1. the first line has one cell fewer than the others: it holds the X
@@ -231,12 +232,12 @@ def _values(p, rows, col_offset: int) -> np.ndarray:
                     what = "an empty cell" if c == "" else f"{c[:40]!r} is not a number"
                     raise MapFileError(p, f"line {n}, column {j + 1 + col_offset}: {what}") from None
         raise  # pragma: no cover
-    bad = ~np.isfinite(data)
+    bad = np.isinf(data)  # NaN cells are masked pixels; inf is never a measurement
     if bad.any():
         r, c = (int(i) for i in np.argwhere(bad)[0])
         raise MapFileError(p, f"line {rows[r][0]}, column {c + 1 + col_offset}: "
-                              f"{rows[r][1][c]!r} is not a finite number (NaN/inf cells are "
-                              "not allowed in a map)")
+                              f"{rows[r][1][c]!r} is not a finite number (inf cells are not allowed in a "
+                              "map; NaN marks a masked pixel)")
     return data
 
 
