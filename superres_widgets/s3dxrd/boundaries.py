@@ -218,14 +218,19 @@ def boundary_edges(
     >>> (cells & (lab >= 0)).tolist()  # grain cells next to another grain or air
     [[True, True], [False, True]]
     """
-    lab = np.asarray(labels)
-    if lab.ndim != 2:
-        raise ValueError(f"labels must be a 2-D array, got shape {lab.shape}")
-    xc = np.asarray(x_centres, dtype=float).ravel()
-    yc = np.asarray(y_centres, dtype=float).ravel()
+    from .conventions import finite_array
+
+    lab = finite_array(labels, "labels")
+    if lab.ndim != 2 or lab.size == 0:
+        raise ValueError(f"labels must be a 2-D array (non-empty), got shape {lab.shape}")
+    if np.any(lab != np.round(lab)):
+        raise ValueError("labels must be integers (grain indices, -1 unassigned, < -1 air)")
+    xc = finite_array(x_centres, "x_centres").ravel()
+    yc = finite_array(y_centres, "y_centres").ravel()
     if xc.size != lab.shape[1] or yc.size != lab.shape[0]:
         raise ValueError(
-            f"x_centres/y_centres must have lengths {lab.shape[1]}/{lab.shape[0]}, got {xc.size}/{yc.size}"
+            f"x_centres/y_centres must have lengths {lab.shape[1]}/{lab.shape[0]} (the columns/rows of labels), "
+            f"got {xc.size}/{yc.size}"
         )
     a = _spacing(xc, yc)
     lab = lab.astype(np.int64)
@@ -238,7 +243,7 @@ def boundary_edges(
         lab = np.pad(lab, 1, constant_values=_AIR)
         xc = np.concatenate([[xc[0] - a], xc, [xc[-1] + a]])
         yc = np.concatenate([[yc[0] - a], yc, [yc[-1] + a]])
-    D = None if differ is None else np.asarray(differ, dtype=bool)
+    D = None if differ is None else _differ_matrix(differ, int(lab.max(initial=-1)) + 1)
 
     def diff(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         out = u != v
@@ -259,6 +264,35 @@ def boundary_edges(
     )
 
 
+def _differ_matrix(differ: Any, n_labels: int) -> np.ndarray:
+    """``differ`` as a square bool matrix covering grains ``0 .. n_labels - 1``, or ``ValueError``."""
+    try:
+        D = np.asarray(differ)
+    except (TypeError, ValueError):
+        raise ValueError(f"differ must be a square bool matrix, got {repr(differ)[:80]}") from None
+    if D.dtype != bool:
+        raise ValueError(f"differ must be a square bool matrix (differ[a, b]: grains a and b differ), got dtype "
+                         f"{D.dtype}")
+    if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] < n_labels:
+        raise ValueError(f"differ must be a square bool matrix of at least {n_labels} x {n_labels} (one row per "
+                         f"grain label), got shape {D.shape}")
+    return D
+
+
+def _threshold(value: Any) -> float:
+    from ..validate import check_number
+
+    return float(check_number(value, "threshold_deg", lo=0, lo_open=True, hi=180))
+
+
+def _check(obj: Any, name: str, module: str, cls: str) -> None:
+    import importlib
+
+    from .conventions import check_type
+
+    check_type(obj, getattr(importlib.import_module(f"superres_widgets.s3dxrd.{module}"), cls), name, cls)
+
+
 def misorientation_differ(U: Any, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> np.ndarray:
     """``differ[a, b]``: misorientation of ``U[a]`` and ``U[b]`` above ``threshold_deg``.
 
@@ -270,10 +304,13 @@ def misorientation_differ(U: Any, threshold_deg: float = 3.0, symmetry: Any = "c
     >>> misorientation_differ(np.stack([np.eye(3), np.eye(3)])).tolist()
     [[False, False], [False, False]]
     """
-    U = np.asarray(U, dtype=float).reshape(-1, 3, 3)
-    if U.shape[0] == 0:
+    from .orientation import _rotations
+
+    threshold_deg = _threshold(threshold_deg)
+    if np.size(U) == 0 and np.shape(U)[-2:] in ((), (0,), (3, 3), (0, 3)):
         return np.zeros((0, 0), dtype=bool)
-    return misorientation_table(U, U, symmetry) > float(threshold_deg)
+    U = _rotations(U, "U").reshape(-1, 3, 3)
+    return misorientation_table(U, U, symmetry) > threshold_deg
 
 
 def phantom_boundary(phantom, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> BoundaryEdges:
@@ -282,6 +319,7 @@ def phantom_boundary(phantom, threshold_deg: float = 3.0, symmetry: Any = "cubic
     Edges between grains misoriented by more than ``threshold_deg``; edges
     to air are not boundaries (reconstruction rule 7).
     """
+    _check(phantom, "phantom", "phantom", "Phantom")
     differ = misorientation_differ(phantom.orientations, threshold_deg, symmetry)
     return boundary_edges(phantom.labels, phantom.x_centres, phantom.y_centres, differ)
 
@@ -292,6 +330,7 @@ def map_boundary(omap, threshold_deg: float = 3.0, symmetry: Any = "cubic") -> B
     An unassigned cell differs from everything, edges to air (outside the
     disc) are not boundaries (reconstruction rule 7).
     """
+    _check(omap, "omap", "nprime", "OrientationMap")
     differ = misorientation_differ(omap.U, threshold_deg, symmetry)
     return boundary_edges(omap.candidate_image, omap.grid_x, omap.grid_y, differ, unassigned_differs=True)
 
