@@ -242,6 +242,18 @@ def _indicator(owner: np.ndarray, n: int) -> np.ndarray:
     return ind
 
 
+def _segments(owner):
+    """``(starts, candidates)`` of the non-empty runs of a sorted ``owner`` array, else ``None``.
+
+    Segment sums over these runs replace products with the one-hot :func:`_indicator` (issue 14).
+    """
+    owner = np.asarray(owner)
+    if owner.size == 0 or np.any(np.diff(owner) < 0):
+        return None
+    cand = np.unique(owner)
+    return np.searchsorted(owner, cand).astype(np.int64), cand
+
+
 class _ChunkKernel:
     """N' (and next-nearest N') of a chunk of targets; picklable for Dask."""
 
@@ -277,6 +289,8 @@ class _ChunkKernel:
         else:
             self.ind = _indicator(table.events.orientation[table.group_offsets[:-1]], n_c)
         self.goff = table.group_offsets[:-1]
+        owner = table.events.orientation if count == "reflection" else table.events.orientation[self.goff]
+        self.seg = _segments(owner)
         with np.errstate(divide="ignore"):
             self.invM = np.where(M > 0, 1.0 / np.maximum(M, 1), 0.0)
 
@@ -287,6 +301,10 @@ class _ChunkKernel:
         if not weighted:  # the paper's N' = N / M (every weight 1: bitwise the weighted formula)
             if self.count == "hkl" and val.shape[1]:
                 val = np.maximum.reduceat(val, self.goff, axis=1)
+            if self.seg is not None:  # segment sums of the 0/1 counts: exact, like the one-hot product
+                out = np.zeros((val.shape[0], self.ind.shape[1]))
+                out[:, self.seg[1]] = np.add.reduceat(val, self.seg[0], axis=1, dtype=np.int64)
+                return out * self.invM
             return (val.astype(np.float32) @ self.ind).astype(np.float64) * self.invM
         # expected reflections weighted by the beam at the target (module rule 4)
         w = W[:, self.j].astype(np.float32) * self.emask
