@@ -154,11 +154,19 @@ def evaluate_map(
     """
     from scipy.spatial import cKDTree
 
+    from .conventions import check_type
+
+    check_type(omap, OrientationMap, "omap")
+    check_type(phantom, Phantom, "phantom")
     thr = _positive(threshold_deg, "threshold_deg")
+    if thr > 180:
+        raise ValueError(f"threshold_deg must be in (0, 180], got {threshold_deg!r}")
     bw = _positive(hist_bin_um, "hist_bin_um")
     margin = omap.spacing_um * omap.subdivision if interior_margin_um is None else _finite(
         interior_margin_um, "interior_margin_um"
     )
+    if margin < 0:
+        raise ValueError(f"interior_margin_um must be >= 0, got {interior_margin_um!r}")
     plab = phantom.label_at(omap.xs, omap.ys)
     nc = omap.U.shape[0]
     mt = misorientation_table(omap.U, phantom.orientations, symmetry) if nc else np.zeros((0, phantom.n_grains))
@@ -174,6 +182,9 @@ def evaluate_map(
     else:
         dist_t = np.full(omap.n_targets, np.inf)
     interior = on & (dist_t >= margin)
+    if interior_margin_um is not None and on.any() and not interior.any():
+        raise ValueError(f"interior_margin_um={margin:g} leaves no target that far from the phantom's grain "
+                         "boundaries; lower it")
     frac_in = float(correct[interior].mean()) if interior.any() else float("nan")
     present = np.unique(plab[correct]).size
     # area-weighted: every phantom specimen cell looks up its map cell
@@ -207,6 +218,9 @@ def evaluate_map(
         ideal_mean = float("nan") if ppts.shape[0] == 0 else float("inf")
     finite = disp[np.isfinite(disp)]
     top = float(finite.max()) if finite.size else 0.0
+    if top / bw > 1e6:
+        raise ValueError(f"hist_bin_um={bw:g} gives {top / bw:.3g} histogram bins for displacements up to "
+                         f"{top:g} um; at most 1e6")
     nb = max(int(math.ceil(top / bw - 1e-9)), 1)
     if finite.size and nb * bw <= top:
         nb += 1

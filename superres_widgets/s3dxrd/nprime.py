@@ -563,15 +563,9 @@ class OrientationMap:
 
 
 def _check_subdivision(subdivision: Any) -> int:
-    if isinstance(subdivision, (bool, np.bool_)):
-        raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}")
-    try:
-        s = int(subdivision)
-    except (TypeError, ValueError):
-        raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}") from None
-    if s != subdivision or s < 1:
-        raise ValueError(f"subdivision must be an integer >= 1, got {subdivision!r}")
-    return s
+    from ..validate import check_int
+
+    return check_int(subdivision, "subdivision", 1, 1024)
 
 
 def map_targets(step_um: float, subdivision: int, radius_um: float):
@@ -579,7 +573,10 @@ def map_targets(step_um: float, subdivision: int, radius_um: float):
     s = _check_subdivision(subdivision)
     a = _positive(step_um, "step_um") / s
     R = _positive(radius_um, "radius_um")
-    K = int(math.floor(R / a + _TIE))
+    from ..validate import check_array_bytes
+
+    K = math.floor(R / a + _TIE)
+    check_array_bytes((2 * K + 1, 2 * K + 1), "map targets (radius_um / step_um x subdivision)", copies=16)
     ticks = a * np.arange(-K, K + 1)
     gx, gy = np.meshgrid(ticks, ticks)
     inside = gx * gx + gy * gy <= R * R * (1 + 1e-12)

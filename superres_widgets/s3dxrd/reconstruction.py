@@ -214,6 +214,20 @@ class PhantomReconstruction:
         return self.simulation.data.geometry
 
 
+def _check_scales(phantom, beam_um, step_um, boundary_threshold_deg, match_tol_deg) -> None:
+    """Lengths and angles that give a meaningful scan of this phantom (else evaluations are NaN / inf)."""
+    from ..validate import check_number
+
+    d = 2.0 * phantom.radius_um
+    check_number(step_um, "step_um", lo=0, lo_open=True, hi=d)
+    check_number(beam_um, "beam_um", lo=0, lo_open=True, hi=2 * d)
+    if phantom.pixel_um > d / 8:
+        raise ValueError(f"pixel_um={phantom.pixel_um:g} is too coarse for a {d:g} um specimen (at most "
+                         "diameter_um / 8)")
+    check_number(boundary_threshold_deg, "boundary_threshold_deg", lo=0, lo_open=True, hi=180)
+    check_number(match_tol_deg, "match_tol_deg", lo=0, lo_open=True, hi=180)
+
+
 def reconstruct_phantom(
     diameter_um: float = 160.0,
     beam_um: float = 4.0,
@@ -384,6 +398,7 @@ def reconstruct_phantom(
             cancel=cancel,
         )
     check_cancel(cancel, "reconstruct_phantom")
+    _check_scales(phantom, beam_um, step_um, boundary_threshold_deg, match_tol_deg)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     sim = simulate_scan(
@@ -588,9 +603,14 @@ def completeness_at(
     Uses the same kernel as the maps, so ``best`` equals the map's choice at
     a target.
     """
+    from .conventions import check_type
+
+    check_type(result, PhantomReconstruction, "result")
     x = _finite(xs, "xs")
     y = _finite(ys, "ys")
     cnt = result.parameters.get("count", "reflection") if count is None else count
+    if cnt not in ("reflection", "hkl"):
+        raise ValueError(f"count must be 'reflection' or 'hkl', got {cnt!r}")
     tb = result.parameters.get("tie_break", "next") if tie_break is None else tie_break
     exp = result.parameters.get("expected", "predicted") if expected is None else expected
     _check_expected(exp)
