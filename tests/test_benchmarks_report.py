@@ -36,7 +36,7 @@ def test_quick_report_has_every_row_and_an_offline_page(tmp_path):
     assert g["warm_s<=0.12"] == (sup[0.5]["warm_s"] <= 0.12)
     assert g["first<=2xwarm"] == (sup[0.5]["first_s"] <= 2 * sup[0.5]["warm_s"])
     assert g["peak_mib<=100"] == (sup[0.5]["peak_mib"] <= 100)
-    assert 0 < sup[0.5]["peak_mib"] < 1000
+    assert 0 < sup[0.5]["peak_mib"] < 1000 and 0 < sup[0.5]["warm_cpu_s"]
     # scaling exponents are the log-log least-squares slopes of the printed times
     for key in ("diameter", "grains"):
         s = res["s3dxrd_scaling"][key]
