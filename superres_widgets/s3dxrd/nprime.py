@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .conventions import check_cancel, cos_sin_deg, round_half_away
+from .conventions import check_cancel, check_type, cos_sin_deg, round_half_away
 from .conventions import positive_scalar as _positive
 from .crystal import PredictedReflections, check_orientations, predict_reflections
 from .forward import ScanData
@@ -86,8 +86,27 @@ def scan_indices(geometry: ScanGeometry, xs: Any, ys: Any) -> tuple[np.ndarray, 
     ``1e-6 step``; reconstruction rule 2) -- never for a box at least one
     step wide.
     """
+    check_type(geometry, ScanGeometry, "geometry")
+    _points(xs, ys)
     k, ok, k2, _ = geometry.frame_weights(xs, ys, _LIT_TOL)  # offsets and position lists too
     return k, ok, k2
+
+
+def _points(xs: Any, ys: Any) -> tuple:
+    """``xs``, ``ys`` as equal-length finite 1-D arrays (flattened), or ``ValueError`` naming them."""
+    from .conventions import finite_array
+
+    x = finite_array(xs, "xs").ravel()
+    y = finite_array(ys, "ys").ravel()
+    if x.size != y.size:
+        raise ValueError(f"xs and ys must have the same number of points, got {x.size} and {y.size}")
+    return x, y
+
+
+def _chunk_size(value: Any) -> int:
+    from ..validate import check_int
+
+    return check_int(value, "chunk_size", 1)
 
 
 def _scan_indices_raw(
@@ -193,6 +212,7 @@ def observation_table(
     >>> observation_table(r.data, r.candidates).observed.shape[1] == r.data.n_positions  # doctest: +SKIP
     True
     """
+    check_type(data, ScanData, "data")
     U = check_orientations(candidates, "candidates")
     te = _positive(eta_tol_deg, "eta_tol_deg")
     tw = _positive(omega_tol_deg, "omega_tol_deg")
@@ -431,11 +451,10 @@ def completeness(
     if count not in ("reflection", "hkl"):
         raise ValueError(f"count must be 'reflection' or 'hkl', got {count!r}")
     _check_backend(backend)
-    cs = int(chunk_size)
-    if cs < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
-    xs = np.asarray(xs, dtype=float).ravel()
-    ys = np.asarray(ys, dtype=float).ravel()
+    check_type(table, ObservationTable, "table")
+    check_type(geometry, ScanGeometry, "geometry")
+    cs = _chunk_size(chunk_size)
+    xs, ys = _points(xs, ys)
     _check_expected(expected)
     kern = _ChunkKernel(table, geometry, count, False, expected, beam_weighting)
     return _run_chunks(kern, xs, ys, table.n_candidates + 1, cs, backend, scheduler, cancel)[:, :-1]
@@ -658,9 +677,9 @@ def orientation_map(
     if tie_break not in ("next", "first"):
         raise ValueError(f"tie_break must be 'next' or 'first', got {tie_break!r}")
     _check_backend(backend)
-    cs = int(chunk_size)
-    if cs < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    check_type(data, ScanData, "data")
+    check_type(table, ObservationTable, "table")
+    cs = _chunk_size(chunk_size)
     geom = data.geometry
     R = geom.x_range - 0.5 * geom.step if radius_um is None else _positive(radius_um, "radius_um")
     xs, ys, gxt, gyt, gidx = map_targets(geom.step, s, R)
