@@ -5,15 +5,23 @@ size; ``save_map(path, data, ...)`` writes a result with a provenance record
 saying how it was made.  Each file format is one reader (and writer) in one
 table, keyed by file extension:
 
-====================  ==========  ============================================
-extension             reader      module (its docstring has the rules)
-====================  ==========  ============================================
-``.tif .tiff``        ``tiff``    :mod:`superres_widgets.io.formats.tiff`
-``.npy``              ``npy``     :mod:`superres_widgets.io.formats.npy`
-``.csv .tsv .txt``    ``text``    :mod:`superres_widgets.io.formats.text`
+====================  =============  ============================================
+extension             reader         module (its docstring has the rules)
+====================  =============  ============================================
+``.tif .tiff``        ``tiff``       :mod:`superres_widgets.io.formats.tiff`
+``.npy``              ``npy``        :mod:`superres_widgets.io.formats.npy`
+``.csv .tsv .txt``    ``text``       :mod:`superres_widgets.io.formats.text`
 ``.dat``              ``text``
-``.h5 .hdf5 .nxs``    ``hdf5``    :mod:`superres_widgets.io.formats.hdf5`
-====================  ==========  ============================================
+``.h5 .hdf5 .nxs``    ``hdf5``       :mod:`superres_widgets.io.formats.hdf5`
+``.h5 .hdf5``         ``maps_hdf5``  :mod:`superres_widgets.io.formats.maps_hdf5` (``/MAPS``)
+``.nxs .h5 .hdf5``    ``nexus``      :mod:`superres_widgets.io.formats.nexus` (NXdata)
+``.mda``              ``mda``        :mod:`superres_widgets.io.formats.mda`
+``.csv .tsv .txt``    ``xy_table``   :mod:`superres_widgets.io.formats.xy_table`
+====================  =============  ============================================
+
+The sniffing readers (``maps_hdf5``, ``nexus``, ``xy_table``) take the
+files that have their layout; the others go to the generic reader of the
+extension.
 
 :func:`save_map` writes ``.tif``/``.tiff`` and ``.h5``/``.hdf5``.
 :func:`readers` / :func:`writers` list the tables; :func:`register_reader`

@@ -187,8 +187,10 @@ def load_map(path: PathLike, *, pixel_size_um: float | None = None,
         meta["pixel_size_source"] = None
         hint = ""
         if "coordinate_step" in meta:
-            hint = (f" (its coordinate headers step by {meta['coordinate_step']:g} in an unstated "
-                    "unit)")
+            step = meta["coordinate_step"]
+            ask = ("coordinate_unit='um' (or 'mm', ...) or " if "coordinate_unit" in rd.options else "")
+            hint = (f" (its coordinates step by {step:g} in an unstated unit: if that is {step:g} um, pass "
+                    f"{ask}pixel_size_um={step:g})")
         warnings.warn(f"{p}: no pixel size in the file{hint} and none given; lengths will be in "
                       "pixels -- pass pixel_size_um=", PixelSizeWarning, stacklevel=2)
     return XRFMap(data=data, pixel_size_um=px, source=p, metadata=meta)

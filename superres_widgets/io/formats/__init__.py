@@ -13,14 +13,18 @@ Order: ``tiff``, ``npy``, ``text``, ``hdf5`` (the historic order of
 ``READ_EXTENSIONS`` and of the error messages), then the others by name.
 Later entries win ties for an extension (the registry's rule).
 
-=========  =============================  ====================================
-module     reads                          writes
-=========  =============================  ====================================
-``tiff``   ``.tif .tiff``                 ``.tif .tiff``
-``npy``    ``.npy``                       --
-``text``   ``.csv .tsv .txt .dat``        --
-``hdf5``   ``.h5 .hdf5 .nxs``             ``.h5 .hdf5``
-=========  =============================  ====================================
+=============  =============================  ====================================
+module         reads                          writes
+=============  =============================  ====================================
+``tiff``       ``.tif .tiff``                 ``.tif .tiff``
+``npy``        ``.npy``                       --
+``text``       ``.csv .tsv .txt .dat``        --
+``hdf5``       ``.h5 .hdf5 .nxs``             ``.h5 .hdf5``
+``maps_hdf5``  ``.h5 .hdf5`` with ``/MAPS``   --
+``mda``        ``.mda`` (APS saveData)        --
+``nexus``      ``.nxs .h5 .hdf5`` (NXdata)    --
+``xy_table``   ``.csv ...`` (x, y columns)    --
+=============  =============================  ====================================
 """
 
 from __future__ import annotations
