@@ -187,7 +187,13 @@ def orientations_from_grain_file(
     ValueError
         ``"<path>:<line>: ..."`` naming the grain's first ``UBI`` line.
     """
-    phase = CubicPhase() if phase is None else phase
+    from ..validate import check_number
+    from .conventions import check_type
+    from .phases import Phase
+
+    phase = CubicPhase() if phase is None else check_type(phase, Phase, "phase", "phase (e.g. CubicPhase())")
+    cell_tol = float(check_number(cell_tol, "cell_tol", lo=0, lo_open=True, hi=1, hi_open=True))
+    angle_tol_deg = float(check_number(angle_tol_deg, "angle_tol_deg", lo=0, lo_open=True, hi=45))
     gf = read_grain_file(path)
     if not isinstance(phase, CubicPhase):
         return _noncubic_orientations(gf, phase, cell_tol, angle_tol_deg)
@@ -203,7 +209,8 @@ def orientations_from_grain_file(
             raise GrainFileError(
                 f"{gf.path}:{int(ln)}: UBI is not a cubic cell (a, b, c = "
                 f"{lengths[0]:.4g}, {lengths[1]:.4g}, {lengths[2]:.4g} A; angles "
-                f"{ang[0]:.2f}, {ang[1]:.2f}, {ang[2]:.2f} deg)"
+                f"{ang[0]:.2f}, {ang[1]:.2f}, {ang[2]:.2f} deg; cell_tol={cell_tol:g}, angle_tol_deg="
+                f"{angle_tol_deg:g})"
             )
         if abs(lengths.mean() / phase.a_angstrom - 1) > cell_tol:
             raise GrainFileError(

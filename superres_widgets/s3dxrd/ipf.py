@@ -74,9 +74,13 @@ def ipf_colors(U: Any, axis: str = "z") -> np.ndarray:
     >>> ipf_colors(U).round(3).tolist()
     [[0.0, 1.0, 0.0]]
     """
-    U = np.asarray(U, dtype=float).reshape(-1, 3, 3)
+    from .orientation import _rotations
+
     if axis not in IPF_AXES:
         raise ValueError(f"axis must be one of {sorted(IPF_AXES)}, got {axis!r}")
+    if np.shape(U)[-2:] == (3, 3) and np.size(U) == 0:
+        return np.zeros((0, 3))
+    U = _rotations(U, "U").reshape(-1, 3, 3)
     a = np.asarray(IPF_AXES[axis])
     d = np.einsum("nji,j->ni", U, a)  # U^T a
     return _ipf_rgb_of_directions(d)
@@ -110,7 +114,9 @@ def ipf_key(size: int = 120) -> np.ndarray:
     >>> key.shape, key[0, 0, [0, 3]].tolist()  # near [001]: red, opaque
     ((40, 40, 4), [255, 255])
     """
-    n = int(size)
+    from ..validate import check_int
+
+    n = check_int(size, "size", 2, 4096)
     # stereographic coordinates of the corners: [001] (0, 0), [101] (sqrt2 - 1, 0), [111] (0.366, 0.366)
     xmax = math.sqrt(2.0) - 1.0
     X, Y = np.meshgrid((np.arange(n) + 0.5) / n * xmax * 1.02, (np.arange(n) + 0.5) / n * xmax * 1.02)
@@ -153,6 +159,10 @@ def map_rgba(omap, axis: str = "z") -> np.ndarray:
     >>> map_rgba(m)[0, 0].tolist()
     [70, 70, 70, 255]
     """
+    from .conventions import check_type
+    from .nprime import OrientationMap
+
+    check_type(omap, OrientationMap, "omap")
     return _rgba_from_index(omap.candidate_image, ipf_colors(omap.U, axis))
 
 
@@ -176,7 +186,12 @@ def phantom_rgba(phantom, axis: str = "z", max_px: int = 400) -> tuple[np.ndarra
     >>> img.shape, [round(v, 3) for v in ext]
     ((27, 27, 4), [-10.125, 10.125, -10.125, 10.125])
     """
-    f, o = _phantom_sampling(phantom, max_px)
+    from ..validate import check_int
+    from .conventions import check_type
+    from .phantom import Phantom
+
+    check_type(phantom, Phantom, "phantom")
+    f, o = _phantom_sampling(phantom, check_int(max_px, "max_px", 1, 100_000))
     lab = np.asarray(phantom.labels)[o::f, o::f]
     img = _rgba_from_index(np.where(lab >= 0, lab, -2), ipf_colors(phantom.orientations, axis))
     p = phantom.pixel_um
