@@ -64,12 +64,13 @@ def _image(shape=(24, 24), seed=0):
 
 
 def _array_muts(kind: str):
-    """Mutations of an array parameter; ``kind`` is ``img`` (2-D image) or ``arr`` (any numeric array)."""
+    """Mutations of an array parameter: ``img`` (2-D image), ``map`` (2-D or 3-D), ``imgmask`` (NaN = masked),
+    ``arr`` (a numeric array of a given shape) or ``vec`` (elementwise: any shape, empty included)."""
     img = _image()
     obj = np.empty((4, 4), dtype=object)
     obj[:] = 1.0
     return [
-        ("empty", lambda: np.zeros((0, 0)), True),
+        ("empty", lambda: np.zeros((0, 0)), kind != "vec"),
         ("1d", lambda: np.ones(5), kind in ("img", "map", "imgmask")),
         ("3d", lambda: np.ones((2, 6, 6)), kind in ("img", "imgmask")),  # a stack is a "map"
         ("nan", lambda: np.where(img > 100, NAN, img), kind != "imgmask"),  # NaN = masked pixels there
@@ -105,9 +106,9 @@ def _obj_muts(none_ok: bool = False):
             ("object", lambda: object(), True)]
 
 
-def _orient_muts():
+def _orient_muts(ubi: bool = False):
     return [("nan", lambda: np.full((2, 3, 3), NAN), True), ("zeros", lambda: np.zeros((2, 3, 3)), True),
-            ("shape", lambda: np.eye(4), True), ("not_rotation", lambda: 2 * np.eye(3)[None], True),
+            ("shape", lambda: np.eye(4), True), ("not_rotation", lambda: 2 * np.eye(3)[None], not ubi),
             ("str", lambda: "x", True), ("none", lambda: None, True)]
 
 
@@ -117,7 +118,7 @@ def mutations(domain: str):
         return _scalar_muts(domain)
     if domain.startswith("int"):
         return _int_muts(int(domain[3:].rstrip("?") or 0), domain.endswith("?"))
-    if domain.rstrip("?") in ("img", "arr", "map", "imgmask"):
+    if domain.rstrip("?") in ("img", "arr", "map", "imgmask", "vec"):
         return [(lb, f, inv and not (lb == "none" and domain.endswith("?")))
                 for lb, f, inv in _array_muts(domain.rstrip("?"))]
     if domain == "text":
@@ -128,8 +129,8 @@ def mutations(domain: str):
         return _choice_muts(domain == "choice?")
     if domain in ("obj", "obj?"):
         return _obj_muts(domain == "obj?")
-    if domain == "orient":
-        return _orient_muts()
+    if domain in ("orient", "ubi"):
+        return _orient_muts(domain == "ubi")
     raise KeyError(domain)
 
 
@@ -254,6 +255,7 @@ class Seed:
     params: dict = field(default_factory=dict)   # name -> domain
     heavy: bool = False
     names: dict = field(default_factory=dict)    # name -> extra words an error may use instead
+    nan_ok: bool = False                         # the function documents NaN entries in its result
 
     def function(self):
         mod, _, attr = self.target.partition(":")
@@ -349,7 +351,8 @@ def _xrf_seeds():
 
 def _s3_seeds():
     return [
-        Seed("make_beam_profile", f"{S}:make_beam_profile", lambda c: dict(name="gaussian"), {"name": "choice"}),
+        Seed("make_beam_profile", f"{S}:make_beam_profile", lambda c: dict(name="gaussian"), {"name": "choice"},
+             names={"name": ("profile",)}),
         Seed("GaussianProfile", f"{S}:GaussianProfile", lambda c: dict(floor=1e-3), {"floor": "frac"}),
         Seed("BoxGaussianProfile", f"{S}:BoxGaussianProfile", lambda c: dict(blur_fwhm=0.25),
              {"blur_fwhm": "pos", "floor": "frac"}),
@@ -390,8 +393,9 @@ def _s3_seeds():
         Seed("scattering_vectors", f"{S}:scattering_vectors",
              lambda c: dict(tth_deg=np.array([6.0, 7.0]), eta_deg=np.array([10.0, 20.0]), omega_deg=np.array([0., 5.])),
              {"tth_deg": "arr", "eta_deg": "arr", "omega_deg": "arr"}),
-        Seed("random_orientations", f"{S}:random_orientations", lambda c: dict(n=3, seed=0), {"n": "int1"}),
-        Seed("check_orientations", f"{S}:check_orientations", lambda c: dict(U=c.U), {"U": "orient", "tol": "pos"}),
+        Seed("random_orientations", f"{S}:random_orientations", lambda c: dict(n=3, seed=0), {"n": "int0"}),
+        Seed("check_orientations", f"{S}:check_orientations", lambda c: dict(U=c.U), {"U": "orient", "tol": "pos"},
+             names={"U": ("orientations",)}),
         Seed("misorientation_deg", f"{S}:misorientation_deg", lambda c: dict(U1=c.U, U2=c.U[::-1]),
              {"U1": "orient", "U2": "orient"}),
         Seed("misorientation_table", f"{S}:misorientation_table", lambda c: dict(Ua=c.U, Ub=c.U),
@@ -399,7 +403,7 @@ def _s3_seeds():
         Seed("ubi_from_orientation", f"{S}:ubi_from_orientation", lambda c: dict(U=c.U[0], phase=c.phase),
              {"U": "orient", "phase": "obj"}),
         Seed("orientation_from_ubi", f"{S}:orientation_from_ubi",
-             lambda c: dict(ubi=np.eye(3) * 4.0495, phase=c.phase), {"ubi": "orient", "phase": "obj"}),
+             lambda c: dict(ubi=np.eye(3) * 4.0495, phase=c.phase), {"ubi": "ubi", "phase": "obj"}),
         Seed("sample_to_specimen", f"{S}:sample_to_specimen", lambda c: dict(sx=1.0, sy=2.0),
              {"sx": "realv", "sy": "realv"}),
         Seed("voronoi_phantom", f"{S}:voronoi_phantom",
@@ -443,10 +447,10 @@ def _s3_seeds():
              {"data": "obj", "candidates": "orient", "eta_tol_deg": "pos", "omega_tol_deg": "pos"}),
         Seed("scan_indices", f"{S}:scan_indices",
              lambda c: dict(geometry=c.geometry, xs=np.array([0.5, 1.0]), ys=np.array([0.0, -2.0])),
-             {"geometry": "obj", "xs": "arr", "ys": "arr"}),
+             {"geometry": "obj", "xs": "vec", "ys": "vec"}),
         Seed("completeness", f"{S}:completeness",
              lambda c: dict(table=c.table, geometry=c.geometry, xs=np.array([0.5, 1.0]), ys=np.array([0.0, -2.0])),
-             {"table": "obj", "geometry": "obj", "xs": "arr", "ys": "arr", "count": "choice", "expected": "choice",
+             {"table": "obj", "geometry": "obj", "xs": "vec", "ys": "vec", "count": "choice", "expected": "choice",
               "chunk_size": "int1", "backend": "choice"}),
         Seed("map_targets", f"{S}:map_targets", lambda c: dict(step_um=4.0, subdivision=2, radius_um=8.0),
              {"step_um": "pos", "subdivision": "int1", "radius_um": "pos"}),
@@ -455,7 +459,7 @@ def _s3_seeds():
               "expected": "choice", "tie_break": "choice", "chunk_size": "int1", "scorer": "choice"}, heavy=True),
         Seed("likelihood_scores", f"{S}:likelihood_scores",
              lambda c: dict(table=c.table, geometry=c.geometry, xs=c.omap.xs, ys=c.omap.ys),
-             {"table": "obj", "geometry": "obj", "window_deg": "pos", "prior_width": "pos", "passes": "int1",
+             {"table": "obj", "geometry": "obj", "window_deg": "pos", "prior_width": "pos", "passes": "int0",
               "smoothing": "nonneg", "top_k": "int1"}, heavy=True),
         Seed("core_width", f"{S}:core_width",
              lambda c: dict(profile=importlib.import_module(S).make_beam_profile("gaussian"), width=4.0),
@@ -492,7 +496,24 @@ def _s3_seeds():
         Seed("map_rgba", f"{S}:map_rgba", lambda c: dict(omap=c.omap), {"omap": "obj", "axis": "choice"}),
         Seed("phantom_rgba", f"{S}:phantom_rgba", lambda c: dict(phantom=c.phantom),
              {"phantom": "obj", "axis": "choice", "max_px": "int1"}),
-        Seed("round_half_away", f"{S}:round_half_away", lambda c: dict(q=np.array([0.5, -1.5])), {"q": "arr"}),
+        Seed("round_half_away", f"{S}:round_half_away", lambda c: dict(q=np.array([0.5, -1.5])), {"q": "vec"}),
+        Seed("get_beam_profile", f"{S}:get_beam_profile", lambda c: dict(profile="gaussian"),
+             {"profile": "choice"}),
+        Seed("to_imaged11", f"{S}:to_imaged11", lambda c: dict(xs=1.0, ys=2.0, X=0.5),
+             {"xs": "realv", "ys": "realv", "X": "realv", "y0": "real"}),
+        Seed("specimen_to_sample", f"{S}:specimen_to_sample", lambda c: dict(xs=1.0, ys=2.0),
+             {"xs": "realv", "ys": "realv"}),
+        Seed("cos_sin_deg", f"{S}:cos_sin_deg", lambda c: dict(omega_deg=np.array([0.0, 30.0, 90.0])),
+             {"omega_deg": "vec"}),
+        Seed("b_matrix", f"{S}:b_matrix", lambda c: dict(unit_cell=(4.05, 4.05, 4.05, 90.0, 90.0, 90.0)),
+             {"unit_cell": "arr"}),
+        Seed("laue_solutions", f"{S}:laue_solutions",
+             lambda c: dict(U=c.U[:1], B=c.phase.B, hkl=c.data.reflections.hkl[:4], wavelength_angstrom=0.25),
+             {"U": "orient", "B": "arr", "hkl": "arr", "wavelength_angstrom": "pos"}, nan_ok=True),
+        Seed("boundary_segments", f"{S}:boundary_segments",
+             lambda c: dict(labels=np.array([[0, 1], [1, 1]]), x_centres=np.array([0.0, 1.0]),
+                            y_centres=np.array([0.0, 1.0]), differ=np.ones((2, 2), bool)),
+             {"labels": "arr", "x_centres": "arr", "y_centres": "arr", "differ": "arr?"}),
     ]
 
 

@@ -128,8 +128,10 @@ class _Worker:
         kwargs = self.kwargs(seed)
         value = kwargs[job["param"]] = factory()
         names = [job["param"], *seed.names.get(job["param"], ())]
+        if seed.nan_ok:
+            base = None  # NaN entries are documented: only errors and acceptance are judged
         if isinstance(value, str) and value:
-            names.append(f"{value}:")  # a file named in the message ("x: unsupported extension")
+            names += [f"{value}:", repr(value)]  # a file named in the message ("x: ...", "No such file: 'x'")
         return classify(lambda: fn(**kwargs), names, invalid, base)
 
     def load(self, job):
@@ -157,12 +159,11 @@ def classify(call, names, invalid, base_paths):
         where = f"{pathlib.Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
         budget = type(exc).__name__ == "MemoryBudgetError"
         named = any(n and n in msg for n in names)
-        ok_type = isinstance(exc, (ValueError, TypeError))
+        ok_type = isinstance(exc, (ValueError, TypeError, FileNotFoundError))
         cls = "clean" if ok_type and (named or budget) else "unclear"
         return {"cls": cls, "type": type(exc).__name__, "msg": msg[:400], "len": len(msg), "deep": deep,
                 "where": where}
-    paths = _nonfinite_paths(result)
-    new = sorted(paths - base_paths)
+    new = [] if base_paths is None else sorted(_nonfinite_paths(result) - base_paths)
     if new:
         return {"cls": "nan", "msg": f"non-finite at {', '.join(new[:5])}"}
     if invalid:
