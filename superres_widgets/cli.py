@@ -4,7 +4,9 @@
 
     superres-widgets lab [--notebooks DIR] [--dry-run] [-- jupyter-lab-args...]
     superres-widgets deconvolve INPUT --out OUTPUT [--method NAME] [--plugin MODULE_OR_FILE ...]
-                                 [--psf-sigma-um S[,S2,...]] [--pixel-size-um P]
+                                 [--psf-sigma-um S[,S2,...] | --psf FILE] [--pixel-size-um P]
+                                 [--stop none|discrepancy|relative_change] [--tol T]
+                                 [--negative offset|clip|error|keep] [--normalize SCALER]
                                  [--num-iter N | --iterations N | -n N] [--balance B] [--lam L]
                                  [--acceleration none|biggs-andrews] [--kernel-size K]
                                  [--dataset NAME] [--channel C] [--scheduler ADDRESS]
@@ -184,14 +186,49 @@ def _load_input(args):
         kwargs["channel"] = args.channel
     if args.dataset is not None:
         kwargs["dataset"] = args.dataset
+    if getattr(args, "normalize", None) is not None:
+        kwargs["normalize"] = args.normalize
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = load_map(args.input, **kwargs)
     for w in caught:
         if m.pixel_size_um is None and "no pixel size" in str(w.message):
             continue  # reported below as the error
-        print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        print(f"{PROG}: warning: {_flags_in(str(w.message))}", file=sys.stderr)
     return m
+
+
+_FLAG_WORDS = {"pixel_size_um=": "--pixel-size-um ", "pixel_size_um": "--pixel-size-um",
+               "psf_sigma_um": "--psf-sigma-um", "normalize=": "--normalize ", "dataset=": "--dataset ",
+               "channel=": "--channel "}
+
+
+def _flags_in(message: str) -> str:
+    """A library message in the command line's words (``pixel_size_um=`` -> ``--pixel-size-um``)."""
+    for word, flag in _FLAG_WORDS.items():
+        message = message.replace(word, flag)
+    return message
+
+
+def _load_psf(args, shape, px, src):
+    """The PSF image of ``--psf FILE``: read, pixel size checked against the map's, prepared."""
+    from .io import load_map
+    from .xrf import prepare_psf
+
+    path = pathlib.Path(args.psf).expanduser()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a PSF file without a pixel size is taken on the map's grid
+        k = load_map(path)
+    if k.data.ndim != 2:
+        raise CLIError(path, f"--psf must be one 2-D PSF image, got shape {k.data.shape} (pick a channel with a "
+                       "one-channel file)")
+    if k.pixel_size_um is not None and px is not None and abs(k.pixel_size_um - px) > 0.01 * px:
+        raise CLIError(path, f"--psf has {k.pixel_size_um:g} um pixels but the map {px:g} um; a PSF image must be "
+                       "on the map's pixel grid (resample it, or measure it with the same step)")
+    try:
+        return prepare_psf(k.data, shape, name=f"--psf {path.name}")
+    except ValueError as exc:
+        raise CLIError(path, str(exc)) from None
 
 
 LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "single-threaded", "processes")
@@ -232,7 +269,7 @@ def _method_values(args, method, src) -> dict:
     return values
 
 
-def _restore_estimating_psf(method, stack, values, px, bar):
+def _restore_estimating_psf(method, stack, values, px, bar, negative=None):
     """Methods that estimate the PSF: channel by channel; returns (restored, estimated sigmas)."""
     import numpy as np
 
@@ -244,7 +281,7 @@ def _restore_estimating_psf(method, stack, values, px, bar):
         def report(k, _estimate, i=i):
             bar((i + min(k / total, 1.0)) / len(stack) if total else i / len(stack), f"iteration {k}")
 
-        r = method.run(img, None, values, callback=report if method.iterative else None)
+        r = method.run(img, None, values, callback=report if method.iterative else None, negative=negative)
         result[i] = np.asarray(getattr(r, "image", r))
         kernel = getattr(r, "kernel", None)
         if kernel is not None:
@@ -270,67 +307,77 @@ def _check_output(src: pathlib.Path, out: pathlib.Path, overwrite: bool) -> None
 def cmd_deconvolve(args) -> int:
     import numpy as np
 
-    from .xrf import get_method
+    from .io import save_map
+    from .xrf import deconvolve_stack, get_method, methods
 
     src = pathlib.Path(args.input).expanduser()
     out = pathlib.Path(args.out).expanduser()
     method = get_method(args.method)
     _check_output(src, out, args.overwrite)
-    if method.needs_psf and args.psf_sigma_um is None:
-        from .xrf import methods
-
+    if args.psf is not None and args.psf_sigma_um is not None:
+        raise CLIError(src, "give --psf-sigma-um (a Gaussian) or --psf FILE (a PSF image), not both")
+    if method.needs_psf and args.psf_sigma_um is None and args.psf is None:
         blind = [m.name for m in methods(needs_psf=False)]
-        raise CLIError(src, f"--psf-sigma-um is required for --method {args.method} "
+        raise CLIError(src, f"--psf-sigma-um or --psf FILE is required for --method {args.method} "
                        f"(only methods that estimate the PSF do without: {', '.join(blind) or 'none'})")
     values = _method_values(args, method, src)
 
+    t_read = time.perf_counter()
     m = _load_input(args)
     px = m.pixel_size_um
     if px is None:
-        raise CLIError(src, "no pixel size in the file; pass --pixel-size-um")
+        raise CLIError(src, "no pixel size in the file; pass --pixel-size-um (the scan step in um)")
     data = np.asarray(m.data, dtype=float)
     single = data.ndim == 2
     stack = data[None] if single else data
     names = None if single else (m.channels or [str(i) for i in range(stack.shape[0])])
-    sigmas = _parse_sigmas(args.psf_sigma_um, stack.shape[0], src)
+    kernel = _load_psf(args, stack.shape[-2:], px, src) if args.psf is not None else None
+    sigmas = None if kernel is not None else _parse_sigmas(args.psf_sigma_um, stack.shape[0], src)
+    if m.metadata.get("masked_pixels"):
+        print(f"{PROG}: {m.metadata['masked_pixels']} masked (NaN) value(s) in {src.name}: left out of the data fit",
+              file=sys.stderr)
+    t_read = time.perf_counter() - t_read
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     bar = ProgressBar(f"{method.name} {src.name}", enabled=show)
-    t0 = time.perf_counter()
     params = {}
     if method.needs_psf:
-        params["psf_sigma_um"] = sigmas if not single else sigmas[0]
+        if kernel is not None:
+            params["psf"] = {"file": str(args.psf), "shape": list(kernel.shape)}
+        else:
+            params["psf_sigma_um"] = sigmas if not single else sigmas[0]
     params.update({p.name: p.argument(values[p.name]) for p in method.parameters})
+    if args.negative is not None:
+        params["negative"] = args.negative
     estimated = None
+    client = _connect(args.scheduler, src) if method.needs_psf else None
+    t0 = time.perf_counter()  # the computation only: no imports, no reading or writing
     try:
         if method.needs_psf:
-            from .xrf import deconvolve_stack
-
-            client = _connect(args.scheduler, src)
-            kw = dict(scheduler=client if client is not None else args.scheduler, progress=bar)
+            kw = dict(scheduler=client if client is not None else args.scheduler, progress=bar,
+                      negative=args.negative)
             if args.chunk_px is not None:
                 kw["chunk_px"] = args.chunk_px
-            try:
+            if kernel is not None:
+                result = np.asarray(deconvolve_stack(stack, psf=kernel, method=method.name, **kw, **values))
+            else:
                 result = np.asarray(deconvolve_stack(stack, sigmas, px, method.name, **kw, **values))
-            finally:
-                if client is not None:
-                    client.close()
         else:
-            result, estimated = _restore_estimating_psf(method, stack, values, px, bar)
+            result, estimated = _restore_estimating_psf(method, stack, values, px, bar, args.negative)
             if estimated:
                 params["estimated_psf_sigma_um"] = estimated[0] if single else estimated
     except (ValueError, TypeError) as exc:
-        raise CLIError(src, str(exc)) from exc
+        raise CLIError(src, _flags_in(str(exc))) from exc
     finally:
+        seconds = time.perf_counter() - t0
         bar.close()
-    seconds = time.perf_counter() - t0
+        if client is not None:
+            client.close()
     params["input_file"] = str(src)
-    if args.channel is not None:
-        params["channel"] = args.channel
-    if args.dataset is not None:
-        params["dataset"] = args.dataset
+    for key in ("channel", "dataset", "normalize"):
+        if getattr(args, key, None) is not None:
+            params[key] = getattr(args, key)
 
-    from .io import save_map
-
+    t_write = time.perf_counter()
     data_out = result[0] if single else result
     kw = dict(pixel_size_um=px, method=method.name, parameters=params, source=m)
     if names is not None:
@@ -342,12 +389,18 @@ def cmd_deconvolve(args) -> int:
     if args.plugin:
         kw["provenance"]["plugins"] = list(args.plugin)
     written = save_map(out, data_out, **kw)
-    msg = f"{PROG}: {method.name} on {src} ({'x'.join(map(str, data.shape))}, pixel {px:g} um) " \
-          f"in {seconds:.1f} s -> {written}"
+    t_write = time.perf_counter() - t_write
+    msg = (f"{PROG}: {method.name} on {src} ({'x'.join(map(str, data.shape))}, pixel {px:g} um): restoration "
+           f"{_duration(seconds)} (reading {_duration(t_read)}, writing {_duration(t_write)}) -> {written}")
     print(msg)
     for name, sig in zip(names or ["map"], estimated or []):
         print(f"  estimated PSF sigma ({name}): {sig:.2f} um")
     return 0
+
+
+def _duration(seconds: float) -> str:
+    """``12 ms`` below a second, ``1.23 s`` above."""
+    return f"{1000 * seconds:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 # ----------------------------------------------------------------------------
@@ -495,7 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deconvolve", parents=[common], help="deconvolve a map or a stack of channels",
                        description="Deconvolve a map (TIFF, NPY, CSV/TXT, HDF5) and save it with its "
                                    "provenance.  Channels of a stack run in parallel with Dask.")
-    p.add_argument("input", help="input map: .tif/.tiff, .npy, .csv/.tsv/.txt/.dat, .h5/.hdf5")
+    p.add_argument("input", help="input map: .tif/.tiff, .npy, .csv/.tsv/.txt/.dat (matrix or x/y table), "
+                                 ".h5/.hdf5/.nxs (HDF5, XRF-Maps/MAPS, NeXus), .mda (APS)")
     p.add_argument("--out", "-o", required=True, help="output file (.tif/.tiff or .h5/.hdf5)")
     p.add_argument("--plugin", action="append", metavar="MODULE_OR_FILE",
                    help="import a module or a .py file that registers restoration methods "
@@ -503,8 +557,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--psf-sigma-um", metavar="S[,S...]",
                    help="Gaussian PSF sigma in um: one value, or one per channel (comma-separated); "
                         "required except for the methods that estimate the PSF")
+    p.add_argument("--psf", metavar="FILE",
+                   help="a PSF image (any map format: a measured dot scan, the blind method's kernel) on the map's "
+                        "pixel grid, instead of --psf-sigma-um; checked, normalised and centred")
     p.add_argument("--pixel-size-um", type=float, metavar="P",
                    help="pixel size (scan step) in um; default: from the file's metadata")
+    p.add_argument("--negative", choices=("offset", "clip", "error", "keep"), default=None,
+                   help="negative pixels (background-subtracted maps): 'offset' shifts the map to a minimum of 0 and "
+                        "back (default of the Poisson methods), 'clip', 'error', 'keep' (default of the "
+                        "least-squares methods)")
+    p.add_argument("--normalize", metavar="SCALER",
+                   help="MAPS HDF5 / MDA: divide every channel by this scaler or detector (e.g. the upstream ion "
+                        "chamber)")
     p.add_argument("--dataset", metavar="NAME", help="HDF5: the dataset to read")
     p.add_argument("--channel", metavar="C", help="a stack: restore only this channel (index or name)")
     p.add_argument("--chunk-px", type=int, metavar="PX", help="Dask chunk size in pixels for large maps")

@@ -281,3 +281,90 @@ def test_lab_adds_allow_root_only_when_running_as_root(tmp_path, capsys, monkeyp
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     code, out, _ = run(["lab", "--notebooks", tmp_path, "--dry-run"], capsys)
     assert code == 0 and "--allow-root" not in out.split()
+
+
+# ------------------------------------------------------------------ issue 13: PSF files, policies, timing
+
+def test_deconvolve_with_a_psf_file_equals_the_method_with_that_image(inputs, tmp_path, capsys):
+    from superres_widgets.xrf import gaussian_psf, prepare_psf, richardson_lucy
+
+    kernel = gaussian_psf(2.0) + 1e-4  # a "measured" spot with a flat pedestal
+    psf_file = tmp_path / "spot.tif"
+    tifffile.imwrite(psf_file, kernel.astype(np.float32))
+    out = tmp_path / "fe_psf.tif"
+    code, stdout, err = run(["deconvolve", inputs["npy"], "--psf", psf_file, "-n", "6", "--pixel-size-um", "5",
+                             "--out", out], capsys)
+    assert code == 0, err
+    m = load_map(out)
+    want = richardson_lucy(np.load(inputs["npy"]), prepare_psf(kernel.astype(np.float32)), 6)
+    np.testing.assert_allclose(m.data, want, rtol=1e-4, atol=1e-3)
+    assert m.metadata["parameters"]["psf"] == {"file": str(psf_file), "shape": [17, 17]}
+    # bad PSF files: one line naming the file and what is wrong
+    for name, arr, reason in [("neg.tif", -np.ones((5, 5)), "has 25 negative value"),
+                              ("zero.tif", np.zeros((5, 5)), "is all zero"),
+                              ("huge.tif", np.ones((60, 60)), r"\(61 x 61 px\) is larger than the map \(40 x 48 px\)")]:
+        bad = tmp_path / name
+        tifffile.imwrite(bad, arr.astype(np.float32))
+        code, _, err = run(["deconvolve", inputs["npy"], "--psf", bad, "--pixel-size-um", "5",
+                            "--out", tmp_path / f"o_{name}"], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert name in err and __import__("re").search(reason, err), err
+    code, _, err = run(["deconvolve", inputs["npy"], "--psf", psf_file, "--psf-sigma-um", "10", "--pixel-size-um",
+                        "5", "--out", tmp_path / "both.tif"], capsys)
+    assert code == 2 and "not both" in err
+
+
+def test_deconvolve_reports_the_computation_time_and_names_its_flags(inputs, tmp_path, capsys):
+    import re
+
+    out = tmp_path / "w.tif"
+    code, stdout, err = run(["deconvolve", inputs["npy"], "--method", "wiener", "--psf-sigma-um", "10",
+                             "--pixel-size-um", "5", "--out", out], capsys)
+    assert code == 0, err
+    t = re.search(r"restoration (\d+) ms \(reading (\d+) ms, writing (\d+) ms\)", stdout)
+    assert t, stdout
+    # Wiener on 40 x 48 px takes milliseconds; the imports and I/O are not counted in it
+    assert int(t.group(1)) < 500 and load_map(out).metadata["seconds"] < 0.5
+    # library messages are given in the command line's words
+    code, _, err = run(["deconvolve", inputs["npy"], "--psf-sigma-um", "10", "--out", tmp_path / "x.tif"], capsys)
+    assert code == 2 and "pass --pixel-size-um" in err and "pixel_size_um" not in err
+    saved = tmp_path / "saved.tif"  # a file with a pixel size, overridden: the warning names the flag
+    assert run(["deconvolve", inputs["npy"], "--method", "wiener", "--psf-sigma-um", "10", "--pixel-size-um", "5",
+                "--out", saved], capsys)[0] == 0
+    code, _, err = run(["deconvolve", saved, "--method", "wiener", "--psf-sigma-um", "10", "--pixel-size-um", "4",
+                        "--out", tmp_path / "y.tif"], capsys)
+    assert code == 0 and "--pixel-size-um 4 overrides the file's 5 um" in err
+
+
+def test_deconvolve_negative_and_masked_maps(inputs, tmp_path, capsys):
+    a = np.load(inputs["npy"]) - 40.0  # background-subtracted: negative pixels
+    a[3, 4] = np.nan  # a dead pixel
+    src = tmp_path / "bg.npy"
+    np.save(src, a)
+    out = tmp_path / "bg_rl.tif"
+    code, stdout, err = run(["deconvolve", src, "--psf-sigma-um", "10", "-n", "5", "--pixel-size-um", "5",
+                             "--out", out], capsys)
+    assert code == 0, err
+    assert "1 masked (NaN) value(s) in bg.npy" in err
+    m = load_map(out)
+    assert np.all(np.isfinite(m.data)) and m.data.min() < 0  # shifted and shifted back (negative='offset')
+    code, _, err = run(["deconvolve", src, "--psf-sigma-um", "10", "-n", "5", "--pixel-size-um", "5",
+                        "--negative", "error", "--out", tmp_path / "e.tif"], capsys)
+    assert code == 2 and "negative='error'" in err
+    code, _, err = run(["deconvolve", src, "--method", "sgp", "--stop", "discrepancy", "-n", "300",
+                        "--psf-sigma-um", "10", "--pixel-size-um", "5", "--out", tmp_path / "s.tif"], capsys)
+    assert code == 0, err
+    assert load_map(tmp_path / "s.tif").metadata["parameters"]["stop"] == "discrepancy"
+
+
+def test_deconvolve_a_real_mda_scan_normalised_by_a_scaler(tmp_path, capsys):
+    src = ROOT.parent / "shared" / "data" / "xrf-maps-2ide" / "2xfm_0010.mda"
+    if not src.is_file():
+        pytest.skip("the 2-ID-E data are not available")
+    out = tmp_path / "roi.h5"
+    code, stdout, err = run(["deconvolve", src, "--channel", "dxpXMAP2xfm3:ROISUM_6.VAL", "--normalize",
+                             "2xfm:scaler3_cts1.B", "--psf-sigma-um", "40", "-n", "5", "--out", out], capsys)
+    assert code == 0, err
+    m = load_map(out)
+    assert m.pixel_size_um == 50.0 and m.shape == (11, 11)
+    assert m.metadata["parameters"]["normalize"] == "2xfm:scaler3_cts1.B"
