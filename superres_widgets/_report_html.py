@@ -23,19 +23,36 @@ def _title_chars(plot) -> int:
     return max(16, int((plot.width - axis) / _TITLE_CHAR_PX))
 
 
-def wrap_titles(model) -> None:
-    """Wrap every figure title in ``model`` onto as many lines as its frame needs."""
+def wrap_line(line: str, n: int) -> list[str]:
+    """Split ``line`` into lines of at most ``n`` characters at spaces, keeping ``(...)`` groups whole.
+
+    >>> wrap_line("target (0, 0): region 316 px at 20 px/beam (exact 315.0 px), 18 strips", 50)
+    ['target (0, 0): region 316 px at 20 px/beam', '(exact 315.0 px), 18 strips']
+    """
     import textwrap
 
+    if len(line) <= n:
+        return [line]
+    depth, chars = 0, []
+    for ch in line:  # spaces inside brackets become no-break spaces (textwrap breaks only at ASCII ones)
+        depth += (ch in "([") - (ch in ")]")
+        chars.append("\u00a0" if ch == " " and depth > 0 else ch)
+    lines = [w.replace("\u00a0", " ") for w in
+             textwrap.wrap("".join(chars), n, break_on_hyphens=False, break_long_words=False)]
+    if max(map(len, lines)) <= n:
+        return lines
+    return textwrap.wrap(line, n, break_on_hyphens=False)  # a group longer than a line
+
+
+def wrap_titles(model) -> None:
+    """Wrap every figure title in ``model`` onto as many lines as its frame needs."""
     from bokeh.models import Plot
 
     for plot in model.select({"type": Plot}):
         if plot.title is None or not plot.title.text:
             continue
         n = _title_chars(plot)
-        lines = [w for line in plot.title.text.split("\n")
-                 for w in (textwrap.wrap(line, n, break_on_hyphens=False) or [""])]
-        plot.title.text = "\n".join(lines)
+        plot.title.text = "\n".join(w for line in plot.title.text.split("\n") for w in wrap_line(line, n))
 
 
 _CSS = """

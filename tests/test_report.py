@@ -152,3 +152,14 @@ def test_no_plot_title_is_wider_than_its_plot(report):
             assert px <= frame, (line, px, width)
         checked += 1
     assert checked >= 30
+
+
+def test_titles_wrap_between_words_and_keep_brackets_whole():
+    from superres_widgets._report_html import wrap_line
+
+    line = "target (0, 0): region 316 px at 20 px/beam (exact 315.0 px), 18 strips"
+    assert wrap_line(line, 50) == ["target (0, 0): region 316 px at 20 px/beam", "(exact 315.0 px), 18 strips"]
+    assert wrap_line(line, 200) == [line]
+    for n in (16, 25, 40):
+        lines = wrap_line(line, n)
+        assert all(len(x) <= n for x in lines) and " ".join(lines).split() == line.split(), (n, lines)
