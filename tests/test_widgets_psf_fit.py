@@ -83,29 +83,34 @@ def test_arrays_travel_as_binary_buffers(dot):
 
 
 def test_pixel_size_scales_lengths_and_none_means_pixels(dot):
-    w = PSFFitExplorer(image=dot.image, pixel_size_um=1.0)
+    w = PSFFitExplorer(image=dot.image, pixel_size_um=1.0).wait()
     assert w.sigma_u_um == pytest.approx(dot.sigma_u_um / 5.0, rel=1e-4)
     w.pixel_size_um = None
+    w.wait()  # the dot fit runs in the background
     assert "lengths below are in pixels" in w.notice
     assert w.sigma_u_um == pytest.approx(dot.sigma_u_um / 5.0, rel=1e-4)
     w.pixel_size_um = 5.0
+    w.wait()
     assert w.notice == "" and w.sigma_u_um == pytest.approx(dot.sigma_u_um, rel=1e-6)
     w.pixel_size_um = -2.0
     assert w.pixel_size_um == 5.0 and "pixel_size_um=-2.0 must be a positive number" in w.notice
 
 
 def test_a_failed_fit_shows_its_message_and_keeps_the_last_good_state(dot):
-    w = PSFFitExplorer(image=dot.image, pixel_size_um=5.0)
+    w = PSFFitExplorer(image=dot.image, pixel_size_um=5.0).wait()
     good = (w.sigma_u_um, w.psf_sigma_um, w.residual.copy())
     w.image = np.full((20, 20), 7.0)  # no signal above the border
+    w.wait()
     assert "no signal" in w.error
     assert (w.sigma_u_um, w.psf_sigma_um) == good[:2]
     np.testing.assert_array_equal(w.residual, good[2])
     bad = np.array(dot.image)
     bad[3, 4] = np.nan
     w.image = bad
+    w.wait()
     assert "NaN" in w.error and w.psf_sigma_um == good[1]
     w.image = dot.image  # and it keeps working
+    w.wait()
     assert w.error == "" and w.sigma_u_um == pytest.approx(good[0])
 
 
@@ -124,7 +129,7 @@ def test_strict_keywords_and_validated_choices(dot):
 
 def test_from_map(dot, tmp_path):
     m = XRFMap(np.asarray(dot.image, dtype=float), 5.0, tmp_path / "dot.tif", {})
-    w = PSFFitExplorer.from_map(m)
+    w = PSFFitExplorer.from_map(m).wait()
     assert w.pixel_size_um == 5.0 and w.sigma_u_um == pytest.approx(dot.sigma_u_um)
     stack = XRFMap(np.zeros((2, 8, 8)), 5.0, tmp_path / "stack.tif", {})
     with pytest.raises(ValueError, match=r"stack\.tif: the map is a stack"):
@@ -197,7 +202,7 @@ def test_a_line_without_an_edge_is_reported(edge_image):
 
 
 def test_knife_without_a_line_asks_for_one_and_keeps_the_psf(edge_image, dot):
-    w = PSFFitExplorer(image=dot.image, pixel_size_um=5.0)
+    w = PSFFitExplorer(image=dot.image, pixel_size_um=5.0).wait()
     dot_sigma = w.psf_sigma_um
     w.mode = "knife"
     assert w.error == "" and "drag a line across an edge" in w.notice
@@ -224,6 +229,7 @@ def test_mode_switch_refits(edge_image):
     w = knife(edge_image[40:81, 40:81], line=[[5, 20], [35, 20]], band_px=10)  # small: fast dot fit
     sigma = w.knife_sigma_um
     w.mode = "dot"  # a dot fit of an edge map: it runs (result or a visible error)
+    w.wait()
     assert w.knife_sigma_um is None or w.error
     assert w.sigma_u_um is not None or w.error
     w.mode = "knife"
@@ -263,7 +269,7 @@ def test_link_to_propagates_the_isotropic_sigma(edge_image):
 
 
 def test_link_to_anisotropic_and_errors(dot):
-    w = PSFFitExplorer(image=dot.image, pixel_size_um=5.0)
+    w = PSFFitExplorer(image=dot.image, pixel_size_um=5.0).wait()
     t = Target()
     w.link_to(t, anisotropic=True)
     assert (t.psf_sigma_um, t.psf_sigma_v_um, t.psf_rho) == pytest.approx(
@@ -304,5 +310,51 @@ def test_link_to_the_deconvolution_explorer(edge_image):
         assert dec.psf_sigma_um == pytest.approx(w.psf_sigma_um)
         dec.wait()
         assert dec.error == ""
+    finally:
+        dec.close()
+
+
+def test_the_dot_fit_runs_off_the_kernel_thread_with_progress():
+    import time
+
+    from superres_widgets.xrf import dot_scan
+
+    scan = dot_scan(30.0, size_px=121, seed=4)
+    seen = []
+    t0 = time.perf_counter()
+    w = PSFFitExplorer(image=scan.counts, pixel_size_um=5.0)
+    returned = time.perf_counter() - t0
+    w.observe(lambda c: seen.append(c["new"]), names="progress")
+    assert w.busy or w.psf_sigma_um is not None  # the constructor returned before (or just as) the fit ended
+    w.wait()
+    assert w.error == "" and w.progress == 1.0 and w.psf_sigma_um == pytest.approx(30.0, rel=0.1)
+    assert returned < 0.5 * max(w.compute_ms / 1000.0, 0.2) + 0.2
+    assert any(0 < v < 1 for v in seen) or w.compute_ms < 300  # progress went through while fitting
+    # a newer image cancels the running fit: the newest wins
+    w.image = scan.counts[::-1].copy()
+    w.image = scan.counts
+    w.wait()
+    assert w.error == "" and w.psf_sigma_um == pytest.approx(30.0, rel=0.1)
+
+
+def test_link_to_sends_the_measured_psf_or_the_gaussian():
+    from superres_widgets.widgets import DeconvolutionExplorer
+    from superres_widgets.xrf import dot_scan
+
+    scan = dot_scan(20.0, size_px=61, seed=5, peak_cps=2000.0)
+    w = PSFFitExplorer(image=scan.counts, pixel_size_um=5.0).wait()
+    dec = DeconvolutionExplorer(image=scan.counts, pixel_size_um=5.0, method="rl", num_iter=3)
+    try:
+        links = w.link_to(dec, source="measured")
+        dec.wait()
+        np.testing.assert_allclose(dec.psf_image, w.measured_psf(), rtol=1e-6, atol=1e-9)
+        assert dec.psf_label == "measured dot scan" and dec.parameters()["psf"]["image"] == "measured dot scan"
+        for link in links:
+            link.unlink()
+        w.link_to(dec)  # the fitted Gaussian: back to sigma sliders
+        dec.wait()
+        assert dec.psf_image is None and dec.psf_sigma_um == pytest.approx(w.psf_sigma_um)
+        with pytest.raises(ValueError, match="source must be 'gaussian' or 'measured'"):
+            w.link_to(dec, source="blind")
     finally:
         dec.close()

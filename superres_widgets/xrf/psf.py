@@ -35,7 +35,7 @@ import numpy as np
 from scipy import optimize, special
 
 from .. import validate as _v
-from ._validate import as_image, check_positive
+from ._validate import DeconvolutionCancelled, as_image, check_positive, make_stop_check
 
 __all__ = [
     "FWHM_PER_SIGMA",
@@ -312,7 +312,7 @@ class PointScanFit:
 
 
 def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool = True,
-                   n_ellipse_points: int = 121) -> PointScanFit:
+                   n_ellipse_points: int = 121, progress=None, cancel=None) -> PointScanFit:
     r"""Fit the paper's 2-D Gaussian spot model to a scan of a small dot.
 
     Parameters
@@ -328,6 +328,10 @@ def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool =
         ordinary least squares.
     n_ellipse_points : int
         Vertices of each confidence-ellipse polygon.
+    progress : callable, optional
+        ``progress(fraction)`` (0-0.95) as the least-squares evaluations go.
+    cancel : Event-like or callable, optional
+        Polled at every evaluation; raises :class:`DeconvolutionCancelled`.
 
     Returns
     -------
@@ -392,8 +396,15 @@ def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool =
     weights = np.ones_like(d)
     passes = 2 if poisson_weights else 1
     res = None
-    for _ in range(passes):
-        def resid(x, weights=weights):
+    stop = make_stop_check(cancel)
+    calls = [0]
+    for k in range(passes):
+        def resid(x, weights=weights, k=k):
+            calls[0] += 1
+            if stop():
+                raise DeconvolutionCancelled(0, None)
+            if progress is not None and calls[0] % 8 == 0:  # ~30-60 evaluations per pass
+                progress(min(0.95, (k + min(calls[0] / 60.0, 0.95)) / passes))
             return (model_of(x).ravel() - d) * weights
 
         res = optimize.least_squares(resid, x0, bounds=(lo, hi), x_scale="jac",
@@ -402,6 +413,7 @@ def fit_point_scan(image, pixel_size_um: float = 1.0, *, poisson_weights: bool =
             raise ValueError(f"image: the point-scan fit did not converge in {_MAX_NFEV} evaluations -- is "
                              "there one bright spot on a flat background (counts, not inverted)?")
         x0 = res.x
+        calls[0] = 0
         if poisson_weights:
             weights = 1.0 / np.sqrt(np.maximum(model_of(x0).ravel(), 1.0))
     assert res is not None
