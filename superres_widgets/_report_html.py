@@ -33,6 +33,9 @@ def wrap_line(line: str, n: int) -> list[str]:
 
     if len(line) <= n:
         return [line]
+    import re
+
+    line = re.sub(r"(?<=\d) (?=µm|px|lp/mm|%)", "\u00a0", line)  # a number stays with its unit
     depth, chars = 0, []
     for ch in line:  # spaces inside brackets become no-break spaces (textwrap breaks only at ASCII ones)
         depth += (ch in "([") - (ch in ")]")
@@ -41,7 +44,7 @@ def wrap_line(line: str, n: int) -> list[str]:
              textwrap.wrap("".join(chars), n, break_on_hyphens=False, break_long_words=False)]
     if max(map(len, lines)) <= n:
         return lines
-    return textwrap.wrap(line, n, break_on_hyphens=False)  # a group longer than a line
+    return [w.replace("\u00a0", " ") for w in textwrap.wrap(line, n, break_on_hyphens=False)]  # a long group
 
 
 def wrap_titles(model) -> None:
