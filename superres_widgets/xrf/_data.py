@@ -194,7 +194,12 @@ def prepare_data(image, mask=None, negative: str = "offset", *, name: str = "ima
     if isinstance(image, np.ma.MaskedArray):
         given_mask = np.ma.getmaskarray(image)
         image = np.ma.getdata(image)
-    arr = np.asarray(image)
+    if image is None or isinstance(image, (str, bytes)):
+        raise ValueError(f"{name} must be a 2-D numeric array, got {type(image).__name__}")
+    try:
+        arr = np.asarray(image)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a 2-D numeric array ({' '.join(str(exc).split())[:120]})") from None
     if arr.dtype == object or np.iscomplexobj(arr) or not (
             np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{name} must be a real numeric array, got dtype={arr.dtype}")

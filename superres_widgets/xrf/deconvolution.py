@@ -41,10 +41,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..validate import check_iterations as _check_iterations
 from ._operators import ConvolutionOperator, laplacian_kernel
 from ._problem import setup_problem
-from ._validate import (DeconvolutionCancelled, as_image, as_psf, check_boundary, check_nonnegative, check_positive_int,
-                        dot, norm2)
+from ._validate import (DeconvolutionCancelled, as_image, as_psf, check_boundary, check_nonnegative, dot,
+                        norm2)
 from .convergence import kl_objective, least_squares_objective
 
 __all__ = ["wiener", "richardson_lucy", "fista", "DeconvolutionCancelled", "convolve"]
@@ -305,7 +306,7 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
     >>> bool(out[32, 31] > convolve(truth, psf)[32, 31])
     True
     """
-    n_it = check_positive_int(num_iter, "num_iter")
+    n_it = _check_iterations(num_iter, "num_iter")
     if acceleration not in (None, "none", "biggs-andrews"):
         raise ValueError(f"acceleration must be None or 'biggs-andrews', got {acceleration!r}")
     accelerate = acceleration == "biggs-andrews"
@@ -438,7 +439,7 @@ def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "refle
     .. [1] A. Beck and M. Teboulle, SIAM J. Imaging Sci. 2, 183 (2009).
     .. [2] J. Yang, Z. Zhang and Q. Cheng, J. Anal. At. Spectrom. 37, 750 (2022).
     """
-    n_it = check_positive_int(num_iter, "num_iter")
+    n_it = _check_iterations(num_iter, "num_iter")
     lam = check_nonnegative(lam, "lam")
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_ITER_BOUNDARIES, mask=mask,
                        negative=negative, dtype=dtype, workers=workers, poisson=False)

@@ -33,7 +33,8 @@ import numpy as np
 
 from ._operators import laplacian_kernel
 from ._problem import setup_problem
-from ._validate import check_nonnegative, check_positive, check_positive_int, dot
+from ..validate import check_iterations as _check_iterations
+from ._validate import check_nonnegative, check_positive, dot
 from .convergence import least_squares_objective
 
 __all__ = ["landweber", "tikhonov_miller", "solve_masked_tikhonov"]
@@ -124,7 +125,7 @@ def landweber(image, psf, num_iter: int = 50, tau: float = 1.0, *, boundary: str
     >>> bool(abs(out - truth).mean() < abs(convolve(truth, gaussian_psf(1.5)) - truth).mean())
     True
     """
-    n_it = check_positive_int(num_iter, "num_iter")
+    n_it = _check_iterations(num_iter, "num_iter")
     tau = check_positive(tau, "tau")
     if not tau < 2:
         raise ValueError(f"tau must be in (0, 2), got {tau:g}")
@@ -226,7 +227,7 @@ def tikhonov_miller(image, psf, balance: float = 0.03, num_iter: int = 50, const
     >>> bool(np.abs(tm - wiener(y, gaussian_psf(1.5), 0.01)).max() < 1e-3 * y.max())
     True
     """
-    n_it = check_positive_int(num_iter, "num_iter")
+    n_it = _check_iterations(num_iter, "num_iter")
     lam = check_nonnegative(balance, "balance")
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_BOUNDARIES, mask=mask, negative=negative,
                        dtype=dtype, workers=workers, poisson=False,

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._problem import setup_problem
+from ..validate import check_iterations as _check_iterations
 from ._validate import check_nonnegative, check_positive, check_positive_int, dot
 from .convergence import kl_objective
 from .deconvolution import _start_estimate, rl_normaliser
@@ -138,7 +139,7 @@ def richardson_lucy_tv(image, psf, num_iter: int = 30, tv_weight: float = 0.002,
     >>> bool(np.std(tv[20:44, 27:37]) < np.std(rl[20:44, 27:37]))  # flatter plateau
     True
     """
-    n_it = check_positive_int(num_iter, "num_iter")
+    n_it = _check_iterations(num_iter, "num_iter")
     lam = check_nonnegative(tv_weight, "tv_weight")
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_BOUNDARIES, mask=mask,
                        negative=negative, dtype=dtype, workers=workers)
@@ -314,7 +315,7 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
     >>> bool(h_sgp.records[-1].objective < h_rl.records[-1].objective)  # lower KL after 10 iterations
     True
     """
-    n_it = check_positive_int(num_iter, "num_iter")
+    n_it = _check_iterations(num_iter, "num_iter")
     mem = check_positive_int(memory, "memory")
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_BOUNDARIES, mask=mask,
                        negative=negative, dtype=dtype, workers=workers)
