@@ -373,6 +373,9 @@ class Method:
         if unknown and strict:
             raise ValueError(f"{self.name} has no parameter(s) {unknown}; its parameters: "
                              f"{list(self.parameter_names) or 'none'}")
+        texts = [p.name for p in self.parameters if p.kind in ("int", "float") and isinstance(params.get(p.name), str)]
+        if texts:  # numeric strings are parsed on the command line only (Parameter.validate)
+            raise ValueError(f"{texts[0]} must be a number, got the string {params[texts[0]]!r}")
         return {p.name: p.validate(params[p.name]) if p.name in params else p.default
                 for p in self.parameters}
 
