@@ -299,7 +299,7 @@ def _xrf_seeds():
         Seed("fista", f"{X}:fista", lambda c: dict(image=c.img, psf=c.psf, lam=0.01, num_iter=5),
              {"image": "imgmask", "psf": "img", "lam": "nonneg", "num_iter": "int1", "boundary": "choice"}),
         Seed("blind_l0", f"{X}:blind_l0", lambda c: dict(image=c.img, kernel_size=5, final_iter=3),
-             {"image": "img", "kernel_size": "int3", "lambda_pixel": "nonneg", "lambda_grad": "nonneg",
+             {"image": "imgmask", "kernel_size": "int3", "lambda_pixel": "nonneg", "lambda_grad": "nonneg",
               "gamma": "nonneg", "xk_iter": "int1", "num_scales": "int1?", "max_kernel_px": "int3?", "kappa": "pos",
               "beta_max": "pos", "mu_max": "pos", "final": "choice?", "final_iter": "int1"}, heavy=True),
         Seed("l0_restore", f"{X}:l0_restore", lambda c: dict(image=c.img, kernel=c.psf),
