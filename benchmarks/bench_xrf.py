@@ -11,6 +11,10 @@ scipy.fft outputs) for
 * Biggs-Andrews accelerated RL: the time to reach the data residual that
   skimage has after 30 iterations (residual ``||y - h*x|| / ||y||`` on the
   interior, away from the borders where skimage's zero padding differs);
+* the GOAL of issue 13: SGP (scaled gradient projection) reaching the data
+  residual of scikit-image's 30-iteration RL (interior, Poisson data) at
+  least 8x sooner, float32 and float64 rows, same dtype on both sides,
+  ratios from interleaved calls in the same run (``sgp_goal``);
 * Wiener, 512 x 512, vs ``skimage.restoration.wiener(clip=False)``;
 * blind_l0 on a 256 x 256 crop of the paper's simulated chart scan.
 
@@ -128,6 +132,54 @@ def _rl_case(sigma, rng, repeat, rows):
         print("  Biggs-Andrews did not reach skimage's residual in 60 iterations")
 
 
+def _first(fn, y64, psf64, target, cap=60):
+    """Fewest iterations ``n`` with ``fn(n)`` at or below ``target`` (interior residual), or None."""
+    margin = psf64.shape[0]
+    for n in range(1, cap + 1):
+        if residual(y64, fn(n), psf64, margin) <= target:
+            return n
+    return None
+
+
+def _goal_case(y64, psf64, dt, repeat):
+    """(t_skimage, t_sgp, n_sgp, t_ba, n_ba) at one dtype: same dtype on both sides, interleaved calls."""
+    y, psf = y64.astype(dt), psf64.astype(dt)
+    restoration.richardson_lucy(y, psf, 2, clip=False)  # warm-up
+    target = residual(y64, restoration.richardson_lucy(y, psf, 30, clip=False), psf64, psf64.shape[0])
+    n_sgp = _first(lambda n: xrf.sgp(y, psf, n, dtype=dt), y64, psf64, target)
+    n_ba = _first(lambda n: xrf.richardson_lucy(y, psf, n, acceleration="biggs-andrews", x0="image", dtype=dt),
+                  y64, psf64, target)
+    fns = [lambda: restoration.richardson_lucy(y, psf, 30, clip=False),
+           lambda: xrf.sgp(y, psf, n_sgp, dtype=dt),
+           lambda: xrf.richardson_lucy(y, psf, n_ba, acceleration="biggs-andrews", x0="image", dtype=dt)]
+    (t_sk, t_sgp, t_ba), _ = best_times(fns, repeat)
+    return t_sk, t_sgp, n_sgp, t_ba, n_ba
+
+
+def sgp_goal(rng, repeat, rows):
+    """Time to reach skimage's 30-iteration RL residual: SGP (and Biggs-Andrews RL) vs skimage, same dtype."""
+    print("\nGOAL (issue 13): reach skimage's 30-it RL data fit >= 8x sooner, same dtype")
+    print(f"  {'case':22s} {'skimage 30 it':>14s} {'SGP':>16s} {'ratio':>7s} {'BA-RL':>16s} {'ratio':>7s}")
+    verdicts = []
+    for sigma in (3.0, 8.0):
+        psf64 = xrf.gaussian_psf(sigma)
+        y64 = test_image(psf64, rng)
+        for dt in (np.float32, np.float64):
+            t_sk, t_sgp, n_sgp, t_ba, n_ba = _goal_case(y64, psf64, dt, repeat)
+            name = f"sigma {sigma:g} px {np.dtype(dt).name}"
+            print(f"  {name:22s} {t_sk * 1e3:11.1f} ms {t_sgp * 1e3:8.1f} ms ({n_sgp:2d} it) {t_sk / t_sgp:6.2f}x "
+                  f"{t_ba * 1e3:8.1f} ms ({n_ba:2d} it) {t_sk / t_ba:6.2f}x")
+            rows.append((f"GOAL SGP time-to-residual {name}", t_sk / t_sgp))
+            verdicts.append(t_sk / t_sgp >= 8.0)
+    met = sum(verdicts)
+    print(f"  goal met in {met} of {len(verdicts)} cases" + ("" if met == len(verdicts) else
+          " -- MISSED where below 8x: SGP needs 7-9 iterations to the target (skimage: 30), but one of our "
+          "iterations (4 DCTs of 512^2 plus the line search) costs 0.5-1x one of skimage's (2 FFT "
+          "convolutions of 536^2/576^2, kernel transforms included); the ratio is iterations saved x "
+          "per-iteration speed, and the per-iteration speed varies with the transform size and the load"))
+    return met == len(verdicts)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -141,6 +193,9 @@ def main(argv=None):
     # ---------------------------------------------------------------- RL
     for sigma in (3.0, 8.0):
         _rl_case(sigma, rng, repeat, rows)
+
+    # ------------------------------------------------------- the SGP goal
+    sgp_goal(rng, repeat, rows)
 
     # ------------------------------------------------------------ Wiener
     psf = xrf.gaussian_psf(3.0)

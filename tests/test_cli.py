@@ -362,7 +362,7 @@ def test_deconvolve_a_real_mda_scan_normalised_by_a_scaler(tmp_path, capsys):
     if not src.is_file():
         pytest.skip("the 2-ID-E data are not available")
     out = tmp_path / "roi.h5"
-    code, stdout, err = run(["deconvolve", src, "--channel", "dxpXMAP2xfm3:ROISUM_6.VAL", "--normalize",
+    code, stdout, err = run(["deconvolve", src, "--channel", "Ca Ka", "--normalize",
                              "2xfm:scaler3_cts1.B", "--psf-sigma-um", "40", "-n", "5", "--out", out], capsys)
     assert code == 0, err
     m = load_map(out)

@@ -229,7 +229,7 @@ class _KL:
         return r
 
 
-def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = None, mask=None,
+def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = "image", mask=None,
         negative: str = "offset", stop: str = "none", tol: float = 1e-3, history=None,
         memory: int = 1, dtype=np.float32, workers: int | None = None, callback: Callable | None = None,
         callback_every: int = 1, cancel: Any = None) -> np.ndarray:
@@ -245,7 +245,12 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
         Iterations (the cap with a stopping rule).  Each costs what a
         Richardson-Lucy iteration costs (two forward and two inverse
         transforms) plus a few array passes.
-    boundary, x0, mask, negative, stop, tol, history, dtype, workers, callback, callback_every, cancel
+    x0 : "image" (default), "flat", None or array_like
+        Start estimate: by default the map itself (floored at 1e-3 of its
+        mean), as MATLAB's ``deconvlucy`` starts -- it is already close in
+        the data fit, so fewer iterations reach a given residual than from
+        a flat start (``"flat"``/``None``, Richardson-Lucy's default).
+    boundary, mask, negative, stop, tol, history, dtype, workers, callback, callback_every, cancel
         As in :func:`~superres_widgets.xrf.richardson_lucy`.
     memory : int
         ``M`` of the non-monotone line search (1: monotone, every iterate

@@ -132,6 +132,9 @@ class Parameter:
         e.g. ``(None, "biggs-andrews")``; these are also accepted as values.
     aliases : tuple of str
         Other spellings on the command line (``"iterations"``, ``"n"``).
+    show_when : tuple of (name, value)
+        Front-ends show the control only while every named parameter has
+        that value (``tol`` only with ``stop="relative_change"``).
 
     Examples
     --------
@@ -154,6 +157,7 @@ class Parameter:
     values: tuple | None = None
     aliases: tuple = ()
     doc: str = ""
+    show_when: tuple = ()
 
     def __post_init__(self):
         if not (isinstance(self.name, str) and self.name.isidentifier() and not self.name.startswith("_")):
@@ -275,7 +279,8 @@ class Parameter:
                 "hi": self.hi, "slider_lo": s_lo, "slider_hi": s_hi,
                 "step": self.step if self.step is not None else (1 if self.kind == "int" else None),
                 "unit": self.unit, "label": self.label or self.name, "log": self.log,
-                "choices": list(self.choices), "odd": self.odd, "doc": self.doc}
+                "choices": list(self.choices), "odd": self.odd, "doc": self.doc,
+                "show_when": {k: v for k, v in self.show_when}}
 
 
 def _accepted(function) -> tuple:
@@ -661,7 +666,8 @@ _STOP = (Parameter("stop", "none", choices=STOP_RULES, label="stop rule",
                    doc="end early: 'discrepancy' (Poisson discrepancy <= 1) or 'relative_change' (<= tol); "
                        "num_iter is then the cap"),
          Parameter("tol", 1e-3, lo=1e-9, hi=0.5, log=True, slider=(1e-5, 0.1), label="tolerance",
-                   doc="tolerance of stop='relative_change' (relative change of the estimate per iteration)"))
+                   doc="tolerance of stop='relative_change' (relative change of the estimate per iteration)",
+                   show_when=(("stop", "relative_change"),)))
 _BALANCE = Parameter("balance", 0.03, lo=0.0, hi=1e3, log=True, slider=(1e-4, 1.0), label="Wiener balance",
                      doc="regularisation weight of the Laplacian prior (dimensionless)")
 _ITER_BOUNDARIES = ("reflect", "periodic", "masked")

@@ -221,3 +221,85 @@ def test_deconvolution_explorer_in_browser(lab):
     lab.kernel("w.psf_sigma_um = 30.0; w.wait()")
     lab.page.wait_for_selector(f"{DX} .srw-status.srw-error", state="hidden", timeout=20_000)
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
+LAYOUT_SETUP = """
+import numpy as np
+from superres_widgets.widgets import DeconvolutionExplorer
+from superres_widgets.xrf import usaf1951, simulate_scan
+chart = usaf1951(5.0, groups=(3, 4))
+counts, meta = simulate_scan(chart.image, 32.5, 5.0, truth_pixel_um=5.0, rng=1)
+img = counts.astype(float)
+img[40:44, 50:56] = np.nan  # dead pixels: masked
+w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, method="rl", psf_sigma_um=32.5, num_iter=20,
+                          chart=chart, reference=chart.image)
+w.wait()
+w
+"""
+
+
+def _in_viewport(page, selector):
+    box = page.locator(selector).first.bounding_box()
+    vp = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= vp["height"] and \
+        box["x"] >= 0 and box["x"] + box["width"] <= vp["width"], box
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1400, 900)])
+def test_slider_and_image_fit_a_laptop_window_with_the_file_browser_open(lab, size):
+    """Issue 15 item 3: the σ slider and the image in view together; stale marker, hover, notices (issue 13)."""
+    lab.page.set_viewport_size({"width": size[0], "height": size[1]})
+    lab.open(lab.write_notebook(f"ui_layout_{size[0]}.ipynb", LAYOUT_SETUP)).run_all()
+    assert lab.cell_errors() == []
+    lab.page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+    lab.page.wait_for_selector(".jp-FileBrowser", state="visible", timeout=20_000)
+    lab.page.wait_for_selector(MAIN, timeout=60_000)
+    _frame_on_screen(lab)
+    sigma = f"{DX} input[data-trait=psf_sigma_um]"
+    lab.page.locator(MAIN).scroll_into_view_if_needed()
+    lab.page.wait_for_timeout(300)
+    ok_img, img_box = _in_viewport(lab.page, MAIN)
+    ok_slider, slider_box = _in_viewport(lab.page, sigma)
+    lab.screenshot(f"deconvolution_layout_{size[0]}x{size[1]}")
+    assert ok_img and ok_slider, (img_box, slider_box, lab.page.viewport_size)
+    assert slider_box["x"] > img_box["x"] + img_box["width"] - 5, "the controls wrapped below the image"
+    # the masked pixels and the pixel size: a notice, no error
+    assert "masked pixel" in lab.kernel_value("w.notice") and lab.kernel_value("w.error") == ""
+    # hovering the map: position in µm and both values
+    lab.page.mouse.move(img_box["x"] + img_box["width"] * 0.3, img_box["y"] + img_box["height"] * 0.4)
+    lab.page.wait_for_timeout(200)
+    hover = lab.page.locator(f"{DX} [data-role=hover]").text_content()
+    assert "µm" in hover and "raw" in hover and "restored" in hover, hover
+    # recomputing: the metrics are marked stale, the status never says "iteration 0"
+    lab.kernel("w.num_iter = 1500")
+    lab.page.wait_for_selector(f"{DX} [data-role=metrics][data-stale='1']", timeout=20_000)
+    text = lab.page.locator(f"{DX} [data-role=progress-text]").text_content()
+    assert "iteration 0" not in text and "restoring" in text, text
+    assert "previous settings" in lab.page.locator(f"{DX} [data-role=stale-note]").text_content()
+    lab.screenshot(f"deconvolution_stale_{size[0]}x{size[1]}")
+    lab.kernel("w.num_iter = 10; w.wait()")
+    lab.page.wait_for_selector(f"{DX} [data-role=metrics][data-stale='0']", timeout=20_000)
+    # σ at the slider maximum: "–" with the reason
+    lab.kernel("w.psf_sigma_um = 150.0; w.wait()")
+    lab.page.wait_for_function(
+        "(sel) => document.querySelector(sel).textContent.includes('no element of the chart is resolved')",
+        arg=f"{DX} [data-role=metrics-note]", timeout=30_000)
+    lab.screenshot(f"deconvolution_sigma150_{size[0]}x{size[1]}")
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
+def test_pixel_size_notice_and_blind_kernel_buttons(lab):
+    setup = LAYOUT_SETUP.replace('pixel_size_um=5.0, method="rl"', 'method="blind", kernel_size=15')
+    lab.open(lab.write_notebook("ui_blind.ipynb", setup)).run_all()
+    assert lab.cell_errors() == []
+    lab.page.wait_for_selector(f"{DX} .srw-status.srw-notice", timeout=60_000)
+    assert "pixel_size_um not given: assuming 5 µm" in lab.page.locator(f"{DX} .srw-status").text_content()
+    lab.page.wait_for_selector(f"{DX} [data-role=use-kernel]", state="visible", timeout=60_000)
+    lab.page.locator(f"{DX} [data-role=use-kernel]").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and lab.kernel_value("w.method") != "richardson_lucy":
+        lab.page.wait_for_timeout(100)
+    lab.kernel("w.wait()")
+    assert lab.kernel_value("w.psf_label").startswith("blind kernel")
+    assert "PSF: blind kernel" in lab.page.locator(f"{DX} [data-role=psf-box]").text_content()
+    lab.screenshot("deconvolution_blind_kernel_used")

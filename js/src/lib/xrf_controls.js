@@ -81,6 +81,7 @@ export function methodControls(model, { psf = false } = {}) {
     const key = specKey(decl);
     if (!controls.has(key)) {
       const control = paramControl(model, decl);
+      control.decl = decl;
       control.el.dataset.param = decl.name;
       grid.append(control.el);
       controls.set(key, { control, owners: new Set() });
@@ -91,15 +92,21 @@ export function methodControls(model, { psf = false } = {}) {
   for (const m of table.methods) for (const decl of m.parameters) add(decl, m.name);
   el.append(top, grid);
   const method = () => table.methods.find((m) => m.name === model.get("method")) || null;
+  // a declaration's show_when ({stop: "relative_change"}): shown only while those parameters have those values
+  const conditions = new Set();
+  for (const { control } of controls.values()) for (const k of Object.keys(control.decl?.show_when || {})) conditions.add(k);
   const update = () => {
     const m = method();
     for (const { control, owners } of controls.values()) {
-      const on = !!m && (owners.has(m.name) || (owners.has("#psf") && m.needs_psf));
+      const when = control.decl?.show_when || {};
+      const shown = Object.entries(when).every(([k, v]) => model.get(k) === v);
+      const on = !!m && shown && (owners.has(m.name) || (owners.has("#psf") && m.needs_psf));
       control.el.style.display = on ? "" : "none";
       for (const child of control.el.children) child.style.display = on ? "" : "none";
     }
   };
   model.on("change:method", update);
+  for (const k of conditions) model.on(`change:${k}`, update);
   update();
   return {
     el,
@@ -107,6 +114,7 @@ export function methodControls(model, { psf = false } = {}) {
     method,
     off: () => {
       model.off("change:method", update);
+      for (const k of conditions) model.off(`change:${k}`, update);
       sel.off();
       for (const { control } of controls.values()) control.off?.();
     },

@@ -15,11 +15,25 @@ import { button, fillTable, h, row } from "../lib/dom.js";
 import { fmtFixed } from "../lib/format.js";
 import { dot, tag } from "../lib/markers.js";
 import { percentiles } from "../lib/range.js";
+import { injectStyle } from "../lib/style.js";
 import { PixelView } from "../lib/view.js";
 import { methodControls } from "../lib/xrf_controls.js";
 
-const W = 560;
-const H = 480;
+// sized so that the image and its controls sit side by side in a notebook
+// at 1280 x 800 with JupyterLab's file browser open (~800 px of cell width)
+const W = 460;
+const H = 400;
+const SIDE_W = 300;
+const CSS = `
+.srw-deconvolution .srw-decon-row { display: flex; flex-wrap: nowrap; gap: 10px; align-items: flex-start; }
+.srw-deconvolution .srw-decon-side { flex: 0 0 ${SIDE_W}px; width: ${SIDE_W}px; min-width: 0; }
+.srw-deconvolution .srw-decon-side .srw-controls input[type=range] { max-width: 150px; }
+.srw-deconvolution .srw-hover { font-variant-numeric: tabular-nums; font-size: 12px; min-height: 16px; color: var(--jp-ui-font-color1, #222); }
+.srw-deconvolution .srw-stale { opacity: 0.45; }
+.srw-deconvolution .srw-stale-note { color: #7a5200; font-size: 12px; }
+.srw-deconvolution .srw-note { color: var(--jp-ui-font-color2, #555); font-size: 12px; max-width: ${SIDE_W}px; }
+.srw-deconvolution .srw-psf-box { font-size: 12px; margin: 4px 0; }
+`;
 const MODES = [["swipe", "swipe"], ["side", "side by side"], ["diff", "difference"]];
 const HINT = "wheel: zoom · drag: pan · drag the white bar: curtain · shift+drag: line profile";
 
@@ -67,33 +81,62 @@ function buildCanvases() {
     c.dataset.role = role;
     return c;
   };
-  const left = canvas(W / 2 + 40, H, "left");
-  const right = canvas(W / 2 + 40, H, "right");
+  const left = canvas(W / 2 - 2, H, "left");
+  const right = canvas(W / 2 - 2, H, "right");
   return {
     main: canvas(W, H, "main"),
     left,
     right,
     sideBox: row([left, right], { gap: "4px" }),
-    profile: canvas(W, 130, "profile", "srw-canvas srw-profile"),
+    profile: canvas(W, 110, "profile", "srw-canvas srw-profile"),
   };
 }
 
+/** PSF image indicator and the blind method's "use this kernel" / "use its σ" buttons. */
+function buildPsfBox(model) {
+  const send = (action) => model.send({ action });
+  const label = h("span");
+  const back = button("use the Gaussian", () => send("gaussian_psf"));
+  const kernelBtn = button("use this kernel", () => send("use_kernel"));
+  const sigmaBtn = button("use its σ", () => send("use_sigma"));
+  kernelBtn.dataset.role = "use-kernel";
+  sigmaBtn.dataset.role = "use-sigma";
+  const el = h("div", { className: "srw-psf-box", role: "psf-box" }, label, back, kernelBtn, sigmaBtn);
+  const update = () => {
+    const img = model.get("psf_label");
+    const blind = model.get("method") === "blind_l0" && model.get("estimated_kernel") != null;
+    label.textContent = img ? `PSF: ${img} (image; the σ sliders are not used) ` : "";
+    back.style.display = img ? "" : "none";
+    kernelBtn.style.display = blind ? "" : "none";
+    sigmaBtn.style.display = blind && model.get("estimated_sigma_um") != null ? "" : "none";
+    el.style.display = img || blind ? "" : "none";
+  };
+  return { el, update };
+}
+
 function build(model, el, onReset) {
+  injectStyle("srw-deconvolution-css", CSS);
   const status = statusLine(model);
   const methods = methodControls(model, { psf: true });
   const toolbar = buildToolbar(model, onReset);
   const c = buildCanvases();
   const progBar = h("div", { className: "srw-progress-bar" });
   const progWrap = h("div", { className: "srw-progress" }, progBar);
-  const progText = h("span", { className: "srw-busy" });
-  const readout = h("table", { className: "srw-metrics" });
+  const progText = h("span", { className: "srw-busy", role: "progress-text" });
+  const readout = h("table", { className: "srw-metrics", role: "metrics" });
+  const staleNote = h("div", { className: "srw-stale-note", role: "stale-note" });
+  const note = h("div", { className: "srw-note", role: "metrics-note" });
+  const hover = h("div", { className: "srw-hover", role: "hover", text: "hover the map: position and values" });
   const hint = h("span", { className: "srw-busy", text: HINT });
-  const leftCol = h("div", { className: "srw-panel" }, toolbar.el, c.main, c.sideBox, c.profile, hint);
+  const psfBox = buildPsfBox(model);
+  const leftCol = h("div", { className: "srw-panel" }, toolbar.el, c.main, c.sideBox, hover, c.profile, hint);
   const title = h("div", { className: "srw-panel-title", text: "Restoration" });
-  const rightCol = h("div", { className: "srw-panel" }, title, methods.el, progWrap, progText, readout);
-  const root = h("div", { className: "srw-root srw-deconvolution" }, status.el, row([leftCol, rightCol]));
+  const rightCol = h("div", { className: "srw-panel srw-decon-side" }, title, methods.el, psfBox.el, progWrap, progText,
+    staleNote, readout, note);
+  const layout = h("div", { className: "srw-decon-row" }, leftCol, rightCol);
+  const root = h("div", { className: "srw-root srw-deconvolution" }, status.el, layout);
   el.appendChild(root);
-  return { root, status, methods, ...toolbar, ...c, progBar, progWrap, progText, readout };
+  return { root, status, methods, ...toolbar, ...c, progBar, progWrap, progText, readout, staleNote, note, hover, psfBox };
 }
 
 // -- images --------------------------------------------------------------------------
@@ -299,17 +342,49 @@ function metricRows(model) {
   return rows;
 }
 
+/** Why a metric shows "–" (no reference, no element resolved), in words. */
+function metricNote(model) {
+  const m = model.get("metrics") || {};
+  return [m.note, m.mse == null && (m.element != null || m.note) ? m.mse_note : null].filter(Boolean).join(" · ");
+}
+
+function updateReadouts(ui, model) {
+  fillTable(ui.readout, metricRows(model));
+  const stale = !!model.get("stale");
+  ui.readout.classList.toggle("srw-stale", stale);
+  ui.readout.dataset.stale = stale ? "1" : "0";
+  ui.staleNote.textContent = stale ? "recomputing: the numbers below belong to the previous settings" : "";
+  ui.note.textContent = stale ? "" : metricNote(model);
+  ui.psfBox.update();
+}
+
 function updateProgress(ui, model) {
   const p = model.get("progress");
   ui.progBar.style.width = `${Math.round(100 * p)}%`;
   const busy = model.get("busy");
   const it = model.get("iteration");
+  const stopped = model.get("stopped");
   ui.progText.textContent = busy
-    ? `restoring… iteration ${it} (${Math.round(100 * p)} %)`
+    ? it > 0
+      ? `restoring… iteration ${it} (${Math.round(100 * p)} %)`
+      : "restoring…"
     : !ui.methods.method()?.streams
       ? "done"
-      : `done (${it} iteration${it === 1 ? "" : "s"})`;
+      : stopped || `done (${it} iteration${it === 1 ? "" : "s"})`;
   ui.progWrap.classList.toggle("srw-running", busy);
+}
+
+/** The value under the mouse: position in µm (pixel centres at i·p), raw and restored values. */
+function hoverText(model, st, col, row) {
+  const [ny, nx] = st.raw.shape;
+  const c = Math.round(col);
+  const r = Math.round(row);
+  if (c < 0 || r < 0 || c >= nx || r >= ny) return "";
+  const p = model.get("pixel_size_um");
+  const raw = st.raw.data[r * nx + c];
+  const rest = st.rest && st.rest.shape[1] === nx ? st.rest.data[r * nx + c] : null;
+  const v = (x) => (x == null ? "–" : Number.isNaN(x) ? "masked" : fmtFixed(x, 4));
+  return `x ${fmtFixed(c * p, 4)} µm, y ${fmtFixed(r * p, 4)} µm (col ${c}, row ${r}) · raw ${v(raw)} · restored ${v(rest)}`;
 }
 
 // -- interact: zoom, pan, curtain, profile (client-side only) ------------------------------
@@ -343,6 +418,10 @@ function interactNavigate(canvas, ui, model, st, nav, draw) {
     const [x, y] = eventPos(canvas, ev);
     if (!drag) {
       canvas.style.cursor = nearCurtain(ui, model, canvas, nav, x) ? "ew-resize" : "grab";
+      if (st.raw) {
+        const view = pixelView(canvas, st, nav);
+        ui.hover.textContent = hoverText(model, st, view.dataX(x), view.dataY(y));
+      }
       return;
     }
     if (drag.kind === "split") nav.split = Math.min(1, Math.max(0, x / W));
@@ -368,7 +447,7 @@ function render({ model, el }) {
   const draw = () => drawViews(ui, model, st, nav);
   const ui = build(model, el, () => { Object.assign(nav, { zoom: 1, cx: null, cy: null }); draw(); });
   for (const c of [ui.main, ui.left, ui.right]) interactNavigate(c, ui, model, st, nav, draw);
-  const updateReadouts = () => fillTable(ui.readout, metricRows(model));
+  const readouts = () => updateReadouts(ui, model);
   const progress = () => updateProgress(ui, model);
 
   let frame = 0;
@@ -383,7 +462,7 @@ function render({ model, el }) {
       draw();
       ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
       trace("frame-drawn");
-      updateReadouts();
+      readouts();
       progress();
     });
   };
@@ -399,8 +478,9 @@ function render({ model, el }) {
     ["change:colormap", () => schedule("style")],
     ["change:contrast", onContrast],
     ["change:mode", () => schedule()],
-    ...["metrics", "raw_metrics", "estimated_sigma_um", "compute_ms"].map((t) => [`change:${t}`, updateReadouts]),
-    ...["progress", "busy", "iteration"].map((t) => [`change:${t}`, progress]),
+    ...["metrics", "raw_metrics", "estimated_sigma_um", "compute_ms", "stale", "psf_label", "estimated_kernel",
+      "method"].map((t) => [`change:${t}`, readouts]),
+    ...["progress", "busy", "iteration", "stopped"].map((t) => [`change:${t}`, progress]),
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   schedule("raw");

@@ -4,7 +4,9 @@
 // white, range from robust percentiles of both, computed in Python), a PSF
 // sigma slider for that element, and the element's own progress. Python
 // restores the channels one after the other in a background thread and
-// sends the (channel, row, col) stacks as binary float32 buffers.
+// sends the (channel, row, col) stacks as binary float32 buffers. Any three
+// elements can be seen as one RGB composite (measured beside restored): the
+// menus set ``rgb_channels``, Python sends the two (row, col, 3) uint8 images.
 // build* make the DOM, draw* paint a frame, bind connects it to the model.
 import { decodeArray } from "../lib/arrays.js";
 import { onTraits } from "../lib/bind.js";
@@ -29,7 +31,7 @@ const CSS = `
 .srw-element-stack .srw-image-title { font-size: 11px; color: var(--jp-ui-font-color2, #555); }
 .srw-element-stack .srw-channel-state { font-size: 11px; color: var(--jp-ui-font-color2, #666); min-height: 1.3em; }
 `;
-const IMAGE_TRAITS = ["_raw", "_restored", "_ranges", "colors", "names"];
+const IMAGE_TRAITS = ["_raw", "_restored", "_ranges", "colors", "names", "_rgb_raw", "_rgb_restored", "rgb_channels"];
 const OTHER_TRAITS = ["sigmas_um", "channel_status", "channel_progress", "channel_sigmas_um", "compute_ms",
   "busy", "progress", "status"];
 
@@ -44,8 +46,70 @@ function build(model, el) {
   const progBox = h("div", { className: "srw-panel", style: { minWidth: "260px" } }, prog.wrap, prog.text);
   const top = h("div", { className: "srw-row" }, controls.el, progBox);
   const rowsBox = h("div");
-  el.appendChild(h("div", { className: "srw-root srw-element-stack" }, status.el, title, top, rowsBox));
-  return { status, controls, prog, rowsBox };
+  const rgb = buildRgb(model);
+  el.appendChild(h("div", { className: "srw-root srw-element-stack" }, status.el, title, top, rgb.el, rowsBox));
+  return { status, controls, prog, rowsBox, rgb };
+}
+
+/** The RGB composite: three channel menus (red, green, blue) and the measured / restored images. */
+function buildRgb(model) {
+  const menus = ["red", "green", "blue"].map((colour) => {
+    const sel = h("select", { dataset: { role: `rgb-${colour}` } });
+    sel.addEventListener("change", () => {
+      const chosen = menus.map((m) => m.value);
+      model.set("rgb_channels", chosen);
+      model.save_changes();
+    });
+    return sel;
+  });
+  const labels = ["R", "G", "B"].map((t, i) => h("span", { text: ` ${t} `, style: { color: ["#d00", "#080", "#00d"][i] } }));
+  const bar = h("div", { className: "srw-toolbar" }, h("b", { text: "RGB composite" }), labels[0], menus[0], labels[1],
+    menus[1], labels[2], menus[2]);
+  const [pb, before] = imagePanel("rgb", "rgb-before", "measured", BOX, BOX);
+  const [pa, after] = imagePanel("rgb", "rgb-after", "restored", BOX, BOX);
+  const el = h("div", { className: "srw-element-row", role: "rgb" }, bar, pb, pa);
+  el.style.flexWrap = "wrap";
+  bar.style.flexBasis = "100%";
+  return { el, menus, before, after };
+}
+
+/** An RGB uint8 (row, col, 3) array as an offscreen canvas (null: none). */
+function rgbCanvas(value) {
+  const a = decodeArray(value);
+  if (!a) return null;
+  const [ny, nx] = a.shape;
+  const canvas = document.createElement("canvas");
+  canvas.width = nx;
+  canvas.height = ny;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(nx, ny);
+  for (let i = 0; i < nx * ny; i++) {
+    img.data[4 * i] = a.data[3 * i];
+    img.data[4 * i + 1] = a.data[3 * i + 1];
+    img.data[4 * i + 2] = a.data[3 * i + 2];
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+function drawRgb(ui, model) {
+  const names = model.get("names") || [];
+  const chosen = (model.get("rgb_channels") || []).length === 3 ? model.get("rgb_channels") : names.slice(0, 3);
+  ui.rgb.el.style.display = names.length >= 2 ? "" : "none";
+  ui.rgb.menus.forEach((m, i) => {
+    const opts = names.map((n) => h("option", { value: n, text: n }));
+    if (m.options.length !== names.length || [...m.options].some((o, k) => o.value !== names[k])) m.replaceChildren(...opts);
+    if (chosen[i] != null && document.activeElement !== m) m.value = chosen[i];
+  });
+  const raw = decodeArray(model.get("_raw"));
+  if (!raw) return;
+  const [w, hgt] = fitSize(raw.shape[2], raw.shape[1], BOX, BOX, 80, 40);
+  for (const [c, trait] of [[ui.rgb.before, "_rgb_raw"], [ui.rgb.after, "_rgb_restored"]]) {
+    c.style.width = `${w}px`;
+    c.style.height = `${hgt}px`;
+    blit(c, rgbCanvas(model.get(trait)), BOX, BOX, "#000");
+  }
 }
 
 /** The element's PSF σ slider (data-element, data-role=sigma): writes sigmas_um[name]. */
@@ -188,6 +252,7 @@ function render({ model, el }) {
     if (dirtyImages) images = renderImages(model);
     dirtyImages = false;
     rows.forEach((r, i) => { drawRow(r, i, model, images); });
+    drawRgb(ui, model);
     drawProgress(ui, model);
   };
   const schedule = (withImages) => () => {

@@ -156,8 +156,10 @@ function build(model, el) {
   const info = buildReadouts(model);
   const side = h("div", { className: "srw-panel srw-psf-side" }, info.dot.el, info.knife.el, info.result.el);
   const legend = h("div", { className: "srw-busy srw-psf-legend" });
-  el.appendChild(h("div", { className: "srw-root srw-psf-fit" }, status.el, toolbar.el, row([mapP.p, resP.p, side]), legend));
-  return { status, toolbar, mapP, resP, hover, info, legend };
+  const fitting = h("div", { className: "srw-busy", role: "fit-progress" });
+  el.appendChild(h("div", { className: "srw-root srw-psf-fit" }, status.el, toolbar.el, fitting,
+    row([mapP.p, resP.p, side]), legend));
+  return { status, toolbar, mapP, resP, hover, info, legend, fitting };
 }
 
 // -- draw ----------------------------------------------------------------------------
@@ -401,11 +403,19 @@ function render({ model, el }) {
   model.on("change:image", onImage);
   model.on("change:residual", onResidual);
   const offRedraw = onTraits(model, REDRAW_TRAITS, frame.request);
+  // the dot fit runs in the background: its progress, while the page keeps working
+  const showFitting = () => {
+    const busy = model.get("busy");
+    ui.fitting.textContent = busy ? `fitting the dot scan… ${Math.round(100 * (model.get("progress") || 0))} %` : "";
+  };
+  const offFitting = onTraits(model, ["busy", "progress"], showFitting);
+  showFitting();
   frame.now();
   return () => {
     model.off("change:image", onImage);
     model.off("change:residual", onResidual);
     offRedraw();
+    offFitting();
   };
 }
 

@@ -30,8 +30,12 @@ Maps
   ``(channels, rows, cols)``.  Deeper scans (a rank-3 file's spectra) are
   not read.  A file of rank 1 is not a map.
 * Channel names: the detector's description when the descriptions are
-  non-empty and unique, else its PV name; ``metadata["detectors"]`` lists
-  ``{"name", "desc", "unit", "number"}`` of each.
+  non-empty and unique, else its PV name; ROI-sum detectors
+  (``<dxp>:ROISUM_k.VAL``) are named by the element line the extra PVs give
+  their region of interest (``<dxp>:mca1.R{k-1}NM``, e.g. ``"Fe Ka"``).
+  ``metadata["detectors"]`` lists ``{"name", "desc", "unit", "number"}`` of
+  each (``normalize=`` takes a channel name or a PV name), and
+  ``metadata["extra_pvs"]`` the extra PVs saved with the scan.
 * Points not acquired (an aborted scan: ``cpt < npts`` or an offset of 0)
   are NaN, i.e. masked (``metadata["masked_pixels"]`` counts them).
 * Pixel size: the step of the inner positioner's readings (``x``, the
@@ -183,6 +187,56 @@ def parse_mda(path: pathlib.Path, buf: bytes, depth: int = 2) -> tuple[dict, MDA
     return header, outer
 
 
+_PV_TYPES = {29: ("i", 4), 30: ("f", 4), 33: ("i", 4), 34: ("d", 8)}  # DBR_CTRL_SHORT (XDR int), FLOAT, LONG, DOUBLE
+
+
+def parse_extra_pvs(path, buf: bytes, offset: int) -> dict:
+    """The extra PVs saved with the scan, ``{name: value}`` (strings, numbers or lists); {} if none."""
+    if not 0 < offset < len(buf):
+        return {}
+    x = _XDR(path, buf)
+    x.pos = offset
+    out: dict[str, Any] = {}
+    n = x.int("extra PV count")
+    if not 0 <= n <= 100_000:
+        raise MapFileError(path, f"is not a valid MDA file: {n} extra PVs at byte {offset}")
+    for _ in range(n):
+        name = x.counted_string("extra PV name")
+        x.counted_string("extra PV description")
+        kind = x.int("extra PV type")
+        if kind == 0:  # DBR_STRING
+            out[name] = x.counted_string("extra PV value")
+            continue
+        count = x.int("extra PV count")
+        x.counted_string("extra PV unit")
+        if not 0 <= count <= 1_000_000:
+            raise MapFileError(path, f"is not a valid MDA file: extra PV {name!r} has {count} values")
+        if kind == 32:  # DBR_CTRL_CHAR: bytes, padded to 4
+            raw = x._take(count + (-count) % 4, f"extra PV {name}")[:count]
+            out[name] = raw.split(b"\0", 1)[0].decode("latin-1")
+            continue
+        if kind not in _PV_TYPES:
+            raise MapFileError(path, f"is not a valid MDA file: extra PV {name!r} has type {kind}")
+        code, size = _PV_TYPES[kind]
+        vals = struct.unpack(f">{count}{code}", x._take(count * size, f"extra PV {name}"))
+        out[name] = vals[0] if count == 1 else list(vals)
+    return out
+
+
+def _roi_names(dets: list[dict], extra: dict) -> dict:
+    """``{detector index: element}`` for ROI-sum detectors (``...:ROISUM_k.VAL`` -> ``mca1.R{k-1}NM``)."""
+    import re
+
+    out = {}
+    for i, d in enumerate(dets):
+        m = re.match(r"^(.*):ROISUM_(\d+)\.VAL$", d["name"])
+        if m:
+            label = extra.get(f"{m.group(1)}:mca1.R{int(m.group(2)) - 1}NM")
+            if isinstance(label, str) and label.strip():
+                out[i] = label.strip()
+    return out
+
+
 def _children(x: _XDR, scan: MDAScan, depth: int) -> None:
     if depth <= 0 or scan.rank <= 1:
         return
@@ -286,10 +340,15 @@ def read_mda(path: pathlib.Path, normalize: str | None = None) -> XRFMap:
         for c, values in enumerate(r.data):
             data[c, i, :r.cpt] = values[:r.cpt]
     names = _names(dets)
+    extra = parse_extra_pvs(p, p.read_bytes(), header["extra_pvs_offset"])
+    rois = _roi_names(dets, extra)
+    if rois and len(set(rois.values())) == len(rois):  # ROI sums are named by their element line
+        names = [rois.get(i, n) for i, n in enumerate(names)]
     meta: dict[str, Any] = {"file_format": "mda", "mda_version": header["version"],
                             "scan_number": header["scan_number"], "scan_name": outer.name, "time": outer.time,
                             "dimensions": header["dimensions"], "channels": names,
-                            "detectors": [{k: d[k] for k in ("name", "desc", "unit", "number")} for d in dets]}
+                            "detectors": [{k: d[k] for k in ("name", "desc", "unit", "number")} for d in dets],
+                            "extra_pvs": extra}
     if normalize is not None:
         data, meta["normalized_by"] = _normalize(p, data, names, dets, normalize)
     meta["masked_pixels"] = int(np.isnan(data).any(axis=0).sum())
