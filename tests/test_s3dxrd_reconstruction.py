@@ -336,3 +336,24 @@ def test_rule8_dask_distributed_client_gives_identical_maps(small):
     np.testing.assert_array_equal(m.candidate, r.subpixel.candidate)
     np.testing.assert_array_equal(m.n_prime, r.subpixel.n_prime)
     np.testing.assert_array_equal(m2.n_prime, r.subpixel.n_prime)
+
+
+def test_pruned_tiles_equal_the_dense_map():
+    """tiles.py: N' per tile with only the candidates that can reach it gives the dense map's choice and N'."""
+    from superres_widgets.s3dxrd.tiles import candidate_extents, subset_table
+
+    r = reconstruct_phantom(diameter_um=80, n_grains=12, seed=4, omega_step_deg=1.0, detection_probability=0.85)
+    for tb in ("next", "first"):
+        dense = orientation_map(r.data, r.table, 4, r.phantom.radius_um, tie_break=tb, prune=False)
+        for backend in ("numpy", "dask"):
+            pruned = orientation_map(r.data, r.table, 4, r.phantom.radius_um, tie_break=tb, prune=True, tile=16,
+                                     backend=backend)
+            np.testing.assert_array_equal(pruned.candidate, dense.candidate)
+            np.testing.assert_array_equal(pruned.completeness, dense.completeness)
+            assert pruned.n_prime.shape == (dense.n_targets, 0)
+    cen, rad = candidate_extents(r.table, r.geometry)
+    assert np.all(np.hypot(*cen.T) < r.phantom.radius_um) and np.all(rad < 30)
+    sub = subset_table(r.table, [3, 1])
+    np.testing.assert_array_equal(sub.U, r.table.U[[3, 1]])
+    np.testing.assert_array_equal(sub.n_expected(), r.table.n_expected()[[3, 1]])
+    np.testing.assert_array_equal(sub.n_expected("hkl"), r.table.n_expected("hkl")[[3, 1]])

@@ -136,3 +136,42 @@ def test_unknown_scorer_is_a_value_error(realistic):
         orientation_map(r.data, r.table, 1, scorer="argmax")
     with pytest.raises(ValueError, match="scorer"):
         reconstruct_phantom(diameter_um=20, n_grains=1, scorer="best")
+
+
+def test_inside_table_equals_the_sum_of_ramp_products():
+    """Rule 4 by cumulative sums against the brute-force sum over runs of the two ramps."""
+    from superres_widgets.s3dxrd.scoring import _inside_table
+
+    rng = np.random.default_rng(5)
+    M, L, step = 3, 7, 4.0
+
+    class Cand:
+        pass
+
+    cd = Cand()
+    cd.step = step
+    X = step * (np.arange(L) + 10)
+    b_core = 4.0
+    beta_bot = np.broadcast_to(X - b_core / 2, (M, L)).copy()
+    beta_top = beta_bot + step
+    alpha_top = np.broadcast_to(X + b_core / 2, (M, L)).copy()
+    alpha_bot = alpha_top - step
+    post = np.triu(rng.random((M, L, L)))
+    post /= post.sum(axis=(1, 2), keepdims=True)
+    u0, T, du = _inside_table(cd, post, (beta_bot, beta_top, alpha_bot, alpha_top))
+    u = u0[:, None] + du * np.arange(T.shape[1])[None, :]
+    rhi = np.clip((beta_top[:, :, None] - u[:, None, :]) / step, 0, 1)
+    rlo = np.clip((u[:, None, :] - alpha_bot[:, :, None]) / step, 0, 1)
+    brute = np.einsum("elh,elu,ehu->eu", post, rlo, rhi)
+    np.testing.assert_allclose(T, brute, atol=1e-12)
+
+
+def test_likelihood_scores_on_dask_equal_numpy(realistic):
+    r = realistic
+    sub = r.subpixel
+    a = likelihood_scores(r.table, r.geometry, sub.xs, sub.ys)
+    b = likelihood_scores(r.table, r.geometry, sub.xs, sub.ys, backend="dask", n_blocks=3)
+    np.testing.assert_array_equal(a.candidates, b.candidates)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    with pytest.raises(ValueError, match="backend"):
+        likelihood_scores(r.table, r.geometry, sub.xs, sub.ys, backend="spark")

@@ -621,6 +621,8 @@ def orientation_map(
     scorer: str = "nprime",
     scorer_options: dict | None = None,
     keep_n_prime: bool = True,
+    prune: bool | None = None,
+    tile: int = 64,
 ) -> OrientationMap:
     """The N' orientation map of a slice (module rules 1, 4, 5, 8).
 
@@ -660,6 +662,13 @@ def orientation_map(
         Keep ``N'`` of every candidate (``n_prime``, ``n x n_c``); with
         ``False`` and the likelihood scorer only the chosen candidate's N'
         is computed (large maps).
+    prune : bool, optional
+        N' (``scorer="nprime"``) tile by tile with only the candidates whose
+        grain can reach the tile (:mod:`~superres_widgets.s3dxrd.tiles`);
+        ``n_prime`` is then empty.  Default: when ``n_targets * n_candidates``
+        exceeds 5e6 (a 1 mm specimen, not the paper's).
+    tile : int, default 64
+        Tile side in targets (``prune``); one Dask task per tile.
 
     Returns
     -------
@@ -688,7 +697,17 @@ def orientation_map(
         raise ValueError(f"scorer must be 'nprime' or 'likelihood', got {scorer!r}")
     nc = table.n_candidates
     model = None
-    if scorer == "nprime":
+    if prune is None:
+        prune = xs.size * nc > 5e6
+    if scorer == "nprime" and prune:
+        from .tiles import pruned_nprime_map
+
+        cand, comp = pruned_nprime_map(table, geom, xs, ys, gidx, count=count, expected=expected,
+                                       tie_break=tie_break, beam_weighting=beam_weighting, tile=int(tile),
+                                       backend=backend, scheduler=scheduler, cancel=cancel)
+        n1 = np.zeros((xs.size, 0))
+        conf = comp
+    elif scorer == "nprime":
         kern = _ChunkKernel(table, geom, count, tie_break == "next", expected, beam_weighting)
         out = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)
         n1 = out[:, :nc]
@@ -699,17 +718,21 @@ def orientation_map(
         from .scoring import likelihood_scores, potts_icm
 
         opts = dict(scorer_options or {})
+        opts.setdefault("backend", backend)
+        opts.setdefault("scheduler", scheduler)
         sc = likelihood_scores(table, geom, xs, ys, beam_weighting=beam_weighting, cancel=cancel, **opts)
         cand = potts_icm(sc, gidx, sc.model.smoothing)
         conf = sc.confidence(cand)
         model = sc.model
-        if keep_n_prime:
+        if keep_n_prime and not prune:
             kern = _ChunkKernel(table, geom, count, False, expected, beam_weighting)
             n1 = _run_chunks(kern, xs, ys, nc + 1, cs, backend, scheduler, cancel)[:, :nc]
             comp = np.where(cand >= 0, n1[np.arange(xs.size), np.maximum(cand, 0)], 0.0)
         else:
             n1 = np.zeros((xs.size, 0))
-            comp = _chosen_completeness(table, geom, xs, ys, cand, count, expected, beam_weighting, cancel)
+            from .tiles import chosen_completeness
+
+            comp = chosen_completeness(table, geom, xs, ys, cand, count, expected, beam_weighting, cancel)
     return OrientationMap(
         subdivision=s,
         spacing_um=geom.step / s,
@@ -730,41 +753,3 @@ def orientation_map(
         model=model,
     )
 
-
-def _chosen_completeness(table, geom, xs, ys, cand, count, expected, beam_weighting, cancel) -> np.ndarray:
-    """N' of each target's chosen candidate only (``keep_n_prime=False``): one candidate per target."""
-    out = np.zeros(xs.size)
-    for c in np.unique(cand[cand >= 0]):
-        check_cancel(cancel, "N' map")
-        idx = np.nonzero(cand == c)[0]
-        sub = _candidate_table(table, int(c))
-        kern = _ChunkKernel(sub, geom, count, False, expected, beam_weighting)
-        for a in range(0, idx.size, 2048):
-            part = idx[a : a + 2048]
-            out[part] = kern(xs[part], ys[part])[:, 0]
-    return out
-
-
-def _candidate_table(table: ObservationTable, c: int) -> ObservationTable:
-    """The observation table of one candidate (its events only)."""
-    import dataclasses
-
-    ev = table.events
-    sel = ev.orientation == c
-    e = np.nonzero(sel)[0]
-    events = dataclasses.replace(
-        ev, orientation=np.zeros(e.size, dtype=np.int64), hkl_index=ev.hkl_index[e], solution=ev.solution[e],
-        ring=ev.ring[e], omega_deg=ev.omega_deg[e], eta_deg=ev.eta_deg[e], tth_deg=ev.tth_deg[e],
-        counts=np.array([e.size], dtype=np.int64),
-    )
-    g = table.group[e]
-    goff = table.group_offsets
-    first, last = (int(g[0]), int(g[-1])) if e.size else (0, -1)
-    sub_goff = goff[first : last + 2] - (goff[first] if e.size else 0)
-    return ObservationTable(
-        U=table.U[c : c + 1], events=events, j=table.j[e], observed=table.observed[e],
-        group=g - first, group_offsets=sub_goff.astype(np.int64),
-        n_groups_per_candidate=table.n_groups_per_candidate[c : c + 1],
-        eta_tol_deg=table.eta_tol_deg, omega_tol_deg=table.omega_tol_deg,
-        in_scan=None if table.in_scan is None else table.in_scan[e],
-    )

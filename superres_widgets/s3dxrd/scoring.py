@@ -384,17 +384,38 @@ def _support_prior(cand: _Candidate, post: np.ndarray, bands, window: float, wid
 
 
 def _inside_table(cand: _Candidate, post: np.ndarray, bands) -> tuple[np.ndarray, np.ndarray, float]:
-    """``P_e(u)`` on a grid every step/16 across the window (rule 4): (u_start (M,), table (M, n_u), du)."""
+    """``P_e(u)`` on a grid every step/16 across the window (rule 4): (u_start (M,), table (M, n_u), du).
+
+    The bands are contiguous, so at ``u`` every ``lo`` band below ``u`` has ramp 1, the one holding
+    ``u`` a fraction, the rest 0 (likewise ``hi``): ``P(u)`` is a corner sum of the run posterior
+    plus two edge sums and one cell, from cumulative sums (no ``(M, L, n_u)`` arrays).
+    """
     beta_bot, beta_top, alpha_bot, alpha_top = bands
+    M, L = alpha_top.shape
     du = cand.step / _RES
     u_start = alpha_bot[:, 0] - cand.step
     u_end = beta_top[:, -1] + cand.step
     n_u = int(np.ceil((u_end - u_start).max() / du)) + 1
     u = u_start[:, None] + du * np.arange(n_u)[None, :]  # (M, n_u)
-    rhi = np.clip((beta_top[:, :, None] - u[:, None, :]) / (beta_top - beta_bot)[:, :, None], 0.0, 1.0)
-    rlo = np.clip((u[:, None, :] - alpha_bot[:, :, None]) / (alpha_top - alpha_bot)[:, :, None], 0.0, 1.0)
-    Q = np.matmul(post, rhi)  # (M, L, n_u): sum_h post[l, h] rhi[h, u]
-    T = (rlo * Q).sum(axis=1)
+    # corner sums R[l, h] = sum_{l' < l, h' >= h} post, edges rowsuf[l, h] = sum_{h' >= h} post[l],
+    # colpre[l, h] = sum_{l' < l} post[., h]
+    rowsuf = np.zeros((M, L, L + 1))
+    rowsuf[:, :, :L] = np.cumsum(post[:, :, ::-1], axis=2)[:, :, ::-1]
+    R = np.zeros((M, L + 1, L + 1))
+    R[:, 1:, :] = np.cumsum(rowsuf, axis=1)
+    colpre = np.zeros((M, L + 1, L))
+    colpre[:, 1:, :] = np.cumsum(post, axis=1)
+    a = np.empty((M, n_u), dtype=np.int64)
+    b = np.empty((M, n_u), dtype=np.int64)
+    for e in range(M):
+        a[e] = np.searchsorted(alpha_top[e], u[e], side="right")  # lo bands wholly at or below u
+        b[e] = np.searchsorted(beta_bot[e], u[e], side="left")  # first hi band wholly at or above u
+    rows = np.arange(M)[:, None]
+    ac = np.minimum(a, L - 1)
+    bc = np.maximum(b - 1, 0)
+    fa = np.where(a < L, np.clip((u - alpha_bot[rows, ac]) / (alpha_top[rows, ac] - alpha_bot[rows, ac]), 0, 1), 0.0)
+    fb = np.where(b >= 1, np.clip((beta_top[rows, bc] - u) / (beta_top[rows, bc] - beta_bot[rows, bc]), 0, 1), 0.0)
+    T = R[rows, a, b] + fa * rowsuf[rows, ac, b] + fb * colpre[rows, a, bc] + fa * fb * post[rows, ac, bc]
     return u_start, T, du
 
 
@@ -414,6 +435,24 @@ def _score_targets(cand: _Candidate, table, xs: np.ndarray, ys: np.ndarray) -> n
 # ---------------------------------------------------------------------------
 # the scorer
 # ---------------------------------------------------------------------------
+def _candidate_scores(cd, prior, bands, xs, ys, p1, p0, tails_prof, b, b_core, W, width, n_pass) -> np.ndarray:
+    """Rules 2b-5 for one candidate at its disc's targets."""
+    tails = _tail_terms(cd, p1, p0, tails_prof, b, b_core)
+    post = _posterior(cd, p1, p0, prior, tails)
+    for _ in range(n_pass):
+        post = _posterior(cd, p1, p0, _support_prior(cd, post, bands, W, width), tails)
+    tab = _inside_table(cd, post, bands)
+    out = np.empty(xs.size)
+    for a in range(0, xs.size, 4096):
+        out[a : a + 4096] = _score_targets(cd, tab, xs[a : a + 4096], ys[a : a + 4096])
+    return out
+
+
+def _block_scores(args_list, model_args) -> list:
+    """A Dask task: the scores of a block of candidates."""
+    return [_candidate_scores(*args, *model_args) for args in args_list]
+
+
 def _merge_topk(top_c, top_s, idx, cand, score):
     """Insert ``score`` of candidate ``cand`` at targets ``idx`` into the per-target top-k lists."""
     cur = top_s[idx]
@@ -437,6 +476,9 @@ def likelihood_scores(
     top_k: int = 6,
     centres_um: Any = None,
     beam_weighting: bool = True,
+    backend: str = "numpy",
+    scheduler: Any = None,
+    n_blocks: int = 16,
     cancel: Any = None,
 ) -> LikelihoodScores:
     r"""Scores ``S(p, c)`` of the model-based scorer at targets ``(xs, ys)`` (module rules 1-5).
@@ -467,8 +509,14 @@ def likelihood_scores(
         specimen frame (NaN rows: none).
     beam_weighting : bool, default True
         Tail terms of rule 1 (no effect for a box).
+    backend : {"numpy", "dask"}, default "numpy"
+        ``"dask"``: the candidates' scores (rules 2b-5) in ``n_blocks``
+        ``dask.delayed`` tasks computed with ``scheduler`` (the local
+        threads by default, or a ``distributed.Client``); the same numbers.
+    scheduler : optional
+    n_blocks : int, default 16
     cancel : threading.Event, callable or None
-        Polled between candidates.
+        Polled between candidates (numpy backend).
 
     Returns
     -------
@@ -481,6 +529,8 @@ def likelihood_scores(
     >>> sc.candidates.shape[0] == r.subpixel.n_targets                # doctest: +SKIP
     True
     """
+    if backend not in ("numpy", "dask"):
+        raise ValueError(f"backend must be 'numpy' or 'dask', got {backend!r}")
     W = _positive(window_deg, "window_deg")
     pw = _positive(prior_width, "prior_width")
     beta = _finite(smoothing, "smoothing")
@@ -542,24 +592,30 @@ def likelihood_scores(
     centres = np.full((nc, 2), np.nan)
     radii = np.full(nc, np.nan)
     n_refl = np.zeros(nc, dtype=np.int64)
+    posts.clear()
+    jobs = []
     for c, cd in enumerate(cands):
         if cd is None:
             continue
-        check_cancel(cancel, "likelihood scorer")
-        tails = _tail_terms(cd, p1, p0, tails_prof, b, b_core)
-        post = _posterior(cd, p1, p0, priors[c], tails)
-        for _ in range(n_pass):
-            post = _posterior(cd, p1, p0, _support_prior(cd, post, bands[c], W, pw * step), tails)
-        tab = _inside_table(cd, post, bands[c])
         r_disc = cd.spread + 2.0 * step + b
         idx = np.nonzero((xs - cd.centre[0]) ** 2 + (ys - cd.centre[1]) ** 2 <= r_disc * r_disc)[0]
-        for a in range(0, idx.size, 4096):
-            part = idx[a : a + 4096]
-            _merge_topk(top_c, top_s, part, c, _score_targets(cd, tab, xs[part], ys[part]))
+        jobs.append((c, idx, (cd, priors[c], bands[c], xs[idx], ys[idx])))
         centres[c] = cd.centre
         radii[c] = cd.spread
         n_refl[c] = cd.omega.size
-        posts[c] = None
+    model_args = (p1, p0, tails_prof, b, b_core, W, pw * step, n_pass)
+    if backend == "numpy":
+        for c, idx, args in jobs:
+            check_cancel(cancel, "likelihood scorer")
+            _merge_topk(top_c, top_s, idx, c, _candidate_scores(*args, *model_args))
+    else:
+        import dask
+
+        blocks = [jobs[i :: max(1, int(n_blocks))] for i in range(max(1, int(n_blocks)))]
+        tasks = [dask.delayed(_block_scores)([a for _, _, a in blk], model_args) for blk in blocks if blk]
+        for blk, out in zip([bl for bl in blocks if bl], dask.compute(*tasks, scheduler=scheduler)):
+            for (c, idx, _), score in zip(blk, out):
+                _merge_topk(top_c, top_s, idx, c, score)
     order = np.argsort(-top_s, axis=1, kind="stable")
     top_s = np.take_along_axis(top_s, order, axis=1)
     top_c = np.take_along_axis(top_c, order, axis=1)
