@@ -103,9 +103,10 @@ def setup_problem(image, psf, *, boundary: str, boundaries: tuple, mask=None, ne
     check_boundary(boundary, boundaries)
     dt = check_dtype(dtype)
     top = float(np.abs(data.image).max())
-    if not top <= np.finfo(dt).max * 1e-8:  # iterates (ratios, sums, momentum) would overflow to inf / NaN
+    limit = float(np.finfo(dt).max) * 1e-8
+    if not top <= limit:  # iterates (ratios, sums, momentum) would overflow to inf / NaN
         raise ValueError(f"image values up to {top:.3g} are beyond what dtype={dt.name} can iterate on (at most "
-                         f"{np.finfo(dt).max * 1e-8:.1e}); rescale the map"
+                         f"{limit:.1e}); rescale the map"
                          f"{' or pass dtype=np.float64' if dt == np.float32 else ''}")
     op = ConvolutionOperator(h, data.image.shape, boundary, dtype=dt, workers=workers,
                              extra_kernels=extra_kernels)
