@@ -66,7 +66,7 @@ test: preflight setup-test chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The documentation site, offline, warnings are errors; notebooks run once and are cached
-# (docs/_build/.jupyter_cache) until their code changes.
+# (~/.cache/superres_widgets/docs-jupyter-cache) until their code changes.
 docs: setup-docs
 	$(VENV)/bin/sphinx-build -b html -W --keep-going -d docs/_build/doctrees docs docs/_build/html
 	@echo "docs: open docs/_build/html/index.html"

@@ -3,7 +3,8 @@
 Built offline: the API pages come from the numpydoc docstrings (autodoc +
 numpydoc), the course notebooks in ``docs/notebooks`` (a link to
 ``../notebooks``) are executed by myst-nb at build time and cached in
-``docs/_build/.jupyter_cache`` (re-run only when a notebook's code changes),
+``~/.cache/superres_widgets/docs-jupyter-cache`` (re-run only when a
+notebook's code changes),
 the CLI page runs ``superres-widgets --help``, and the benchmark page lists
 the benchmark scripts with their own docstrings (``benchmark-list``).  Theme: furo (no CDN).
 """
@@ -52,7 +53,11 @@ myst_heading_anchors = 3
 
 # --- notebooks: executed at build time, cached -----------------------------------------
 nb_execution_mode = os.environ.get("SUPERRES_DOCS_EXECUTE", "cache")
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+# Outside the clone, like pip's cache, so a fresh clone on the same machine (CI) starts warm;
+# SUPERRES_DOCS_CACHE moves it (e.g. docs/_build/.jupyter_cache).
+nb_execution_cache_path = os.environ.get(
+    "SUPERRES_DOCS_CACHE", str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                               / "superres_widgets" / "docs-jupyter-cache"))
 nb_execution_timeout = 900
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

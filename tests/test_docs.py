@@ -2,8 +2,8 @@
 
 The build runs ``sphinx-build -W --keep-going`` on ``docs/`` into a temporary
 folder, executing the course notebooks through myst-nb's cache
-(``docs/_build/.jupyter_cache``, shared with ``make docs``: a notebook runs
-again only when its code changed). Then the pages are checked for what a
+(``~/.cache/superres_widgets/docs-jupyter-cache``, shared with ``make docs``: a
+notebook runs again only when its code changed). Then the pages are checked for what a
 reader comes for: install, the papers, the API from the docstrings, the
 notebooks with their outputs, the CLI's own help and the benchmark list.
 """

@@ -14,9 +14,10 @@
 
 The builds reuse the bundles already in ``superres_widgets/static`` (made by
 ``pip install -e .``), so no JS build runs here. The clean environment's
-dependencies are cached in ``build/wheel-test-venv-<hash>`` (keyed by the
-dependency list and the Python version; the wheel itself is reinstalled every
-run); delete it to start from nothing.
+dependencies are cached in ``~/.cache/superres_widgets/wheel-test-venv-<hash>``
+(outside the clone, like pip's cache, so a fresh clone on the same machine starts
+warm; keyed by the dependency list and the Python version; the wheel itself is
+reinstalled every run); delete it to start from nothing.
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ def _wheel_venv(wheel: Path, path: str) -> Path:
     """A venv with the wheel's dependencies (cached by their list) and the wheel (fresh each run)."""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     key = hashlib.sha256(repr((sorted(meta["dependencies"]), EXTRA_FOR_TEST, sys.version)).encode()).hexdigest()[:12]
-    env_dir = ROOT / "build" / f"wheel-test-venv-{key}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "superres_widgets"
+    env_dir = cache / f"wheel-test-venv-{key}"
     py = env_dir / "bin" / "python"
     env = _env(f"{env_dir / 'bin'}{os.pathsep}{path}", VIRTUAL_ENV=str(env_dir))
     if not (env_dir / ".ready").exists():
