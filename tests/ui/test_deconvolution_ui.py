@@ -211,7 +211,8 @@ def test_deconvolution_explorer_in_browser(lab):
             f"sorted((w.set_state({{'{name}': w.{name} + (1 if isinstance(w.{name}, int) else 0.05)}}), w.wait(), "
             f"w.set_state({{'{name}': {after!r}}}), (lambda t0: (w.wait(), time.perf_counter() - t0)[1])"
             f"(time.perf_counter()))[-1] for _ in range(3))[1]")
-        assert waited <= 2 * one + 0.25, (name, waited, one)  # + the page's and the kernel's hand-overs
+        # + the page's and the kernel's hand-overs and the lifecycle's grace period (0.3 s) on a loaded machine
+        assert waited <= 2 * one + 0.6, (name, waited, one)
         drags[name] = [waited, one]
     lab.record("sliders_to_limits_deconvolution", drags)
 
