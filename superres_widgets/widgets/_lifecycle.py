@@ -125,23 +125,21 @@ class Lifecycle:
 
     def fail(self, exc: BaseException) -> None:
         """A synchronous failure of the newest request: stale-ify running work, report ``exc``."""
-        with self._state_lock:
-            with self._cond:
-                self._generation += 1
-                self._pending = None
-                self._done = self._generation
-                self._cond.notify_all()
-            self._on_error(exc)
+        self._finish_inline(lambda: self._on_error(exc))
 
     def succeed(self) -> None:
         """A synchronous success of the newest request (e.g. computed inline)."""
+        self._finish_inline(self._on_success)
+
+    def _finish_inline(self, report: Callable[[], None]) -> None:
+        """A request that finished synchronously: newest and done at once, then ``report()``."""
         with self._state_lock:
             with self._cond:
                 self._generation += 1
                 self._pending = None
                 self._done = self._generation
                 self._cond.notify_all()
-            self._on_success()
+            report()
 
     # -- state -------------------------------------------------------------------------
     @property
