@@ -610,7 +610,7 @@ class PSFSweep(BokehPanel, MethodWidget):
     # -- Bokeh plots (Fig. 8) ---------------------------------------------------------------
     def _build_plots(self):
         from bokeh.layouts import row
-        from bokeh.models import ColumnDataSource, HoverTool, Span, TapTool
+        from bokeh.models import ColumnDataSource, HoverTool, Range1d, Span, TapTool
         from bokeh.plotting import figure
 
         self._src = ColumnDataSource(dict(sigma=[], mse=[], ssim=[], lp=[], element=[]))
@@ -623,8 +623,11 @@ class PSFSweep(BokehPanel, MethodWidget):
                  ("ssim", "SSIM", "SSIM (higher is better)", "#2ca02c"),
                  ("lp", "Resolution", "resolved lp/mm", "#9467bd")]
         for key, title, ylabel, color in specs:
+            # explicit ranges, updated as results arrive: an empty plot with data ranges makes BokehJS
+            # warn "could not set initial ranges"
             f = figure(title=title, width=330, height=260, x_axis_label="PSF σ (µm)", y_axis_label=ylabel,
-                       tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above")
+                       tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above",
+                       x_range=Range1d(0.0, 1.0), y_range=Range1d(0.0, 1.0))
             f.toolbar.autohide = True
             f.line("sigma", key, source=self._src, line_width=2, color=color, nonselection_line_alpha=1.0)
             r = f.scatter("sigma", key, source=self._src, size=9, color=color,
@@ -648,9 +651,28 @@ class PSFSweep(BokehPanel, MethodWidget):
         self._plots_layout = row(*self._figures.values())
         self._src.selected.on_change("indices", self._on_tap)
 
+    def _fit_ranges(self, res: SweepResults):
+        """Plot ranges that hold the sweep's sigmas and every finite value (with the raw map's line)."""
+        sig = [float(s) for s in (self.sigmas_um or [])] or [0.0, 1.0]
+        lo, hi = min(sig), max(sig)
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        raw = self.raw_metrics or {}
+        for key, values in (("mse", res.mse), ("ssim", res.ssim), ("lp", res.lp_per_mm)):
+            f = self._figures[key]
+            f.x_range.start, f.x_range.end = lo - pad, hi + pad
+            vals = [float(v) for v in values if np.isfinite(v)]
+            extra = raw.get({"lp": "lp_per_mm"}.get(key, key))
+            if extra is not None and np.isfinite(extra):
+                vals.append(float(extra))
+            if vals:
+                a, b = min(vals), max(vals)
+                d = 0.08 * (b - a) if b > a else max(abs(a) * 0.1, 1e-3)
+                f.y_range.start, f.y_range.end = a - d, b + d
+
     def _update_plots(self, res: SweepResults, best: dict):
         self._src.data = dict(sigma=res.sigma_um, mse=res.mse, ssim=res.ssim, lp=res.lp_per_mm,
                               element=list(res.element))
+        self._fit_ranges(res)
         for key, values, pick in (("mse", res.mse, [best["mse"]]), ("ssim", res.ssim, [best["ssim"]]),
                                   ("lp", res.lp_per_mm, best["lp_per_mm"])):
             xs = [s for s in pick if s is not None]

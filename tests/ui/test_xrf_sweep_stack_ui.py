@@ -221,3 +221,54 @@ def test_course_notebook_04_draws_every_widget(lab):
     lab.page.locator(ES).first.scroll_into_view_if_needed()
     lab.screenshot("notebook04_stack", f".jp-OutputArea-output:has({ES})")
     assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
+def test_element_stack_rgb_composite_in_browser(lab):
+    """Issue 13: any three elements as one RGB composite, measured beside restored."""
+    nb = lab.write_notebook("ui_stack_rgb.ipynb", (
+        "from superres_widgets.widgets import ElementStack\n"
+        "stack = ElementStack.demo(shape=(96, 96), num_iter=10)\n"
+        "stack.wait()\n"
+        "stack"))
+    lab.open(nb).run_all()
+    assert lab.cell_errors() == []
+    sel = ".srw-element-stack canvas[data-role=rgb-after]"
+    lab.page.wait_for_selector(sel, timeout=60_000)
+    lab.page.wait_for_function(
+        "(s) => { const c = document.querySelector(s); const d = c.getContext('2d').getImageData(0, 0, c.width,"
+        " c.height).data; const seen = new Set(); for (let i = 0; i < d.length; i += 16) seen.add(d[i] << 16 |"
+        " d[i + 1] << 8 | d[i + 2]); return seen.size > 50; }", arg=sel, timeout=60_000)
+    before = lab.canvas_stats(sel)["hash"]
+    menus = lab.page.evaluate("() => ['red', 'green', 'blue'].map((c) => document.querySelector("
+                              "`.srw-element-stack select[data-role=rgb-${c}]`).value)")
+    assert menus == ["Fe", "Ca", "Si"], menus
+    lab.page.locator(".srw-element-stack select[data-role=rgb-red]").select_option("Si")
+    deadline = time.time() + 30
+    while time.time() < deadline and lab.kernel_value("stack.rgb_channels") != ["Si", "Ca", "Si"]:
+        lab.page.wait_for_timeout(100)
+    assert lab.kernel_value("stack.rgb_channels") == ["Si", "Ca", "Si"]
+    lab.wait_canvas_change(sel, before, timeout=20)
+    lab.screenshot("element_stack_rgb", ".jp-OutputArea-output:has(.srw-element-stack)")
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+
+
+def test_psf_sweep_and_the_explorer_plots_have_initial_ranges(lab):
+    """Issue 15 item 7: no Bokeh "could not set initial ranges" (empty plots shown while the sweep runs)."""
+    nb = lab.write_notebook("ui_ranges.ipynb", [
+        "from superres_widgets.widgets import PSFSweep, DeconvolutionExplorer\n"
+        "from superres_widgets.xrf import usaf1951, simulate_scan\n"
+        "chart = usaf1951(5.0, groups=[3])\n"
+        "scan = simulate_scan(chart.image, 32.5, 5.0, truth_pixel_um=5.0, rng=0)\n"
+        "sweep = PSFSweep(image=scan.counts, chart=chart, sigmas_um=[25, 30, 35], num_iter=10)\n"
+        "sweep",
+        "w = DeconvolutionExplorer(image=scan.counts, pixel_size_um=5.0, method='sgp', psf_sigma_um=32.5,\n"
+        "                          num_iter=200, stop='discrepancy')\n"
+        "w"])
+    lab.open(nb).run_all()
+    assert lab.cell_errors() == []
+    lab.kernel("sweep.wait(); w.wait()")
+    lab.page.wait_for_timeout(1500)
+    warnings = [m for m in lab.console if "could not set initial ranges" in m]
+    assert warnings == [], warnings
+    lab.page.locator(".bk-Canvas, .bk-canvas-events").first.wait_for(timeout=30_000)
+    lab.screenshot("sweep_and_convergence_plots")
