@@ -185,7 +185,16 @@ print(f"dwell for a signal-to-noise of 5 on the centre pixel: {(5 / snr_per_s) *
 # * **What a knife edge includes.** Everything that blurs the map across the edge: the spot, but also a rough or bevelled edge, stage jitter, defocus at the sample's height, and — for on-the-fly scanning — the step itself along the fast axis (a box of one step adds step²/12 to $\sigma^2$: 37.5 → 37.53 µm for 5 µm steps, negligible here). So a knife edge tends to **over**-estimate the PSF. The paper's knife edge gave 37.5 µm, its blind estimate 32.5 µm, and Richardson–Lucy restored best with 32.5 µm.
 # * **The final judge is the restoration.** An oversized PSF over-smooths (less noise, less resolution), an undersized one leaves blur and amplifies noise. Use the measured $\sigma$ as the starting point and check it in the deconvolution widget (and its PSF sweep) against a known feature.
 #
-# Link the PSF result straight into a deconvolution: `edge.link_to(deconvolution_widget)` keeps the deconvolution's `psf_sigma_um` equal to the measured one while you draw new lines (see notebook 00).
+# Link the PSF result straight into a deconvolution: `edge.link_to(deconvolution_widget)` keeps the deconvolution's `psf_sigma_um` equal to the measured one while you draw new lines (see notebook 00). A dot scan can also send **the measured spot itself** instead of its fitted Gaussian — tails, asymmetry and all: `dot.link_to(deconvolution_widget, source="measured")` (the map around the fitted centre, background removed, normalised and centred: `xrf.psf_from_dot_scan`). On the command line the same image goes in as `--psf FILE`.
+
+# %%
+from superres_widgets.xrf import kernel_to_sigma
+
+measured = dot.measured_psf()
+print(f"measured PSF {measured.shape} px, σ of its second moments "
+      f"{float(np.mean(kernel_to_sigma(measured, pixel_size_um=dot.pixel_size_um))):.1f} µm; "
+      f"fitted Gaussian σ {dot.psf_sigma_um:.1f} µm")
+assert abs(measured.sum() - 1) < 1e-9
 
 # %% [markdown]
 # ## Exercises
