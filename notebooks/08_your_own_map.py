@@ -30,11 +30,10 @@ from pathlib import Path
 import tempfile
 
 import numpy as np
-from IPython.display import display
 
 import superres_widgets
 from superres_widgets.io import load_map, save_map
-from superres_widgets.xrf import (ConvergenceHistory, blind_l0, gaussian_psf, get_method, kernel_to_sigma, methods,
+from superres_widgets.xrf import (ConvergenceHistory, blind_l0, gaussian_psf, get_method, kernel_to_sigma,
                                   poisson_discrepancy)
 
 

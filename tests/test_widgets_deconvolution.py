@@ -160,3 +160,74 @@ def test_the_error_of_the_newest_parameters_is_never_cleared_by_a_stale_job():
         assert not w.busy and w.psf_sigma_um == 500
         np.testing.assert_array_equal(w.restored, good)  # the σ = 12 result was never applied
         w.close()
+
+
+# ------------------------------------------------------------------------- issues 13 and 15
+
+def test_pixel_size_notice_masked_and_negative_pixels():
+    rng = np.random.default_rng(3)
+    img = rng.poisson(80.0, (48, 48)).astype(float) - 60.0  # background-subtracted: negative pixels
+    img[5:7, 5:9] = np.nan  # dead pixels
+    w = DeconvolutionExplorer(image=img, method="rl", psf_sigma_um=10.0, num_iter=4).wait()
+    assert "pixel_size_um not given: assuming 5 µm" in w.notice
+    assert "8 masked pixel(s) excluded from the data fit" in w.notice
+    assert "negative pixel(s)" in w.notice and "negative='offset'" in w.notice
+    assert w.error == "" and np.all(np.isfinite(w.restored))
+    assert abs(w.restored.mean() - np.nanmean(img)) < 1.0  # shifted and shifted back: the level is kept
+    w.pixel_size_um = 5.0
+    assert "pixel_size_um not given" not in w.notice
+    w.negative = "error"
+    w.wait()
+    assert "negative='error'" in w.error
+    w.close()
+
+
+def test_stale_flag_stop_rule_history_and_metric_notes():
+    from superres_widgets.xrf import simulate_scan, usaf1951
+
+    chart = usaf1951(5.0, groups=(3, 4))
+    scan = simulate_scan(chart.image, 32.5, 5.0, truth_pixel_um=5.0, rng=0)
+    w = DeconvolutionExplorer(image=scan.counts, pixel_size_um=5.0, method="sgp", psf_sigma_um=32.5,
+                              num_iter=300, stop="discrepancy", chart=chart).wait()
+    assert not w.stale and w.history is not None and w.history.stopped_at < 300
+    assert w.stopped.startswith(f"stopped at iteration {w.history.stopped_at}: discrepancy")
+    assert w.iteration == w.history.stopped_at and w.history.records[-1].discrepancy <= 1
+    w.num_iter = 5  # a new request: metrics stale until it is applied, the iteration count restarts
+    assert w.stale and w.iteration == 0
+    w.wait()
+    assert not w.stale
+    with w.hold_trait_notifications():
+        w.method, w.num_iter, w.stop, w.psf_sigma_um = "richardson_lucy", 10, "none", 150.0
+    w.wait()
+    assert w.metrics["element"] == "none" and "no element of the chart is resolved" in w.metrics["note"]
+    assert "reference" in w.metrics["mse_note"]
+    w.close()
+
+
+def test_blind_kernel_can_be_used_as_the_psf_or_reduced_to_sigma():
+    from superres_widgets.xrf import kernel_to_sigma, prepare_psf
+
+    rng = np.random.default_rng(1)
+    truth = np.full((64, 64), 30.0)
+    truth[20:44, 28:36] = 300.0
+    from superres_widgets.xrf import convolve, gaussian_psf
+
+    img = rng.poisson(convolve(truth, gaussian_psf(2.0))).astype(float)
+    frames = []
+    w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, method="blind", kernel_size=15)
+    w.observe(lambda c: frames.append(c["new"]), names="frame_id")
+    w.wait()
+    kernel = np.array(w.estimated_kernel)
+    assert kernel.shape == (15, 15) and len(frames) >= 2  # streamed frames, then the result
+    w.use_estimated_kernel()
+    w.wait()
+    assert w.method == "richardson_lucy" and w.psf_label.startswith("blind kernel")
+    np.testing.assert_allclose(w.psf, prepare_psf(kernel), rtol=1e-5, atol=1e-7)
+    sigma = w.estimated_sigma_um
+    w.method = "blind"
+    w.wait()
+    w.use_estimated_sigma()
+    w.wait()
+    assert w.psf_image is None and w.psf_sigma_um == pytest.approx(w.estimated_sigma_um or sigma, rel=1e-6)
+    assert float(np.mean(kernel_to_sigma(kernel, pixel_size_um=5.0))) == pytest.approx(sigma, rel=1e-3)
+    w.close()

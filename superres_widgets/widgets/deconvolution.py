@@ -411,7 +411,8 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         """Run in a worker thread. Streams frames and records; returns (restored, info)."""
         t0 = time.perf_counter()
         last = [0.0]
-        n_total = method.total_iterations(params) or 1
+        known = method.total_iterations(params)  # None: unknown in advance (blind L0's alternations)
+        n_total = known or 1
         history, flush = self._history_for(job, method, n_total, scoring[0])
 
         def frame(iteration, estimate):
@@ -419,11 +420,12 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
                 return
             now = time.perf_counter()
             first = last[0] == 0.0
-            if iteration < n_total and (first or now - last[0] >= _FRAME_INTERVAL_S):
+            if (known is None or iteration < known) and (first or now - last[0] >= _FRAME_INTERVAL_S):
                 last[0] = now
                 img = getattr(estimate, "image", estimate)
                 kernel = getattr(estimate, "kernel", None)
-                if job.publish(self._show_frame, img, iteration, min(1.0, iteration / n_total), False, kernel):
+                fraction = iteration / known if known else iteration / (iteration + 10.0)
+                if job.publish(self._show_frame, img, iteration, min(1.0, fraction), False, kernel):
                     # let the kernel's IOPub thread ship the frame now, before the
                     # next iterations take the GIL and both cores (<= 10 per second)
                     time.sleep(_FRAME_YIELD_S)
