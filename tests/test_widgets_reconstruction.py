@@ -12,6 +12,7 @@ from superres_widgets.s3dxrd import (
     cubic_symmetry_operators,
     phantom_boundary_points,
     random_orientations,
+    reconstruct_from_peaks,
     reconstruct_phantom,
 )
 from superres_widgets.widgets import ReconstructionExplorer
@@ -367,3 +368,71 @@ def test_sliders_to_their_limits_and_back():
         time.sleep(0.05)
     assert w._lifecycle.threads == []
     w.close()
+
+
+# -- issue 12: data quality, the scorer, your peaks ------------------------------------------------
+def test_scorer_and_data_quality_knobs_reach_the_pipeline():
+    w = ReconstructionExplorer(diameter_um=40, n_grains=3, omega_step_deg=2.0, seed=2, detection_probability=0.8,
+                               spurious_per_frame=1.0, angular_noise_deg=0.05, scorer="likelihood").wait()
+    try:
+        assert w.error == ""
+        kw = w.reconstruction_kwargs()
+        assert kw["spurious_per_frame"] == 1.0 and kw["scorer"] == "likelihood" and kw["noise_eta_deg"] == 0.05
+        assert w.result.subpixel.scorer == "likelihood"
+        assert w.result.parameters["spurious_per_frame"] == 1.0
+        assert 0.7 < w.stats["detection_estimate"] < 0.95 and w.stats["scorer"] == "likelihood"
+        # the likelihood map's choice is what the selection reports
+        w.selected_xs, w.selected_ys = 4.0, -3.0
+        i = int(np.argmin((w.result.subpixel.xs - 4.0) ** 2 + (w.result.subpixel.ys + 3.0) ** 2))
+        assert w.sel_best == int(w.result.subpixel.candidate[i])
+        w.spurious_per_frame = 50.0  # clamped to the limit with a notice
+        assert w.spurious_per_frame == 20.0
+        with pytest.raises(Exception, match="scorer"):
+            w.scorer = "best"
+    finally:
+        w.close()
+
+
+def test_load_my_peaks_maps_a_columnfile_without_a_phantom(tmp_path):
+    from superres_widgets.s3dxrd.columnfile import write_columnfile
+
+    r = reconstruct_phantom(diameter_um=40, n_grains=3, seed=5, omega_step_deg=2.0)
+    out = write_columnfile(r.data, tmp_path / "scan.flt")
+    w = ReconstructionExplorer(diameter_um=40, n_grains=3, omega_step_deg=2.0, scorer="likelihood").wait()
+    try:
+        w.load_peaks(out["columnfile"], parameters=out["par"]).wait()
+        assert w.error == "" and w.source == "peaks"
+        assert w.stats["source"] == "peaks" and w.stats["n_candidates"] == 3 and w.stats["dropped"] == {}
+        assert w.stats["subpixel"]["fraction_correct"] is None and w.stats["n_grains"] is None
+        res = w.result
+        assert res.candidate_source == "indexing" and not hasattr(res, "phantom")
+        # the map of the file equals the map of the same peaks given directly
+        ref = reconstruct_from_peaks(r.data, candidates=res.candidates, scorer="likelihood")
+        np.testing.assert_array_equal(res.subpixel.candidate, ref.subpixel.candidate)
+        # the confidence map stands in for the phantom panel: dark where sure
+        img = w.phantom_rgba
+        assert img.shape[:2] == res.subpixel.grid_index.shape and img[..., 3].max() == 255
+        assert np.all(img[..., 0][res.subpixel.grid_index >= 0] <= 235)
+        assert w.phantom_edges.shape == (0, 4) and np.all(w.candidate_grain == -1)
+        w.selected_xs, w.selected_ys = 5.0, 3.0
+        assert w.sel_n_prime is not None and w.sel_phantom_grain == -1 and w.sel_best >= 0
+        # phantom parameters do not recompute your peaks; the subdivision does
+        first = w.result
+        w.n_grains = 7
+        w.wait()
+        assert w.result is first
+        w.subdivision = 2
+        w.wait()
+        assert w.result is not first and w.result.subpixel.subdivision == 2
+        # bad files are named; back to the phantom
+        w.peaks_path = str(tmp_path / "missing.flt")
+        w.wait()
+        assert w.error == f"ValueError: peaks_path: {tmp_path / 'missing.flt'}: no such file"
+        (tmp_path / "nodty.flt").write_text("#  omega  tth  eta\n1 2 3\n")
+        w.peaks_path = str(tmp_path / "nodty.flt")
+        w.wait()
+        assert "nodty.flt: missing column 'dty'" in w.error
+        w.use_phantom().wait()
+        assert w.error == "" and w.stats["n_grains"] == 7 and "source" not in w.stats
+    finally:
+        w.close()

@@ -84,7 +84,8 @@ def _positions(dty: np.ndarray, y0: float, step: float | None, x_range: float | 
         if x_range is not None:
             K = max(K, int(math.floor(float(x_range) / step + 1e-9)))
         K = max(K, int(math.ceil(abs(y0) / step - 1e-9)))
-        return dict(x_range=K * step, step=step, axis_offset=y0), step
+        xr = K * step if x_range is None else max(K * step, float(x_range))  # the header's keeps the radius
+        return dict(x_range=xr, step=step, axis_offset=y0), step
     return dict(positions=y0 - d, step=step), step
 
 

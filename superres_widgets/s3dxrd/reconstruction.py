@@ -600,12 +600,16 @@ def completeness_at(
 ) -> PixelCompleteness:
     """N' of every candidate at the point ``(xs, ys)`` (e.g. a clicked pixel).
 
-    Uses the same kernel as the maps, so ``best`` equals the map's choice at
-    a target.
+    ``result``: :func:`reconstruct_phantom`'s or
+    :func:`~superres_widgets.s3dxrd.reconstruct_from_peaks`'s.  Uses the
+    same kernel as the N' maps, so ``best`` equals an N' map's choice at a
+    target (the likelihood scorer's choice is the map's ``candidate``).
     """
     from .conventions import check_type
+    from .peakmaps import PeakReconstruction
 
-    check_type(result, PhantomReconstruction, "result")
+    check_type(result, (PhantomReconstruction, PeakReconstruction), "result",
+               "PhantomReconstruction or PeakReconstruction")
     x = _finite(xs, "xs")
     y = _finite(ys, "ys")
     cnt = result.parameters.get("count", "reflection") if count is None else count

@@ -44,6 +44,16 @@ Conventions
    there (:func:`~superres_widgets.s3dxrd.completeness_at`).  Its strips
    are drawn with the scan's beam profile, sent sampled in micrometres as
    ``sel_beam_profile`` (:func:`~superres_widgets.s3dxrd.profile_samples`).
+
+6. **Your peaks** (``source="peaks"``, :meth:`ReconstructionExplorer.load_peaks`):
+   an ImageD11 columnfile (``peaks_path``, with its ``.par`` in
+   ``par_path``) and optionally a grain file (``grain_file``, else global
+   indexing) go through
+   :func:`~superres_widgets.s3dxrd.reconstruct_from_peaks`; there is no
+   phantom, so the first panel shows the sub-pixel map's **confidence**
+   (grey: dark = 1, light = 0, so unsure boundaries show as light lines)
+   and no displacement is reported.  The phantom's
+   parameters (diameter, grains, beam, imperfections) do not apply.
 """
 
 from __future__ import annotations
@@ -54,7 +64,7 @@ import time
 import numpy as np
 import traitlets
 
-from ..s3dxrd import completeness_at, profile_samples, reconstruct_phantom
+from ..s3dxrd import completeness_at, profile_samples, reconstruct_from_peaks, reconstruct_phantom
 # numbers below, pictures above: the colouring and the boundary tracer live in the
 # algorithm layer (re-exported here for existing imports)
 from ..s3dxrd.boundaries import boundary_segments, map_boundary_segments, phantom_boundary_segments
@@ -132,6 +142,17 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     tie_break : {"next", "first"}
         How equal N' are resolved (reconstruction module rule 5):
         ``"first"`` is the paper's plain argmax.
+    spurious_per_frame : float
+        Mean number of spurious peaks per frame of the simulated scan.
+    scorer : {"nprime", "likelihood"}
+        How both maps choose a target's candidate: the paper's N' (ties by
+        ``tie_break``) or the model-based scorer
+        (:mod:`~superres_widgets.s3dxrd.scoring`).
+    source : {"phantom", "peaks"}
+        Simulate a phantom's scan, or map the user's peaks (module rule 6).
+    peaks_path, par_path, grain_file : str
+        The user's ImageD11 columnfile, its parameter file and (optional) a
+        grain file; see :meth:`load_peaks`.
     labels : array_like of int (ny, nx), optional
         A user label map (``-1`` air) with cells of ``pixel_um``, centred on
         the rotation axis; replaces the Voronoi phantom (``diameter_um`` and
@@ -168,6 +189,12 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     angular_noise_deg = traitlets.Float(0.0).tag(sync=True)
     seed = traitlets.Int(0).tag(sync=True)
     tie_break = traitlets.Enum(["next", "first"], "next").tag(sync=True)
+    spurious_per_frame = traitlets.Float(0.0).tag(sync=True)
+    scorer = traitlets.Enum(["nprime", "likelihood"], "nprime").tag(sync=True)
+    source = traitlets.Enum(["phantom", "peaks"], "phantom").tag(sync=True)
+    peaks_path = traitlets.Unicode("").tag(sync=True)
+    par_path = traitlets.Unicode("").tag(sync=True)
+    grain_file = traitlets.Unicode("").tag(sync=True)
     pixel_um = traitlets.Float(0.25).tag(sync=True)
     profile = traitlets.Unicode("box").tag(sync=True)
     blur_fwhm = traitlets.Float(0.25).tag(sync=True)
@@ -234,12 +261,14 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
         "axis_offset_um": (-20.0, 20.0),
         "omega_range_deg": (1.0, 360.0),
         "detection_threshold": (0.0, 5.0),
+        "spurious_per_frame": (0.0, 20.0),
     }
 
     _PARAMS = (
         "diameter_um", "n_grains", "beam_um", "step_um", "omega_step_deg", "subdivision",
         "detection_probability", "angular_noise_deg", "seed", "tie_break", "pixel_um", "profile", "labels",
         "orientations", "blur_fwhm", "axis_offset_um", "omega_range_deg", "omega_list", "detection_threshold",
+        "spurious_per_frame", "scorer", "source", "peaks_path", "par_path", "grain_file",
     )
 
     def __init__(self, **kwargs):
@@ -319,6 +348,8 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
             axis_offset_um=self.axis_offset_um,
             omega_range_deg=self.omega_range_deg,
             detection_threshold=self.detection_threshold,
+            spurious_per_frame=self.spurious_per_frame,
+            scorer=self.scorer,
         )
         if self.omega_list:
             kw["omega_deg"] = list(self.omega_list)
@@ -328,24 +359,85 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
             kw["orientations"] = self.orientations
         return kw
 
+    def peaks_kwargs(self) -> dict:
+        """The keyword arguments passed to :func:`~superres_widgets.s3dxrd.reconstruct_from_peaks` (rule 6)."""
+        return dict(
+            peaks=self.peaks_path,
+            parameters=self.par_path or None,
+            candidates=self.grain_file or None,
+            subdivision=self.subdivision,
+            tie_break=self.tie_break,
+            scorer=self.scorer,
+        )
+
+    def load_peaks(self, columnfile, grain_file=None, parameters=None) -> ReconstructionExplorer:
+        """Map your own peaks: an ImageD11 columnfile (``.flt`` or HDF5), its ``.par``, a grain file (optional).
+
+        One background recomputation with :func:`~superres_widgets.s3dxrd.reconstruct_from_peaks`
+        (module rule 6); a bad file shows its ``"<file>: <reason>"`` in :attr:`error`.
+        Returns ``self``; :meth:`use_phantom` goes back.
+        """
+        import os
+
+        with self._batch(), self.hold_trait_notifications():
+            self.peaks_path = os.fspath(columnfile)
+            self.par_path = "" if parameters is None else os.fspath(parameters)
+            self.grain_file = "" if grain_file is None else os.fspath(grain_file)
+            self.source = "peaks"
+        return self
+
+    def use_phantom(self) -> ReconstructionExplorer:
+        """Back to the simulated phantom (one recomputation); returns ``self``."""
+        self.source = "phantom"
+        return self
+
     @traitlets.observe(*_PARAMS)
     def _on_param(self, change):
-        if change["name"] == "labels":
+        name = change["name"]
+        if name == "labels":
             self.custom_labels = change["new"] is not None
+        if name in self._PEAKS_ONLY and self.source != "peaks":
+            return  # the peak files matter only when mapping your peaks
+        if name in self._PHANTOM_ONLY and self.source == "peaks":
+            return  # the phantom and its scan do not apply to your peaks
         self._request_update()
+
+    #: Parameters of the user's peaks only / of the simulated phantom only (module rule 6).
+    _PEAKS_ONLY = ("peaks_path", "par_path", "grain_file")
+    _PHANTOM_ONLY = (
+        "diameter_um", "n_grains", "beam_um", "step_um", "omega_step_deg", "detection_probability",
+        "angular_noise_deg", "seed", "pixel_um", "profile", "labels", "orientations", "blur_fwhm",
+        "axis_offset_um", "omega_range_deg", "omega_list", "detection_threshold", "spurious_per_frame",
+    )
 
     def _update(self):
         names = profile_menu()
         if names != self.profile_names:
             self.profile_names = names
-        kw = self.reconstruction_kwargs()
+        peaks = self.source == "peaks"
+        if peaks:
+            import os
+
+            for name in ("peaks_path", "par_path", "grain_file"):
+                path = getattr(self, name)
+                if path and not os.path.isfile(path):
+                    self._fail(f"{name}: {path}: no such file")
+                    return
+            if not self.peaks_path:
+                self._fail("peaks_path: give a columnfile (load_peaks or the 'your peaks' fields) to map your peaks")
+                return
+        kw = self.peaks_kwargs() if peaks else self.reconstruction_kwargs()
         axis = self.ipf_axis
 
         def compute(job):
             t0 = time.perf_counter()
-            job.publish(self._report, 0.05,
-                        "reconstructing: phantom → forward scan → indexing → N′ maps → evaluation…")
-            result = reconstruct_phantom(**kw, cancel=job)
+            if peaks:
+                job.publish(self._report, 0.05, "mapping your peaks: columnfile → indexing → N′ maps…")
+                result = reconstruct_from_peaks(**kw, cancel=job)
+            else:
+                job.publish(self._report, 0.05,
+                            "reconstructing: phantom → forward scan → indexing → N′ maps → evaluation…")
+                result = reconstruct_phantom(**kw, cancel=job)
             if job.cancelled():  # stale: never applied, skip the display work
                 return None
             t1 = time.perf_counter()
@@ -364,12 +456,21 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
     @staticmethod
     def _display_arrays(result, axis: str) -> dict:
         thr = float(result.parameters.get("boundary_threshold_deg", 3.0))
-        ph_img, ph_ext = phantom_rgba(result.phantom, axis)
         conv, sub = result.conventional, result.subpixel
+        phantom = getattr(result, "phantom", None)
+        if phantom is not None:
+            ph_img, ph_ext = phantom_rgba(phantom, axis)
+            ph_edges = phantom_boundary_segments(phantom, thr)
+        else:  # your peaks: the sub-pixel map's confidence in grey (module rule 6)
+            conf = np.clip(np.nan_to_num(np.asarray(sub.confidence, float)), 0, 1)
+            grey = np.round(235.0 - 175.0 * sub.to_image(conf, fill=0.0)).astype(np.uint8)  # dark = sure
+            ph_img = np.stack([grey, grey, grey, np.where(sub.grid_index >= 0, 255, 0).astype(np.uint8)], axis=-1)
+            ph_ext = [float(v) for v in sub.extent]
+            ph_edges = np.zeros((0, 4), dtype=np.float32)
         return dict(
             phantom_rgba=ph_img,
             phantom_extent=ph_ext,
-            phantom_edges=phantom_boundary_segments(result.phantom, thr),
+            phantom_edges=ph_edges,
             conventional_rgba=map_rgba(conv, axis),
             conventional_extent=[float(v) for v in conv.extent],
             conventional_edges=map_boundary_segments(conv, thr),
@@ -396,19 +497,28 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
         with self.hold_sync():
             for k, v in display.items():
                 setattr(self, k, v)
-            self.candidate_grain = result.candidate_grain.astype(np.int32)
-            self.radius_um = float(result.phantom.radius_um)
+            phantom = getattr(result, "phantom", None)
+            cg = getattr(result, "candidate_grain", None)
+            self.candidate_grain = (np.full(result.candidates.shape[0], -1) if cg is None else cg).astype(np.int32)
+            geom = result.geometry
+            self.radius_um = float(phantom.radius_um if phantom is not None else geom.x_range - 0.5 * geom.step)
             self.map_step_um = float(result.geometry.step)
             self.map_subdivision = int(result.subpixel.subdivision)
             self.stats = stats
             self.compute_s = float(seconds + display_seconds)
             t = result.timings
-            self.status = (
-                f"done in {self.compute_s:.2f} s (forward {t.get('forward', 0):.2f}, "
-                f"indexing {t.get('indexing', 0):.2f}, maps "
-                f"{t.get('conventional', 0) + t.get('subpixel', 0):.2f}, evaluation "
-                f"{t.get('evaluation', 0):.2f}, display {display_seconds:.2f})"
-            )
+            maps_s = t.get("conventional", 0) + t.get("subpixel", 0)
+            if phantom is None:
+                self.status = (
+                    f"your peaks: done in {self.compute_s:.2f} s (indexing {t.get('indexing', 0):.2f}, "
+                    f"maps {maps_s:.2f}, display {display_seconds:.2f})"
+                )
+            else:
+                self.status = (
+                    f"done in {self.compute_s:.2f} s (forward {t.get('forward', 0):.2f}, "
+                    f"indexing {t.get('indexing', 0):.2f}, maps {maps_s:.2f}, evaluation "
+                    f"{t.get('evaluation', 0):.2f}, display {display_seconds:.2f})"
+                )
             self.progress = 1.0
             self._update_selection()
 
@@ -421,6 +531,11 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
                 v = float(v)
                 return v if math.isfinite(v) else None
 
+            if ev is None:  # your peaks: no phantom to compare with
+                conf = np.asarray(m.confidence, float) if m.confidence is not None else m.completeness
+                return dict(spacing_um=float(m.spacing_um), n_targets=int(m.n_targets),
+                            unassigned=int(np.sum(m.candidate < 0)), mean_confidence=f(np.mean(conf)),
+                            mean_displacement_um=None, fraction_correct=None)
             return dict(
                 spacing_um=float(m.spacing_um),
                 n_targets=int(m.n_targets),
@@ -435,16 +550,27 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
                 grains_present=int(ev.grains_present),
             )
 
+        phantom = getattr(result, "phantom", None)
+        model = result.subpixel.model
+        extra = {}
+        if getattr(model, "detection_probability", None) is not None:
+            extra = dict(detection_estimate=float(model.detection_probability),
+                         spurious_estimate=float(model.spurious_probability))
+        if phantom is None:
+            extra.update(source="peaks", dropped={k: int(v) for k, v in result.dropped.items()},
+                         candidate_source=str(result.candidate_source))
         return dict(
             conventional=one(result.conventional),
             subpixel=one(result.subpixel),
-            n_grains=int(result.phantom.n_grains),
-            voronoi=result.phantom.seeds_um is not None,
+            n_grains=int(phantom.n_grains) if phantom is not None else None,
+            voronoi=phantom is not None and phantom.seeds_um is not None,
             n_candidates=int(result.candidates.shape[0]),
-            grains_found=int(result.grains_found),
+            grains_found=int(result.grains_found) if phantom is not None else None,
+            scorer=str(result.subpixel.scorer),
+            **extra,
             n_peaks=int(result.data.n_peaks),
             n_measurements=int(result.geometry.omega_deg.size),
-            pixel_um=float(result.phantom.pixel_um),
+            pixel_um=float(phantom.pixel_um) if phantom is not None else None,
             timings={k: float(v) for k, v in result.timings.items()},
             compute_s=float(seconds),
         )
@@ -492,8 +618,17 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
                 self.sel_beam_profile = profile_samples(result.geometry.profile, result.geometry.beam_width)
                 self.sel_n_prime = pc.n_prime
                 self.sel_n_prime_next = pc.n_prime_next
-                self.sel_best = int(pc.best)
-                self.sel_phantom_grain = int(result.phantom.label_at(xs, ys))
+                self.sel_best = int(pc.best) if result.subpixel.scorer == "nprime" else self._map_choice(result, xs, ys)
+                phantom = getattr(result, "phantom", None)
+                self.sel_phantom_grain = int(phantom.label_at(xs, ys)) if phantom is not None else -1
+
+    @staticmethod
+    def _map_choice(result, xs: float, ys: float) -> int:
+        """The sub-pixel map's candidate at its target nearest to ``(xs, ys)`` (the likelihood scorer's choice)."""
+        m = result.subpixel
+        if m.n_targets == 0:
+            return -1
+        return int(m.candidate[int(np.argmin((m.xs - xs) ** 2 + (m.ys - ys) ** 2))])
 
     # -- Bokeh: boundary displacement histogram (Fig. 6b) ------------------------
     def _build_plots(self):
@@ -534,6 +669,14 @@ class ReconstructionExplorer(BokehPanel, SuperresWidget):
 
     def _update_plots(self, result):
         ec, es = result.conventional.evaluation, result.subpixel.evaluation
+        if ec is None or es is None:  # your peaks: nothing to compare with
+            empty = dict(left=[], right=[], top=[])
+            self._src_conv.data = empty
+            self._src_sub.data = dict(empty)
+            self._span_conv.location = None
+            self._span_sub.location = None
+            self._hist_fig.title.text = "your peaks: no phantom, no boundary displacement (confidence map on the left)"
+            return
         bw = float(es.hist_edges[1] - es.hist_edges[0]) if es.hist_edges.size > 1 else 0.25
         dc = ec.displacement_um[np.isfinite(ec.displacement_um)]
         ds = es.displacement_um[np.isfinite(es.displacement_um)]

@@ -142,3 +142,71 @@ def test_course_notebook_05_draws_every_map(lab):
     lab.screenshot("notebook05_paper", f"{paper} >> nth=1")
     lab.page.locator(paper).nth(3).scroll_into_view_if_needed()
     lab.screenshot("notebook05_concave", f"{paper} >> nth=3")
+
+
+def test_reconstruction_scorer_data_quality_and_your_peaks(lab):
+    """Issue 12 controls at 1340 px: the scorer menu, the spurious-peak slider, and 'map my peaks' from a columnfile."""
+    name = lab.write_notebook("ui_recon_peaks.ipynb", [
+        "from superres_widgets.widgets import ReconstructionExplorer\n"
+        "from superres_widgets.s3dxrd import reconstruct_phantom\n"
+        "from superres_widgets.s3dxrd.columnfile import write_columnfile\n"
+        "out = write_columnfile(reconstruct_phantom(diameter_um=40, n_grains=3, seed=4, omega_step_deg=2.0,\n"
+        "                       detection_probability=0.85).data, 'my_scan.flt')\n"
+        "w = ReconstructionExplorer(diameter_um=48, n_grains=5, omega_step_deg=2, seed=1,\n"
+        "                           detection_probability=0.8)\nw.wait()\nw",
+    ])
+    lab.page.set_viewport_size({"width": 1340, "height": 2100})
+    lab.open(name).run_all()
+    assert lab.cell_errors() == []
+    sub = f"{RE} canvas[data-role=subpixel]"
+    lab.page.wait_for_selector(sub, timeout=60_000)
+    lab.page.wait_for_timeout(300)
+
+    # the scorer menu: likelihood recomputes, the estimated detection probability appears
+    before = lab.canvas_stats(sub)["hash"]
+    lab.page.locator(f"{RE} select[data-trait=scorer]").select_option("likelihood")
+    assert _poll(lab, "w.scorer", lambda v: v == "likelihood") == "likelihood"
+    lab.kernel("w.wait()")
+    lab.wait_canvas_change(sub, before, timeout=30)
+    est = lab.kernel_value("round(w.stats['detection_estimate'], 3)")
+    assert 0.7 < est < 0.95, est
+    info = lab.page.locator(f"{RE}").inner_text()
+    assert "estimated detection / spurious" in info and "likelihood" in info
+
+    # the spurious-peaks slider reaches Python and recomputes
+    lab.page.locator(f"{RE} input[data-trait=spurious_per_frame]").fill("2")
+    assert _poll(lab, "w.spurious_per_frame", lambda v: v == 2.0) == 2.0
+    lab.kernel("w.wait()")
+    assert lab.kernel_value("w.error") == ""
+    lab.screenshot("reconstruction_likelihood_spurious", OUT)
+
+    # your peaks: type the columnfile and its .par, press 'map my peaks'
+    lab.page.locator(f"{RE} input[data-trait=peaks_path]").fill("my_scan.flt")
+    lab.page.locator(f"{RE} input[data-trait=par_path]").fill("my_scan.par")
+    before = lab.canvas_stats(f"{RE} canvas[data-role=phantom]")["hash"]
+    lab.page.locator(f"{RE} button[data-role=load-peaks]").click()
+    assert _poll(lab, "w.source", lambda v: v == "peaks") == "peaks"
+    lab.kernel("w.wait()")
+    assert lab.kernel_value("[w.error, w.stats['source'], w.stats['n_candidates']]") == ["", "peaks", 3]
+    lab.wait_canvas_change(f"{RE} canvas[data-role=phantom]", before, timeout=30)
+    lab.page.wait_for_function(
+        "(sel) => document.querySelector(sel).textContent.includes('Your peaks')", arg=f"{RE} .srw-panel-title",
+    )
+    assert lab.page.locator(f"{RE} input[data-trait=n_grains]").is_disabled()
+    assert not lab.page.locator(f"{RE} input[data-trait=subdivision]").is_disabled()
+    conf = lab.canvas_stats(f"{RE} canvas[data-role=phantom]")
+    assert conf["nonWhite"] > 0.2, conf  # the confidence map (grey disc)
+    lab.screenshot("reconstruction_your_peaks", OUT)
+
+    # a missing file is named; 'back to the phantom' restores the simulation
+    lab.page.locator(f"{RE} input[data-trait=peaks_path]").fill("nope.flt")
+    lab.page.locator(f"{RE} input[data-trait=peaks_path]").press("Enter")
+    assert _poll(lab, "w.peaks_path", lambda v: v == "nope.flt") == "nope.flt"
+    assert _poll(lab, "w.error", lambda v: "no such file" in v) == "ValueError: peaks_path: nope.flt: no such file"
+    lab.page.wait_for_selector(f"{RE} .srw-status.srw-error", timeout=20_000)
+    assert "peaks_path: nope.flt: no such file" in lab.page.locator(f"{RE} .srw-status").inner_text()
+    lab.page.locator(f"{RE} button[data-role=use-phantom]").click()
+    assert _poll(lab, "w.source", lambda v: v == "phantom") == "phantom"
+    lab.kernel("w.wait()")
+    assert lab.kernel_value("[w.error, w.stats.get('source'), w.stats['n_grains']]") == ["", None, 5]
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console

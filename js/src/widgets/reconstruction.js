@@ -12,7 +12,7 @@ import { drawOrReport, frameScheduler, onTraits } from "../lib/bind.js";
 import { clearCanvas, eventPos, makeCanvas } from "../lib/canvas.js";
 import { greyWhenOmegaList, profileChoice, showWhen } from "../lib/beam_controls.js";
 import { ensureStyle, readouts, slider, statusLine, traitCheckbox, traitChoice } from "../lib/controls.js";
-import { h, panel, row } from "../lib/dom.js";
+import { button, h, panel, row } from "../lib/dom.js";
 import { fmtFixed, fmtPoint, pct } from "../lib/format.js";
 import { circle, ring } from "../lib/markers.js";
 import { drawExtent, rgbaImage, strokeSegments } from "../lib/rgba.js";
@@ -45,10 +45,12 @@ const SLIDERS = [
   ["subdivision", { label: "sub-pixels per step", min: 1, max: 8, step: 1 }],
   ["detection_probability", { label: "detection probability", min: 0.5, max: 1, step: 0.05, format: f(2) }],
   ["angular_noise_deg", { label: "angular noise σ (°)", min: 0, max: 0.5, step: 0.02, format: f(2) }],
+  ["spurious_per_frame", { label: "spurious peaks per frame", min: 0, max: 5, step: 0.5, format: f(1) }],
   ["seed", { label: "random seed", min: 0, max: 50, step: 1 }],
 ];
 const CHOICES = [
-  ["tie_break", "tie-break", [["next", "next-nearest N′ (default)"], ["first", "first (paper's argmax)"]]],
+  ["scorer", "scorer", [["nprime", "N′ = N / M (paper)"], ["likelihood", "likelihood (model-based)"]]],
+  ["tie_break", "N′ tie-break", [["next", "next-nearest N′ (default)"], ["first", "first (paper's argmax)"]]],
   ["boundaries", "boundaries drawn", [["own", "each map's own"], ["phantom", "phantom's (Fig. 6a)"], ["both", "own + phantom's"], ["none", "none"]]],
   ["ipf_axis", "IPF colour along", [["z", "z (rotation axis)"], ["x", "x (specimen)"], ["y", "y (specimen)"]]],
 ];
@@ -56,7 +58,17 @@ const REDRAW_TRAITS = ["phantom_extent", "conventional_extent", "subpixel_extent
   "subpixel_edges", "selected_xs", "selected_ys", "sel_strip_x", "sel_strip_omega_deg", "sel_beam_um", "sel_beam_profile",
   "sel_n_prime", "sel_n_prime_next", "sel_best", "sel_phantom_grain", "candidate_rgb", "candidate_grain",
   "stats", "busy", "progress", "status", "compute_s", "boundaries", "show_strips", "ipf_axis", "radius_um",
-  "map_step_um", "map_subdivision", "custom_labels", "tie_break", "diameter_um", "beam_um", "omega_step_deg"];
+  "map_step_um", "map_subdivision", "custom_labels", "tie_break", "diameter_um", "beam_um", "omega_step_deg",
+  "scorer", "source", "peaks_path"];
+// sliders of the simulated phantom and its scan: greyed while your peaks are mapped
+const PHANTOM_ONLY = ["diameter_um", "n_grains", "beam_um", "step_um", "omega_step_deg", "omega_range_deg",
+  "axis_offset_um", "blur_fwhm", "detection_threshold", "detection_probability", "angular_noise_deg",
+  "spurious_per_frame", "seed"];
+const PEAK_FIELDS = [
+  ["peaks_path", "columnfile (.flt / .h5)", "scan.flt"],
+  ["par_path", "ImageD11 parameters (.par)", "scan.par"],
+  ["grain_file", "grain file (optional: else indexing)", "grains.map"],
+];
 const LEGEND =
   "Colours: the crystal direction along the chosen specimen axis (inverse pole figure, key on the left); dark grey: no candidate (N′ = 0). " +
   "Black lines: the map's own grain boundaries (3°); white lines: the phantom's. " +
@@ -70,6 +82,8 @@ const CSS = `
 .srw-reconstruction .srw-key { border: none; }
 .srw-reconstruction select { width: 180px; }
 .srw-reconstruction .srw-controls input[type=checkbox] { justify-self: start; }
+.srw-reconstruction .srw-peaks input[type=text] { width: 230px; }
+.srw-reconstruction .srw-peaks .srw-row { gap: 6px; margin-top: 4px; }
 `;
 
 const stats = (model) => model.get("stats") || {};
@@ -110,15 +124,57 @@ function buildControls(model) {
   return { el, sliders };
 }
 
+/** A text field bound to a string trait (sent on change / Enter). */
+function traitText(model, name, label, placeholder) {
+  const input = h("input", { type: "text", placeholder, dataset: { trait: name } });
+  const update = () => { input.value = model.get(name) || ""; };
+  const commit = () => {
+    if (input.value.trim() === (model.get(name) || "")) return;
+    model.set(name, input.value.trim());
+    model.save_changes();
+  };
+  input.addEventListener("change", commit);
+  input.addEventListener("keydown", (ev) => {
+    ev.stopPropagation(); // typing in the field is not a notebook shortcut
+    if (ev.key === "Enter") commit();
+  });
+  model.on(`change:${name}`, update);
+  update();
+  const el = h("label", { className: "srw-slider" }, h("span", { className: "srw-slider-label", text: label }), input);
+  return { el, input, off: () => model.off(`change:${name}`, update) };
+}
+
+/** "Your peaks": the columnfile, its .par and a grain file, and the buttons that switch the source. */
+function buildPeaks(model) {
+  const fields = PEAK_FIELDS.map(([name, label, ph]) => traitText(model, name, label, ph));
+  const setSource = (v) => () => {
+    for (const f of fields) model.set(f.input.dataset.trait, f.input.value.trim());
+    model.set("source", v);
+    model.save_changes();
+  };
+  const load = button("map my peaks", setSource("peaks"));
+  load.dataset.role = "load-peaks";
+  const back = button("back to the phantom", setSource("phantom"));
+  back.dataset.role = "use-phantom";
+  const note = h("div", { className: "srw-caption", role: "peaks-note", style: { maxWidth: "420px" } });
+  const p = panel("Your peaks (ImageD11)", ...fields.map((f) => f.el), row([load, back]), note);
+  p.el.classList.add("srw-peaks");
+  return { el: p.el, fields, note };
+}
+
 function buildReadouts(model) {
   const st = () => stats(model);
   const both = (key, fn) => `${fn(st().conventional?.[key])} / ${fn(st().subpixel?.[key])}`;
   return readouts([
-    ["candidates (grains found)", () => (st().n_candidates == null ? "–" : `${st().n_candidates} (${st().grains_found} of ${st().n_grains})`)],
+    ["candidates (grains found)", () => (st().n_candidates == null ? "–"
+      : st().grains_found == null ? `${st().n_candidates} (${st().candidate_source || "peaks"})`
+        : `${st().n_candidates} (${st().grains_found} of ${st().n_grains})`)],
     ["peaks in the scan", () => (st().n_peaks == null ? "–" : String(st().n_peaks))],
     ["angles per point", () => (st().n_measurements == null ? "–" : String(st().n_measurements))],
     ["displacement conv. / sub (µm)", () => both("mean_displacement_um", f(3))],
     ["correct conv. / sub", () => both("fraction_correct", pct)],
+    ["estimated detection / spurious", () => (st().detection_estimate == null ? "– (N′ scorer)"
+      : `${pct(st().detection_estimate)} / ${fmtFixed(st().spurious_estimate, 4)}`)],
     ["compute time (s)", () => fmtFixed(model.get("compute_s"), 3)],
   ]);
 }
@@ -148,10 +204,11 @@ function build(model, el) {
   const info = buildReadouts(model);
   const scan = panel("Scan and phantom (recomputed in the background)", controls.el, info.el);
   const sel = buildSelection();
+  const peaks = buildPeaks(model);
   const root = h("div", { className: "srw-root srw-reconstruction" },
-    status.el, progress, maps.el, legend, row([scan.el, sel.el]));
+    status.el, progress, maps.el, legend, row([scan.el, h("div", {}, sel.el, peaks.el)]));
   el.appendChild(root);
-  return { status, bar, stext, panels: maps.panels, key, sliders: controls.sliders, info, sel };
+  return { status, bar, stext, panels: maps.panels, key, sliders: controls.sliders, info, sel, peaks };
 }
 
 // -- draw --------------------------------------------------------------------------
@@ -310,11 +367,22 @@ function updateTitles(panels, model) {
   const s = stats(model);
   const step = model.get("map_step_um");
   const sub = Math.max(1, model.get("map_subdivision"));
+  const scorer = s.scorer === "likelihood" ? " · likelihood" : "";
+  if (s.source === "peaks") {
+    panels.phantom.title.textContent = "Your peaks: confidence (dark = sure)";
+    panels.phantom.caption.textContent = `no phantom · ${s.n_peaks ?? "–"} peaks · ${s.n_candidates ?? "–"} candidates`;
+    panels.conventional.title.textContent = `Conventional (${fmtFixed(step, 3)} µm pixels${scorer})`;
+    panels.subpixel.title.textContent = `Sub-pixel (${sub}×${sub}: ${fmtFixed(step / sub, 3)} µm${scorer})`;
+    for (const k of ["conventional", "subpixel"]) {
+      panels[k].caption.textContent = `mean confidence ${pct(s[k]?.mean_confidence)} · no phantom to compare with`;
+    }
+    return;
+  }
   panels.phantom.title.textContent = !s.voronoi && s.n_grains != null
     ? `Phantom (user label map, ${s.n_grains ?? "–"} grains)`
     : `Phantom (${s.n_grains ?? "–"} grains, ${fmtFixed(s.pixel_um, 2)} µm raster)`;
-  panels.conventional.title.textContent = `Conventional (${fmtFixed(step, 3)} µm pixels)`;
-  panels.subpixel.title.textContent = `Sub-pixel (${sub}×${sub}: ${fmtFixed(step / sub, 3)} µm)`;
+  panels.conventional.title.textContent = `Conventional (${fmtFixed(step, 3)} µm pixels${scorer})`;
+  panels.subpixel.title.textContent = `Sub-pixel (${sub}×${sub}: ${fmtFixed(step / sub, 3)} µm${scorer})`;
   const specimen = s.voronoi === false ? "user label map" : `${fmtFixed(model.get("diameter_um"), 3)} µm specimen`;
   panels.phantom.caption.textContent =
     `${specimen} · beam ${fmtFixed(model.get("beam_um"), 3)} µm · ${fmtFixed(model.get("omega_step_deg"), 3)}° steps`;
@@ -335,7 +403,8 @@ function selectionText(model) {
   const grain = decodeArray(model.get("candidate_grain"));
   const pg = model.get("sel_phantom_grain");
   const bg = best >= 0 && grain ? grain.data[best] : -1;
-  const verdict = pg < 0 ? "phantom: air/void here" : bg === pg ? "= phantom grain ✓" : `phantom grain ${pg} ✗`;
+  const verdict = stats(model).source === "peaks" ? "your peaks (no phantom)"
+    : pg < 0 ? "phantom: air/void here" : bg === pg ? "= phantom grain ✓" : `phantom grain ${pg} ✗`;
   return `${fmtPoint(sel[0], sel[1], 4, { trim: false })} µm · ${X ? X.data.length : 0} measurements (X, ω) · ` +
     `chosen #${best}${bg >= 0 ? ` (grain ${bg})` : ""}, N′ = ${best >= 0 ? np.data[best].toFixed(3) : "0"} · ${verdict}`;
 }
@@ -369,18 +438,29 @@ function bindImages(model, onChange) {
   return { images, off };
 }
 
-/** Diameter and grain sliders are disabled while a user label map is in use. */
-function bindCustomLabels(model, sliders) {
+/** Diameter and grain sliders are disabled while a user label map is in use; the phantom's while your peaks are mapped. */
+function bindCustomLabels(model, sliders, peaks) {
   const update = () => {
     const custom = !!model.get("custom_labels");
-    for (const n of ["diameter_um", "n_grains"]) {
-      sliders[n].input.disabled = custom;
-      sliders[n].el.title = custom ? "a user label map is in use" : "";
+    const yours = model.get("source") === "peaks";
+    for (const n of PHANTOM_ONLY) {
+      if (!sliders[n]) continue;
+      const off = yours || (custom && (n === "diameter_um" || n === "n_grains"));
+      sliders[n].input.disabled = off;
+      sliders[n].el.style.opacity = yours ? "0.45" : "";
+      sliders[n].el.title = yours ? "mapping your peaks: the simulated phantom's parameters do not apply"
+        : off ? "a user label map is in use" : "";
     }
+    peaks.note.textContent = yours
+      ? `mapping ${model.get("peaks_path")} — the phantom's sliders do not apply; no displacement without a phantom.`
+      : "Give an ImageD11 columnfile (its .par for sc/fc, and a grain file if you have one), then 'map my peaks'.";
   };
-  model.on("change:custom_labels", update);
+  const names = ["custom_labels", "source", "peaks_path"];
+  for (const n of names) model.on(`change:${n}`, update);
   update();
-  return () => model.off("change:custom_labels", update);
+  return () => {
+    for (const n of names) model.off(`change:${n}`, update);
+  };
 }
 
 /** A click on a map selects a point, snapped to that map's targets, inside the specimen. */
@@ -423,12 +503,13 @@ function render({ model, el }) {
   for (const m of MAPS) interactPick(model, ui.panels[m.role].canvas, () => current?.map, m.role);
   interactPick(model, ui.sel.zoom, () => current?.zoom, "subpixel");
   const offRedraw = onTraits(model, REDRAW_TRAITS, frame.request);
-  const offCustom = bindCustomLabels(model, ui.sliders);
+  const offCustom = bindCustomLabels(model, ui.sliders, ui.peaks);
   frame.now();
   return () => {
     offRedraw();
     cache.off();
     offCustom();
+    for (const f of ui.peaks.fields) f.off();
     frame.cancel();
   };
 }
