@@ -355,10 +355,10 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
     k = 0
     for k in range(1, n_it + 1):
         tr.check_cancel(k - 1)
-        scale = np.clip(x, lo, hi)
+        # D = x (clipped to [1e-10, 1e10] as in the paper; x >= 0 and below 1e10 counts, so x itself)
+        d = x * grad
         if inv_norm is not None:
-            scale *= inv_norm
-        d = scale * grad
+            d *= inv_norm
         d *= dt.type(-alpha)
         d += x
         np.maximum(d, 0, out=d)
@@ -375,8 +375,7 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
             lam *= _THETA
         s = d
         s *= dt.type(lam)
-        x = state[0] = x + s
-        np.maximum(x, 0, out=x)
+        x = state[0] = x + s  # a convex combination of x >= 0 and P(...) >= 0: no projection needed
         hx = h_try
         f = f_try
         f_hist.append(f)
