@@ -73,6 +73,8 @@ class ConvergencePlot:
                     discrepancy=[r.discrepancy for r in records],
                     mse=[math.nan if r.mse is None else r.mse for r in records])
         self.source.stream(data)
+        last = records[-1].iteration  # the axis follows the run (a stopped run is not squeezed into num_iter)
+        self.x_range.start, self.x_range.end = 0, min(self._max_iter, max(10, int(1.3 * last) + 1))
         res = [v for v in self.source.data["residual"] if v and v > 0 and math.isfinite(v)]
         if res:
             lo, hi = min(res), max(res)
@@ -85,4 +87,6 @@ class ConvergencePlot:
     def mark_stop(self, iteration: int | None, reason: str) -> None:
         """Mark the iteration where the stopping rule ended the run (None: it ran to num_iter)."""
         self.stop_span.location = None if iteration is None else float(iteration)
+        if iteration is not None:
+            self.x_range.end = max(10, int(1.3 * iteration) + 1)
         self.stop_label.text = f"stopped at {iteration}: {reason}" if iteration is not None else reason

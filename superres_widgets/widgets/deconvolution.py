@@ -488,3 +488,20 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         if history is not None:
             with self._plot_lock:
                 self._plot.mark_stop(history.stopped_at, history.reason)
+                self._refresh_plot_bundle()
+
+    def _refresh_plot_bundle(self):
+        """Re-serialise the plot into the BokehModel's bundle (a view created later starts from the final curve).
+
+        Patches reach only the views that exist: a run that ends before the
+        page has drawn the plot would otherwise show the empty plot of the
+        display time.
+        """
+        panel = getattr(self, "_panel", None)
+        if panel is None:
+            return
+        bokeh_model = panel.children[1]
+        try:
+            bokeh_model.render_bundle = type(bokeh_model)._model_to_traits(self._plots_layout)
+        except Exception:  # noqa: BLE001 - a display nicety; the live patches still apply
+            pass

@@ -239,7 +239,7 @@ class Tracker:
             r = self.y - hc
             res = float(norm2(r if self.w is None else self.w * r)) / self.y_norm
             if self.stop == "discrepancy" and disc <= 1.0:
-                stop, reason = True, f"discrepancy {disc:.4g} <= 1"
+                stop, reason = True, f"discrepancy {disc:.5f} <= 1"
             if h is not None:
                 self._record(k, xc, hc, res, disc, change)
         if stop and h is not None:

@@ -272,3 +272,8 @@ def test_psf_sweep_and_the_explorer_plots_have_initial_ranges(lab):
     assert warnings == [], warnings
     lab.page.locator(".bk-Canvas, .bk-canvas-events").first.wait_for(timeout=30_000)
     lab.screenshot("sweep_and_convergence_plots")
+    explorer = lab.page.locator(".jp-OutputArea-output:has(.srw-deconvolution)").first
+    explorer.scroll_into_view_if_needed()
+    lab.page.wait_for_timeout(800)
+    assert "stopped at iteration" in lab.page.locator(".srw-deconvolution [data-role=progress-text]").text_content()
+    lab.screenshot("deconvolution_convergence_plot", ".jp-Cell:has(.srw-deconvolution)")
