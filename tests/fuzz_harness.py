@@ -140,8 +140,9 @@ class _Worker:
         mod, _, attr = job["func"].partition(":")
         fn = getattr(importlib.import_module(mod), attr)
         path = job["path"]
+        # NaN pixels of a map are masked pixels (documented): only errors and acceptance are judged
         return classify(lambda: fn(path, **job.get("kwargs", {})), [path, os.path.basename(path)],
-                        job.get("invalid", True), set())
+                        job.get("invalid", True), None)
 
 
 def classify(call, names, invalid, base_paths):

@@ -90,7 +90,7 @@ def build_corpus(d: pathlib.Path) -> dict:
     (d / "empty.npy").write_bytes(b"")
     add("npy_empty", d / "empty.npy")
     np.save(d / "nan.npy", np.where(good > 50, np.nan, good))
-    add("npy_nan", d / "nan.npy", pixel_size_um=1.0)
+    add("npy_nan_masked", d / "nan.npy", valid=True, pixel_size_um=1.0)  # NaN = a masked pixel
     # --- TIFF
     p = d / "good.tif"
     tifffile.imwrite(p, good.astype(np.float32))
