@@ -126,7 +126,7 @@ import numpy as np
 from .conventions import finite_array as _finite_array
 from .conventions import finite_scalar as _finite
 from .conventions import positive_scalar as _positive
-from .phases import Phase
+from .phases import Phase, _generate_hkl_general
 from .orientation import (  # noqa: F401 - the orientation helpers used to live here
     _ORTHO_TOL,
     _misorientation_from_q,
@@ -447,50 +447,6 @@ def generate_hkl(
         ring_d_angstrom=ring_d,
         ring_multiplicity=mult,
         ring_hkl=ring_hkl,
-    )
-
-
-def _generate_hkl_general(phase: Phase, lam: float, tmin: float, tmax: float, tth_max_deg: Any) -> ReflectionSet:
-    """Any phase (phases module): ``d = 2 pi / |B h|``; a ring is a set of equal ``d`` (relative 1e-9)."""
-    B = np.asarray(phase.B, dtype=float)
-    d_min = lam / (2.0 * math.sin(math.radians(tmax / 2.0)))
-    # h = B^-1 g, so |h_i| <= |row i of B^-1| |g| = |row i of 2 pi B^-1| / d
-    A = 2.0 * np.pi * np.linalg.inv(B)
-    nmax = np.floor(np.linalg.norm(A, axis=1) / d_min + 1e-9).astype(int)
-    if nmax.max() > 60:
-        raise ValueError(
-            f"tth_max_deg={tth_max_deg!r} gives reflections up to |h| ~ {int(nmax.max())}; "
-            "lower the limit or the energy"
-        )
-    axes = [np.arange(-n, n + 1) for n in nmax]
-    hkl = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    hkl = hkl[phase.allowed(hkl)]
-    g = np.linalg.norm(hkl @ B.T, axis=1)
-    d = 2.0 * np.pi / g
-    sin_t = lam / (2.0 * d)
-    ok = sin_t <= 1.0
-    hkl, d, sin_t = hkl[ok], d[ok], sin_t[ok]
-    tth = np.rad2deg(2.0 * np.arcsin(sin_t))
-    eps = 1e-9
-    keep = (tth <= tmax + eps) & (tth >= tmin - eps) & (tth > 0)
-    hkl, d, tth = hkl[keep], d[keep], tth[keep]
-    order = np.lexsort((-hkl[:, 2], -hkl[:, 1], -hkl[:, 0], -d))
-    hkl, d, tth = hkl[order], d[order], tth[order]
-    new = np.ones(d.size, dtype=bool)
-    new[1:] = np.abs(np.diff(d)) > 1e-9 * d[1:]
-    ring = (np.cumsum(new) - 1).astype(np.int64)
-    n_r = int(new.sum())
-    mult = np.bincount(ring, minlength=n_r).astype(np.int64)
-    ring_hkl = np.zeros((n_r, 3), dtype=np.int64)
-    for i in range(n_r):
-        hs = hkl[ring == i]
-        ring_hkl[i] = hs[np.lexsort((hs[:, 2], hs[:, 1], hs[:, 0]))[-1]]
-    ring_d = d[new]
-    ring_tth = np.rad2deg(2.0 * np.arcsin(lam / (2.0 * ring_d))) if n_r else np.zeros(0)
-    return ReflectionSet(
-        phase=phase, wavelength_angstrom=float(lam), tth_min_deg=float(tmin), tth_max_deg=float(tmax),
-        hkl=hkl.astype(np.int64), tth_deg=tth, d_angstrom=d, ring=ring, ring_tth_deg=ring_tth,
-        ring_d_angstrom=ring_d, ring_multiplicity=mult, ring_hkl=ring_hkl,
     )
 
 

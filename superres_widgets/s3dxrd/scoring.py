@@ -435,6 +435,21 @@ def _score_targets(cand: _Candidate, table, xs: np.ndarray, ys: np.ndarray) -> n
 # ---------------------------------------------------------------------------
 # the scorer
 # ---------------------------------------------------------------------------
+def _estimate_rates(cands: list, priors: list, tails: tuple, cancel: Any, iters: int = 3) -> tuple[float, float]:
+    """Rule 3: ``p1`` and ``p0`` by expectation-maximisation over every candidate's runs (centre prior)."""
+    p1, p0 = 0.9, 0.01
+    for _ in range(iters):
+        acc = np.zeros(4)
+        for cd, prior in zip(cands, priors):
+            if cd is None:
+                continue
+            check_cancel(cancel, "likelihood scorer")
+            acc += _em_counts(cd, _posterior(cd, p1, p0, prior, _tail_terms(cd, p1, p0, *tails)))
+        p1 = float(np.clip(acc[0] / max(acc[1], 1e-12), 1e-3, 1 - 1e-6))
+        p0 = float(np.clip(acc[2] / max(acc[3], 1e-12), 1e-9, 0.5 * p1))
+    return p1, p0
+
+
 def _candidate_scores(cd, prior, bands, xs, ys, p1, p0, tails_prof, b, b_core, W, width, n_pass) -> np.ndarray:
     """Rules 2b-5 for one candidate at its disc's targets."""
     tails = _tail_terms(cd, p1, p0, tails_prof, b, b_core)
@@ -572,27 +587,14 @@ def likelihood_scores(
             continue
         c0 = None if cen0 is None or not np.all(np.isfinite(cen0[c])) else cen0[c]
         cands.append(_Candidate(table.observed[e], ev.omega_deg[e], X, step, c0))
-    # rule 3: p1, p0 by EM under the centre prior
-    p1, p0 = 0.9, 0.01
     priors = [None if cd is None else _centre_prior(cd) for cd in cands]
     bands = [None if cd is None else _bands(cd, b_core) for cd in cands]
-    posts: list = [None] * nc
-    for _ in range(3):
-        acc = np.zeros(4)
-        for c, cd in enumerate(cands):
-            if cd is None:
-                continue
-            check_cancel(cancel, "likelihood scorer")
-            posts[c] = _posterior(cd, p1, p0, priors[c], _tail_terms(cd, p1, p0, tails_prof, b, b_core))
-            acc += _em_counts(cd, posts[c])
-        p1 = float(np.clip(acc[0] / max(acc[1], 1e-12), 1e-3, 1 - 1e-6))
-        p0 = float(np.clip(acc[2] / max(acc[3], 1e-12), 1e-9, 0.5 * p1))
+    p1, p0 = _estimate_rates(cands, priors, (tails_prof, b, b_core), cancel)
     top_c = np.full((n, K), -1, dtype=np.int64)
     top_s = np.full((n, K), _NEG)
     centres = np.full((nc, 2), np.nan)
     radii = np.full(nc, np.nan)
     n_refl = np.zeros(nc, dtype=np.int64)
-    posts.clear()
     jobs = []
     for c, cd in enumerate(cands):
         if cd is None:
