@@ -99,7 +99,9 @@ class SuperpositionStats:
     n_selected : int
     mean_relative_size : float
         Mean of ``relative_size`` over ``selected`` (paper: about 0.2).  NaN
-        only if nothing is selected.
+        only if no target at ``r >= r_min`` has a fully superposed region
+        (a beam narrower than the step: ``has_region`` shows which targets
+        have one); ``radius <= r_min`` is a ``ValueError``.
     radial_bin_width : float
     radial_bins, radial_mean, radial_counts : ndarray
         Radial average of ``relative_size`` over all valid targets (complete
@@ -534,9 +536,11 @@ def superposition_map(
     stats = _map_stats(
         geometry, xs, ys, area, centroid, complete & has_region, area_centre, rmin, rbw, hbw
     )
-    if stats.n_selected == 0:  # the mean relative size would be NaN
+    if stats.n_selected == 0 and rad <= rmin:
+        # the arguments themselves leave nothing to average (a beam narrower than the step may
+        # leave no fully superposed target beyond r_min: then the statistics are NaN, documented)
         raise ValueError(f"radius={rad:g} and r_min={rmin:g} leave no fully superposed target at r >= r_min "
-                         "to average; widen the radius or lower r_min")
+                         "to average; the radius must exceed r_min")
     return SuperpositionMapResult(
         geometry=geometry,
         subdivision=s,
