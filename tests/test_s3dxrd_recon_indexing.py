@@ -7,6 +7,7 @@ import pytest
 
 from superres_widgets.s3dxrd.crystal import (
     CubicPhase,
+    cubic_symmetry_operators,
     misorientation_table,
     random_orientations,
     ubi_from_orientation,
@@ -170,3 +171,62 @@ def test_rule7_grain_file_cell_checks(tmp_path):
         orientations_from_grain_file(p, CubicPhase("fcc", 4.05))
     with pytest.raises(FileNotFoundError):
         read_grain_file(tmp_path / "missing.map")
+
+
+def test_the_spots_are_sorted_once_per_indexing_run(sim, monkeypatch):
+    """Issue 12: match_peaks re-sorted the spots in each of ~1600 calls; PeakIndex sorts them once per run."""
+    import superres_widgets.s3dxrd.indexing as ix
+    import superres_widgets.s3dxrd.matching as mt
+
+    built = []
+    real_init = mt.PeakIndex.__init__
+
+    def counting(self, *a, **k):
+        built.append(len(np.asarray(a[0])))
+        real_init(self, *a, **k)
+
+    monkeypatch.setattr(mt.PeakIndex, "__init__", counting)
+    calls = []
+    real_refine = ix.refine_orientation
+    monkeypatch.setattr(ix, "refine_orientation", lambda *a, **k: calls.append(1) or real_refine(*a, **k))
+    res = ix.index_peaks(sim.data)
+    assert res.n_candidates == 8 and len(calls) >= 8
+    # one index for merging the peaks into spots, one for every match against the spots
+    assert len(built) == 2 and built[1] == res.spots.n_spots
+    # PeakIndex matches as match_peaks does
+    rng = np.random.default_rng(0)
+    obs = (rng.integers(0, 3, 300), rng.uniform(-180, 180, 300), rng.uniform(0, 180, 300))
+    pred = (rng.integers(0, 3, 200), rng.uniform(-180, 180, 200), rng.uniform(0, 180, 200))
+    a = ix.match_peaks(*pred, *obs, 2.0, 2.0)
+    b = ix.PeakIndex(*obs).match(*pred, 2.0, 2.0)
+    assert set(zip(*map(np.ndarray.tolist, a))) == set(zip(*map(np.ndarray.tolist, b)))
+
+
+def test_vote_tree_on_the_fundamental_zone_counts_like_every_equivalent():
+    """_fundamental_zone: neighbours within the vote radius are found as with all 48 equivalents (cubic)."""
+    import math
+
+    from scipy.spatial import cKDTree
+
+    from superres_widgets.s3dxrd.conventions import quat_mul, quaternions
+    from superres_widgets.s3dxrd.indexing import _fundamental_zone
+    from superres_widgets.s3dxrd.orientation import _sym_quats
+
+    base = random_orientations(40, seed=3)
+    # clusters: each base orientation jittered by up to ~0.7 deg, many near the zone's faces
+    rng = np.random.default_rng(4)
+    from scipy.spatial.transform import Rotation
+
+    jit = Rotation.from_rotvec(rng.normal(0, 0.004, (400, 3))).as_matrix()
+    U = np.einsum("nij,njk->nik", np.repeat(base, 10, axis=0), jit)
+    U = U @ cubic_symmetry_operators()[rng.integers(0, 24, 400)]  # any equivalent
+    S = _sym_quats()
+    q = quaternions(U)
+    r = 2.0 * math.sin(math.radians(1.0) / 4.0)
+    full = quat_mul(q[:, None], S[None]).reshape(-1, 4)
+    full = np.concatenate([full, -full])
+    brute = cKDTree(full).query_ball_point(q, r, return_length=True)
+    canon, pts, owner = _fundamental_zone(q, S, 1.0)
+    fz = cKDTree(pts).query_ball_point(canon, r)
+    fz_unique = np.array([np.unique(owner[np.asarray(i, dtype=int)]).size for i in fz])
+    np.testing.assert_array_equal(fz_unique, brute)
