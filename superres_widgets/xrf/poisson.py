@@ -222,9 +222,9 @@ class _KL:
         np.log(t, out=t)
         return total - dot(self.y, t)
 
-    def ratio(self, hx):
-        """:math:`w y / Hx` (a new array)."""
-        r = np.maximum(hx, self.floor)
+    def ratio(self, hx, out=None):
+        """:math:`w y / Hx` (in ``out`` when given)."""
+        r = np.maximum(hx, self.floor, out=out)
         np.divide(self.y, r, out=r)  # y already carries w
         return r
 
@@ -343,7 +343,10 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
                     objective=kl_objective(img, pb.image_weights()))
 
     hx = op.forward(x)
-    grad = op.adjoint(kl.ratio(hx))
+    # work arrays reused every iteration (fresh 1-4 MB arrays cost page faults on a busy machine)
+    xb, hb, dbuf, zbuf, rbuf = (np.empty_like(x) for _ in range(5))
+    work = {"dk": np.empty_like(x), "sd": np.empty_like(x), "dz": np.empty_like(x)}
+    grad = op.adjoint(kl.ratio(hx, rbuf))
     np.subtract(1 if norm is None else norm, grad, out=grad)
     if free is not None:
         grad *= free
@@ -356,7 +359,7 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
     for k in range(1, n_it + 1):
         tr.check_cancel(k - 1)
         # D = x (clipped to [1e-10, 1e10] as in the paper; x >= 0 and below 1e10 counts, so x itself)
-        d = x * grad
+        d = np.multiply(x, grad, out=dbuf)
         if inv_norm is not None:
             d *= inv_norm
         d *= dt.type(-alpha)
@@ -368,24 +371,26 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
         f_max = max(f_hist[-mem:])
         lam = 1.0
         while True:
-            h_try = np.add(hx, hd) if lam == 1.0 else hd * dt.type(lam) + hx
+            h_try = np.add(hx, hd, out=hb) if lam == 1.0 else np.add(hd * dt.type(lam), hx, out=hb)
             f_try = kl.value(h_try)
             if f_try <= f_max + _BETA * lam * gd or lam < 1e-10:
                 break
             lam *= _THETA
         s = d
         s *= dt.type(lam)
-        x = state[0] = x + s  # a convex combination of x >= 0 and P(...) >= 0: no projection needed
-        hx = h_try
+        x_new = np.add(x, s, out=xb)  # a convex combination of x >= 0 and P(...) >= 0: no projection needed
+        xb, x = x, x_new
+        state[0] = x
+        hb, hx = hx, h_try
         f = f_try
         f_hist.append(f)
-        g_new = op.adjoint(kl.ratio(hx))
+        g_new = op.adjoint(kl.ratio(hx, rbuf))
         np.subtract(1 if norm is None else norm, g_new, out=g_new)
         if free is not None:
             g_new *= free
-        z = g_new - grad
+        z = np.subtract(g_new, grad, out=zbuf)
         grad = g_new
-        alpha, tau = _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi)
+        alpha, tau = _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi, work)
         done, _ = tr.measure(k, x, hx)
         tr.report(k, final=done)
         if done:
@@ -399,7 +404,7 @@ def _fdot(a, b) -> float:
     return float(np.dot(a.ravel(), b.ravel())) if a.dtype == np.float32 else dot(a, b)
 
 
-def _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi):
+def _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi, work=None):
     """The adaptive Barzilai-Borwein step length (Notes of :func:`sgp`); returns ``(alpha, tau)``.
 
     Pixels at the bound (``x = 0`` after the step) are left out of the sums:
@@ -407,7 +412,7 @@ def _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi):
     free variables (projected BB rule).
     """
     if float(x.min()) > _FREE * float(x.mean()):  # no active bound: whole arrays, no copies
-        dk = np.clip(x, lo, hi)
+        dk = np.clip(x, lo, hi, out=None if work is None else work["dk"])
         sf, zf = s, z
     else:
         free = x > _FREE * float(x.mean())
@@ -416,8 +421,9 @@ def _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi):
             inv_norm = inv_norm[free]
     if inv_norm is not None:
         dk = dk * inv_norm
-    sd = sf / dk
-    dz = dk * zf
+    full = work is not None and sf.shape == work["sd"].shape
+    sd = np.divide(sf, dk, out=work["sd"] if full else None)
+    dz = np.multiply(dk, zf, out=work["dz"] if full else None)
     # float32 sums are plenty for step lengths (BLAS sdot: fast, unthreaded)
     sz_inv = _fdot(sd, zf)  # s^T D^-1 z
     sz = _fdot(sf, dz)  # s^T D z
