@@ -328,7 +328,7 @@ def test_the_dot_fit_runs_off_the_kernel_thread_with_progress():
     assert w.busy or w.psf_sigma_um is not None  # the constructor returned before (or just as) the fit ended
     w.wait()
     assert w.error == "" and w.progress == 1.0 and w.psf_sigma_um == pytest.approx(30.0, rel=0.1)
-    assert returned < 0.5 * max(w.compute_ms / 1000.0, 0.2) + 0.2
+    assert returned < 0.5 * max(w.compute_ms / 1000.0, 0.2) + 0.4  # + hand-overs on a loaded machine
     assert any(0 < v < 1 for v in seen) or w.compute_ms < 300  # progress went through while fitting
     # a newer image cancels the running fit: the newest wins
     w.image = scan.counts[::-1].copy()
