@@ -18,7 +18,7 @@
 #
 # *Course notebook for Yang, Zhang & Cheng (2022), J. Anal. At. Spectrom. 37, 750 — applied to real data.*
 #
-# The other notebooks restore simulated scans. This one does what a user does with a file from a microprobe beamline: **open it, pick a channel, normalise it, estimate a PSF, restore it with several methods, decide when to stop iterating, and save the result with a record of how it was made.** The data are two real scans from the 2-ID-E microprobe of the Advanced Photon Source (the test files of the XRF-Maps project; see `shared/data/xrf-maps-2ide/README.md` for source and licence):
+# The other notebooks restore simulated scans. This one does what a user does with a file from a microprobe beamline: **open it, pick a channel, normalise it, estimate a PSF, restore it with several methods, decide when to stop iterating, and save the result with a record of how it was made.** The data are two real scans from the 2-ID-E microprobe of the Advanced Photon Source (the test files of the XRF-Maps project; `data/xrf-maps-2ide/` in the repository, with their README (source) and LICENSE):
 #
 # * `2xfm_0010.mda` — a step scan, 11 × 11 pixels of 50 µm, with 69 detectors per pixel (scalers, region-of-interest sums per element line, count rates, the ring current) and the 2000-channel spectra;
 # * `2xfm_0011.mda` — a fly scan of the same area.
@@ -38,15 +38,17 @@ from superres_widgets.xrf import (ConvergenceHistory, blind_l0, gaussian_psf, ge
 
 
 def find_data():
-    """The 2-ID-E folder: next to the repository (shared/data), or $SUPERRES_DATA."""
+    """The 2-ID-E folder: $SUPERRES_DATA, or the repository's data/ folder (beside notebooks/)."""
     import os
 
-    root = Path(superres_widgets.__file__).resolve().parents[1]
+    here = Path.cwd()
     candidates = [Path(os.environ["SUPERRES_DATA"])] if "SUPERRES_DATA" in os.environ else []
-    candidates += [root.parent / "shared" / "data" / "xrf-maps-2ide", root / "data" / "xrf-maps-2ide"]
+    candidates += [here.parent / "data" / "xrf-maps-2ide", here / "data" / "xrf-maps-2ide"]
+    root = Path(superres_widgets.__file__).resolve().parents[1]  # an editable install: the repository
+    candidates += [root / "data" / "xrf-maps-2ide"]
     for c in candidates:
         if (c / "2xfm_0010.mda").is_file():
-            return c
+            return c.resolve()
     raise FileNotFoundError(f"the 2-ID-E files are not in {[str(c) for c in candidates]}; set SUPERRES_DATA")
 
 

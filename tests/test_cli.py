@@ -358,9 +358,8 @@ def test_deconvolve_negative_and_masked_maps(inputs, tmp_path, capsys):
 
 
 def test_deconvolve_a_real_mda_scan_normalised_by_a_scaler(tmp_path, capsys):
-    src = ROOT.parent / "shared" / "data" / "xrf-maps-2ide" / "2xfm_0010.mda"
-    if not src.is_file():
-        pytest.skip("the 2-ID-E data are not available")
+    src = ROOT / "data" / "xrf-maps-2ide" / "2xfm_0010.mda"
+    assert src.is_file(), f"{src} is missing (committed in data/)"
     out = tmp_path / "roi.h5"
     code, stdout, err = run(["deconvolve", src, "--channel", "Ca Ka", "--normalize",
                              "2xfm:scaler3_cts1.B", "--psf-sigma-um", "40", "-n", "5", "--out", out], capsys)

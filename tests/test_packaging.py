@@ -260,6 +260,26 @@ QUICKSTART_RUNNER = textwrap.dedent(r"""
 """)
 
 
+
+def _in_own_thread(fn):
+    """Run ``fn`` in a fresh thread (no asyncio loop) and re-raise what it raised."""
+    import threading
+
+    box = {}
+
+    def target():
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 -- handed back to the test's thread
+            box["exc"] = exc
+
+    t = threading.Thread(target=target, name="wheel-browser-test")
+    t.start()
+    t.join()
+    if "exc" in box:
+        raise box["exc"]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_wheel_runs_without_node_headless_and_in_the_browser(dists, tmp_path, no_node_path):
@@ -287,29 +307,34 @@ def test_wheel_runs_without_node_headless_and_in_the_browser(dists, tmp_path, no
     LabPage = _load(ui / "conftest.py", "_superres_ui_conftest").LabPage
     from playwright.sync_api import sync_playwright
 
-    root = tmp_path / "lab"
-    root.mkdir()
-    with servers.jupyter_server(py, "jupyterlab", root, tmp_path / "jupyter", env=env) as base, \
-            sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=servers.CHROMIUM, headless=True, args=servers.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(60_000)
-            lab = LabPage(page, base, root)
-            name = lab.write_notebook("wheel.ipynb", [
-                "import sys, superres_widgets\nprint(sys.prefix)\nprint(superres_widgets.__file__)",
-                "from superres_widgets.widgets import BeamTrajectoryExplorer\n"
-                "w = BeamTrajectoryExplorer(xs=3, ys=2)\nw",
-            ])
-            lab.open(name).run_all()
-            assert lab.cell_errors() == []
-            assert lab.kernel("import superres_widgets; print(superres_widgets.__file__)").startswith(str(env_dir))
-            canvas = ".srw-beam-trajectory canvas[data-role=overview]"
-            page.wait_for_selector(canvas, timeout=60_000)
-            page.wait_for_timeout(300)
-            s = lab.canvas_stats(canvas)
-            assert s["colours"] > 20 and 0.05 < s["nonWhite"] < 0.99, s
-            lab.screenshot("wheel_beam_trajectory", ".srw-beam-trajectory")
-            assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
-        finally:
-            browser.close()
+    # Playwright's sync API refuses to start in a thread whose asyncio loop is taken (the browser
+    # tests' session-wide Chromium, when they ran first in this process): a thread of its own
+    def in_browser():
+        root = tmp_path / "lab"
+        root.mkdir()
+        with servers.jupyter_server(py, "jupyterlab", root, tmp_path / "jupyter", env=env) as base, \
+                sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=servers.CHROMIUM, headless=True, args=servers.CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.set_default_timeout(60_000)
+                lab = LabPage(page, base, root)
+                name = lab.write_notebook("wheel.ipynb", [
+                    "import sys, superres_widgets\nprint(sys.prefix)\nprint(superres_widgets.__file__)",
+                    "from superres_widgets.widgets import BeamTrajectoryExplorer\n"
+                    "w = BeamTrajectoryExplorer(xs=3, ys=2)\nw",
+                ])
+                lab.open(name).run_all()
+                assert lab.cell_errors() == []
+                assert lab.kernel("import superres_widgets; print(superres_widgets.__file__)").startswith(str(env_dir))
+                canvas = ".srw-beam-trajectory canvas[data-role=overview]"
+                page.wait_for_selector(canvas, timeout=60_000)
+                page.wait_for_timeout(300)
+                s = lab.canvas_stats(canvas)
+                assert s["colours"] > 20 and 0.05 < s["nonWhite"] < 0.99, s
+                lab.screenshot("wheel_beam_trajectory", ".srw-beam-trajectory")
+                assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
+            finally:
+                browser.close()
+
+    _in_own_thread(in_browser)

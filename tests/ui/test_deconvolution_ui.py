@@ -279,7 +279,11 @@ def test_slider_and_image_fit_a_laptop_window_with_the_file_browser_open(lab, si
     assert "previous settings" in lab.page.locator(f"{DX} [data-role=stale-note]").text_content()
     lab.screenshot(f"deconvolution_stale_{size[0]}x{size[1]}")
     lab.kernel("w.num_iter = 10; w.wait()")
-    lab.page.wait_for_selector(f"{DX} [data-role=metrics][data-stale='0']", timeout=20_000)
+    try:
+        lab.page.wait_for_selector(f"{DX} [data-role=metrics][data-stale='0']", timeout=20_000)
+    except Exception as exc:  # say what the kernel holds, then fail
+        state = lab.kernel_value("[w.num_iter, w.stale, w.busy, w.error, w.iteration, w.final]")
+        raise AssertionError(f"metrics still stale in the page; kernel: {state}") from exc
     # σ at the slider maximum: "–" with the reason
     lab.kernel("w.psf_sigma_um = 150.0; w.wait()")
     lab.page.wait_for_function(

@@ -11,14 +11,13 @@ import pytest
 
 from superres_widgets.io import MapFileError, PixelSizeWarning, load_map, reader_for
 
-DATA = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "xrf-maps-2ide"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "xrf-maps-2ide"  # committed with its LICENSE
 h5py = pytest.importorskip("h5py")
 
 
 def _real(name):
     path = DATA / name
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    assert path.is_file(), f"{path} is missing (the 2-ID-E files are committed in data/)"
     return path
 
 

@@ -27,7 +27,8 @@ const SIDE_W = 300;
 const CSS = `
 .srw-deconvolution .srw-decon-row { display: flex; flex-wrap: nowrap; gap: 10px; align-items: flex-start; }
 .srw-deconvolution .srw-decon-side { flex: 0 0 ${SIDE_W}px; width: ${SIDE_W}px; min-width: 0; }
-.srw-deconvolution .srw-decon-side .srw-controls input[type=range] { max-width: 120px; }
+.srw-deconvolution .srw-decon-side .srw-controls { grid-template-columns: max-content minmax(60px, 1fr) max-content; }
+.srw-deconvolution .srw-decon-side .srw-controls input[type=range] { width: 100%; min-width: 0; max-width: none; }
 .srw-deconvolution .srw-hover { font-variant-numeric: tabular-nums; font-size: 12px; min-height: 16px; color: var(--jp-ui-font-color1, #222); }
 .srw-deconvolution .srw-stale { opacity: 0.45; }
 .srw-deconvolution .srw-stale-note { color: #7a5200; font-size: 12px; }
