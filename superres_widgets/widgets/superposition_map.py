@@ -210,7 +210,7 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
         self._src_hist = ColumnDataSource(dict(left=[], right=[], top=[]))
         self._src_fit = ColumnDataSource(dict(x=[], y=[]))
 
-        opts = dict(width=300, height=280, toolbar_location="above", tools="pan,wheel_zoom,box_zoom,reset,save")
+        opts = dict(width=300, height=300, toolbar_location="below", tools="pan,wheel_zoom,box_zoom,reset,save")
         fa = figure(title="(a) relative spot size vs radius", x_axis_label="r (steps)",
                     y_axis_label="√(A/A₀)", **opts)
         fa.scatter("r", "size", source=self._src_scatter_a, size=2, alpha=0.25, color="#9ecae1")
@@ -220,7 +220,7 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
         fa.add_layout(self._mean_span)
         fa.legend.location = "top_right"
 
-        fb = figure(title="(b) centroid radius vs pixel radius", x_axis_label="r(xs, ys)",
+        fb = figure(title="(b) centroid vs pixel radius", x_axis_label="r(xs, ys)",
                     y_axis_label="r(COM)", **opts)
         fb.scatter("r", "r_com", source=self._src_com, size=3, alpha=0.5, color="#31a354")
         fb.line("x", "y", source=self._src_line, line_dash="dotted", line_color="#d62728", line_width=2)
@@ -266,5 +266,5 @@ class SuperpositionMap(BokehPanel, SuperresWidget):
         self._src_fit.data = dict(x=x, y=y)
         self._mean_span.location = float(stats.mean_relative_size)
         fwhm = stats.com_error_fwhm
-        self._figures[2].title.text = f"(c) r − r(COM): Gaussian fit FWHM = {fwhm:.3f}"
-        self._figures[0].title.text = f"(a) relative spot size: mean (r ≥ 0.5) = {stats.mean_relative_size:.3f}"
+        self._figures[2].title.text = f"(c) r − r(COM): fit FWHM {fwhm:.3f}"
+        self._figures[0].title.text = f"(a) spot size: mean (r ≥ 0.5) {stats.mean_relative_size:.3f}"
