@@ -52,6 +52,8 @@ from typing import Any
 
 import numpy as np
 
+from ..validate import check_array
+
 from ._validate import DeconvolutionCancelled, check_callback, dot, make_stop_check, norm2
 
 __all__ = ["STOP_RULES", "IterationRecord", "ConvergenceHistory", "poisson_discrepancy", "check_stop"]
@@ -81,6 +83,19 @@ def poisson_discrepancy(y, hx, weights=None) -> float:
     >>> round(poisson_discrepancy(y, np.full(y.shape, 200.0)), 2)
     1.0
     """
+    y = check_array(y, "y", nonnegative=True)
+    hx = check_array(hx, "hx")
+    if hx.shape != y.shape:
+        raise ValueError(f"y and hx must have the same shape, got y {y.shape} and hx {hx.shape}")
+    if weights is not None:
+        weights = check_array(weights, "weights", nonnegative=True)
+        if weights.shape != y.shape:
+            raise ValueError(f"weights must have the shape of y {y.shape}, got {weights.shape}")
+    return _poisson_discrepancy(y, hx, weights)
+
+
+def _poisson_discrepancy(y, hx, weights=None) -> float:
+    """:func:`poisson_discrepancy` without the checks (the iteration loops' arrays are valid)."""
     y = np.asarray(y, dtype=np.float64)
     m = np.maximum(np.asarray(hx, dtype=np.float64), 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -235,7 +250,7 @@ class Tracker:
             if hx is None:
                 hx = self.forward(x)
             hc = np.asarray(self.crop(hx), dtype=np.float64)
-            disc = poisson_discrepancy(self.y, hc, self.w)
+            disc = _poisson_discrepancy(self.y, hc, self.w)
             r = self.y - hc
             res = float(norm2(r if self.w is None else self.w * r)) / self.y_norm
             if self.stop == "discrepancy" and disc <= 1.0:
@@ -284,7 +299,7 @@ def kl_objective(y, weights=None) -> Callable:
     discrepancy :math:`D`.
     """
     def objective(x, hx):
-        return 0.5 * poisson_discrepancy(y, hx, weights)
+        return 0.5 * _poisson_discrepancy(y, hx, weights)
     return objective
 
 

@@ -29,7 +29,8 @@ import numpy as np
 
 from ._problem import setup_problem
 from ..validate import check_iterations as _check_iterations
-from ._validate import check_nonnegative, check_positive, check_positive_int, dot
+from ..validate import check_number
+from ._validate import check_positive_int, dot
 from .convergence import kl_objective
 from .deconvolution import _start_estimate, rl_normaliser
 
@@ -140,13 +141,14 @@ def richardson_lucy_tv(image, psf, num_iter: int = 30, tv_weight: float = 0.002,
     True
     """
     n_it = _check_iterations(num_iter, "num_iter")
-    lam = check_nonnegative(tv_weight, "tv_weight")
+    lam = check_number(tv_weight, "tv_weight", lo=0.0, hi=1.0)  # the registry's range (literature: 1e-4..1e-2)
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_BOUNDARIES, mask=mask,
                        negative=negative, dtype=dtype, workers=workers)
     op, y, dt = pb.op, pb.y, pb.dt
     img = pb.data.image
     floor = dt.type(max(float(img.max()) * 1e-7, np.finfo(dt).tiny * 1e6))
-    eps = max(1e-3 * float(np.mean(img)), 1e-9) if tv_epsilon is None else check_positive(tv_epsilon, "tv_epsilon")
+    eps = max(1e-3 * float(np.mean(img)), 1e-9) if tv_epsilon is None else check_number(
+        tv_epsilon, "tv_epsilon", lo=1e-12, hi=1e12)  # eps**2 must not underflow (0/0 in flat regions)
     x = _start_estimate(x0, img, op, dt, offset=pb.data.offset)
     norm = pb.norm
     base = np.ones(op.work_shape, dt) if norm is None else norm

@@ -28,6 +28,8 @@ import math
 
 import numpy as np
 
+from ..validate import check_array
+
 __all__ = ["prepare_psf", "psf_from_dot_scan", "psf_centroid"]
 
 
@@ -40,8 +42,10 @@ def psf_centroid(psf) -> tuple:
     >>> psf_centroid(k)
     (1.0, 3.0)
     """
-    k = np.asarray(psf, dtype=np.float64)
+    k = check_array(psf, "psf", ndim=2, nonnegative=True)
     total = k.sum()
+    if not total > 0:
+        raise ValueError("psf must have a positive sum (all values are 0)")
     r, c = np.indices(k.shape)
     return float((k * r).sum() / total), float((k * c).sum() / total)
 
@@ -84,7 +88,10 @@ def prepare_psf(psf, image_shape=None, *, name: str = "psf", centre: bool = True
     ...
     ValueError: psf has 4 negative value(s) (min -1); a PSF is an intensity >= 0: ...
     """
-    arr = np.asarray(psf)
+    try:
+        arr = np.asarray(psf)
+    except ValueError as exc:  # ragged sequences
+        raise ValueError(f"{name} must be a real numeric image ({exc})") from None
     if arr.dtype == object or np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{name} must be a real numeric image, got dtype {arr.dtype}")
     if arr.ndim != 2:
