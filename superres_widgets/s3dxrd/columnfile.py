@@ -422,6 +422,8 @@ def read_columnfile(
     ok = np.logical_and.reduce([np.isfinite(a) for a in need])
     n_read = int(ok.size)
     dropped = {"nan": int(np.sum(~ok))} if not ok.all() else {}
+    if n_read == 0:
+        raise ValueError(f"{fname}: no peak rows (columns {sorted(cols)} are empty)")
     if not ok.any():
         raise ValueError(f"{fname}: no peak left ({n_read} rows, all with NaN or inf in a needed column)")
     return PeakTable(

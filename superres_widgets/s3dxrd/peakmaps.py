@@ -15,9 +15,11 @@ Checked in ``tests/test_s3dxrd_columnfile.py``.
 
 1. **Scan positions** (geometry rule 9): ``X = y0 - dty``.  When every
    ``dty`` is a multiple of the step (a motor grid) the scan is the grid
-   ``X = y0 + step k``, ``|k| <= K`` (``K`` from the header's ``x_range``,
-   else the largest ``|dty| / step``), so positions where nothing diffracted
-   are still scanned positions; otherwise the distinct ``X`` are the scan
+   ``X = y0 + step k``, ``|k| <= K`` (``K`` the largest ``|dty| / step``),
+   so positions where nothing diffracted are still scanned positions; with
+   the header's ``x_range`` the scan is that grid, ``|step k| <= x_range``,
+   whatever the peaks (one off it is outside the scan, rule 4); otherwise
+   the distinct ``X`` are the scan
    (:meth:`ScanGeometry.from_imaged11`).  ``step`` defaults to the header's
    ``dty_step``, else the smallest spacing of the distinct ``dty``.
 
@@ -33,8 +35,8 @@ Checked in ``tests/test_s3dxrd_columnfile.py``.
    header's ``tth_max``, else the largest peak ``2 theta`` plus 0.5 deg.
 
 4. **Dropped peaks are counted** (``dropped``): ``nan`` (read), ``off_ring``,
-   ``outside_scan`` (a ``dty`` off the given scan by more than ``1e-6``
-   step, or an omega outside the bins).
+   ``outside_scan`` (a ``dty`` off the given scan -- or beyond the header's
+   ``x_range`` -- by more than ``1e-6`` step, or an omega outside the bins).
 
 5. **Grain files** (:mod:`~superres_widgets.s3dxrd.grainfile`): the ``UBI``
    must match the phase's cell (``cell_tol``); ``#translation: x y z``
@@ -78,14 +80,18 @@ def _positions(dty: np.ndarray, y0: float, step: float | None, x_range: float | 
         diffs = diffs[diffs > 1e-9 * max(1.0, float(np.abs(d).max()))]
         step = float(diffs.min()) if diffs.size else 1.0
     step = _positive(step, "step_um")
+    if x_range is not None:  # the header's scan: a dty off it is outside the scan (counted), not a wider scan
+        try:
+            xr = float(x_range)
+        except (TypeError, ValueError):
+            xr = math.nan
+        if not (math.isfinite(xr) and xr >= 0):
+            raise ValueError(f"x_range (columnfile header) must be a finite number >= 0, got {x_range!r}")
+        return dict(x_range=max(xr, abs(y0)), step=step, axis_offset=y0), step
     q = d / step
     if np.all(np.abs(q - np.round(q)) <= 1e-6):
-        K = int(np.abs(np.round(q)).max())
-        if x_range is not None:
-            K = max(K, int(math.floor(float(x_range) / step + 1e-9)))
-        K = max(K, int(math.ceil(abs(y0) / step - 1e-9)))
-        xr = K * step if x_range is None else max(K * step, float(x_range))  # the header's keeps the radius
-        return dict(x_range=xr, step=step, axis_offset=y0), step
+        K = max(int(np.abs(np.round(q)).max()), int(math.ceil(abs(y0) / step - 1e-9)))
+        return dict(x_range=K * step, step=step, axis_offset=y0), step
     return dict(positions=y0 - d, step=step), step
 
 
@@ -169,6 +175,7 @@ def scan_from_peaks(
         raise ValueError(f"peaks must be a PeakTable (read_columnfile), got {type(peaks).__name__}")
     phase = CubicPhase() if phase is None else phase
     name = peaks.path or "peaks"
+    ds_tol = _positive(ds_tol, "ds_tol")
     lam = wavelength_angstrom
     if lam is None and energy_keV is None:
         lam = peaks.header.get("wavelength")

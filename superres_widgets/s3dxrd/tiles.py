@@ -39,7 +39,7 @@ import numpy as np
 
 from .conventions import check_cancel
 
-__all__ = ["candidate_extents", "subset_table", "pruned_nprime_map", "chosen_completeness"]
+__all__ = ["candidate_extents", "subset_table", "tile_tasks", "pruned_nprime_map", "chosen_completeness"]
 
 
 def candidate_extents(table: Any, geometry: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +98,42 @@ def subset_table(table: Any, cands: Any) -> Any:
     )
 
 
+def tile_tasks(table: Any, geometry: Any, xs: np.ndarray, ys: np.ndarray, grid_index: np.ndarray,
+               tile: int = 64) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The tiles of rule 2: ``(targets, kept candidates)`` per non-empty ``tile x tile`` block of the grid.
+
+    Every target of ``grid_index`` (``>= 0``) is in exactly one tile; a candidate is kept when its disc
+    (radius + 2 steps + the beam's support) meets the tile's bounding box.
+
+    Examples
+    --------
+    >>> r = reconstruct_phantom(diameter_um=40, n_grains=3, seed=1)       # doctest: +SKIP
+    >>> m = r.subpixel                                                   # doctest: +SKIP
+    >>> len(tile_tasks(r.table, r.geometry, m.xs, m.ys, m.grid_index, 16))  # doctest: +SKIP
+    4
+    """
+    tile = int(tile)
+    if tile < 1:
+        raise ValueError(f"tile must be an integer >= 1, got {tile!r}")
+    cen, rad = candidate_extents(table, geometry)
+    reach = rad + 2.0 * float(geometry.step) + float(geometry.profile.support(geometry.beam_width))
+    gi = np.asarray(grid_index)
+    ny, nx = gi.shape
+    tasks = []
+    for i0 in range(0, ny, tile):
+        for j0 in range(0, nx, tile):
+            t = gi[i0 : i0 + tile, j0 : j0 + tile]
+            t = t[t >= 0]
+            if t.size == 0:
+                continue
+            x0, x1, y0, y1 = xs[t].min(), xs[t].max(), ys[t].min(), ys[t].max()
+            dx = np.maximum(np.maximum(x0 - cen[:, 0], cen[:, 0] - x1), 0.0)
+            dy = np.maximum(np.maximum(y0 - cen[:, 1], cen[:, 1] - y1), 0.0)
+            keep = np.nonzero(np.hypot(dx, dy) <= reach)[0]
+            tasks.append((t, keep))
+    return tasks
+
+
 def _tile_task(sub, geometry, count, want_next, expected, beam_weighting, xs, ys, cands):
     from .nprime import _ChunkKernel
 
@@ -137,22 +173,7 @@ def pruned_nprime_map(
     candidate : ndarray of int, (n,)
     completeness : ndarray, (n,)
     """
-    cen, rad = candidate_extents(table, geometry)
-    reach = rad + 2.0 * float(geometry.step) + float(geometry.profile.support(geometry.beam_width))
-    gi = np.asarray(grid_index)
-    ny, nx = gi.shape
-    tasks = []
-    for i0 in range(0, ny, tile):
-        for j0 in range(0, nx, tile):
-            t = gi[i0 : i0 + tile, j0 : j0 + tile]
-            t = t[t >= 0]
-            if t.size == 0:
-                continue
-            x0, x1, y0, y1 = xs[t].min(), xs[t].max(), ys[t].min(), ys[t].max()
-            dx = np.maximum(np.maximum(x0 - cen[:, 0], cen[:, 0] - x1), 0.0)
-            dy = np.maximum(np.maximum(y0 - cen[:, 1], cen[:, 1] - y1), 0.0)
-            keep = np.nonzero(np.hypot(dx, dy) <= reach)[0]
-            tasks.append((t, keep))
+    tasks = tile_tasks(table, geometry, xs, ys, grid_index, tile)
     want_next = tie_break == "next"
     cand = np.full(xs.size, -1, dtype=np.int64)
     comp = np.zeros(xs.size)
