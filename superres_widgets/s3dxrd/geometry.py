@@ -653,10 +653,28 @@ class ScanGeometry:
         w = np.where(lit, np.asarray(self._profile.weight(d, b), dtype=float), 0.0)
         return lk.index.astype(np.int32), lit, lk.next_index.astype(np.int32), w
 
-    def _scan_indices(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Position index (into :attr:`x_positions`) and the 'in scan' mask, shape (..., n_omega)."""
-        lk = self._lookup(xs, ys)
-        return lk.index, lk.in_scan
+    def _scan_indices(self, xs: np.ndarray, ys: np.ndarray, distance: bool = False) -> tuple[np.ndarray, ...]:
+        """Position index, 'in scan' mask (and with ``distance`` the signed ``u - X``), shape (..., n_omega).
+
+        On the paper's grid (no offset) rule 4's arithmetic in place: the operations of :meth:`_lookup`
+        in the same order (same values) without its search, ``next_index`` and copies (issue 14).
+        """
+        if self._positions is not None or self._axis_offset != 0.0:
+            lk = self._lookup(xs, ys)
+            return (lk.index, lk.in_scan, lk.distance) if distance else (lk.index, lk.in_scan)
+        c, s = self._cos_sin()
+        u = np.multiply.outer(xs, c)
+        u -= np.multiply.outer(ys, s)
+        step, kmax = self._step, self.k_max
+        q = u / step if step != 1.0 else u  # u / 1.0 == u exactly
+        kf = np.abs(q)  # sign(q) floor(|q| + 1/2 + tol), as round_half_away
+        kf += 0.5
+        kf += _TIE_TOL
+        np.copysign(np.floor(kf, out=kf), q, out=kf)
+        in_scan = np.abs(kf) <= kmax
+        d = (u - (kf if step == 1.0 else step * kf)) if distance else None  # u - X
+        index = np.clip(kf + kmax, 0, 2 * kmax, out=kf).astype(np.int64)
+        return (index, in_scan, d) if distance else (index, in_scan)
 
     def scan_indices(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised (X, omega) lists of many points as scan indices.

@@ -54,9 +54,10 @@ Checked in ``tests/test_s3dxrd_geometry.py`` and ``tests/test_s3dxrd_beam.py``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -408,72 +409,240 @@ def superposed_mask(
 # ---------------------------------------------------------------------------
 # exact polygons, many targets at once
 # ---------------------------------------------------------------------------
-def _batch_area_centroid(P: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Area and centroid of padded polygons ``P`` (A, V, 2) with ``counts``."""
-    A, V, _ = P.shape
-    if V == 0:
-        return np.zeros(A), np.zeros((A, 2))
-    idx = np.arange(V)
-    valid = idx[None, :] < counts[:, None]
-    nxt = np.where(idx[None, :] + 1 < counts[:, None], idx[None, :] + 1, 0)
-    Q = np.take_along_axis(P, nxt[:, :, None], axis=1)
-    x, y, x1, y1 = P[..., 0], P[..., 1], Q[..., 0], Q[..., 1]
-    cross = np.where(valid, x * y1 - x1 * y, 0.0)
+#: Expected half-planes per measurement list in the head: the lists' tightest half-planes, picked
+#: by one slack threshold (no sort of whole lists) and clipped in ascending order (issue 14).
+_HEAD = 32
+#: At most this many polygons still being clipped: the rest of their half-planes at once (dual hull).
+_HULL_ROWS = 16
+#: Geometries whose geometry-only arrays are kept between calls (bounded cache, issue 14).
+_GEOMETRY_CACHE_SIZE = 8
+
+
+class _GeometryArrays(NamedTuple):
+    ax: np.ndarray  # (2n + 4,) normals: constraint id 2k + side (side 0: +n_k, 1: -n_k), then the square's
+    ay: np.ndarray
+    angle: np.ndarray  # (2n + 4,) their polar angles in [0, 2 pi)
+    weights: np.ndarray | None  # (n,) integer-valued hash weights (exact float sums), None: no hashing
+
+
+@functools.lru_cache(maxsize=_GEOMETRY_CACHE_SIZE)
+def _geometry_arrays(geometry: ScanGeometry) -> _GeometryArrays:
+    """Geometry-only arrays of :func:`_batch_regions`, reused by calls with an equal geometry.
+
+    Bounded: the last ``_GEOMETRY_CACHE_SIZE`` geometries (a few kB each per angle).
+    """
+    n = geometry.n_omega
+    c, s = geometry._cos_sin()
+    sign = np.tile([1.0, -1.0], n)
+    ax = np.concatenate([np.repeat(c, 2) * sign, [1.0, -1.0, 0.0, 0.0]])
+    ay = np.concatenate([-np.repeat(s, 2) * sign, [0.0, 0.0, 1.0, -1.0]])
+    angle = np.mod(np.arctan2(ay, ax), 2 * np.pi)
+    # sums of n products (index + 1) * weight stay below 2**52: exact, so equal rows hash equal
+    wmax = 2.0**52 / ((geometry.n_positions + 1.0) * n)
+    weights = None
+    if wmax >= 2**16:
+        weights = np.floor(np.random.default_rng(20231028).uniform(1.0, wmax, size=n))
+    for a in (ax, ay, angle) + (() if weights is None else (weights,)):
+        a.flags.writeable = False
+    return _GeometryArrays(ax, ay, angle, weights)
+
+
+def _distinct_lists(index: np.ndarray, present: np.ndarray, weights: np.ndarray | None,
+                    n_positions: int) -> tuple[np.ndarray, np.ndarray]:
+    """``first, inverse``: one row per distinct measurement list (exact: hashes verified)."""
+    sig = np.where(present, index + 1, 0)
+    if weights is not None:
+        _, first, inverse = np.unique(sig.astype(np.float64) @ weights, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        rep = first[inverse]
+        dup = np.nonzero(rep != np.arange(rep.size))[0]
+        if np.array_equal(sig[dup], sig[rep[dup]]):
+            return first, inverse
+    _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def _threshold(near: np.ndarray, k: int, h: float) -> float:
+    """A slack below which about ``k`` half-planes of a list lie (quantile of a strided sample)."""
+    flat = near.ravel()
+    if flat.size == 0:
+        return h
+    sample = flat[:: max(1, flat.size // 32768)].copy()
+    q = min(sample.size - 1, int(sample.size * k / near.shape[1]))
+    tau = float(np.partition(sample, q)[q])
+    return min(tau, h) if math.isfinite(tau) else h
+
+
+def _head(near: np.ndarray, d: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted slacks, constraint ids and counts of the half-planes with slack ``< tau`` (padded with ``tau``)."""
+    U, n = near.shape
+    mask = near < tau
+    cnt = mask.sum(axis=1)
+    m = max(int(cnt.max()) if U else 0, 1)
+    flat = np.flatnonzero(mask)  # row-major: rows ascending
+    rows = flat // n
+    dest = rows * m + (np.arange(flat.size) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    sslack = np.full(U * m, np.inf)
+    sslack[dest] = near.ravel()[flat]
+    cid = np.zeros(U * m, dtype=np.int64)
+    cid[dest] = 2 * (flat - rows * n) + (d.ravel()[flat] < 0)  # the near side: +n_k where d >= 0
+    sslack, cid = sslack.reshape(U, m), cid.reshape(U, m)
+    o = np.argsort(sslack, axis=1)
+    return np.minimum(np.take_along_axis(sslack, o, axis=1), tau), np.take_along_axis(cid, o, axis=1), cnt
+
+
+def _full_lists(h: float, d: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All ``2n`` half-planes of every list, sorted by slack (``inf``: absent, at the end)."""
+    slack = np.empty((d.shape[0], 2 * d.shape[1]))
+    slack[:, 0::2] = np.where(present, h - d, np.inf)  # a = +n_k: X + h - u
+    slack[:, 1::2] = np.where(present, h + d, np.inf)  # a = -n_k: h - X + u
+    order = np.argsort(slack, axis=1)
+    return np.take_along_axis(slack, order, axis=1), order, 2 * present.sum(axis=1)
+
+
+def _finish(out: dict, pieces: list) -> None:
+    """Area, centroid, vertex count and bounding box of padded polygons (padding = vertex 0).
+
+    ``pieces``: ``(ids, P, counts)`` with ``P`` of shape (A, V, 2); one pass per power-of-two width.
+    """
+    groups: dict = {}
+    for p in pieces:
+        groups.setdefault(max(p[1].shape[1] - 1, 1).bit_length(), []).append(p)
+    for group in groups.values():
+        V = max(p[1].shape[1] for p in group)
+        P = np.concatenate([np.concatenate([p[1], np.repeat(p[1][:, :1], V - p[1].shape[1], axis=1)], axis=1)
+                            for p in group])
+        _finish_padded(out, np.concatenate([p[0] for p in group]), P, np.concatenate([p[2] for p in group]))
+
+
+def _finish_padded(out: dict, ids: np.ndarray, P: np.ndarray, counts: np.ndarray) -> None:
+    x, y = P[..., 0], P[..., 1]
+    x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
+    cross = x * y1 - x1 * y
     area = 0.5 * cross.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cx = ((x + x1) * cross).sum(axis=1) / (6.0 * area)
-        cy = ((y + y1) * cross).sum(axis=1) / (6.0 * area)
-    return area, np.stack([cx, cy], axis=1)
+        out["centroid"][ids, 0] = ((x + x1) * cross).sum(axis=1) / (6.0 * area)
+        out["centroid"][ids, 1] = ((y + y1) * cross).sum(axis=1) / (6.0 * area)
+    out["area"][ids] = np.where(counts > 0, area, 0.0)
+    out["n_vertices"][ids] = counts
+    has = counts > 0
+    out["bbox"][ids[has]] = np.stack([x[has].min(axis=1), x[has].max(axis=1),
+                                      y[has].min(axis=1), y[has].max(axis=1)], axis=1)
 
 
-#: Half-planes per measurement list sorted up front by :func:`_batch_regions` (partial selection).
-_HEAD = 24
+def _clip_step(P: np.ndarray, counts: np.ndarray, ax: np.ndarray, ay: np.ndarray,
+               cc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sutherland-Hodgman: keep the part of every polygon with ``ax x + ay y <= cc`` (one half-plane each).
 
-
-def _sorted_head(slack: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the ``k`` smallest entries of every row of ``slack``, ascending."""
-    m = slack.shape[1]
-    if k >= m:
-        order = np.argsort(slack, axis=1)
-    else:
-        part = np.argpartition(slack, k - 1, axis=1)[:, :k]
-        order = np.take_along_axis(part, np.argsort(np.take_along_axis(slack, part, axis=1), axis=1), axis=1)
-    return order, np.take_along_axis(slack, order, axis=1)
-
-
-class _LazyTail:
-    """The sorted remainder (after the head) of the rows of ``slack``, built on first use.
-
-    Every remaining value is ``>=`` every head value of its row (``argpartition``), so head +
-    tail is a full ascending order.  Built once, for the rows asked for at the first call.
+    ``P`` (A, V, 2) is padded with each polygon's vertex 0, so a vertex's successor is the next slot
+    (cyclic) and padding never crosses.  A vertex on the line counts as inside; an edge is cut only
+    where it crosses the line strictly (``d * dq < 0``: the vertices are O(1), no product underflows).
     """
+    A, V, _ = P.shape
+    d = P[..., 0] * ax[:, None] + P[..., 1] * ay[:, None] - cc[:, None]
+    dq = np.roll(d, -1, axis=1)
+    emit = np.empty((A, V, 2), dtype=bool)
+    np.logical_and(d <= 0, np.arange(V) < counts[:, None], out=emit[..., 0])
+    np.less(d * dq, 0, out=emit[..., 1])
+    emit = emit.reshape(A, 2 * V)
+    new_counts = emit.sum(axis=1)
+    pos = np.cumsum(emit, axis=1) - 1
+    Vn = max(int(new_counts.max()), 1)
+    newP = np.zeros((A, Vn, 2))
+    ri, ci = np.nonzero(emit[:, 0::2])  # inside vertices
+    newP[ri, pos[ri, 2 * ci]] = P[ri, ci]
+    rc, cx = np.nonzero(emit[:, 1::2])  # crossing edges (cx, cx + 1)
+    dc = d[rc, cx]
+    t = dc / (dc - dq[rc, cx])
+    Pc = P[rc, cx]
+    newP[rc, pos[rc, 2 * cx + 1]] = Pc + t[:, None] * (P[rc, (cx + 1) % V] - Pc)
+    pad = np.arange(Vn) >= new_counts[:, None]
+    return np.where(pad[..., None], newP[:, :1], newP), new_counts
 
-    def __init__(self, slack: np.ndarray, head: np.ndarray) -> None:
-        self._slack, self._head = slack, head
-        self._k = head.shape[1]
-        self._row = None
 
-    def _build(self, rows: np.ndarray) -> None:
-        sl = self._slack[rows]
-        rest = np.ones(sl.shape, dtype=bool)
-        np.put_along_axis(rest, self._head[rows], False, axis=1)
-        cols = np.nonzero(rest)[1].reshape(rows.size, -1)
-        vals = np.take_along_axis(sl, cols, axis=1)
-        o = np.argsort(vals, axis=1)
-        self._order = np.take_along_axis(cols, o, axis=1)
-        self._vals = np.take_along_axis(vals, o, axis=1)
-        self._row = np.full(self._slack.shape[0], -1, dtype=np.int64)
-        self._row[rows] = np.arange(rows.size)
+def _clip_loop(P: np.ndarray, counts: np.ndarray, lists: tuple, bound: float, geo: _GeometryArrays,
+               pieces: list, ids: np.ndarray, cancel: Any, hull_ok: np.ndarray | None = None):
+    """Clip polygons by their listed half-planes in ascending slack until they retire.
 
-    def order(self, rows: np.ndarray, j: int) -> np.ndarray:
-        if self._row is None:
-            self._build(rows)
-        return self._order[self._row[rows], j - self._k]
+    ``lists = (sslack, cid, cnt)``: sorted slacks and constraint ids (A, m) and the number listed
+    per row; ``bound`` is a lower bound of the unlisted slacks (``inf``: the lists are complete).
+    A polygon retires (appended to ``pieces`` as ``(ids, P, counts)``) once its next slack ``s >= 0`` has ``s**2``
+    at least its farthest vertex's ``r**2``: no remaining half-plane can cut it.  Returns the ids
+    left over: rows whose list ran out before (``left``), and with ``hull_ok`` the rows with
+    ``hull_ok`` once at most ``_HULL_ROWS`` polygons are active (``hull``).
+    """
+    sslack, cid, cnt = lists
+    act = np.arange(P.shape[0])
+    left, hull = [], []
+    for j in range(sslack.shape[1] + 1):
+        if j % 8 == 7:
+            check_cancel(cancel, "superposition_map")
+        r2 = (P[..., 0] ** 2 + P[..., 1] ** 2).max(axis=1)
+        ran_out = j >= cnt[act]
+        sj = np.where(ran_out, bound, sslack[act, min(j, sslack.shape[1] - 1)])
+        done = (counts == 0) | ((sj >= 0) & (sj * sj >= r2))
+        out_now = done | ran_out
+        if hull_ok is not None and act.size <= _HULL_ROWS:
+            to_hull = ~out_now & hull_ok[act]
+            hull.append(ids[act[to_hull]])
+            out_now |= to_hull
+        if out_now.any():
+            if done.any():
+                pieces.append((ids[act[done]], P[done], counts[done]))
+            left.append(ids[act[ran_out & ~done]])
+            keep = ~out_now
+            act, P, counts = act[keep], P[keep], counts[keep]
+            if act.size == 0:
+                break
+            P = P[:, : int(counts.max())]
+        c = cid[act, j]
+        P, counts = _clip_step(P, counts, geo.ax[c], geo.ay[c], sslack[act, j])
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)  # noqa: E731
+    return cat(left), cat(hull)
 
-    def slack(self, rows: np.ndarray, j: int) -> np.ndarray:
-        if self._row is None:
-            self._build(rows)
-        return self._vals[self._row[rows], j - self._k]
+
+def _hull_polygon(ax: np.ndarray, ay: np.ndarray, c: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Vertices (CCW) of the bounded region ``{p : ax p_x + ay p_y <= c}`` with every ``c > 0``.
+
+    The origin is strictly inside, so the region is the polar dual of the convex hull of the points
+    ``(ax, ay) / c``: sorted by angle they form a star-shaped polygon, and a vertex where it does
+    not turn left is no hull vertex (dropped, never two neighbours in one pass).  Each hull vertex
+    is a side of the region; consecutive sides meet at its vertices (Cramer's rule).
+    """
+    o = np.lexsort((c, angle))
+    ax, ay, c = ax[o], ay[o], c[o]
+    qx, qy = ax / c, ay / c
+    idx = np.arange(qx.size)
+    while idx.size > 3:
+        px, py = qx[idx], qy[idx]
+        ex, ey = px - np.roll(px, 1), py - np.roll(py, 1)
+        fx, fy = np.roll(px, -1) - px, np.roll(py, -1) - py
+        flagged = ex * fy - ey * fx <= 0
+        if not flagged.any():
+            break
+        drop = flagged & ~np.roll(flagged, 1)
+        if not drop.any():
+            drop = np.arange(idx.size) == np.argmax(flagged)
+        idx = idx[~drop]
+    a1x, a1y, c1 = ax[idx], ay[idx], c[idx]
+    a2x, a2y, c2 = np.roll(a1x, -1), np.roll(a1y, -1), np.roll(c1, -1)
+    det = a1x * a2y - a1y * a2x
+    return np.stack([(c1 * a2y - c2 * a1y) / det, (a1x * c2 - a2x * c1) / det], axis=1)
+
+
+def _hull_regions(rows: np.ndarray, pieces: list, h: float, d: np.ndarray, present: np.ndarray,
+                  rel_square: np.ndarray, geo: _GeometryArrays, cancel: Any) -> None:
+    """:func:`_hull_polygon` of the lists ``rows`` (all slacks > 0): their strips and field square."""
+    for i, r in enumerate(rows):
+        if i % 8 == 7:
+            check_cancel(cancel, "superposition_map")
+        k = np.nonzero(present[r])[0]
+        cid = np.concatenate([np.stack([2 * k, 2 * k + 1], axis=1).ravel(), geo.ax.size - 4 + np.arange(4)])
+        sq = rel_square[r]  # the field square relative to the target: x <= sq[1, 0], -x <= -sq[0, 0], ...
+        c = np.concatenate([np.stack([h - d[r, k], h + d[r, k]], axis=1).ravel(),
+                            [sq[2, 0], -sq[0, 0], sq[2, 1], -sq[0, 1]]])
+        V = _hull_polygon(geo.ax[cid], geo.ay[cid], c, geo.angle[cid])
+        pieces.append((np.array([r]), V[None], np.array([V.shape[0]])))
 
 
 def _batch_regions(
@@ -481,132 +650,45 @@ def _batch_regions(
 ) -> dict[str, np.ndarray]:
     """Exact superposed regions of many targets, vectorised over targets.
 
-    Targets with the same measurement list share a region, so each distinct
-    list is clipped once.  For every list the 2n half-planes are sorted by
-    their slack at the target (tightest first); all polygons are clipped by
-    their j-th half-plane at once (padded ``(A, V, 2)`` vertex arrays), and a
-    polygon leaves the active set as soon as its remaining half-planes are
-    all farther from the target than its farthest vertex (they cannot cut).
-    ``cancel`` is polled every 8 half-planes (conventions rule 5).
-    ``half_width`` replaces the profile's ``clip_half_width`` (e.g. its
-    support, for the sensitivity maps); ``bbox`` is each polygon's bounding
-    box ``(xmin, xmax, ymin, ymax)``, NaN where empty.
+    Targets with the same measurement list share a region (each distinct list is clipped once).
+    Rule 4 is arithmetic (:meth:`ScanGeometry._scan_indices`), giving every measurement's signed
+    distance ``d``; the half-planes ``a . p <= h -+ d`` have slack ``h - |d|`` (near side) and
+    ``h + |d|``.  1. Head: the half-planes with slack below one threshold ``tau`` (about
+    ``_HEAD`` per list; no full sort) are clipped in ascending order, all polygons at once
+    (padded ``(A, V, 2)`` arrays, one Python loop over half-planes); a polygon retires when its
+    next slack (``tau`` once its list runs out) exceeds its farthest vertex.  2. The few left
+    over: with every slack ``> 0`` all their half-planes at once (:func:`_hull_polygon`);
+    otherwise the same clipping with complete sorted lists (the hull once at most ``_HULL_ROWS``
+    are active).  ``cancel`` is polled every 8 steps (conventions rule 5).  ``half_width``
+    replaces the profile's ``clip_half_width`` (e.g. its support, for the sensitivity maps);
+    ``bbox`` is each polygon's bounding box ``(xmin, xmax, ymin, ymax)``, NaN where empty.
     """
     b = geometry.beam_width
-    h_clip = geometry.profile.clip_half_width(b) if half_width is None else float(half_width)
-    n = geometry.n_omega
-    c, s = geometry._cos_sin()
-    k, present = geometry._scan_indices(tx, ty)  # (T, n) position indices
+    h = geometry.profile.clip_half_width(b) if half_width is None else float(half_width)
+    geo = _geometry_arrays(geometry)
+    index, present, d = geometry._scan_indices(tx, ty, distance=True)
     n_meas = present.sum(axis=1)
-    # distinct measurement lists: hash each row, verify, fall back if needed
-    sig = np.where(present, k, geometry.n_positions)
-    weights = np.random.default_rng(20231028).integers(1, 2**62, size=n, dtype=np.int64)
-    with np.errstate(over="ignore"):
-        h = (sig * weights).sum(axis=1)
-    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    if not np.array_equal(sig[first][inverse], sig):  # hash collision
-        _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
+    first, inverse = _distinct_lists(index, present, geo.weights, geometry.n_positions)
     U = first.size
     rx, ry = tx[first], ty[first]
-    X = geometry.x_positions[k[first]]
-    u = rx[:, None] * c[None, :] - ry[:, None] * s[None, :]
-    slack = np.empty((U, 2 * n))
-    slack[:, 0::2] = X + h_clip - u  # a = +n_k
-    slack[:, 1::2] = h_clip - X + u  # a = -n_k
-    pres_u = present[first]
-    slack[:, 0::2][~pres_u] = np.inf
-    slack[:, 1::2][~pres_u] = np.inf
+    present, d = present[first], d[first]
     check_cancel(cancel, "superposition_map")
-    # partial selection: only the K tightest half-planes of every list are sorted up front
-    # (most polygons leave the active set within a few clips); the rest are sorted lazily,
-    # only for the polygons still active at step K (issue 14)
-    order, sslack = _sorted_head(slack, min(2 * n, _HEAD))
-    tail = _LazyTail(slack, order)
+    out = {"area": np.zeros(U), "centroid": np.zeros((U, 2)), "n_vertices": np.zeros(U, dtype=np.int64),
+           "bbox": np.full((U, 4), np.nan)}
+    P0 = _field_square(geometry)[None, :, :] - np.stack([rx, ry], axis=1)[:, None, :]
+    counts0 = np.where(n_meas[first] > 0, 4, 0)
+    near = np.where(present, h - np.abs(d), np.inf)
+    tau = _threshold(near, _HEAD, h)
     check_cancel(cancel, "superposition_map")
-    # normals of constraint id (2k + side): side 0 -> +n_k, side 1 -> -n_k
-    sign = np.tile([1.0, -1.0], n)
-    ax_all = np.repeat(c, 2) * sign
-    ay_all = -np.repeat(s, 2) * sign
-
-    area_u = np.zeros(U)
-    cen_u = np.zeros((U, 2))
-    nv_u = np.zeros(U, dtype=np.int64)
-    box_u = np.full((U, 4), np.nan)
-
-    # initial polygons: field square, in coordinates relative to the target
-    sq = _field_square(geometry)
-    P = sq[None, :, :] - np.stack([rx, ry], axis=1)[:, None, :]
-    counts = np.where(n_meas[first] > 0, 4, 0)
-    act = np.arange(U)
-
-    def finish(sel: np.ndarray) -> None:
-        ids = act[sel]
-        a_, c_ = _batch_area_centroid(P[sel], counts[sel])
-        area_u[ids] = a_
-        cen_u[ids] = c_
-        nv_u[ids] = counts[sel]
-        Ps, cs = P[sel], counts[sel]
-        if Ps.shape[1]:
-            valid = np.arange(Ps.shape[1])[None, :] < cs[:, None]
-            with np.errstate(invalid="ignore"):
-                xs_ = np.where(valid, Ps[..., 0], np.nan)
-                ys_ = np.where(valid, Ps[..., 1], np.nan)
-                has = cs > 0
-                bb = np.full((ids.size, 4), np.nan)
-                bb[has] = np.stack([np.nanmin(xs_[has], axis=1), np.nanmax(xs_[has], axis=1),
-                                    np.nanmin(ys_[has], axis=1), np.nanmax(ys_[has], axis=1)], axis=1)
-            box_u[ids] = bb
-
-    for j in range(2 * n + 1):
-        if act.size == 0:
-            break
-        if j % 8 == 7:
-            check_cancel(cancel, "superposition_map")
-        V = P.shape[1]
-        valid = np.arange(V)[None, :] < counts[:, None]
-        r2 = np.where(valid, P[..., 0] ** 2 + P[..., 1] ** 2, -1.0).max(axis=1)
-        if j == 2 * n:
-            done = np.ones(act.size, dtype=bool)
-        else:
-            sj = sslack[act, j] if j < order.shape[1] else tail.slack(act, j)
-            done = (counts == 0) | ((sj >= 0) & (sj * sj >= r2))
-        if done.any():
-            finish(done)
-            keep = ~done
-            act, P, counts = act[keep], P[keep], counts[keep]
-            if act.size == 0:
-                break
-            vmax = int(counts.max())
-            P = P[:, :vmax]
-            V = vmax
-        # clip every active polygon by its j-th tightest half-plane
-        if j < order.shape[1]:
-            cid, cc = order[act, j], sslack[act, j]
-        else:
-            cid, cc = tail.order(act, j), tail.slack(act, j)
-        ax, ay = ax_all[cid], ay_all[cid]
-        idx = np.arange(V)
-        valid = idx[None, :] < counts[:, None]
-        nxt = np.where(idx[None, :] + 1 < counts[:, None], idx[None, :] + 1, 0)
-        d = P[..., 0] * ax[:, None] + P[..., 1] * ay[:, None] - cc[:, None]
-        dq = np.take_along_axis(d, nxt, axis=1)
-        inside = valid & (d <= 0)
-        cross = valid & (((d < 0) & (dq > 0)) | ((d > 0) & (dq < 0)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(cross, d / (d - dq), 0.0)
-        Q = np.take_along_axis(P, nxt[:, :, None], axis=1)
-        inter = P + t[:, :, None] * (Q - P)
-        cand = np.stack([P, inter], axis=2).reshape(act.size, 2 * V, 2)
-        emit = np.stack([inside, cross], axis=2).reshape(act.size, 2 * V)
-        new_counts = emit.sum(axis=1)
-        pos = np.cumsum(emit, axis=1) - 1
-        rows, cols = np.nonzero(emit)
-        newP = np.zeros((act.size, max(int(new_counts.max()), 1), 2))
-        newP[rows, pos[rows, cols]] = cand[rows, cols]
-        P, counts = newP, new_counts
-
+    pieces: list = []
+    left, _ = _clip_loop(P0, counts0, _head(near, d, tau), tau, geo, pieces, np.arange(U), cancel)
+    if left.size:
+        hull_ok = near[left].min(axis=1) > 0
+        _, hull = _clip_loop(P0[left], counts0[left], _full_lists(h, d[left], present[left]), np.inf, geo,
+                             pieces, left, cancel, hull_ok=hull_ok)
+        _hull_regions(hull, pieces, h, d, present, P0, geo, cancel)
+    _finish(out, pieces)
+    area_u, cen_u, box_u = out["area"], out["centroid"], out["bbox"]
     empty = area_u <= _AREA_TOL * b * b
     area_u[empty] = 0.0
     cen_u[empty] = np.nan
@@ -618,6 +700,6 @@ def _batch_regions(
         "area": area_u[inverse],
         "centroid": cen_u[inverse],
         "n_measurements": n_meas,
-        "n_vertices": nv_u[inverse],
+        "n_vertices": out["n_vertices"][inverse],
         "n_distinct": np.int64(U),
     }
