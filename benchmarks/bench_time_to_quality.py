@@ -179,6 +179,56 @@ def print_case(c) -> None:
         print(f"  {name:17s} {tt:45s} {best}")
 
 
+def profile_iteration(shape=(512, 512), dt_name="float32", repeat=15) -> dict:
+    """Per-iteration cost of RL, SGP and scikit-image, and of SGP's pieces (best of ``repeat``, ms).
+
+    Iteration costs are ``(t(31 it) - t(1 it)) / 30`` of whole calls; the pieces are timed on
+    SGP's own operator and objective (private API): the blur and its adjoint (2 transforms
+    each), the line-search objective (one log over the map), and the step-length update.
+    """
+    from skimage import restoration
+
+    from superres_widgets import xrf
+    from superres_widgets.xrf._problem import setup_problem
+    from superres_widgets.xrf.poisson import _BOUNDARIES, _KL, _next_step
+
+    dt = np.dtype(dt_name)
+    rng = np.random.default_rng(1)
+    psf = xrf.gaussian_psf(SIGMA).astype(dt)
+    y = rng.poisson(xrf.convolve(phantom(shape, rng), psf.astype(np.float64))).astype(dt)
+
+    def per_it(f):
+        t1, t31 = best_times([lambda: f(1), lambda: f(31)], max(3, repeat // 5))
+        return (t31 - t1) / 30 * 1e3
+
+    out = {"shape": list(shape), "dtype": dt_name,
+           "rl_ms": per_it(lambda n: xrf.richardson_lucy(y, psf, n, dtype=dt)),
+           "sgp_ms": per_it(lambda n: xrf.sgp(y, psf, n, dtype=dt)),
+           "skimage_ms": per_it(lambda n: restoration.richardson_lucy(y, psf, n, clip=False))}
+    pb = setup_problem(y, psf, boundary="reflect", boundaries=_BOUNDARIES, mask=None, negative="offset",
+                       dtype=dt, workers=None)
+    op, x = pb.op, pb.op.extend(pb.data.image)
+    kl = _KL(pb.y, pb.w, dt.type(1e-6), dt)
+    hx, buf = op.forward(x), np.empty_like(x)
+    s, z = x * dt.type(0.01), x * dt.type(0.02)
+    work = {k: np.empty_like(x) for k in ("dk", "sd", "dz")}
+    pieces = {"forward_ms": lambda: op.forward(x), "adjoint_ms": lambda: op.adjoint(x),
+              "objective_ms": lambda: kl.value(hx), "ratio_ms": lambda: kl.ratio(hx, buf),
+              "step_length_ms": lambda: _next_step(x, s, z, None, 1.0, 0.5, [], 1e-10, 1e10, work),
+              "one_array_pass_ms": lambda: np.multiply(x, x, out=buf)}
+    for k, t in zip(pieces, best_times(list(pieces.values()), repeat)):
+        out[k] = t * 1e3
+    out["transforms_ms"] = out["forward_ms"] + out["adjoint_ms"]
+    out["sgp_over_rl"] = out["sgp_ms"] / out["rl_ms"]
+    out["skimage_over_rl"] = out["skimage_ms"] / out["rl_ms"]
+    print(f"\nper iteration, {shape[0]}x{shape[1]} {dt_name}: RL {out['rl_ms']:.2f} ms, SGP {out['sgp_ms']:.2f} ms "
+          f"({out['sgp_over_rl']:.2f}x RL), scikit-image {out['skimage_ms']:.2f} ms "
+          f"({out['skimage_over_rl']:.2f}x RL); "
+          f"4 transforms {out['transforms_ms']:.2f} ms, SGP objective {out['objective_ms']:.2f} ms, step length "
+          f"{out['step_length_ms']:.2f} ms, one array pass {out['one_array_pass_ms']:.3f} ms")
+    return out
+
+
 def environment() -> dict:
     import scipy
     import skimage
@@ -188,7 +238,7 @@ def environment() -> dict:
             "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYPES) -> dict:
+def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYPES, profile: bool = True) -> dict:
     """All cases; returns the results dictionary (what ``time_to_quality.json`` holds)."""
     repeat = repeat or (2 if quick else 5)
     rng = np.random.default_rng(0)
@@ -200,6 +250,8 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYP
             c = run_case(shape, dt, quick, repeat, rng)
             print_case(c)
             res["cases"].append(c)
+    if profile:
+        res["profile"] = [profile_iteration((512, 512), dt) for dt in dtypes]
     ratios = {(tuple(c["shape"]), c["dtype"]): c["methods"]["sgp"]["ratio"] for c in res["cases"]}
     met = sum(1 for r in ratios.values() if r is not None and r >= GOAL)
     res["sgp_goal_met"] = f"{met} of {len(ratios)}"

@@ -369,7 +369,7 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
         np.maximum(d, 0, out=d)
         d -= x  # d = P(x - alpha D g) - x
         hd = op.forward(d)
-        gd = dot(grad, d)
+        gd = _fdot(grad, d)  # only scales the Armijo margin (beta = 1e-4): working precision is plenty
         f_max = max(f_hist[-mem:])
         lam = 1.0
         while True:
@@ -379,7 +379,8 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
                 break
             lam *= _THETA
         s = d
-        s *= dt.type(lam)
+        if lam != 1.0:
+            s *= dt.type(lam)
         x_new = np.add(x, s, out=xb)  # a convex combination of x >= 0 and P(...) >= 0: no projection needed
         xb, x = x, x_new
         state[0] = x
@@ -413,16 +414,18 @@ def _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi, work=None):
     their scaling is ~0 and their gradient change is not a curvature of the
     free variables (projected BB rule).
     """
-    if float(x.min()) > _FREE * float(x.mean()):  # no active bound: whole arrays, no copies
-        dk = np.clip(x, lo, hi, out=None if work is None else work["dk"])
+    thr = _FREE * float(x.mean())
+    if float(x.min()) > thr:  # no active bound: whole arrays, no copies
+        # x > thr >= lo here, and below 1e10 counts (as in the iteration itself): the clipped scaling is x
+        dk = x if thr >= lo and hi >= 1e10 else np.clip(x, lo, hi)
         sf, zf = s, z
     else:
-        free = x > _FREE * float(x.mean())
+        free = x > thr
         dk, sf, zf = x[free], s[free], z[free]
         if inv_norm is not None:
             inv_norm = inv_norm[free]
     if inv_norm is not None:
-        dk = dk * inv_norm
+        dk = np.multiply(dk, inv_norm, out=work["dk"] if work is not None and dk.shape == work["dk"].shape else None)
     full = work is not None and sf.shape == work["sd"].shape
     sd = np.divide(sf, dk, out=work["sd"] if full else None)
     dz = np.multiply(dk, zf, out=work["dz"] if full else None)
