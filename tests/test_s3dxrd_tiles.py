@@ -59,9 +59,9 @@ def test_tiled_map_on_a_distributed_client_equals_the_dense_map(small):
         m = orientation_map(
             r.data, r.table, 4, r.phantom.radius_um, prune=True, tile=16, backend="dask", scheduler=client
         )
-        # the tiles ran as tasks of this client (dask names a task prefix by the function, "tile_task")
+        # the tiles ran as tasks of this client, with the table and the geometry as one key each
         prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
-        assert "tile_task" in prefixes
+        assert {"subset_tile_task", "s3dxrd-observation-table", "s3dxrd-geometry"} <= set(prefixes)
     np.testing.assert_array_equal(m.candidate, ref.candidate)
     np.testing.assert_array_equal(m.completeness, ref.completeness)
     # and the function on its own, with numpy, gives the same

@@ -27,7 +27,9 @@ the paper's setup) and ``benchmarks/bench_scale.py``.
    gives.
 
 3. **Tasks**: one per tile (numpy: in order, cancellable between tiles;
-   Dask: ``dask.delayed`` tasks computed with ``scheduler``).
+   Dask: ``dask.delayed`` tasks computed with ``scheduler``; the observation
+   table and the geometry are one graph key each, and every task cuts its
+   tile's candidates out of the table itself).
 """
 
 from __future__ import annotations
@@ -150,6 +152,10 @@ def _tile_task(sub, geometry, count, want_next, expected, beam_weighting, xs, ys
     return cand, comp
 
 
+def _subset_tile_task(table, geometry, count, want_next, expected, beam_weighting, xs, ys, cands):
+    return _tile_task(subset_table(table, cands), geometry, count, want_next, expected, beam_weighting, xs, ys, cands)
+
+
 def pruned_nprime_map(
     table: Any,
     geometry: Any,
@@ -184,10 +190,17 @@ def pruned_nprime_map(
                               xs[t], ys[t], keep)
             cand[t], comp[t] = c, v
         return cand, comp
+    import uuid
+
     import dask
 
-    jobs = [dask.delayed(_tile_task)(subset_table(table, keep), geometry, count, want_next, expected,
-                                     beam_weighting, xs[t], ys[t], keep) for t, keep in tasks]
+    # the table and the geometry enter the graph ONCE (one key each, shipped once to a distributed cluster);
+    # each task subsets the table itself, so the caller never holds every tile's table at once
+    tag = uuid.uuid4().hex
+    tbl = dask.delayed(table, name=f"s3dxrd-observation-table-{tag}", traverse=False)
+    geo = dask.delayed(geometry, name=f"s3dxrd-geometry-{tag}", traverse=False)
+    jobs = [dask.delayed(_subset_tile_task)(tbl, geo, count, want_next, expected, beam_weighting, xs[t], ys[t], keep)
+            for t, keep in tasks]
     results = dask.compute(*jobs, scheduler=scheduler)
     for (t, _), (c, v) in zip(tasks, results):
         cand[t], comp[t] = c, v
