@@ -231,3 +231,93 @@ def test_blind_kernel_can_be_used_as_the_psf_or_reduced_to_sigma():
     assert w.psf_image is None and w.psf_sigma_um == pytest.approx(w.estimated_sigma_um or sigma, rel=1e-6)
     assert float(np.mean(kernel_to_sigma(kernel, pixel_size_um=5.0))) == pytest.approx(sigma, rel=1e-3)
     w.close()
+
+
+# -- display-resolution frames (issue 14) ----------------------------------------------------------
+
+def _area_mean_brute(a, h, w):
+    """Area mean by brute force: every pixel repeated h x w times, then exact blocks of the repeated grid."""
+    big = np.repeat(np.repeat(np.asarray(a, dtype=np.float64), h, axis=0), w, axis=1)
+    return big.reshape(h, a.shape[0], w, a.shape[1]).mean(axis=(1, 3))
+
+
+def _area_mean_integral(a, h, w):
+    """Area mean from the integral of the piecewise-constant map (exact by linear interpolation of its cumsum)."""
+    out = np.asarray(a, dtype=np.float64)
+    for axis, m in ((0, h), (1, w)):
+        n = out.shape[axis]
+        c = np.concatenate([np.zeros_like(out.take([0], axis=axis)), np.cumsum(out, axis=axis)], axis=axis)
+        edges = np.linspace(0.0, n, m + 1)
+        ci = np.apply_along_axis(lambda col, e=edges, k=n: np.interp(e, np.arange(k + 1), col), axis, c)
+        out = np.diff(ci, axis=axis) / (n / m)
+    return out
+
+
+def test_area_resample_is_the_area_mean_and_skips_nan():
+    from superres_widgets.widgets._display import area_resample, area_weights
+
+    rng = np.random.default_rng(3)
+    a = rng.random((37, 53))
+    for shape in [(10, 20), (37, 7), (1, 1), (36, 52)]:
+        np.testing.assert_allclose(area_resample(a, shape), _area_mean_brute(a, *shape), rtol=2e-6)
+    np.testing.assert_allclose(area_weights(53, 20).sum(axis=1), 1.0, rtol=1e-6)
+    # NaN pixels are left out of the mean; a footprint of NaN only stays NaN
+    b = a.copy()
+    b[:4, :6] = np.nan
+    out = area_resample(b, (10, 10))
+    assert np.isnan(out[0, 0]) and np.isfinite(out[1:, 1:]).all()
+    weights = _area_mean_brute(np.isfinite(b), 10, 10)
+    np.testing.assert_allclose(out[2, 3], _area_mean_brute(np.nan_to_num(b), 10, 10)[2, 3] / weights[2, 3], rtol=2e-6)
+    with pytest.raises(ValueError, match="n_out"):
+        area_weights(5, 6)
+
+
+def test_display_frame_is_the_area_mean_of_the_full_result_and_zoom_crops_are_exact():
+    rng = np.random.default_rng(5)
+    img = rng.poisson(50, (1024, 1024)).astype(float)
+    w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, method="wiener", psf_sigma_um=15.0).wait()
+    try:
+        assert w.restored.shape == (1024, 1024) and w.restored.dtype == np.float64
+        np.testing.assert_allclose(w.restored, wiener(img, gaussian_psf(15.0, pixel_size_um=5.0), w.balance,
+                                                      dtype=np.float32), rtol=1e-6, atol=1e-6)
+        # the whole map fitted to the 460 x 400 canvas: 400 x 400 area means of the full result
+        assert w.view_box == [0, 1024, 0, 1024]
+        assert w.restored_view.shape == (400, 400) and w.raw_view.shape == (400, 400)
+        np.testing.assert_allclose(w.restored_view, _area_mean_integral(w.restored, 400, 400), rtol=2e-5, atol=1e-3)
+        np.testing.assert_allclose(w.raw_view, _area_mean_integral(img, 400, 400), rtol=2e-5)
+        # zoomed in (a map pixel on 2.5 device pixels): the crop at full resolution, exactly
+        w.display = {"r0": 100.4, "r1": 260.2, "c0": 300.0, "c1": 484.5, "scale": 2.5, "height": 400, "width": 460}
+        assert w.view_box == [100, 261, 300, 485]
+        np.testing.assert_array_equal(w.restored_view, w.restored[100:261, 300:485].astype(np.float32))
+        np.testing.assert_array_equal(w.raw_view, img[100:261, 300:485].astype(np.float32))
+        # partly zoomed (0.8 device px per map pixel): the crop's area means, never larger than the canvas
+        w.display = {"r0": 0, "r1": 700, "c0": 24, "c1": 1024, "scale": 0.8, "height": 400, "width": 460}
+        assert w.view_box == [0, 700, 24, 1024] and w.restored_view.shape == (400, 460)
+        np.testing.assert_allclose(w.restored_view, _area_mean_integral(w.restored[:, 24:][:700], 400, 460),
+                                   rtol=2e-5, atol=1e-3)
+        # a parameter change keeps the view; the full-resolution result stays in Python
+        w.balance = 0.1
+        w.wait()
+        assert w.view_box == [0, 700, 24, 1024] and w.restored.shape == (1024, 1024)
+        np.testing.assert_allclose(w.restored_view, _area_mean_integral(w.restored[:700, 24:], 400, 460),
+                                   rtol=2e-5, atol=1e-3)
+        # hover/profile probes read the full-resolution result
+        assert w.probe([5, 1023, 2000], [7, 0, 1]) == [pytest.approx(w.restored[5, 7]),
+                                                       pytest.approx(w.restored[1023, 0]), None]
+        # the old path: every frame at full resolution, whatever the view
+        w.frame_resolution = "full"
+        assert w.view_box == [0, 1024, 0, 1024] and w.restored_view.shape == (1024, 1024)
+        with pytest.raises(Exception, match="frame_resolution"):
+            w.frame_resolution = "half"
+        with pytest.raises(Exception, match="scale"):
+            w.display = {"r0": 0, "r1": 10, "c0": 0, "c1": 10, "scale": float("nan"), "height": 4, "width": 4}
+    finally:
+        w.close()
+
+
+def test_small_maps_travel_at_full_resolution(scan):
+    img = scan[0][:400, :400]  # fits the 460 x 400 canvas
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener", psf_sigma_um=25.0).wait()
+    np.testing.assert_array_equal(w.restored_view, w.restored.astype(np.float32))
+    assert w.view_box == [0, img.shape[0], 0, img.shape[1]]
+    w.close()

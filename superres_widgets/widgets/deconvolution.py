@@ -17,9 +17,25 @@ the parameters that caused it. Iterative methods stream intermediate frames
 plot below the widget draws the residual and the Poisson discrepancy live
 and marks where a stopping rule (``stop``) ended the run. While a new
 restoration runs, ``stale`` is true: the metrics shown still belong to the
-previous parameters (the page marks them). The view state that needs no
-computation -- the swipe curtain, zoom and pan, the line profile, the value
-under the mouse -- lives only in the browser.
+previous parameters (the page marks them). The swipe curtain lives only in
+the browser.
+
+Display resolution (``frame_resolution="display"``, the default): frames
+(``restored_view``, with the raw map's ``raw_view`` on the same grid) are
+the *visible window* of the map at the resolution the canvas draws it
+(:mod:`superres_widgets.widgets._display`): at zoom 1 a 1024 x 1024 map
+travels as 400 x 400 area means (the map fitted to the 460 x 400 canvas,
+times devicePixelRatio); zoomed in until a map pixel takes one device pixel
+or more, as the exact full-resolution crop. The page reports its view in
+``display`` (debounced) and Python re-sends the window from the latest
+full-resolution result, without recomputing. ``view_box`` = ``[R0, R1,
+C0, C1]`` is the crop the frames cover. The value under the mouse and the
+line profile show full-resolution values: the raw map is in the page at
+full resolution (``image``), restored values come from the frame when it is
+full resolution and otherwise from Python's full-resolution array (a
+``probe`` message and its reply). ``frame_resolution="full"`` sends every
+frame at full resolution (the earlier behaviour, kept for comparisons).
+:attr:`restored` is always full resolution.
 
 Pixels that are not counts: NaN pixels of the map are masked (left out of
 every method's data term); negative pixels follow ``negative`` (``"auto"``:
@@ -46,6 +62,7 @@ from ._base import bundle_path
 from ._bokeh import BokehPanel
 from ._convergence_plot import ConvergencePlot
 from ._restoration import MethodWidget, restore_with_psf
+from ._display import check_display, display_frame, view_geometry
 from .serializers import ArrayTrait
 
 __all__ = ["DeconvolutionExplorer"]
@@ -113,6 +130,15 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
 
     image = ArrayTrait(dtype=np.float32, ndim=2)
     restored_view = ArrayTrait(dtype=np.float32, ndim=2)
+    """The restored frame on the display grid (``view_box`` at display resolution)."""
+    raw_view = ArrayTrait(dtype=np.float32, ndim=2)
+    """The raw map on the same grid as ``restored_view`` (area means, NaN pixels left out)."""
+    view_box = traitlets.List([0, 0, 0, 0]).tag(sync=True)
+    """``[R0, R1, C0, C1]``: the crop ``image[R0:R1, C0:C1]`` that ``raw_view``/``restored_view`` cover."""
+    display = traitlets.Dict({}).tag(sync=True)
+    """The page's view: visible window, device pixels per map pixel, canvas size (``_display``)."""
+    frame_resolution = traitlets.Unicode("display").tag(sync=True)
+    """``"display"``: frames at the resolution drawn; ``"full"``: every frame at full resolution."""
     pixel_size_um = traitlets.Float(_DEFAULT_PIXEL_UM).tag(sync=True)
     psf_sigma_v_um = traitlets.Float(None, allow_none=True).tag(sync=True)
     psf_image = ArrayTrait(dtype=np.float32, ndim=2)
@@ -148,6 +174,9 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         self._chart = None
         self._restored = None
         self._psf_cache: tuple | None = None
+        self._latest = None  # the newest frame at full resolution (probes, zoom crops)
+        self._raw_cache: tuple | None = None  # (geometry, raw_view)
+        self._image64: tuple | None = None  # (image, float64 copy): one conversion per map
         self.history: ConvergenceHistory | None = None
         self._init_bokeh_panel()
         self._plot = ConvergencePlot()
@@ -215,6 +244,27 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         shape = None if self.image is None else self.image.shape
         return prepare_psf(k, shape, name=self.psf_label or "psf_image").astype(np.float32)
 
+    @traitlets.validate("frame_resolution")
+    def _validate_frame_resolution(self, proposal):
+        if proposal["value"] not in ("display", "full"):
+            raise traitlets.TraitError(f"frame_resolution must be 'display' or 'full', got {proposal['value']!r}")
+        return proposal["value"]
+
+    @traitlets.validate("display")
+    def _validate_display(self, proposal):
+        try:
+            return check_display(proposal["value"])
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.observe("display", "frame_resolution")
+    def _on_display(self, change):
+        if change["name"] == "display" and self.frame_resolution == "full":
+            return  # full-resolution frames cover every view already
+        with self._state_lock:
+            if self._latest is not None and self.image is not None:
+                self._show_view(self._latest)
+
     @traitlets.observe("pixel_size_um")
     def _pixel_given(self, change):
         self._set_notice("pixel_size_um", None)
@@ -279,6 +329,26 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
                 self.use_estimated_sigma()
             elif action == "gaussian_psf":
                 self.set_psf(None)
+            elif action == "probe":
+                self.send({"probe": content.get("id"), "values": self.probe(content.get("rows", []),
+                                                                           content.get("cols", []))})
+
+    def probe(self, rows, cols) -> list:
+        """Full-resolution restored values at pixels ``(rows[k], cols[k])`` (None: NaN, outside, no frame yet).
+
+        The page's hover readout and line profile ask this when the frame on
+        screen is not at full resolution.
+        """
+        latest = self._latest
+        if latest is None:
+            return [None] * len(rows)
+        ny, nx = latest.shape
+        out = []
+        for r, c in zip(rows, cols, strict=False):
+            r, c = int(r), int(c)
+            v = float(latest[r, c]) if 0 <= r < ny and 0 <= c < nx else math.nan
+            out.append(v if math.isfinite(v) else None)
+        return out
 
     @property
     def restored(self) -> np.ndarray | None:
@@ -325,6 +395,9 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
     def _on_param(self, change):
         if change["name"] == "image":
             self._restored = None
+            self._latest = None
+            self._raw_cache = None
+            self._image64 = None
             self._score_raw()
         self._request_update()
 
@@ -405,6 +478,8 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         small = self.image.size <= 512 * 512
         ref = reference if (reference is not None and small) else None
         every = max(1, n_total // 200)
+        if not small:  # measuring the fit costs ~2 iterations: sample it on large maps (first frame sooner)
+            every = max(every, math.ceil(self.image.size / 131072))
         return ConvergenceHistory(reference=ref, every=every, on_record=on_record), flush
 
     def _restore(self, job, method, image, psf, params, pixel, scoring, policy):
@@ -430,7 +505,7 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
                     # next iterations take the GIL and both cores (<= 10 per second)
                     time.sleep(_FRAME_YIELD_S)
 
-        img = np.asarray(image, dtype=np.float64)
+        img = self._float64(image)
         result = restore_with_psf(img, psf, params, cancel=job, callback=frame if method.streams else None,
                                   dtype=np.float32, negative=policy, history=history)
         seconds = time.perf_counter() - t0
@@ -458,16 +533,42 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         with self._plot_lock:
             self._plot.add(records)
 
+    def _float64(self, image):
+        """``image`` as float64, converted once per map (not on every slider move)."""
+        cached = self._image64
+        if cached is None or cached[0] is not image:
+            cached = (image, np.asarray(image, dtype=np.float64))
+            self._image64 = cached
+        return cached[1]
+
+    def _geometry(self, shape):
+        return view_geometry(shape, self.display, full=self.frame_resolution == "full")
+
+    def _show_view(self, img):
+        """Send the visible window of ``img`` (full resolution) and of the raw map at display resolution."""
+        img = np.asarray(img)
+        if self.image is None or img.shape != self.image.shape:
+            return
+        geo = self._geometry(img.shape)
+        with self.hold_sync():  # one message: the box, the raw window, then the restored pixels
+            if self._raw_cache is None or self._raw_cache[0] != geo:
+                self._raw_cache = (geo, display_frame(self.image, geo))
+                self.raw_view = self._raw_cache[1]
+            self.view_box = list(geo[:4])
+            self.restored_view = display_frame(img, geo, nan_aware=False)
+
     def _show_frame(self, img, iteration, progress, final, kernel=None):
         # (called under the state lock) metadata first, pixels last: when the
         # browser receives the pixels it already knows which frame they are
-        self.iteration = int(iteration)
-        self.progress = float(progress)
-        self.final = final
-        self.frame_id += 1
-        if kernel is not None and not final:
-            self.estimated_kernel = np.asarray(kernel, dtype=np.float32)
-        self.restored_view = np.asarray(img, dtype=np.float32)
+        with self.hold_sync():
+            self.iteration = int(iteration)
+            self.progress = float(progress)
+            self.final = final
+            self.frame_id += 1
+            if kernel is not None and not final:
+                self.estimated_kernel = np.asarray(kernel, dtype=np.float32)
+            self._latest = img  # kept at full resolution (an iterate may be updated in place until the next frame)
+            self._show_view(img)
 
     def _apply_result(self, payload):
         out, info = payload

@@ -1,8 +1,15 @@
 // DeconvolutionExplorer front-end (seed 001, Fig. 5-7).
 // Python restores (background thread, newest parameters win) and streams
-// frames as binary float32 buffers; this module draws them. Everything that
-// needs no computation is client-side and sends nothing to the kernel: the
-// swipe curtain, zoom and pan (shared by all views), the line profile.
+// frames as binary float32 buffers; this module draws them. Frames come at
+// display resolution: the visible window (`view_box`) of the restored map
+// (`restored_view`) and of the raw map (`raw_view`) resampled to the device
+// pixels the canvas draws them at; zoomed in, the exact full-resolution crop.
+// The page reports its view (`display`, debounced) after zoom and pan; until
+// the new window arrives the whole-map frame (the overview) is drawn beneath.
+// The swipe curtain is client-side and sends nothing to the kernel. The hover
+// readout and the line profile show full-resolution values: the raw map is in
+// the page (`image`), restored values come from the frame when it is at full
+// resolution, otherwise from Python (a `probe` message).
 // The method menu and the parameter sliders are drawn from Python's
 // ``method_table`` (the restoration-method registry), not from a table here.
 // build* make the DOM, draw* paint a frame, bind* / interact* connect it to
@@ -142,51 +149,84 @@ function build(model, el, onReset) {
 
 // -- images --------------------------------------------------------------------------
 
+/** One grid of frames: the raw and restored windows over `box` = [R0, R1, C0, C1], their images and difference. */
+function makeLayer() {
+  return { raw: null, rest: null, box: null, images: { raw: null, rest: null, diff: null }, targets: {}, diffStale: true };
+}
+
+/** Is the layer's restored frame at full resolution (one array element per map pixel)? */
+function fullRes(layer) {
+  const b = layer.box;
+  return !!(layer.rest && b && layer.rest.shape[0] === b[1] - b[0] && layer.rest.shape[1] === b[3] - b[2]);
+}
+
 /**
- * The raw, restored and difference images. The raw image and its contrast
- * range are rebuilt only when the raw map, colormap or contrast change; a new
- * restored frame re-colours one buffer; the difference image is built only
- * while the difference view is shown.
+ * The raw map (full resolution, for the contrast range, hover and profile)
+ * and two layers of frames: the overview (the whole map) and the zoomed
+ * window (a crop, drawn over the overview). Images are re-coloured only for
+ * the layer that changed; the difference image only while it is shown.
  */
 function imageStore(model) {
-  const st = { raw: null, rest: null, images: { raw: null, rest: null, diff: null }, range: [0, 1], diffRange: 1 };
-  const targets = { raw: null, rest: null, diff: null };
-  let diffStale = true;
-  st.rebuild = ({ rawChanged = false, styleChanged = false } = {}) => {
+  const st = { raw: null, overview: makeLayer(), crop: null, range: [0, 1], diffRange: 1 };
+  const colour = (layer, which) => {
+    const arr = layer[which];
+    layer.images[which] = null;
+    if (!arr) return;
+    const [ny, nx] = arr.shape;
+    const opts = { vmin: st.range[0], vmax: st.range[1], cmap: model.get("colormap") };
+    layer.targets[which] = renderArray(arr.data, ny, nx, opts, layer.targets[which]);
+    layer.images[which] = layer.targets[which].canvas;
+  };
+  st.rebuild = ({ rawChanged = false, styleChanged = false, frameChanged = false } = {}) => {
     if (rawChanged || !st.raw) st.raw = decodeArray(model.get("image"));
-    st.rest = decodeArray(model.get("restored_view"));
     if (!st.raw) return;
-    const [ny, nx] = st.raw.shape;
-    const cmap = model.get("colormap");
-    if (rawChanged || styleChanged || !targets.raw) {
+    if (rawChanged || styleChanged) {
       st.range = percentiles(st.raw.data, model.get("contrast"));
       if (st.range[1] <= st.range[0]) st.range = [st.range[0], st.range[0] + 1];
-      targets.raw = renderArray(st.raw.data, ny, nx, { vmin: st.range[0], vmax: st.range[1], cmap }, targets.raw);
-      st.images.raw = targets.raw.canvas;
     }
-    st.images.rest = null;
-    if (st.rest && st.rest.shape[0] === ny && st.rest.shape[1] === nx) {
-      targets.rest = renderArray(st.rest.data, ny, nx, { vmin: st.range[0], vmax: st.range[1], cmap }, targets.rest);
-      st.images.rest = targets.rest.canvas;
+    if (frameChanged || rawChanged) {
+      const box = model.get("view_box");
+      const [ny, nx] = st.raw.shape;
+      const whole = box[0] === 0 && box[1] === ny && box[2] === 0 && box[3] === nx;
+      if (whole) st.crop = null;
+      else if (!st.crop) st.crop = makeLayer();
+      const layer = whole ? st.overview : st.crop;
+      layer.box = box.slice();
+      layer.raw = decodeArray(model.get("raw_view"));
+      layer.rest = decodeArray(model.get("restored_view"));
+      if (layer.rest && layer.raw && layer.rest.data.length !== layer.raw.data.length) layer.rest = null;
+      colour(layer, "raw");
+      colour(layer, "rest");
+      layer.diffStale = true;
     }
-    diffStale = true;
+    if (styleChanged || rawChanged) {
+      for (const layer of [st.overview, st.crop]) {
+        if (!layer) continue;
+        colour(layer, "raw");
+        colour(layer, "rest");
+      }
+    }
   };
+  st.layers = () => (st.crop ? [st.overview, st.crop] : [st.overview]);
   st.ensureDiff = () => {
-    if (!diffStale) return;
-    diffStale = false;
-    st.images.diff = null;
-    const { raw, rest } = st;
-    if (!raw || !rest || rest.data.length !== raw.data.length) return;
-    const d = new Float32Array(rest.data.length);
-    const a = new Float32Array(rest.data.length);
-    for (let i = 0; i < d.length; i++) {
-      d[i] = rest.data[i] - raw.data[i];
-      a[i] = Math.abs(d[i]);
+    for (const layer of st.layers()) {
+      if (!layer.diffStale) continue;
+      layer.diffStale = false;
+      layer.images.diff = null;
+      const { raw, rest } = layer;
+      if (!raw || !rest) continue;
+      const d = layer.diff && layer.diff.length === rest.data.length ? layer.diff : new Float32Array(rest.data.length);
+      const a = new Float32Array(rest.data.length);
+      for (let i = 0; i < d.length; i++) {
+        d[i] = rest.data[i] - raw.data[i];
+        a[i] = Math.abs(d[i]);
+      }
+      layer.diff = d;
+      if (layer === st.overview) st.diffRange = Math.max(1e-12, percentiles(a, [99])[0]);
+      const [ny, nx] = rest.shape;
+      layer.targets.diff = renderArray(d, ny, nx, { vmin: -st.diffRange, vmax: st.diffRange, cmap: "rdbu" }, layer.targets.diff);
+      layer.images.diff = layer.targets.diff.canvas;
     }
-    st.diffRange = Math.max(1e-12, percentiles(a, [99])[0]);
-    const [ny, nx] = raw.shape;
-    targets.diff = renderArray(d, ny, nx, { vmin: -st.diffRange, vmax: st.diffRange, cmap: "rdbu" }, targets.diff);
-    st.images.diff = targets.diff.canvas;
   };
   return st;
 }
@@ -199,9 +239,16 @@ function pixelView(canvas, st, nav) {
   return new PixelView(nx, ny, canvas._cssW, canvas._cssH, nav);
 }
 
-function blitView(ctx, img, view) {
-  ctx.imageSmoothingEnabled = view.zoom < 2;
-  ctx.drawImage(img, ...view.imageRect());
+/** Draw each layer's `which` image over the map pixels its box covers (the zoomed window over the overview). */
+function blitView(ctx, st, which, view) {
+  for (const layer of st.layers()) {
+    const img = layer.images[which];
+    if (!img) continue;
+    const [r0, r1, c0, c1] = layer.box;
+    const w = (c1 - c0) * view.s;
+    ctx.imageSmoothingEnabled = w / img.width < 2; // nearest neighbour once a frame pixel is 2+ CSS px
+    ctx.drawImage(img, view.px(c0 - 0.5), view.py(r0 - 0.5), w, (r1 - r0) * view.s);
+  }
 }
 
 function drawProfileLine(ctx, view, profile) {
@@ -217,10 +264,10 @@ function drawProfileLine(ctx, view, profile) {
 
 /** Raw and restored side by side, each on its own canvas. */
 function drawSide(ui, st, nav) {
-  for (const [c, img, name] of [[ui.left, st.images.raw, "raw"], [ui.right, st.images.rest, "restored"]]) {
+  for (const [c, which, name] of [[ui.left, "raw", "raw"], [ui.right, "rest", "restored"]]) {
     const ctx = clearCanvas(c, "#f4f4f4");
     const view = pixelView(c, st, nav);
-    if (img) blitView(ctx, img, view);
+    blitView(ctx, st, which, view);
     drawProfileLine(ctx, view, nav.profile);
     tag(ctx, name, 8, 18);
   }
@@ -228,16 +275,14 @@ function drawSide(ui, st, nav) {
 
 /** Raw left of the curtain, restored right of it, and the curtain's handle. */
 function drawSwipe(ctx, view, st, nav) {
-  blitView(ctx, st.images.raw, view);
+  blitView(ctx, st, "raw", view);
   const sx = nav.split * W;
-  if (st.images.rest) {
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(sx, 0, W - sx, H);
-    ctx.clip();
-    blitView(ctx, st.images.rest, view);
-    ctx.restore();
-  }
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(sx, 0, W - sx, H);
+  ctx.clip();
+  blitView(ctx, st, "rest", view);
+  ctx.restore();
   ctx.fillStyle = "#fff";
   ctx.fillRect(sx - 1.5, 0, 3, H);
   dot(ctx, sx, H / 2, 9, { fill: "#fff", stroke: "#333" });
@@ -250,7 +295,7 @@ function drawMain(ui, model, st, nav) {
   const view = pixelView(ui.main, st, nav);
   if (model.get("mode") === "diff") {
     st.ensureDiff();
-    if (st.images.diff) blitView(ctx, st.images.diff, view);
+    blitView(ctx, st, "diff", view);
     tag(ctx, `restored − raw (±${fmtFixed(st.diffRange, 3)} counts)`, 8, 18);
   } else {
     drawSwipe(ctx, view, st, nav);
@@ -259,24 +304,70 @@ function drawMain(ui, model, st, nav) {
 }
 
 /**
- * Values of `arr` at n points from a to b (pixel coordinates). Rounds x + 0.5
- * and y + 0.5, i.e. picks the pixel whose top-left corner is nearest, as this
- * widget always has (the nearest pixel centre would be round(x)).
+ * The map pixels {rows, cols} at n points from a to b (pixel coordinates).
+ * Rounds x + 0.5 and y + 0.5, i.e. picks the pixel whose top-left corner is
+ * nearest, as this widget always has (the nearest pixel centre would be round(x)).
  */
-function sampleLine(arr, a, b, n) {
-  const [ny, nx] = arr.shape;
-  const out = new Float32Array(n);
+function lineIndices(a, b, n, ny, nx) {
+  const rows = new Array(n);
+  const cols = new Array(n);
   for (let i = 0; i < n; i++) {
     const f = i / (n - 1);
-    const ci = Math.min(nx - 1, Math.max(0, Math.round(a[0] + f * (b[0] - a[0]) + 0.5)));
-    const ri = Math.min(ny - 1, Math.max(0, Math.round(a[1] + f * (b[1] - a[1]) + 0.5)));
-    out[i] = arr.data[ri * nx + ci];
+    cols[i] = Math.min(nx - 1, Math.max(0, Math.round(a[0] + f * (b[0] - a[0]) + 0.5)));
+    rows[i] = Math.min(ny - 1, Math.max(0, Math.round(a[1] + f * (b[1] - a[1]) + 0.5)));
   }
-  return out;
+  return { rows, cols };
 }
 
-/** The line profile of the raw (grey) and restored (red) maps along the shift-dragged line. */
-function drawProfile(canvas, model, st, nav) {
+/**
+ * Full-resolution restored values at map pixels: read from a full-resolution
+ * frame (a zoomed crop) when it covers them, otherwise asked of Python (a
+ * `probe` message; the reply comes back through `msg:custom`).
+ */
+function makeProber(model, st) {
+  let seq = 0;
+  const pending = new Map();
+  const onMsg = (msg) => {
+    if (!msg || msg.probe == null || !pending.has(msg.probe)) return;
+    const cb = pending.get(msg.probe);
+    pending.delete(msg.probe);
+    cb(msg.values.map((v) => (v == null ? Number.NaN : v)));
+  };
+  model.on("msg:custom", onMsg);
+  const local = (rows, cols) => {
+    for (const layer of st.layers().filter(fullRes).reverse()) {
+      const [r0, r1, c0, c1] = layer.box;
+      const w = c1 - c0;
+      if (rows.every((r, k) => r >= r0 && r < r1 && cols[k] >= c0 && cols[k] < c1)) {
+        return rows.map((r, k) => layer.rest.data[(r - r0) * w + cols[k] - c0]);
+      }
+    }
+    return null;
+  };
+  return {
+    /** Call cb(values) now (a full-resolution frame) or when Python answers; true when answered now. */
+    values(rows, cols, cb) {
+      const v = local(rows, cols);
+      if (v) {
+        cb(v);
+        return true;
+      }
+      if (pending.size > 20) pending.clear(); // unanswered (kernel busy or gone): drop them
+      seq += 1;
+      pending.set(seq, cb);
+      model.send({ action: "probe", id: seq, rows, cols });
+      return false;
+    },
+    off: () => model.off("msg:custom", onMsg),
+  };
+}
+
+/**
+ * The line profile of the raw (grey) and restored (red) maps along the shift-dragged line, at full
+ * resolution: the restored values are `st.profileRest` when they belong to this line and frame (asked
+ * for through `prober` otherwise, and drawn when they arrive).
+ */
+function drawProfile(canvas, model, st, nav, prober, redraw) {
   const ctx = clearCanvas(canvas);
   const pw = canvas._cssW;
   const ph = canvas._cssH;
@@ -289,8 +380,20 @@ function drawProfile(canvas, model, st, nav) {
   const [a, b] = nav.profile;
   const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
   const n = Math.max(2, Math.min(600, Math.round(len * 2)));
-  const series = [[st.raw, "#888"], [st.rest, "#d62728"]].filter(([arr]) => arr && arr.shape[0] === st.raw.shape[0]);
-  const values = series.map(([arr]) => sampleLine(arr, a, b, n));
+  const [ny, nx] = st.raw.shape;
+  const idx = lineIndices(a, b, n, ny, nx);
+  const series = [[idx.rows.map((r, i) => st.raw.data[r * nx + idx.cols[i]]), "#888"]];
+  const key = `${a}|${b}|${n}|${model.get("frame_id")}`;
+  if (st.profileRest?.key !== key && !st.profileAsked) {
+    st.profileAsked = true;
+    const now = prober.values(idx.rows, idx.cols, (v) => {
+      st.profileAsked = false;
+      st.profileRest = { key, values: v };
+      if (!now) redraw();
+    });
+  }
+  if (st.profileRest?.key === key) series.push([st.profileRest.values, "#d62728"]);
+  const values = series.map(([v]) => v);
   let vmin = Infinity;
   let vmax = -Infinity;
   for (const v of values) for (const x of v) { if (x < vmin) vmin = x; if (x > vmax) vmax = x; }
@@ -313,15 +416,16 @@ function drawProfile(canvas, model, st, nav) {
   ctx.fillText(`grey: raw · red: restored · ${fmtFixed(vmin, 4)}–${fmtFixed(vmax, 4)} counts · ${fmtFixed(um, 4)} µm`, pad, 12);
 }
 
-function drawViews(ui, model, st, nav) {
+function drawViews(ui, model, st, nav, prober) {
   const mode = model.get("mode");
   ui.main.style.display = mode === "side" ? "none" : "";
   ui.sideBox.style.display = mode === "side" ? "" : "none";
   for (const [m, b] of Object.entries(ui.modeButtons)) b.classList.toggle("srw-active", m === mode);
-  if (!st.raw || !st.images.raw) clearCanvas(ui.main, "#f4f4f4");
+  if (!st.raw || !st.overview.images.raw) clearCanvas(ui.main, "#f4f4f4");
   else if (mode === "side") drawSide(ui, st, nav);
   else drawMain(ui, model, st, nav);
-  drawProfile(ui.profile, model, st, nav);
+  const redrawProfile = () => drawProfile(ui.profile, model, st, nav, prober, redrawProfile);
+  redrawProfile();
 }
 
 // -- readouts --------------------------------------------------------------------------
@@ -375,17 +479,48 @@ function updateProgress(ui, model) {
   ui.progWrap.classList.toggle("srw-running", busy);
 }
 
-/** The value under the mouse: position in µm (pixel centres at i·p), raw and restored values. */
-function hoverText(model, st, col, row) {
-  const [ny, nx] = st.raw.shape;
-  const c = Math.round(col);
-  const r = Math.round(row);
-  if (c < 0 || r < 0 || c >= nx || r >= ny) return "";
-  const p = model.get("pixel_size_um");
-  const raw = st.raw.data[r * nx + c];
-  const rest = st.rest && st.rest.shape[1] === nx ? st.rest.data[r * nx + c] : null;
-  const v = (x) => (x == null ? "–" : Number.isNaN(x) ? "masked" : fmtFixed(x, 4));
-  return `x ${fmtFixed(c * p, 4)} µm, y ${fmtFixed(r * p, 4)} µm (col ${c}, row ${r}) · raw ${v(raw)} · restored ${v(rest)}`;
+/**
+ * The value under the mouse: position in µm (pixel centres at i·p), raw and restored values at full
+ * resolution (the restored one from a full-resolution frame, or Python's answer: "…" until it comes;
+ * one question at a time, the newest pixel asked next).
+ */
+function hoverReadout(ui, model, st, prober) {
+  let asking = false;
+  let wanted = null;
+  const v = (x) => (x == null ? "…" : Number.isNaN(x) ? "masked" : fmtFixed(x, 4));
+  const show = (r, c, rest) => {
+    const [, nx] = st.raw.shape;
+    const p = model.get("pixel_size_um");
+    ui.hover.textContent = `x ${fmtFixed(c * p, 4)} µm, y ${fmtFixed(r * p, 4)} µm (col ${c}, row ${r}) · ` +
+      `raw ${v(st.raw.data[r * nx + c])} · restored ${v(rest)}`;
+    ui.hover.dataset.pixel = `${r},${c}`;
+  };
+  const ask = () => {
+    if (asking || !wanted) return;
+    const [r, c] = wanted;
+    wanted = null;
+    asking = true;
+    const now = prober.values([r], [c], ([rest]) => {
+      asking = false;
+      if (ui.hover.dataset.pixel === `${r},${c}`) show(r, c, rest);
+      ask();
+    });
+    if (now) asking = false;
+  };
+  return (col, row) => {
+    const [ny, nx] = st.raw.shape;
+    const c = Math.round(col);
+    const r = Math.round(row);
+    if (c < 0 || r < 0 || c >= nx || r >= ny) {
+      ui.hover.textContent = "";
+      ui.hover.dataset.pixel = "";
+      return;
+    }
+    if (ui.hover.dataset.pixel === `${r},${c}`) return;
+    show(r, c, null);
+    wanted = [r, c];
+    ask();
+  };
 }
 
 // -- interact: zoom, pan, curtain, profile (client-side only) ------------------------------
@@ -393,7 +528,7 @@ function hoverText(model, st, col, row) {
 const nearCurtain = (ui, model, canvas, nav, x) =>
   canvas === ui.main && model.get("mode") === "swipe" && Math.abs(x - nav.split * W) < 12;
 
-function interactNavigate(canvas, ui, model, st, nav, draw) {
+function interactNavigate(canvas, ui, model, st, nav, draw, hover) {
   let drag = null;
   canvas.addEventListener("wheel", (ev) => {
     if (!st.raw) return;
@@ -421,7 +556,7 @@ function interactNavigate(canvas, ui, model, st, nav, draw) {
       canvas.style.cursor = nearCurtain(ui, model, canvas, nav, x) ? "ew-resize" : "grab";
       if (st.raw) {
         const view = pixelView(canvas, st, nav);
-        ui.hover.textContent = hoverText(model, st, view.dataX(x), view.dataY(y));
+        hover(view.dataX(x), view.dataY(y));
       }
       return;
     }
@@ -440,14 +575,58 @@ function interactNavigate(canvas, ui, model, st, nav, draw) {
 
 // -- bind --------------------------------------------------------------------------------
 
+/**
+ * The visible window of the map on the main canvas, for Python's `display` trait: edge coordinates
+ * (pixel (r, c) covers [r, r+1) x [c, c+1)), device pixels per map pixel, canvas size in device pixels.
+ */
+function displayOf(st, nav) {
+  const [ny, nx] = st.raw.shape;
+  const view = new PixelView(nx, ny, W, H, nav);
+  const dpr = window.devicePixelRatio || 1;
+  const clip = (v, n) => Math.min(n, Math.max(0, Math.round(1000 * v) / 1000));
+  return {
+    r0: clip(view.dataY(0) + 0.5, ny), r1: clip(view.dataY(H) + 0.5, ny),
+    c0: clip(view.dataX(0) + 0.5, nx), c1: clip(view.dataX(W) + 0.5, nx),
+    scale: view.s * dpr, height: Math.round(H * dpr), width: Math.round(W * dpr),
+  };
+}
+
+/** Send the view to Python (debounced) when it changed; Python answers with the window's frames. */
+function displaySender(model, st, nav) {
+  let timer = 0;
+  let last = null;
+  const send = () => {
+    timer = 0;
+    const d = displayOf(st, nav);
+    const key = JSON.stringify(d);
+    if (key === last) return;
+    last = key;
+    model.set("display", d);
+    model.save_changes();
+  };
+  return () => {
+    if (!st.raw) return;
+    // at zoom 1 and devicePixelRatio 1 Python's default view is this one: nothing to send
+    if (last === null && nav.zoom === 1 && (window.devicePixelRatio || 1) === 1 && !Object.keys(model.get("display") || {}).length) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(send, 60);
+  };
+}
+
 function render({ model, el }) {
   ensureStyle();
-  // client-side view state (never sent to the kernel); cx, cy in raw-map pixels
+  // client-side view state; cx, cy in raw-map pixels; Python hears of the visible window only (`display`)
   const nav = { zoom: 1, cx: null, cy: null, split: 0.5, profile: null };
   const st = imageStore(model);
-  const draw = () => drawViews(ui, model, st, nav);
+  const prober = makeProber(model, st);
+  const viewChanged = displaySender(model, st, nav);
+  const draw = () => {
+    drawViews(ui, model, st, nav, prober);
+    viewChanged();
+  };
   const ui = build(model, el, () => { Object.assign(nav, { zoom: 1, cx: null, cy: null }); draw(); });
-  for (const c of [ui.main, ui.left, ui.right]) interactNavigate(c, ui, model, st, nav, draw);
+  const hover = hoverReadout(ui, model, st, prober);
+  for (const c of [ui.main, ui.left, ui.right]) interactNavigate(c, ui, model, st, nav, draw, hover);
   const readouts = () => updateReadouts(ui, model);
   const progress = () => updateProgress(ui, model);
 
@@ -458,10 +637,15 @@ function render({ model, el }) {
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      if (pending.raw || pending.rest || pending.style) st.rebuild({ rawChanged: pending.raw, styleChanged: pending.style });
+      if (pending.raw || pending.rest || pending.style) {
+        st.rebuild({ rawChanged: pending.raw, styleChanged: pending.style, frameChanged: pending.rest });
+      }
       pending = { raw: false, rest: false, style: false };
       draw();
       ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
+      const top = st.crop ?? st.overview; // for tests: the window and the shape of the frame on top
+      ui.root.dataset.viewBox = top.box ? top.box.join(",") : "";
+      ui.root.dataset.frameShape = top.rest ? top.rest.shape.join(",") : "";
       trace("frame-drawn");
       readouts();
       progress();
@@ -488,6 +672,7 @@ function render({ model, el }) {
   return () => {
     for (const [ev, fn] of handlers) model.off(ev, fn);
     ui.methods.off();
+    prober.off();
   };
 }
 
