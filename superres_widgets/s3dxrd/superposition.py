@@ -503,22 +503,26 @@ def _full_lists(h: float, d: np.ndarray, present: np.ndarray) -> tuple[np.ndarra
 def _finish(out: dict, pieces: list) -> None:
     """Area, centroid, vertex count and bounding box of padded polygons (padding = vertex 0).
 
-    ``pieces``: ``(ids, P, counts)`` with ``P`` of shape (A, V, 2); one pass per power-of-two width.
+    ``pieces``: ``(ids, x, y, counts)`` with vertex coordinates ``x, y`` of shape (A, V); one
+    pass per power-of-two width.
     """
     groups: dict = {}
     for p in pieces:
         groups.setdefault(max(p[1].shape[1] - 1, 1).bit_length(), []).append(p)
     for group in groups.values():
         V = max(p[1].shape[1] for p in group)
-        P = np.concatenate([np.concatenate([p[1], np.repeat(p[1][:, :1], V - p[1].shape[1], axis=1)], axis=1)
-                            for p in group])
-        _finish_padded(out, np.concatenate([p[0] for p in group]), P, np.concatenate([p[2] for p in group]))
+
+        def pad(a: np.ndarray, V: int = V) -> np.ndarray:
+            return np.concatenate([a, np.repeat(a[:, :1], V - a.shape[1], axis=1)], axis=1)
+
+        x = np.concatenate([pad(p[1]) for p in group])
+        y = np.concatenate([pad(p[2]) for p in group])
+        _finish_padded(out, np.concatenate([p[0] for p in group]), x, y, np.concatenate([p[3] for p in group]))
 
 
-def _finish_padded(out: dict, ids: np.ndarray, P: np.ndarray, counts: np.ndarray) -> None:
-    x, y = P[..., 0], P[..., 1]
+def _finish_padded(out: dict, ids: np.ndarray, x: np.ndarray, y: np.ndarray, counts: np.ndarray) -> None:
     x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
-    cross = x * y1 - x1 * y
+    cross = x * y1 - x1 * y  # padding (vertex 0 repeated) adds the closing edge once, then zeros
     area = 0.5 * cross.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["centroid"][ids, 0] = ((x + x1) * cross).sum(axis=1) / (6.0 * area)
@@ -530,54 +534,62 @@ def _finish_padded(out: dict, ids: np.ndarray, P: np.ndarray, counts: np.ndarray
                                       y[has].min(axis=1), y[has].max(axis=1)], axis=1)
 
 
-def _clip_step(P: np.ndarray, counts: np.ndarray, ax: np.ndarray, ay: np.ndarray,
-               cc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _clip_step(x: np.ndarray, y: np.ndarray, counts: np.ndarray, ax: np.ndarray, ay: np.ndarray,
+               cc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sutherland-Hodgman: keep the part of every polygon with ``ax x + ay y <= cc`` (one half-plane each).
 
-    ``P`` (A, V, 2) is padded with each polygon's vertex 0, so a vertex's successor is the next slot
-    (cyclic) and padding never crosses.  A vertex on the line counts as inside; an edge is cut only
-    where it crosses the line strictly (``d * dq < 0``: the vertices are O(1), no product underflows).
+    Vertices ``x, y`` (A, V) are padded with each polygon's vertex 0, so a vertex's successor is
+    the next slot (cyclic) and padding never crosses.  A vertex on the line counts as inside; an
+    edge is cut only where it crosses the line strictly (``d * dq < 0``: the vertices are O(1), no
+    product underflows).  The emitted vertices are gathered and scattered through flat indices.
     """
-    A, V, _ = P.shape
-    d = P[..., 0] * ax[:, None] + P[..., 1] * ay[:, None] - cc[:, None]
-    dq = np.roll(d, -1, axis=1)
-    emit = np.empty((A, V, 2), dtype=bool)
+    A, V = x.shape
+    d = x * ax[:, None] + y * ay[:, None] - cc[:, None]
+    dq = np.empty_like(d)
+    dq[:, :-1], dq[:, -1] = d[:, 1:], d[:, 0]
+    emit = np.empty((A, V, 2), dtype=bool)  # (inside vertex, crossing edge) per slot, in output order
     np.logical_and(d <= 0, np.arange(V) < counts[:, None], out=emit[..., 0])
     np.less(d * dq, 0, out=emit[..., 1])
-    emit = emit.reshape(A, 2 * V)
-    new_counts = emit.sum(axis=1)
-    pos = np.cumsum(emit, axis=1) - 1
+    flat = np.flatnonzero(emit)
+    row, rem = np.divmod(flat, 2 * V)
+    slot, is_cross = np.divmod(rem, 2)
+    nxt = slot + 1
+    nxt[nxt == V] = 0
+    xs, ys, ds = x[row, slot], y[row, slot], d[row, slot]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(is_cross == 1, ds / (ds - dq[row, slot]), 0.0)  # inside vertex: t = 0, itself
+    vx = xs + t * (x[row, nxt] - xs)
+    vy = ys + t * (y[row, nxt] - ys)
+    new_counts = np.bincount(row, minlength=A)
     Vn = max(int(new_counts.max()), 1)
-    newP = np.zeros((A, Vn, 2))
-    ri, ci = np.nonzero(emit[:, 0::2])  # inside vertices
-    newP[ri, pos[ri, 2 * ci]] = P[ri, ci]
-    rc, cx = np.nonzero(emit[:, 1::2])  # crossing edges (cx, cx + 1)
-    dc = d[rc, cx]
-    t = dc / (dc - dq[rc, cx])
-    Pc = P[rc, cx]
-    newP[rc, pos[rc, 2 * cx + 1]] = Pc + t[:, None] * (P[rc, (cx + 1) % V] - Pc)
-    pad = np.arange(Vn) >= new_counts[:, None]
-    return np.where(pad[..., None], newP[:, :1], newP), new_counts
+    start = np.cumsum(new_counts) - new_counts
+    dest = row * Vn + (np.arange(flat.size) - np.repeat(start, new_counts))
+    has = new_counts > 0
+    nx, ny = np.zeros(A), np.zeros(A)
+    nx[has], ny[has] = vx[start[has]], vy[start[has]]
+    nx, ny = np.repeat(nx, Vn), np.repeat(ny, Vn)  # padding: the new vertex 0
+    nx[dest], ny[dest] = vx, vy
+    return nx.reshape(A, Vn), ny.reshape(A, Vn), new_counts
 
 
-def _clip_loop(P: np.ndarray, counts: np.ndarray, lists: tuple, bound: float, geo: _GeometryArrays,
-               pieces: list, ids: np.ndarray, cancel: Any, hull_ok: np.ndarray | None = None):
+def _clip_loop(x: np.ndarray, y: np.ndarray, counts: np.ndarray, lists: tuple, bound: float,
+               geo: _GeometryArrays, pieces: list, ids: np.ndarray, cancel: Any, hull_ok: np.ndarray | None = None):
     """Clip polygons by their listed half-planes in ascending slack until they retire.
 
-    ``lists = (sslack, cid, cnt)``: sorted slacks and constraint ids (A, m) and the number listed
-    per row; ``bound`` is a lower bound of the unlisted slacks (``inf``: the lists are complete).
-    A polygon retires (appended to ``pieces`` as ``(ids, P, counts)``) once its next slack ``s >= 0`` has ``s**2``
-    at least its farthest vertex's ``r**2``: no remaining half-plane can cut it.  Returns the ids
-    left over: rows whose list ran out before (``left``), and with ``hull_ok`` the rows with
-    ``hull_ok`` once at most ``_HULL_ROWS`` polygons are active (``hull``).
+    ``x, y`` (A, V) are the polygons' vertices; ``lists = (sslack, cid, cnt)``: sorted slacks and
+    constraint ids (A, m) and the number listed per row; ``bound`` is a lower bound of the unlisted
+    slacks (``inf``: the lists are complete).  A polygon retires (appended to ``pieces``) once its
+    next slack ``s >= 0`` has ``s**2`` at least its farthest vertex's ``r**2``: no remaining
+    half-plane can cut it.  Returns the ids left over: rows whose list ran out before (``left``),
+    and with ``hull_ok`` the rows with ``hull_ok`` once at most ``_HULL_ROWS`` are active (``hull``).
     """
     sslack, cid, cnt = lists
-    act = np.arange(P.shape[0])
+    act = np.arange(x.shape[0])
     left, hull = [], []
     for j in range(sslack.shape[1] + 1):
         if j % 8 == 7:
             check_cancel(cancel, "superposition_map")
-        r2 = (P[..., 0] ** 2 + P[..., 1] ** 2).max(axis=1)
+        r2 = (x * x + y * y).max(axis=1)
         ran_out = j >= cnt[act]
         sj = np.where(ran_out, bound, sslack[act, min(j, sslack.shape[1] - 1)])
         done = (counts == 0) | ((sj >= 0) & (sj * sj >= r2))
@@ -588,15 +600,16 @@ def _clip_loop(P: np.ndarray, counts: np.ndarray, lists: tuple, bound: float, ge
             out_now |= to_hull
         if out_now.any():
             if done.any():
-                pieces.append((ids[act[done]], P[done], counts[done]))
+                pieces.append((ids[act[done]], x[done], y[done], counts[done]))
             left.append(ids[act[ran_out & ~done]])
             keep = ~out_now
-            act, P, counts = act[keep], P[keep], counts[keep]
+            act, x, y, counts = act[keep], x[keep], y[keep], counts[keep]
             if act.size == 0:
                 break
-            P = P[:, : int(counts.max())]
+            vmax = int(counts.max())
+            x, y = x[:, :vmax], y[:, :vmax]
         c = cid[act, j]
-        P, counts = _clip_step(P, counts, geo.ax[c], geo.ay[c], sslack[act, j])
+        x, y, counts = _clip_step(x, y, counts, geo.ax[c], geo.ay[c], sslack[act, j])
     cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)  # noqa: E731
     return cat(left), cat(hull)
 
@@ -605,25 +618,29 @@ def _hull_polygon(ax: np.ndarray, ay: np.ndarray, c: np.ndarray, angle: np.ndarr
     """Vertices (CCW) of the bounded region ``{p : ax p_x + ay p_y <= c}`` with every ``c > 0``.
 
     The origin is strictly inside, so the region is the polar dual of the convex hull of the points
-    ``(ax, ay) / c``: sorted by angle they form a star-shaped polygon, and a vertex where it does
-    not turn left is no hull vertex (dropped, never two neighbours in one pass).  Each hull vertex
-    is a side of the region; consecutive sides meet at its vertices (Cramer's rule).
+    ``(ax, ay) / c``.  Graham scan around the origin: the points sorted by angle (the nearer of two
+    at one angle last), starting from the farthest (a hull vertex), a point where the chain does
+    not turn left is popped.  Each hull vertex is a side of the region; consecutive sides meet at
+    its vertices (Cramer's rule).
     """
     o = np.lexsort((c, angle))
     ax, ay, c = ax[o], ay[o], c[o]
     qx, qy = ax / c, ay / c
-    idx = np.arange(qx.size)
-    while idx.size > 3:
-        px, py = qx[idx], qy[idx]
-        ex, ey = px - np.roll(px, 1), py - np.roll(py, 1)
-        fx, fy = np.roll(px, -1) - px, np.roll(py, -1) - py
-        flagged = ex * fy - ey * fx <= 0
-        if not flagged.any():
-            break
-        drop = flagged & ~np.roll(flagged, 1)
-        if not drop.any():
-            drop = np.arange(idx.size) == np.argmax(flagged)
-        idx = idx[~drop]
+    start = int(np.argmax(qx * qx + qy * qy))
+    X, Y = np.roll(qx, -start).tolist(), np.roll(qy, -start).tolist()
+    keep = np.roll(np.arange(qx.size), -start).tolist()
+    stack = [0]
+    for i in range(1, len(X) + 1):
+        k = i % len(X)
+        px, py = X[k], Y[k]
+        while len(stack) >= 2:
+            a, b = stack[-2], stack[-1]
+            if (X[b] - X[a]) * (py - Y[b]) - (Y[b] - Y[a]) * (px - X[b]) > 0:
+                break
+            stack.pop()
+        if k:
+            stack.append(k)
+    idx = np.array([keep[k] for k in stack])
     a1x, a1y, c1 = ax[idx], ay[idx], c[idx]
     a2x, a2y, c2 = np.roll(a1x, -1), np.roll(a1y, -1), np.roll(c1, -1)
     det = a1x * a2y - a1y * a2x
@@ -631,18 +648,18 @@ def _hull_polygon(ax: np.ndarray, ay: np.ndarray, c: np.ndarray, angle: np.ndarr
 
 
 def _hull_regions(rows: np.ndarray, pieces: list, h: float, d: np.ndarray, present: np.ndarray,
-                  rel_square: np.ndarray, geo: _GeometryArrays, cancel: Any) -> None:
+                  x0: np.ndarray, y0: np.ndarray, geo: _GeometryArrays, cancel: Any) -> None:
     """:func:`_hull_polygon` of the lists ``rows`` (all slacks > 0): their strips and field square."""
     for i, r in enumerate(rows):
         if i % 8 == 7:
             check_cancel(cancel, "superposition_map")
         k = np.nonzero(present[r])[0]
         cid = np.concatenate([np.stack([2 * k, 2 * k + 1], axis=1).ravel(), geo.ax.size - 4 + np.arange(4)])
-        sq = rel_square[r]  # the field square relative to the target: x <= sq[1, 0], -x <= -sq[0, 0], ...
+        # the field square relative to the target (vertices x0, y0: corners 0 and 2 are opposite)
         c = np.concatenate([np.stack([h - d[r, k], h + d[r, k]], axis=1).ravel(),
-                            [sq[2, 0], -sq[0, 0], sq[2, 1], -sq[0, 1]]])
+                            [x0[r, 2], -x0[r, 0], y0[r, 2], -y0[r, 0]]])
         V = _hull_polygon(geo.ax[cid], geo.ay[cid], c, geo.angle[cid])
-        pieces.append((np.array([r]), V[None], np.array([V.shape[0]])))
+        pieces.append((np.array([r]), V[None, :, 0], V[None, :, 1], np.array([V.shape[0]])))
 
 
 def _batch_regions(
@@ -675,18 +692,19 @@ def _batch_regions(
     check_cancel(cancel, "superposition_map")
     out = {"area": np.zeros(U), "centroid": np.zeros((U, 2)), "n_vertices": np.zeros(U, dtype=np.int64),
            "bbox": np.full((U, 4), np.nan)}
-    P0 = _field_square(geometry)[None, :, :] - np.stack([rx, ry], axis=1)[:, None, :]
+    sq = _field_square(geometry)
+    x0, y0 = sq[None, :, 0] - rx[:, None], sq[None, :, 1] - ry[:, None]
     counts0 = np.where(n_meas[first] > 0, 4, 0)
     near = np.where(present, h - np.abs(d), np.inf)
     tau = _threshold(near, _HEAD, h)
     check_cancel(cancel, "superposition_map")
     pieces: list = []
-    left, _ = _clip_loop(P0, counts0, _head(near, d, tau), tau, geo, pieces, np.arange(U), cancel)
+    left, _ = _clip_loop(x0, y0, counts0, _head(near, d, tau), tau, geo, pieces, np.arange(U), cancel)
     if left.size:
         hull_ok = near[left].min(axis=1) > 0
-        _, hull = _clip_loop(P0[left], counts0[left], _full_lists(h, d[left], present[left]), np.inf, geo,
-                             pieces, left, cancel, hull_ok=hull_ok)
-        _hull_regions(hull, pieces, h, d, present, P0, geo, cancel)
+        _, hull = _clip_loop(x0[left], y0[left], counts0[left], _full_lists(h, d[left], present[left]), np.inf,
+                             geo, pieces, left, cancel, hull_ok=hull_ok)
+        _hull_regions(hull, pieces, h, d, present, x0, y0, geo, cancel)
     _finish(out, pieces)
     area_u, cen_u, box_u = out["area"], out["centroid"], out["bbox"]
     empty = area_u <= _AREA_TOL * b * b
