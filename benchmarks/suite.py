@@ -64,17 +64,19 @@ def loglog_slope(x, t) -> float:
 # --------------------------------------------------------------------------- s3DXRD
 def bench_superposition(quick: bool) -> list[dict]:
     from superres_widgets.s3dxrd import ScanGeometry, superposition_map
+    from superres_widgets.s3dxrd import superposition as _sup
 
-    repeats = 2 if quick else 5
+    repeats = 3 if quick else 7
     rows = []
     for d_omega in (10.0, 0.5):
         def geom(d_omega=d_omega):
             return ScanGeometry(x_range=10, step=1.0, omega_deg=np.arange(0, 180, d_omega))
 
         g = geom()
-        t0 = time.perf_counter()
+        _sup._geometry_arrays.cache_clear()  # the first call builds the geometry-only arrays itself
+        t0, c0 = time.perf_counter(), time.process_time()
         res = superposition_map(g, subdivision=4)
-        first = time.perf_counter() - t0
+        first, first_cpu = time.perf_counter() - t0, time.process_time() - c0
         warm, cpu = [], []
         for _ in range(repeats):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -83,6 +85,7 @@ def bench_superposition(quick: bool) -> list[dict]:
             cpu.append(time.process_time() - c0)
         # a fresh geometry: its caches are part of the peak
         g2 = geom()
+        _sup._geometry_arrays.cache_clear()
         tracemalloc.start()
         tracemalloc.reset_peak()
         superposition_map(g2, subdivision=4)
@@ -90,14 +93,19 @@ def bench_superposition(quick: bool) -> list[dict]:
         tracemalloc.stop()
         w = statistics.median(warm)
         row = {"omega_step_deg": d_omega, "n_angles": int(g.n_omega), "n_targets": int(res.xs.size),
-               "first_s": first, "warm_s": w, "warm_cpu_s": min(cpu), "first_over_warm": first / w, "peak_mib": peak}
+               "first_s": first, "first_cpu_s": first_cpu, "warm_s": w, "warm_best_s": min(warm),
+               "warm_cpu_s": min(cpu), "warm_cpu_median_s": statistics.median(cpu), "first_over_warm": first / w,
+               "peak_mib": peak}
         if d_omega == 0.5:
+            # wall times on a shared machine include waiting for a core: the CPU row is the load-independent one
             row["goals"] = {"warm_s<=0.12": w <= GOAL_WARM_S,
+                            "warm_cpu_s<=0.12": min(cpu) <= GOAL_WARM_S,
                             "first<=2xwarm": first <= GOAL_FIRST_OVER_WARM * w,
                             "peak_mib<=100": peak <= GOAL_PEAK_MIB}
         rows.append(row)
         print(f"superposition_map {d_omega:4g} deg ({g.n_omega} angles, {res.xs.size} targets): "
-              f"first {first:.3f} s, warm {w:.3f} s (CPU {min(cpu):.3f} s), first/warm {first / w:.2f}, "
+              f"first {first:.3f} s (CPU {first_cpu:.3f} s), warm median {w:.3f} s, best {min(warm):.3f} s "
+              f"(CPU best {min(cpu):.3f} s, median {statistics.median(cpu):.3f} s), first/warm {first / w:.2f}, "
               f"peak {peak:.1f} MiB"
               + (f"  goals {row['goals']}" if "goals" in row else ""))
     return rows
