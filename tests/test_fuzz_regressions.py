@@ -156,7 +156,7 @@ def test_grain_file_cell_tolerance_nan_is_refused(tmp_path):
 def test_convolution_operator_checks_its_psf_and_transform(psf):
     with pytest.raises(ValueError, match=r"^psf must be finite"):
         xrf.ConvolutionOperator(np.full((3, 3), np.nan), (16, 16))
-    with pytest.raises(ValueError, match=r"^transform must be one of 'auto', 'fft', 'dct', got 'bogus'"):
+    with pytest.raises(ValueError, match=r"^transform must be one of 'auto', 'fft', 'dct', 'pad', got 'bogus'"):
         xrf.ConvolutionOperator(psf, (16, 16), transform="bogus")
 
 

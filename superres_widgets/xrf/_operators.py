@@ -43,9 +43,14 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.fft as sfft
 
+from . import _fastconv as _fc
+
 __all__ = ["ConvolutionOperator", "laplacian_kernel", "clear_transfer_cache"]
 
 DEFAULT_WORKERS = -1
+
+#: images with fewer pixels keep the transform of their own shape (too cheap to matter)
+PAD_MIN_PIXELS = 4096
 
 _CACHE_MAX = 16
 _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -135,6 +140,11 @@ def _dct_transfer(kernel: np.ndarray, shape: Sequence[int], dtype) -> np.ndarray
     return _cached(key, build)
 
 
+def _spec_shape(shape: Sequence[int]) -> tuple:
+    """Shape of the rfft2 half-spectrum of a real grid of ``shape``."""
+    return (int(shape[0]), int(shape[1]) // 2 + 1)
+
+
 class ConvolutionOperator:
     """Blur by a fixed kernel on a working grid chosen for the boundary model.
 
@@ -155,21 +165,38 @@ class ConvolutionOperator:
         Further kernels (e.g. a regulariser) whose transfer functions are
         needed on the same grid; they decide together with ``psf`` whether
         the DCT path can be used.
-    transform : {"auto", "fft", "dct"}
-        Force a transform for ``"reflect"`` (``"dct"`` requires symmetric
-        kernels).
+    transform : {"auto", "fft", "dct", "pad"}
+        Force a transform: ``"dct"`` (``"reflect"``, symmetric kernels),
+        ``"fft"`` (``"periodic"``: the FFT of the image shape; ``"reflect"``:
+        the reflection-padded grid model), ``"pad"`` (``"reflect"`` or
+        ``"periodic"``: the exact operator by padding, a fast FFT grid and a
+        crop, any kernel).  ``"auto"`` takes ``"pad"`` where the image shape
+        is a slow transform length (see the module docstring).
 
     Attributes
     ----------
-    kind : {"dct", "fft"}
+    kind : {"dct", "fft", "pad"}
         The transform in use.
     work_shape : tuple
-        Shape of the working grid.
+        Shape of the working grid (the image shape for "dct" and "pad").
+    fft_shape : tuple
+        Shape of the transform grid (``work_shape`` except for "pad").
     offset : tuple
         Position of the image inside the working grid.
     transfer : ndarray
-        Transfer function of ``psf`` on the working grid (real for "dct",
-        complex half-spectrum for "fft").
+        Transfer function of ``psf`` on the transform grid (real for "dct",
+        complex half-spectrum for "fft" and "pad").
+
+    Examples
+    --------
+    >>> from scipy import ndimage
+    >>> x = np.random.default_rng(0).random((67, 71))
+    >>> k = np.outer([1.0, 2.0, 1.0], [1.0, 4.0, 6.0, 4.0, 1.0]) / 64
+    >>> op = ConvolutionOperator(k, x.shape, "reflect", dtype=np.float64)
+    >>> op.kind, op.fft_shape
+    ('pad', (72, 75))
+    >>> bool(np.allclose(op.forward(x), ndimage.convolve(x, k, mode="reflect"), atol=1e-12))
+    True
     """
 
     def __init__(self, psf: np.ndarray, image_shape: Sequence[int], boundary: str = "reflect",
@@ -183,71 +210,130 @@ class ConvolutionOperator:
         self.image_shape = (_v.check_int(image_shape[0], "image_shape[0]", 1),
                             _v.check_int(image_shape[1], "image_shape[1]", 1))
         _v.check_choice(boundary, "boundary", ("reflect", "periodic", "masked"))
-        _v.check_choice(transform, "transform", ("auto", "fft", "dct"))
+        _v.check_choice(transform, "transform", ("auto", "fft", "dct", "pad"))
         extra_kernels = [_v.check_array(k, f"extra_kernels[{i}]", ndim=2) for i, k in enumerate(extra_kernels)]
         self.boundary = boundary
         self.dtype = np.dtype(dtype)
         self.workers = DEFAULT_WORKERS if workers is None else workers
-        kernels = [self.psf] + [np.asarray(k, dtype=np.float64) for k in extra_kernels]
-
-        n_r, n_c = self.image_shape
-        if boundary == "periodic":
-            self.kind = "fft"
-            self.work_shape = (n_r, n_c)
+        self.extra_kernels = [np.asarray(k, dtype=np.float64) for k in extra_kernels]
+        kernels = [self.psf] + self.extra_kernels
+        self._symmetric = all(is_axis_symmetric(k) for k in kernels)
+        self.pad = 0
+        self.kind = self._choose(transform)
+        if self.kind == "pad":
+            self._init_pad(kernels)
+        elif boundary == "periodic" or self.kind == "dct":
+            self.work_shape = self.image_shape
             self.offset = (0, 0)
             self.pad_width = ((0, 0), (0, 0))
-        elif boundary in ("reflect", "masked"):
-            symmetric = all(is_axis_symmetric(k) for k in kernels)
-            if boundary == "reflect" and transform in ("auto", "dct") and symmetric:
-                self.kind = "dct"
-                self.work_shape = (n_r, n_c)
-                self.offset = (0, 0)
-                self.pad_width = ((0, 0), (0, 0))
-            else:
-                if transform == "dct":
-                    raise ValueError("transform='dct' needs boundary='reflect' and kernels "
-                                     "symmetric in each axis with odd sides")
-                self.kind = "fft"
-                need = [0, 0]
-                for k in kernels:
-                    for ax in (0, 1):
-                        c = k.shape[ax] // 2
-                        need[ax] = max(need[ax], c, k.shape[ax] - 1 - c)
-                before = tuple(need)
-                shape = tuple(sfft.next_fast_len(s + 2 * p, real=True)
-                              for s, p in zip(self.image_shape, before))
-                self.work_shape = shape
-                _v.check_array_bytes(shape, "ConvolutionOperator: the padded working grid", copies=8)
-                self.offset = before
-                self.pad_width = tuple((b, w - s - b) for b, w, s in
-                                       zip(before, shape, self.image_shape))
-        else:  # pragma: no cover - validated by callers
-            raise ValueError(f"boundary must be 'reflect', 'periodic' or 'masked', got {boundary!r}")
+        else:
+            self._init_extended(kernels)
+        if self.kind != "pad":
+            self.fft_shape = self.work_shape
         self.transfer = self.transfer_of(self.psf)
         self._abs2 = None
         self._mask_norm = None
+        self._lip = None
+
+    def _choose(self, transform: str) -> str:
+        """The transform for this boundary, kernels and size (see the ``transform`` parameter)."""
+        b, shape = self.boundary, self.image_shape
+        if transform == "dct" and not (b == "reflect" and self._symmetric):
+            raise ValueError("transform='dct' needs boundary='reflect' and kernels "
+                             "symmetric in each axis with odd sides")
+        if transform == "pad" and b == "masked":
+            raise ValueError("transform='pad' needs boundary='reflect' or 'periodic', got 'masked'")
+        if transform != "auto":
+            return transform
+        if b == "masked" or (b == "reflect" and not self._symmetric):
+            return "fft"
+        slow = not all(_fc.is_fast_length(n) for n in shape)
+        if slow and shape[0] * shape[1] >= PAD_MIN_PIXELS:
+            return "pad"
+        return "dct" if b == "reflect" else "fft"
+
+    def _init_pad(self, kernels) -> None:
+        from .. import validate as _v
+
+        # grid 1 (forward, adjoint, regulariser transfers |d|^2): pad by the psf's reach and twice the
+        # regularisers'; grid 2 (the normal operator, |h|^2): twice the largest reach
+        reach_extra = _fc.reach(self.extra_kernels)
+        pads = (max(_fc.reach([self.psf]), 2 * reach_extra), 2 * _fc.reach(kernels))
+        shapes = [tuple(sfft.next_fast_len(n + 2 * p, real=True) for n in self.image_shape) for p in pads]
+        if shapes[0] == shapes[1] or _spec_shape(shapes[0]) == _spec_shape(shapes[1]):
+            shapes[0], pads = shapes[1], (pads[1], pads[1])
+        self._grids = {_spec_shape(s): (s, p) for s, p in zip(shapes, pads)}
+        self.fft_shape, self.pad = shapes[0], pads[0]
+        self._normal_grid = (shapes[1], pads[1])
+        _v.check_array_bytes(shapes[1], "ConvolutionOperator: the padded transform grid", copies=4)
+        self.work_shape = self.image_shape
+        self.offset = (0, 0)
+        self.pad_width = ((0, 0), (0, 0))
+        self._mode = _fc.PAD_MODES[self.boundary]
+
+    def _init_extended(self, kernels) -> None:
+        from .. import validate as _v
+
+        need = [0, 0]
+        for k in kernels:
+            for ax in (0, 1):
+                c = k.shape[ax] // 2
+                need[ax] = max(need[ax], c, k.shape[ax] - 1 - c)
+        before = tuple(need)
+        shape = tuple(sfft.next_fast_len(s + 2 * p, real=True) for s, p in zip(self.image_shape, before))
+        self.work_shape = shape
+        _v.check_array_bytes(shape, "ConvolutionOperator: the padded working grid", copies=8)
+        self.offset = before
+        self.pad_width = tuple((b, w - s - b) for b, w, s in zip(before, shape, self.image_shape))
+
+    def diagonal(self) -> ConvolutionOperator:
+        """This operator with a transform that diagonalises it (for direct solvers such as Wiener).
+
+        ``self`` unless ``kind == "pad"``; then the DCT-II ("reflect") or the
+        FFT of the image shape ("periodic") of the same exact operator.
+        """
+        if self.kind != "pad":
+            return self
+        return ConvolutionOperator(self.psf, self.image_shape, self.boundary, dtype=self.dtype,
+                                   workers=self.workers, extra_kernels=self.extra_kernels,
+                                   transform="dct" if self.boundary == "reflect" else "fft")
 
     # ------------------------------------------------------------------ grids
     def transfer_of(self, kernel: np.ndarray) -> np.ndarray:
-        """Transfer function of ``kernel`` on this operator's grid (cached)."""
+        """Transfer function of ``kernel`` on this operator's transform grid (cached)."""
         kernel = np.asarray(kernel, dtype=np.float64)
         if self.kind == "dct":
             return _dct_transfer(kernel, self.work_shape, self.dtype)
-        return _fft_transfer(kernel, self.work_shape, self.dtype)
+        return _fft_transfer(kernel, self.fft_shape, self.dtype)
 
     @property
     def transfer_abs2(self) -> np.ndarray:
         """``|transfer|**2`` in the working dtype."""
         if self._abs2 is None:
-            t = self.transfer
+            t = self.transfer if self.kind != "pad" else _fft_transfer(self.psf, self._normal_grid[0], self.dtype)
             a2 = (t * t) if self.kind == "dct" else (t.real ** 2 + t.imag ** 2)
             self._abs2 = a2.astype(self.dtype)
         return self._abs2
 
     @property
     def lipschitz(self) -> float:
-        """Largest eigenvalue of ``H^T H`` (``max |transfer|^2``)."""
-        return float(self.transfer_abs2.max())
+        """Largest eigenvalue of ``H^T H`` (``max |transfer|^2``; exact eigenvalues for "pad")."""
+        if self.kind != "pad":
+            return float(self.transfer_abs2.max())
+        if self._lip is None:
+            if np.all(self.psf >= 0):  # |H(w)| <= sum h = H(0), an eigenvalue of both boundaries
+                self._lip = float(self.psf.sum()) ** 2
+            elif self.boundary == "periodic" or self._symmetric:
+                self._lip = float(np.max(np.abs(_fc.eigenvalues(self.psf, self.image_shape, self.boundary)) ** 2))
+            else:  # non-symmetric reflect: power iteration on A^T A
+                v = np.random.default_rng(0).random(self.image_shape)
+                lam = 1.0
+                for _ in range(30):
+                    w = self.adjoint(self.forward(v.astype(self.dtype))).astype(np.float64)
+                    lam = float(np.linalg.norm(w)) / max(float(np.linalg.norm(v)), 1e-300)
+                    v = w / max(float(np.linalg.norm(w)), 1e-300)
+                self._lip = lam * 1.01
+        return self._lip
 
     def extend(self, image: np.ndarray) -> np.ndarray:
         """Image -> working grid (reflection padding, zero extension for "masked")."""
@@ -270,23 +356,43 @@ class ConvolutionOperator:
         return m
 
     # -------------------------------------------------------------- transforms
-    def spectrum(self, x: np.ndarray) -> np.ndarray:
-        """Forward transform on the working grid (orthonormal DCT-II or rfft2)."""
+    def spectrum(self, x: np.ndarray, grid: tuple | None = None) -> np.ndarray:
+        """Forward transform: orthonormal DCT-II, rfft2, or ("pad") rfft2 of the continued image.
+
+        ``grid`` ("pad" only): ``(fft_shape, pad)``, default ``(self.fft_shape, self.pad)``.
+        """
         if self.kind == "dct":
             return sfft.dctn(x, type=2, norm="ortho", workers=self.workers)
+        if self.kind == "pad":
+            shape, p = grid or (self.fft_shape, self.pad)
+            x = _fc.pad(np.asarray(x, dtype=self.dtype), p, self._mode)
+            return sfft.rfft2(x, s=shape, workers=self.workers)
         return sfft.rfft2(x, workers=self.workers)
 
     def inverse(self, spec: np.ndarray, overwrite: bool = True) -> np.ndarray:
-        """Inverse of :meth:`spectrum`."""
+        """Inverse of :meth:`spectrum` ("pad": the image region of the transform grid).
+
+        For "pad", ``inverse(spectrum(x) * t)`` is the exact boundary
+        convolution only for a ``t`` whose kernel reaches at most
+        ``self.pad`` pixels (the kernels' transfers and their products).
+        """
         if self.kind == "dct":
             return sfft.idctn(spec, type=2, norm="ortho", workers=self.workers,
                               overwrite_x=overwrite)
-        return sfft.irfft2(spec, s=self.work_shape, workers=self.workers,
-                           overwrite_x=overwrite)
+        if self.kind != "pad":
+            return sfft.irfft2(spec, s=self.fft_shape, workers=self.workers, overwrite_x=overwrite)
+        shape, p = self._grids[spec.shape]
+        out = sfft.irfft2(spec, s=shape, workers=self.workers, overwrite_x=overwrite)
+        n_r, n_c = self.image_shape
+        return np.ascontiguousarray(out[p:p + n_r, p:p + n_c])
 
     def apply(self, x: np.ndarray, transfer: np.ndarray, conjugate: bool = False) -> np.ndarray:
-        """Multiply by ``transfer`` (or its conjugate) in the transform domain."""
-        spec = self.spectrum(x)
+        """Multiply by ``transfer`` (or its conjugate) in the transform domain.
+
+        "pad": ``transfer`` is on one of the operator's grids (:meth:`transfer_of`
+        or :attr:`transfer_abs2`), recognised by its shape.
+        """
+        spec = self.spectrum(x, None if self.kind != "pad" else self._grids[np.shape(transfer)])
         if self.kind == "dct" or not conjugate:
             spec *= transfer
         else:
@@ -298,11 +404,26 @@ class ConvolutionOperator:
         return self.apply(x, self.transfer)
 
     def adjoint(self, x: np.ndarray) -> np.ndarray:
-        """``H^T x`` on the working grid."""
-        return self.apply(x, self.transfer, conjugate=True)
+        """``H^T x`` on the working grid ("pad": zero-embed, conjugate transfer, fold back)."""
+        if self.kind != "pad":
+            return self.apply(x, self.transfer, conjugate=True)
+        p, (n_r, n_c) = self.pad, self.image_shape
+        buf = np.zeros(self.fft_shape, dtype=self.dtype)
+        buf[p:p + n_r, p:p + n_c] = x
+        spec = sfft.rfft2(buf, workers=self.workers)
+        spec *= np.conj(self.transfer)
+        z = sfft.irfft2(spec, s=self.fft_shape, workers=self.workers, overwrite_x=True)
+        return _fc.fold(z[:n_r + 2 * p, :n_c + 2 * p], self.image_shape, p, self._mode)
 
     def normal(self, x: np.ndarray) -> np.ndarray:
-        """``H^T H x`` with one transform pair (not for the masked model)."""
+        """``H^T H x``: one transform pair (two for "pad" with non-symmetric reflect kernels).
+
+        Not for the masked model.  For "pad", ``H^T H`` is the boundary
+        convolution with the kernel's autocorrelation (radius ``<= self.pad``)
+        when the boundary is periodic or the kernels are symmetric.
+        """
+        if self.kind == "pad" and self.boundary == "reflect" and not self._symmetric:
+            return self.adjoint(self.forward(x))
         return self.apply(x, self.transfer_abs2)
 
     def mask_normaliser(self) -> np.ndarray:

@@ -148,7 +148,7 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", m
             raise ValueError(f"reg shape {d.shape} is larger than the image shape {np.shape(image)}")
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_WIENER_BOUNDARIES, mask=mask,
                        negative=negative, dtype=dtype, workers=workers, extra_kernels=[d], poisson=False)
-    op = pb.op
+    op = pb.op.diagonal()  # the filter divides by the transfer: DCT-II or FFT of the image shape
     if pb.w is not None:
         from .least_squares import solve_masked_tikhonov
 

@@ -307,7 +307,7 @@ def solve_masked_tikhonov(pb, lam: float, reg: np.ndarray, *, max_iter: int = 50
     ``rtol`` (default 1e-11 in float64, 1e-5 in float32).  ``pb`` is a
     problem of :mod:`._problem`; ``reg`` the regulariser's kernel.
     """
-    op = pb.op
+    op = pb.op.diagonal()  # the preconditioner divides by the transfer function
     if rtol is None:
         rtol = 1e-11 if pb.dt == np.float64 else 1e-5
     th2 = op.transfer_abs2
