@@ -59,9 +59,12 @@ def test_tiled_map_on_a_distributed_client_equals_the_dense_map(small):
         m = orientation_map(
             r.data, r.table, 4, r.phantom.radius_um, prune=True, tile=16, backend="dask", scheduler=client
         )
-        # the tiles ran as tasks of this client, with the table and the geometry as one key each
+        # the tiles ran as tasks of this client, the table and the geometry scattered to it once
         prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
-        assert {"subset_tile_task", "s3dxrd-observation-table", "s3dxrd-geometry"} <= set(prefixes)
+        assert {"subset_tile_task", "ObservationTable", "ScanGeometry"} <= set(prefixes)
+        # an active client is used with scheduler=None too
+        m2 = orientation_map(r.data, r.table, 4, r.phantom.radius_um, prune=True, tile=16, backend="dask")
+    np.testing.assert_array_equal(m2.candidate, ref.candidate)
     np.testing.assert_array_equal(m.candidate, ref.candidate)
     np.testing.assert_array_equal(m.completeness, ref.completeness)
     # and the function on its own, with numpy, gives the same

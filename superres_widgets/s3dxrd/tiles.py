@@ -28,8 +28,9 @@ the paper's setup) and ``benchmarks/bench_scale.py``.
 
 3. **Tasks**: one per tile (numpy: in order, cancellable between tiles;
    Dask: ``dask.delayed`` tasks computed with ``scheduler``; the observation
-   table and the geometry are one graph key each, and every task cuts its
-   tile's candidates out of the table itself).
+   table and the geometry are one graph key each -- scattered to the workers
+   first on a ``distributed.Client`` -- and every task cuts its tile's
+   candidates out of the table itself).
 """
 
 from __future__ import annotations
@@ -152,6 +153,18 @@ def _tile_task(sub, geometry, count, want_next, expected, beam_weighting, xs, ys
     return cand, comp
 
 
+def _distributed_client(scheduler: Any) -> Any:
+    """The ``distributed.Client`` the tiles will run on: ``scheduler`` itself, or the active one when ``None``."""
+    if scheduler is not None:
+        return scheduler if hasattr(scheduler, "scatter") and hasattr(scheduler, "get") else None
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
 def _subset_tile_task(table, geometry, count, want_next, expected, beam_weighting, xs, ys, cands):
     return _tile_task(subset_table(table, cands), geometry, count, want_next, expected, beam_weighting, xs, ys, cands)
 
@@ -196,9 +209,13 @@ def pruned_nprime_map(
 
     # the table and the geometry enter the graph ONCE (one key each, shipped once to a distributed cluster);
     # each task subsets the table itself, so the caller never holds every tile's table at once
-    tag = uuid.uuid4().hex
-    tbl = dask.delayed(table, name=f"s3dxrd-observation-table-{tag}", traverse=False)
-    geo = dask.delayed(geometry, name=f"s3dxrd-geometry-{tag}", traverse=False)
+    client = _distributed_client(scheduler)
+    if client is not None:  # scattered to the workers ahead of the graph (no "large graph" sent with the tasks)
+        tbl, geo = client.scatter([table, geometry], hash=False)
+    else:
+        tag = uuid.uuid4().hex
+        tbl = dask.delayed(table, name=f"s3dxrd-observation-table-{tag}", traverse=False)
+        geo = dask.delayed(geometry, name=f"s3dxrd-geometry-{tag}", traverse=False)
     jobs = [dask.delayed(_subset_tile_task)(tbl, geo, count, want_next, expected, beam_weighting, xs[t], ys[t], keep)
             for t, keep in tasks]
     results = dask.compute(*jobs, scheduler=scheduler)
