@@ -664,16 +664,21 @@ class ScanGeometry:
             return (lk.index, lk.in_scan, lk.distance) if distance else (lk.index, lk.in_scan)
         c, s = self._cos_sin()
         u = np.multiply.outer(xs, c)
-        u -= np.multiply.outer(ys, s)
+        buf = np.multiply.outer(ys, s)
+        u -= buf
         step, kmax = self._step, self.k_max
-        q = u / step if step != 1.0 else u  # u / 1.0 == u exactly
-        kf = np.abs(q)  # sign(q) floor(|q| + 1/2 + tol), as round_half_away
+        q = u if step == 1.0 else np.divide(u, step, out=buf)  # u / 1.0 == u exactly
+        kf = np.abs(q, out=buf if step == 1.0 else None)  # sign(q) floor(|q| + 1/2 + tol), as round_half_away
         kf += 0.5
         kf += _TIE_TOL
-        np.copysign(np.floor(kf, out=kf), q, out=kf)
-        in_scan = np.abs(kf) <= kmax
-        d = (u - (kf if step == 1.0 else step * kf)) if distance else None  # u - X
-        index = np.clip(kf + kmax, 0, 2 * kmax, out=kf).astype(np.int64)
+        np.floor(kf, out=kf)
+        in_scan = kf <= kmax
+        np.copysign(kf, q, out=kf)
+        d = None
+        if distance:  # u - X, X = step * k
+            d = np.subtract(u, kf, out=u) if step == 1.0 else u - step * kf
+        kf += kmax
+        index = np.clip(kf, 0, 2 * kmax, out=kf).astype(np.int64)
         return (index, in_scan, d) if distance else (index, in_scan)
 
     def scan_indices(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -414,6 +414,8 @@ def superposed_mask(
 _HEAD = 32
 #: At most this many polygons still being clipped: the rest of their half-planes at once (dual hull).
 _HULL_ROWS = 16
+#: Clip every target (duplicates too) when more than this fraction of the lists are distinct.
+_ALL_ROWS = 0.75
 #: Geometries whose geometry-only arrays are kept between calls (bounded cache, issue 14).
 _GEOMETRY_CACHE_SIZE = 8
 
@@ -447,19 +449,20 @@ def _geometry_arrays(geometry: ScanGeometry) -> _GeometryArrays:
     return _GeometryArrays(ax, ay, angle, weights)
 
 
-def _distinct_lists(index: np.ndarray, present: np.ndarray, weights: np.ndarray | None,
-                    n_positions: int) -> tuple[np.ndarray, np.ndarray]:
-    """``first, inverse``: one row per distinct measurement list (exact: hashes verified)."""
-    sig = np.where(present, index + 1, 0)
+def _distinct_lists(index: np.ndarray, present: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """Each row's representative: the first row with the same measurement list (exact: hashes
+    verified), and the number of distinct lists."""
+    sig = index.astype(np.float64)
+    sig += 1.0
+    sig *= present  # 0: no measurement at that angle
     if weights is not None:
-        _, first, inverse = np.unique(sig.astype(np.float64) @ weights, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        rep = first[inverse]
+        _, first, inverse = np.unique(sig @ weights, return_index=True, return_inverse=True)
+        rep = first[inverse.ravel()]
         dup = np.nonzero(rep != np.arange(rep.size))[0]
         if np.array_equal(sig[dup], sig[rep[dup]]):
-            return first, inverse
+            return rep, first.size
     _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
+    return first[inverse.ravel()], first.size
 
 
 def _threshold(near: np.ndarray, k: int, h: float) -> float:
@@ -667,7 +670,8 @@ def _batch_regions(
 ) -> dict[str, np.ndarray]:
     """Exact superposed regions of many targets, vectorised over targets.
 
-    Targets with the same measurement list share a region (each distinct list is clipped once).
+    Targets with the same measurement list share a region (the first target's: the few duplicates
+    go through the cheap head stage with the rest, only the first beyond it; no row gathers).
     Rule 4 is arithmetic (:meth:`ScanGeometry._scan_indices`), giving every measurement's signed
     distance ``d``; the half-planes ``a . p <= h -+ d`` have slack ``h - |d|`` (near side) and
     ``h + |d|``.  1. Head: the half-planes with slack below one threshold ``tau`` (about
@@ -685,21 +689,30 @@ def _batch_regions(
     geo = _geometry_arrays(geometry)
     index, present, d = geometry._scan_indices(tx, ty, distance=True)
     n_meas = present.sum(axis=1)
-    first, inverse = _distinct_lists(index, present, geo.weights, geometry.n_positions)
-    U = first.size
-    rx, ry = tx[first], ty[first]
-    present, d = present[first], d[first]
+    rep, U = _distinct_lists(index, present, geo.weights)
+    # the rows clipped: all (duplicates, if few, ride along the cheap head stage), else one per list
+    rows = np.arange(tx.size) if U > _ALL_ROWS * tx.size else np.flatnonzero(rep == np.arange(tx.size))
+    where = np.empty(tx.size, dtype=np.int64)
+    where[rows] = np.arange(rows.size)
+    if rows.size < tx.size:
+        tx, ty, present, d, n_meas_r = tx[rows], ty[rows], present[rows], d[rows], n_meas[rows]
+    else:
+        n_meas_r = n_meas
+    T = rows.size
     check_cancel(cancel, "superposition_map")
-    out = {"area": np.zeros(U), "centroid": np.zeros((U, 2)), "n_vertices": np.zeros(U, dtype=np.int64),
-           "bbox": np.full((U, 4), np.nan)}
+    out = {"area": np.zeros(T), "centroid": np.zeros((T, 2)), "n_vertices": np.zeros(T, dtype=np.int64),
+           "bbox": np.full((T, 4), np.nan)}
     sq = _field_square(geometry)
-    x0, y0 = sq[None, :, 0] - rx[:, None], sq[None, :, 1] - ry[:, None]
-    counts0 = np.where(n_meas[first] > 0, 4, 0)
-    near = np.where(present, h - np.abs(d), np.inf)
+    x0, y0 = sq[None, :, 0] - tx[:, None], sq[None, :, 1] - ty[:, None]
+    counts0 = np.where(n_meas_r > 0, 4, 0)
+    near = np.abs(d)
+    np.subtract(h, near, out=near)
+    np.copyto(near, np.inf, where=~present)
     tau = _threshold(near, _HEAD, h)
     check_cancel(cancel, "superposition_map")
     pieces: list = []
-    left, _ = _clip_loop(x0, y0, counts0, _head(near, d, tau), tau, geo, pieces, np.arange(U), cancel)
+    left, _ = _clip_loop(x0, y0, counts0, _head(near, d, tau), tau, geo, pieces, np.arange(T), cancel)
+    left = left[rep[rows[left]] == rows[left]]  # beyond the head: one row per list
     if left.size:
         hull_ok = near[left].min(axis=1) > 0
         _, hull = _clip_loop(x0[left], y0[left], counts0[left], _full_lists(h, d[left], present[left]), np.inf,
@@ -710,14 +723,17 @@ def _batch_regions(
     empty = area_u <= _AREA_TOL * b * b
     area_u[empty] = 0.0
     cen_u[empty] = np.nan
-    cen_u[~empty] += np.stack([rx, ry], axis=1)[~empty]
+    cen_u[~empty] += np.stack([tx, ty], axis=1)[~empty]
     box_u[empty] = np.nan
-    box_u[~empty] += np.repeat(np.stack([rx, ry], axis=1)[~empty], 2, axis=1)
+    box_u[~empty] += np.repeat(np.stack([tx, ty], axis=1)[~empty], 2, axis=1)
+    if U < n_meas.size:  # every target gets its representative's region
+        m = where[rep]
+        area_u, cen_u, box_u, out["n_vertices"] = area_u[m], cen_u[m], box_u[m], out["n_vertices"][m]
     return {
-        "bbox": box_u[inverse],
-        "area": area_u[inverse],
-        "centroid": cen_u[inverse],
+        "bbox": box_u,
+        "area": area_u,
+        "centroid": cen_u,
         "n_measurements": n_meas,
-        "n_vertices": out["n_vertices"][inverse],
+        "n_vertices": out["n_vertices"],
         "n_distinct": np.int64(U),
     }
