@@ -280,7 +280,7 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES) -> dict:
 
     from superres_widgets import xrf
 
-    repeat = repeat or (2 if quick else 4)
+    repeat = repeat or (2 if quick else 3)
     n_iter = 10 if quick else 30
     status = peer_status()
     if status["sdeconv"]["ok"]:

@@ -130,7 +130,7 @@ def run_case(shape, dt_name, quick, repeat, rng) -> dict:
     y64 = rng.poisson(xrf.convolve(truth, psf64, boundary="reflect")).astype(np.float64)
     y, psf = y64.astype(dt), psf64.astype(dt)
     margin = margin_px()
-    caps = {"rl": 60 if quick else 150, "rl_biggs_andrews": 30 if quick else 80, "sgp": 30 if quick else 80}
+    caps = {"rl": 60 if quick else 120, "rl_biggs_andrews": 30 if quick else 60, "sgp": 30 if quick else 60}
 
     def sk30():
         return restoration.richardson_lucy(y, psf, SK_ITER, clip=False)
@@ -240,7 +240,7 @@ def environment() -> dict:
 
 def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYPES, profile: bool = True) -> dict:
     """All cases; returns the results dictionary (what ``time_to_quality.json`` holds)."""
-    repeat = repeat or (2 if quick else 5)
+    repeat = repeat or (2 if quick else 3)
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     res = {"quick": quick, "repeat": repeat, "goal_ratio": GOAL, "skimage_iterations": SK_ITER,
@@ -251,7 +251,7 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYP
             print_case(c)
             res["cases"].append(c)
     if profile:
-        res["profile"] = [profile_iteration((512, 512), dt) for dt in dtypes]
+        res["profile"] = [profile_iteration((512, 512), dt, repeat=5 if quick else 15) for dt in dtypes]
     ratios = {(tuple(c["shape"]), c["dtype"]): c["methods"]["sgp"]["ratio"] for c in res["cases"]}
     met = sum(1 for r in ratios.values() if r is not None and r >= GOAL)
     res["sgp_goal_met"] = f"{met} of {len(ratios)}"
