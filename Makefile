@@ -10,6 +10,8 @@ PIP    := $(PY) -m pip
 LOGS   := build/logs
 # pytest options: file names with per-test progress, the 15 slowest tests at the end
 PYTEST_ARGS ?= --durations=15
+# where tests/_venv_cache.py and docs/conf.py keep what a rerun can reuse
+TEST_CACHE := $${XDG_CACHE_HOME:-$$HOME/.cache}/superres_widgets
 
 .PHONY: lab test docs setup setup-test setup-docs preflight chromium js notebooks benchmarks clean
 
@@ -63,6 +65,7 @@ lab: setup
 # Per-file progress (file name, a dot per test, percentage), then the slowest tests.
 test: preflight setup-test chromium
 	@echo "pytest: unit tests, notebooks, packaging, real-browser tests (tests/ui); screenshots in test-artifacts/"
+	@echo "pytest: the Binder and wheel test environments and the docs' notebook outputs are kept in $(TEST_CACHE) (delete it for a cold run)"
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The documentation site, offline, warnings are errors; notebooks run once and are cached

@@ -1,0 +1,73 @@
+"""Virtual environments kept across test runs, keyed by what their dependencies come from.
+
+Used by ``test_binder.py`` (the Binder environment) and ``test_packaging.py`` (the wheel's clean
+environment).  The environments live outside the clone, like pip's cache, so a fresh clone on the
+same machine starts warm: ``$XDG_CACHE_HOME/superres_widgets/<name>-<key>`` (default
+``~/.cache/superres_widgets``); delete a folder to start from nothing.
+
+* ``key`` hashes the dependency sources (requirement files, the dependency lists of
+  ``pyproject.toml``) and the Python version: when one changes, a new environment is built.
+* ``build(env_dir)`` installs the dependencies into a new, empty venv (a cold cache);
+  ``refresh(env_dir)`` runs EVERY time: it reinstalls the package from the fresh copy and checks the
+  environment.  The folder is marked ready only after a successful build + refresh.
+* A stale or broken cache is detected and rebuilt: if ``refresh`` fails on a cached environment (or
+  its python does not start), the environment is deleted, built from nothing and refreshed once
+  more -- so a broken cache costs time but never a wrong verdict, and a real failure fails twice.
+* A file lock serialises test runs on the same machine that share an environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "superres_widgets"
+
+
+def cache_key(*parts) -> str:
+    """12 hex digits of the SHA-256 of ``parts`` and the running Python's version."""
+    return hashlib.sha256(repr((*parts, sys.version)).encode()).hexdigest()[:12]
+
+
+def _starts(env_dir: Path) -> bool:
+    py = env_dir / "bin" / "python"
+    try:
+        return subprocess.run([str(py), "-c", "import pip"], capture_output=True, timeout=120).returncode == 0
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def cached_venv(name: str, key: str, build, refresh, log=print):
+    """Yield ``CACHE/<name>-<key>``: built if missing or broken, refreshed every run, locked while in use."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    env_dir = CACHE / f"{name}-{key}"
+    with open(CACHE / f"{name}-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        warm = (env_dir / ".ready").is_file() and _starts(env_dir)
+        if warm:
+            t0 = time.perf_counter()
+            try:
+                refresh(env_dir)
+                log(f"{name}: cached environment {env_dir} reused (refreshed in {time.perf_counter() - t0:.0f} s)")
+            except (AssertionError, subprocess.SubprocessError, OSError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log(f"{name}: the cached environment {env_dir} failed ({first[:200]}): rebuilding it")
+                warm = False
+        if not warm:
+            t0 = time.perf_counter()
+            shutil.rmtree(env_dir, ignore_errors=True)
+            venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+            build(env_dir)
+            refresh(env_dir)
+            (env_dir / ".ready").write_text(key)
+            log(f"{name}: environment {env_dir} built in {time.perf_counter() - t0:.0f} s")
+        yield env_dir
