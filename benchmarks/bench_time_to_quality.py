@@ -108,6 +108,11 @@ def curve(fn, y, psf, dt, cap, y64, psf64, truth, margin):
     return rows
 
 
+def _g(v: float) -> float:
+    """Six significant digits (keeps the JSON small)."""
+    return float(f"{v:.6g}")
+
+
 def best_times(fns, repeat):
     """Best wall time of each function over ``repeat`` rounds, calls alternating."""
     best = [np.inf] * len(fns)
@@ -149,8 +154,8 @@ def run_case(shape, dt_name, quick, repeat, rng) -> dict:
             "iterations_to_target": n, "cap": caps[name],
             "best_mse_iteration": best[0], "best_mse": best[3], "best_mse_time_s": best[1],
             "best_at_cap": best[0] == caps[name],
-            "curve": {"iteration": [r[0] for r in rows], "time_s": [r[1] for r in rows],
-                      "residual": [r[2] for r in rows], "mse": [r[3] for r in rows]}}
+            "curve": {"iteration": [r[0] for r in rows], "time_s": [_g(r[1]) for r in rows],
+                      "residual": [_g(r[2]) for r in rows], "mse": [_g(r[3]) for r in rows]}}
         if n is not None:
             fn(y, psf, n, dt)  # warm-up
             fns.append(lambda fn=fn, n=n: fn(y, psf, n, dt))
