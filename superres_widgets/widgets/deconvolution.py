@@ -263,7 +263,9 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             return  # full-resolution frames cover every view already
         with self._state_lock:
             if self._latest is not None and self.image is not None:
-                self._show_view(self._latest)
+                with self.hold_sync():
+                    self.frame_id += 1  # the page marks which frame it shows (data-frame-id)
+                    self._show_view(self._latest)
 
     @traitlets.observe("pixel_size_um")
     def _pixel_given(self, change):

@@ -9,6 +9,7 @@ without error or memory growth. The figures go to test-artifacts/.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -35,6 +36,11 @@ w
 
 
 
+WS_COUNTER = """(() => { const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (d) { window.__wsSends = (window.__wsSends || 0) + 1;
+                                              return send.call(this, d); }; })();"""
+
+
 def _count_ws_sends(page):
     return page.evaluate("() => window.__wsSends || 0")
 
@@ -52,11 +58,7 @@ def _frame_on_screen(lab, timeout=30.0):
 
 def test_deconvolution_explorer_in_browser(lab):
     # count every websocket message the page sends (comm traffic to the kernel)
-    lab.page.add_init_script(
-        """(() => { const send = WebSocket.prototype.send;
-            WebSocket.prototype.send = function (d) { window.__wsSends = (window.__wsSends || 0) + 1;
-                                                      return send.call(this, d); }; })();"""
-    )
+    lab.page.add_init_script(WS_COUNTER)
     lab.open(lab.write_notebook("ui_deconv.ipynb", SETUP)).run_all()
     assert lab.cell_errors() == []
     lab.page.wait_for_selector(MAIN, timeout=60_000)
@@ -68,8 +70,11 @@ def test_deconvolution_explorer_in_browser(lab):
     # the swipe curtain is client-side: dragging it redraws but sends nothing to the kernel
     box = lab.page.locator(MAIN).bounding_box()
     before_hash = lab.canvas_stats(MAIN)["hash"]
-    sends = _count_ws_sends(lab.page)
+    # (hovering asks Python for the full-resolution restored value under the mouse: settle it first)
     lab.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    lab.page.wait_for_function("(sel) => /restored [-0-9.e]+$/.test(document.querySelector(sel).textContent)",
+                               arg=f"{DX} [data-role=hover]", timeout=20_000)
+    sends = _count_ws_sends(lab.page)
     lab.page.mouse.down()
     for f in (0.45, 0.35, 0.25, 0.2):
         lab.page.mouse.move(box["x"] + box["width"] * f, box["y"] + box["height"] * 0.5)
@@ -77,11 +82,17 @@ def test_deconvolution_explorer_in_browser(lab):
     lab.page.wait_for_timeout(300)
     assert lab.canvas_stats(MAIN)["hash"] != before_hash, "the curtain did not move"
     assert _count_ws_sends(lab.page) == sends, "moving the curtain sent a message to the kernel"
-    # zoom and pan are client-side too
+    # zoom and pan redraw at once; the page then tells Python its view (one debounced message) and
+    # Python answers with the visible window at the resolution drawn (no recomputation)
     lab.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+    lab.page.wait_for_function("(sel) => /restored [-0-9.e]+$/.test(document.querySelector(sel).textContent)",
+                               arg=f"{DX} [data-role=hover]", timeout=20_000)
+    sends = _count_ws_sends(lab.page)
     lab.page.mouse.wheel(0, -300)
     lab.page.wait_for_timeout(200)
-    assert _count_ws_sends(lab.page) == sends
+    assert _count_ws_sends(lab.page) - sends <= 1
+    lab.page.wait_for_function("(sel) => document.querySelector(sel).dataset.viewBox !== '0,512,0,512'",
+                               arg=DX, timeout=20_000)
     lab.screenshot("deconvolution_curtain_zoom", f".jp-OutputArea-output:has({DX})")
     lab.page.locator(MAIN).dblclick()
 
@@ -153,8 +164,8 @@ def test_deconvolution_explorer_in_browser(lab):
         st = lab.canvas_stats(f"{DX} canvas[data-role={role}]")
         assert st["colours"] > 50, (role, st)
 
-    # line profile through both images: shift+drag, client-side
-    sends = _count_ws_sends(lab.page)
+    # line profile through both images: shift+drag; the restored values at full resolution come from
+    # Python (the frame on screen is 400 x 400 area means of the 512 x 512 map)
     lbox = lab.page.locator(f"{DX} canvas[data-role=left]").bounding_box()
     lab.page.keyboard.down("Shift")
     lab.page.mouse.move(lbox["x"] + 40, lbox["y"] + 100)
@@ -162,9 +173,15 @@ def test_deconvolution_explorer_in_browser(lab):
     lab.page.mouse.move(lbox["x"] + lbox["width"] - 40, lbox["y"] + 300, steps=5)
     lab.page.mouse.up()
     lab.page.keyboard.up("Shift")
+    lab.page.wait_for_timeout(500)
     prof = lab.canvas_stats(f"{DX} canvas[data-role=profile]")
     assert prof["colours"] > 10, prof
-    assert _count_ws_sends(lab.page) == sends
+    reds = lab.page.evaluate(
+        """(sel) => { const c = document.querySelector(sel); const d = c.getContext('2d')
+            .getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 180 && d[i + 1] < 90 && d[i + 2] < 90) n++;
+            return n; }""", f"{DX} canvas[data-role=profile]")
+    assert reds > 100, reds  # the restored (red) profile is drawn
     lab.screenshot("deconvolution_side_profile", f".jp-OutputArea-output:has({DX})")
 
     # choosing another algorithm in the page recomputes and redraws
@@ -308,3 +325,150 @@ def test_pixel_size_notice_and_blind_kernel_buttons(lab):
     assert lab.kernel_value("w.psf_label").startswith("blind kernel")
     assert "PSF: blind kernel" in lab.page.locator(f"{DX} [data-role=psf-box]").text_content()
     lab.screenshot("deconvolution_blind_kernel_used")
+
+
+SIZED_SETUP = """
+import numpy as np
+from superres_widgets.widgets import DeconvolutionExplorer
+from superres_widgets.widgets._display import area_resample
+from superres_widgets.xrf import usaf1951, simulate_scan
+chart = usaf1951(5.0, groups=(1, 2, 3, 4, 5))
+counts, meta = simulate_scan(chart.image, 32.5, 5.0, truth_pixel_um=5.0, rng=1)
+img = counts[:{n}, :{n}].astype(float)
+w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, method="wiener", psf_sigma_um=32.5, balance=0.03,
+                          frame_resolution="{resolution}")
+w.wait()
+w
+"""
+
+# slider -> frame and RL first frame per round and per frame path; the benchmark raises the rounds
+ROUNDS = int(__import__("os").environ.get("SRW_LATENCY_ROUNDS", "3"))
+# bounds that hold on a 2-core machine shared by several jobs (load average ~14 seen); the benchmark
+# (benchmarks/bench_widgets_browser.py) reports the real figures against the goals (100 / 150 ms)
+WIENER_BOUND_MS = 1500
+RL_BOUND_MS = 2500
+
+
+def _settled_view_box(lab, timeout=20.0):
+    """The crop on screen once the page and the kernel agree on it (the view is sent debounced)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lab.page.wait_for_timeout(300)
+        page_box = [int(v) for v in lab.page.locator(DX).get_attribute("data-view-box").split(",")]
+        if lab.kernel_value("w.view_box if not w.busy else None") == page_box:
+            return page_box
+    raise AssertionError("the page and the kernel never agreed on the view box")
+
+
+def _pctl(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def _latencies(lab, sigma, rounds):
+    """Wiener slider -> new pixels and RL slider -> first streamed frame (ms), per frame path, alternating."""
+    keys = ("wiener", "wiener_balance", "rl_first_frame")
+    out = {r: {k: [] for k in keys} for r in ("display", "full")}
+    values = iter([30.0, 33.0, 36.0, 31.0, 34.0] * (6 * rounds))
+    balance = f"{DX} input[data-trait=balance]"
+    lo, hi = lab.page.evaluate("(sel) => [Number(document.querySelector(sel).min), "
+                               "Number(document.querySelector(sel).max)]", balance)
+    positions = iter([lo + f * (hi - lo) for f in (0.3, 0.4, 0.5, 0.35, 0.45)] * (4 * rounds))
+    for method, key, setup in (("wiener", "wiener", ""), ("wiener", "wiener_balance", ""),
+                               ("richardson_lucy", "rl_first_frame", "w.num_iter = 40; ")):
+        lab.kernel(f"w.method = '{method}'; {setup}w.wait()")
+        for _ in range(rounds):
+            for res in ("display", "full"):
+                lab.kernel(f"w.frame_resolution = '{res}'; w.wait()")
+                _frame_on_screen(lab)
+                slider, value = (balance, next(positions)) if key == "wiener_balance" else (sigma, next(values))
+                ms = lab.slider_to_redraw_ms(slider, MAIN, value)
+                assert ms > 0, (key, res)
+                out[res][key].append(ms)
+                lab.kernel("w.wait()")
+    lab.kernel("w.frame_resolution = 'display'; w.method = 'wiener'; w.wait()")
+    _frame_on_screen(lab)
+    return out
+
+
+@pytest.mark.parametrize("n", [512, 1024])
+def test_display_resolution_frames_latency_zoom_and_hover(lab, n):
+    """Issue 14: frames at display resolution (area means), full resolution on zoom, hover at full resolution."""
+    lab.page.add_init_script(WS_COUNTER)
+    lab.open(lab.write_notebook(f"ui_deconv_{n}.ipynb", SIZED_SETUP.format(n=n, resolution="display"))).run_all()
+    assert lab.cell_errors() == []
+    lab.page.wait_for_selector(MAIN, timeout=60_000)
+    _frame_on_screen(lab)
+    root = lab.page.locator(DX)
+    # the frame on screen: the whole map as at most canvas-sized area means of the full result
+    assert root.get_attribute("data-view-box") == f"0,{n},0,{n}"
+    assert root.get_attribute("data-frame-shape") == "400,400"
+    assert lab.kernel_value("list(w.restored.shape)") == [n, n]
+    assert lab.kernel_value("bool(np.allclose(w.restored_view, area_resample(w.restored, (400, 400)), "
+                            "rtol=1e-5, atol=1e-4))")
+    s = lab.canvas_stats(MAIN)
+    assert s["colours"] > 50 and s["nonWhite"] > 0.5, s
+
+    # hover at zoom 1 (downsampled frame): the restored value is Python's full-resolution pixel
+    box = lab.page.locator(MAIN).bounding_box()
+    hover = f"{DX} [data-role=hover]"
+    lab.page.mouse.move(box["x"] + box["width"] * 0.37, box["y"] + box["height"] * 0.43)
+    lab.page.wait_for_function("(sel) => /restored [-0-9.e]+$/.test(document.querySelector(sel).textContent)",
+                               arg=hover, timeout=20_000)
+    text = lab.page.locator(hover).text_content()
+    col, row = (int(v) for v in re.search(r"col (\d+), row (\d+)", text).groups())
+    shown = float(re.search(r"restored ([-0-9.e]+)$", text).group(1))
+    full = lab.kernel_value(f"float(w.restored[{row}, {col}])")
+    assert shown == pytest.approx(full, rel=6e-4), (text, full)
+    lab.screenshot(f"deconvolution_{n}_display", f".jp-OutputArea-output:has({DX})")
+
+    # zoom in: Python sends the visible crop at full resolution (exact pixels), the page draws it
+    for _ in range(6 if n == 1024 else 4):
+        lab.page.mouse.wheel(0, -200)
+        lab.page.wait_for_timeout(60)
+    lab.page.wait_for_function(
+        """(sel) => { const r = document.querySelector(sel).dataset;
+            const b = r.viewBox.split(',').map(Number); const s = r.frameShape.split(',').map(Number);
+            return b[1] - b[0] < %d && s[0] === b[1] - b[0] && s[1] === b[3] - b[2]; }""" % n,
+        arg=DX, timeout=20_000)
+    r0, r1, c0, c1 = _settled_view_box(lab)
+    assert lab.kernel_value(f"w.view_box == [{r0}, {r1}, {c0}, {c1}] and bool(np.array_equal(w.restored_view, "
+                            f"w.restored[{r0}:{r1}, {c0}:{c1}].astype(np.float32)))")
+    lab.screenshot(f"deconvolution_{n}_zoomed", f".jp-OutputArea-output:has({DX})")
+    # hovering the zoomed crop reads the full-resolution frame in the page: nothing asked of the kernel
+    sends = _count_ws_sends(lab.page)
+    lab.page.mouse.move(box["x"] + box["width"] * 0.52, box["y"] + box["height"] * 0.55)
+    lab.page.wait_for_function("(sel) => /restored [-0-9.e]+$/.test(document.querySelector(sel).textContent)",
+                               arg=hover, timeout=20_000)
+    assert _count_ws_sends(lab.page) == sends
+    text = lab.page.locator(hover).text_content()
+    col, row = (int(v) for v in re.search(r"col (\d+), row (\d+)", text).groups())
+    assert r0 <= row < r1 and c0 <= col < c1, (text, (r0, r1, c0, c1))
+    shown = float(re.search(r"restored ([-0-9.e]+)$", text).group(1))
+    assert shown == pytest.approx(lab.kernel_value(f"float(w.restored[{row}, {col}])"), rel=6e-4), text
+    # a slider move while zoomed: the new crop, still exact
+    lab.kernel("w.balance = 0.05; w.wait()")
+    _frame_on_screen(lab)
+    assert lab.kernel_value(f"w.view_box == [{r0}, {r1}, {c0}, {c1}] and bool(np.array_equal(w.restored_view, "
+                            f"w.restored[{r0}:{r1}, {c0}:{c1}].astype(np.float32)))")
+    lab.page.locator(MAIN).dblclick()  # back to the whole map
+    lab.page.wait_for_function("([sel, v]) => document.querySelector(sel).dataset.viewBox === v",
+                               arg=[DX, f"0,{n},0,{n}"], timeout=20_000)
+    lab.kernel("w.balance = 0.03; w.wait()")
+
+    # speed: slider -> new pixels (Wiener) and first streamed frame (RL), display vs full-resolution frames
+    sigma = f"{DX} input[data-trait=psf_sigma_um]"
+    lat = _latencies(lab, sigma, ROUNDS)
+    summary = {res: {k: {"median_ms": _pctl(v, 0.5), "p90_ms": _pctl(v, 0.9), "ms": v} for k, v in d.items()}
+               for res, d in lat.items()}
+    summary["frame_shape"] = {"display": [400, 400], "full": [n, n]}
+    lab.record(f"latency_deconvolution_{n}", summary)
+    d, f = summary["display"], summary["full"]
+    print(f"\n{n}x{n}: Wiener slider -> frame median {d['wiener']['median_ms']:.0f} ms (full-res frames "
+          f"{f['wiener']['median_ms']:.0f}); RL first frame {d['rl_first_frame']['median_ms']:.0f} ms "
+          f"(full-res {f['rl_first_frame']['median_ms']:.0f})")
+    assert d["wiener"]["median_ms"] <= WIENER_BOUND_MS, summary
+    assert d["wiener_balance"]["median_ms"] <= WIENER_BOUND_MS, summary
+    assert d["rl_first_frame"]["median_ms"] <= RL_BOUND_MS, summary
+    assert lab.kernel_value("w.error") == ""
+    assert not [m for m in lab.console if m.startswith("pageerror")], lab.console
