@@ -6,7 +6,8 @@ Prints wall times (best of N), ratios skimage / ours (> 1 means we are
 faster) and peak traced memory (tracemalloc: numpy buffers, including
 scipy.fft outputs) for
 
-* Richardson-Lucy, 512 x 512 float64 input, 30 iterations, Gaussian PSF
+* Richardson-Lucy, 512 x 512, float64 on both sides (``dtype=np.float64`` for
+  us: the default working precision is float32), 30 iterations, Gaussian PSF
   sigma 3 and 8 px, vs ``skimage.restoration.richardson_lucy(clip=False)``;
 * Biggs-Andrews accelerated RL: the time to reach the data residual that
   skimage has after 30 iterations (residual ``||y - h*x|| / ||y||`` on the
@@ -15,7 +16,12 @@ scipy.fft outputs) for
   residual of scikit-image's 30-iteration RL (interior, Poisson data) at
   least 8x sooner, float32 and float64 rows, same dtype on both sides,
   ratios from interleaved calls in the same run (``sgp_goal``);
-* Wiener, 512 x 512, vs ``skimage.restoration.wiener(clip=False)``;
+* Wiener, 512 x 512, float64 on both sides, vs ``skimage.restoration.wiener(clip=False)``;
+* ``--sizes``: the size sweep of :func:`benchmarks.suite.bench_xrf` (64 to 2048 px with
+  primes, 4093/4096 without ``--quick``; float32 and float64 rows on both sides; ratio vs
+  scikit-image per row and the median; per-iteration cost vs the nearest fast size with
+  the 1.3x goal check).  Our functions return float64 whatever ``dtype=`` (the working
+  precision) is: the rows record both and the float32-vs-float64 difference of our results;
 * blind_l0 on a 256 x 256 crop of the paper's simulated chart scan.
 
 Not a pytest test; numbers depend on the machine and its load.
@@ -93,17 +99,18 @@ def _rl_case(sigma, rng, repeat, rows):
     y = test_image(psf, rng)
     margin = psf.shape[0]
     # warm-up (plans, caches) then time
-    xrf.richardson_lucy(y, psf, 2)
+    f64 = np.float64  # same precision as scikit-image's float64 run
+    xrf.richardson_lucy(y, psf, 2, dtype=f64)
     restoration.richardson_lucy(y, psf, 2, clip=False)
     (t_sk, t_us, t_per), (x_sk, x_us, _) = best_times(
         [lambda: restoration.richardson_lucy(y, psf, 30, clip=False),
-         lambda: xrf.richardson_lucy(y, psf, 30),
-         lambda: xrf.richardson_lucy(y, psf, 30, boundary="periodic")], repeat)
+         lambda: xrf.richardson_lucy(y, psf, 30, dtype=f64),
+         lambda: xrf.richardson_lucy(y, psf, 30, boundary="periodic", dtype=f64)], repeat)
     m_sk = peak_mib(lambda: restoration.richardson_lucy(y, psf, 30, clip=False))
-    m_us = peak_mib(lambda: xrf.richardson_lucy(y, psf, 30))
+    m_us = peak_mib(lambda: xrf.richardson_lucy(y, psf, 30, dtype=f64))
     r_sk = residual(y, x_sk, psf, margin)
     r_us = residual(y, x_us, psf, margin)
-    print(f"\nRL sigma {sigma:g} px, PSF {psf.shape}, 512x512, 30 it")
+    print(f"\nRL sigma {sigma:g} px, PSF {psf.shape}, 512x512, 30 it, float64 both")
     print(f"  skimage {t_sk * 1e3:8.1f} ms  peak {m_sk:6.1f} MiB  residual {r_sk:.5f}")
     print(f"  ours    {t_us * 1e3:8.1f} ms  peak {m_us:6.1f} MiB  residual {r_us:.5f}"
           f"  (reflect)  ratio {t_sk / t_us:5.2f}x")
@@ -113,7 +120,7 @@ def _rl_case(sigma, rng, repeat, rows):
     # Biggs-Andrews: iterations and time to reach skimage's 30-it residual
     def n_needed(acc):
         for n in range(1, 61):
-            x = xrf.richardson_lucy(y, psf, n, acceleration=acc)
+            x = xrf.richardson_lucy(y, psf, n, acceleration=acc, dtype=f64)
             if residual(y, x, psf, margin) <= r_sk:
                 return n
         return None
@@ -123,7 +130,7 @@ def _rl_case(sigma, rng, repeat, rows):
     if n_ba is not None:
         (t_sk2, t_ba), _ = best_times(
             [lambda: restoration.richardson_lucy(y, psf, 30, clip=False),
-             lambda: xrf.richardson_lucy(y, psf, n_ba, acceleration="biggs-andrews")], repeat)
+             lambda: xrf.richardson_lucy(y, psf, n_ba, acceleration="biggs-andrews", dtype=f64)], repeat)
         t_sk = min(t_sk, t_sk2)
         print(f"  Biggs-Andrews reaches it in {n_ba} it (plain RL, ours: {n_rl} it): "
               f"{t_ba * 1e3:.1f} ms -> {t_sk / t_ba:5.2f}x less time than skimage")
@@ -184,7 +191,16 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one repeat, skip blind_l0")
+    ap.add_argument("--sizes", action="store_true",
+                    help="only the size sweep (benchmarks.suite.bench_xrf): every size and dtype vs scikit-image "
+                         "and per-iteration cost vs the nearest fast size")
     args = ap.parse_args(argv)
+    if args.sizes:
+        from benchmarks.suite import bench_xrf
+
+        print(f"numpy {np.__version__}, cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+        bench_xrf(args.quick)
+        return
     repeat = 1 if args.quick else args.repeat
     rng = np.random.default_rng(0)
     print(f"numpy {np.__version__}, cores {os.cpu_count()}, repeat {repeat}")
@@ -200,15 +216,16 @@ def main(argv=None):
     # ------------------------------------------------------------ Wiener
     psf = xrf.gaussian_psf(3.0)
     y = test_image(psf, rng)
+    f64 = np.float64
     restoration.wiener(y, psf, 0.01, clip=False)
-    xrf.wiener(y, psf, 0.01)
+    xrf.wiener(y, psf, 0.01, dtype=f64)
     (t_sk, t_rf, t_pe), (w_sk, _, w_pe) = best_times(
         [lambda: restoration.wiener(y, psf, 0.01, clip=False),
-         lambda: xrf.wiener(y, psf, 0.01),
-         lambda: xrf.wiener(y, psf, 0.01, boundary="periodic")], max(10 * repeat, 20))
+         lambda: xrf.wiener(y, psf, 0.01, dtype=f64),
+         lambda: xrf.wiener(y, psf, 0.01, boundary="periodic", dtype=f64)], max(10 * repeat, 20))
     m_sk = peak_mib(lambda: restoration.wiener(y, psf, 0.01, clip=False))
-    m_us = peak_mib(lambda: xrf.wiener(y, psf, 0.01))
-    print("\nWiener 512x512, sigma 3 px, balance 0.01")
+    m_us = peak_mib(lambda: xrf.wiener(y, psf, 0.01, dtype=f64))
+    print("\nWiener 512x512, sigma 3 px, balance 0.01, float64 both")
     print(f"  skimage {t_sk * 1e3:8.2f} ms  peak {m_sk:6.1f} MiB")
     print(f"  ours    {t_rf * 1e3:8.2f} ms  peak {m_us:6.1f} MiB (reflect)   ratio {t_sk / t_rf:5.2f}x")
     print(f"  ours    {t_pe * 1e3:8.2f} ms  (periodic)  ratio {t_sk / t_pe:5.2f}x, "

@@ -41,8 +41,14 @@ GOAL_WARM_S = 0.12
 GOAL_FIRST_OVER_WARM = 2.0
 GOAL_PEAK_MIB = 100.0
 
-XRF_SIZES = ((256, 256), (512, 512), (538, 601), (1024, 1024))
+#: micro-XRF sizes: primes and sides with large prime factors (127, 509, 538 = 2 x 269, 601, 1021)
+#: beside fast ones; XRF_SIZES_FULL only without --quick (per-iteration rows only)
+XRF_SIZES = ((64, 64), (127, 127), (256, 256), (509, 509), (512, 512), (538, 601), (1021, 1021), (1024, 1024),
+             (2048, 2048))
+XRF_SIZES_FULL = ((4093, 4093), (4096, 4096))
 DTYPES = ("float32", "float64")
+#: issue 14: per-iteration cost at any size within 1.3x of the nearest fast size
+GOAL_ITER_RATIO = 1.3
 
 
 def best_times(fns, repeat):
@@ -140,48 +146,151 @@ def bench_scaling(quick: bool) -> dict:
 
 # --------------------------------------------------------------------------- micro-XRF
 def _test_image(shape, psf, dtype, rng):
+    """Poisson counts of a blurred bar pattern (10-210 counts), ``dtype``; ``psf`` float64."""
     from superres_widgets import xrf
 
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     truth = 10.0 + 200.0 * ((np.sin(xx / 7.0) * np.cos(yy / 11.0)) > 0.3)
-    blurred = xrf.convolve(truth, psf, boundary="reflect")
+    blurred = xrf.convolve(truth, np.asarray(psf, np.float64), boundary="reflect")
     return rng.poisson(blurred).astype(dtype)
 
 
-def bench_xrf(quick: bool) -> list[dict]:
+def nearest_fast_shape(shape) -> tuple:
+    """The nearest shape whose sides are 5-smooth (fast transform lengths); ties go up."""
+    from superres_widgets.xrf._fastconv import is_fast_length
+
+    out = []
+    for n in shape:
+        up = down = n
+        while not is_fast_length(up):
+            up += 1
+        while down > 1 and not is_fast_length(down):
+            down -= 1
+        out.append(up if up - n <= n - down else down)
+    return tuple(out)
+
+
+def _iteration_fns(shape, psf, dtype, rng):
+    """One iteration's operator work: RL/Landweber (forward + adjoint), FISTA (normal), Wiener (whole call)."""
+    from superres_widgets import xrf
+
+    op = xrf.ConvolutionOperator(psf / psf.sum(), shape, "reflect", dtype=dtype)
+    x = rng.random(shape).astype(dtype)
+    y = _test_image(shape, psf, dtype, rng)
+    return op.kind, {"richardson_lucy / landweber (forward + adjoint)": lambda: op.adjoint(op.forward(x)),
+                     "fista (normal)": lambda: op.normal(x),
+                     "wiener (whole call)": lambda: xrf.wiener(y, psf, 0.01, dtype=dtype)}
+
+
+def bench_xrf_iteration(quick: bool) -> list[dict]:
+    """Per-iteration cost at each slow size against its nearest fast size (goal <= 1.3x), calls alternating.
+
+    RL and Landweber iterations are a forward and an adjoint product (plus pixel-wise work
+    the same at both sizes), FISTA's a normal product, Wiener the whole call (it divides by
+    the transfer function, so it keeps the DCT-II of the image shape at slow sizes).
+    """
+    from superres_widgets.xrf import gaussian_psf
+
+    repeat = 3 if quick else 7
+    rng = np.random.default_rng(1)
+    psf = gaussian_psf(3.0)
+    rows = []
+    sizes = XRF_SIZES + (() if quick else XRF_SIZES_FULL)
+    for dt in DTYPES:
+        for shape in sizes:
+            fast = nearest_fast_shape(shape)
+            if fast == shape:  # a fast size is its own reference
+                continue
+            kind, fns = _iteration_fns(shape, psf, np.dtype(dt), rng)
+            kind_f, fns_f = _iteration_fns(fast, psf, np.dtype(dt), rng)
+            for name in fns:
+                fns[name](), fns_f[name]()  # warm-up (plans, transfer cache)
+                t, t_f = best_times([fns[name], fns_f[name]], repeat)
+                if name.startswith("wiener"):  # a direct solver: the diagonalising transform of the image shape
+                    kind = "dct" if kind == "pad" else kind
+                row = {"section": "iteration", "step": name, "dtype": dt, "shape": list(shape),
+                       "fast_shape": list(fast), "transform": kind, "fast_transform": kind_f, "iter_s": t,
+                       "fast_iter_s": t_f,
+                       "ratio_to_fast": t / t_f, "goal_1.3x": t / t_f <= GOAL_ITER_RATIO}
+                rows.append(row)
+                print(f"  {name:48s} {dt} {shape[0]:4d}x{shape[1]:<4d} ({kind:3s}) {t * 1e3:8.2f} ms vs "
+                      f"{fast[0]}x{fast[1]} ({kind_f}) {t_f * 1e3:8.2f} ms: {t / t_f:5.2f}x "
+                      f"{'ok' if row['goal_1.3x'] else 'MISSES 1.3x'}")
+    return rows
+
+
+def _peer_cases(y, psf, dtype, n_iter):
     from skimage import restoration
 
     from superres_widgets import xrf
 
-    repeat = 2 if quick else 4
-    n_iter = 5 if quick else 30
+    psf_t = psf.astype(dtype)  # scikit-image keeps the image's float dtype when the PSF matches
+    return {
+        "richardson_lucy": (lambda: restoration.richardson_lucy(y, psf_t, n_iter, clip=False),
+                            lambda: xrf.richardson_lucy(y, psf, n_iter, dtype=dtype)),
+        "wiener": (lambda: restoration.wiener(y, psf_t, 0.01, clip=False),
+                   lambda: xrf.wiener(y, psf, 0.01, dtype=dtype)),
+    }
+
+
+def bench_xrf(quick: bool) -> list[dict]:
+    """RL and Wiener against scikit-image at every size and dtype, then the per-iteration rows.
+
+    Same dtype on both sides: the image is ``dtype``; scikit-image computes in the
+    image's dtype (float32 stays float32), ours in ``dtype=`` and returns float64 (a
+    cast of the ``dtype`` result: ``ours_work_dtype`` is the precision of the work,
+    checked by ``ours_f32_vs_f64`` -- the relative difference of the float32 and
+    float64 results, 0 if the float32 path secretly ran in float64).
+    """
+    from superres_widgets import xrf
+
+    repeat = 2 if quick else 3
+    n_iter = 5 if quick else 10
     rng = np.random.default_rng(0)
+    psf = xrf.gaussian_psf(3.0)
     rows = []
-    for dt in DTYPES:
-        dtype = np.dtype(dt)
-        psf = xrf.gaussian_psf(3.0).astype(dtype)
-        for shape in XRF_SIZES:
-            y = _test_image(shape, psf, dtype, rng)
-            cases = {
-                "richardson_lucy": (
-                    lambda y=y, psf=psf: restoration.richardson_lucy(y, psf, n_iter, clip=False),
-                    lambda y=y, psf=psf, dtype=dtype: xrf.richardson_lucy(y, psf, n_iter, dtype=dtype),
-                ),
-                "wiener": (
-                    lambda y=y, psf=psf: restoration.wiener(y, psf, 0.01, clip=False),
-                    lambda y=y, psf=psf, dtype=dtype: xrf.wiener(y, psf, 0.01, dtype=dtype),
-                ),
-            }
-            for method, (f_sk, f_us) in cases.items():
+    print(f"micro-XRF vs scikit-image (RL {n_iter} it, Wiener balance 0.01, sigma 3 px, reflect for us, "
+          "clip=False for skimage; ratio = skimage / ours, same dtype)")
+    for shape in XRF_SIZES:
+        y64 = _test_image(shape, psf, np.float64, rng)
+        outs = {}
+        for dt in DTYPES:
+            y = y64.astype(dt)
+            for method, (f_sk, f_us) in _peer_cases(y, psf, np.dtype(dt), n_iter).items():
                 out_sk, out_us = f_sk(), f_us()  # warm-up (FFT plans, caches)
+                outs[method, dt] = out_us
                 t_sk, t_us = best_times([f_sk, f_us], repeat)
-                row = {"method": method, "dtype": dt, "shape": list(shape), "n_iter": n_iter if
-                       method == "richardson_lucy" else None, "skimage_s": t_sk, "ours_s": t_us,
-                       "ratio": t_sk / t_us, "skimage_out_dtype": str(out_sk.dtype),
+                row = {"section": "peer", "method": method, "dtype": dt, "shape": list(shape),
+                       "n_iter": n_iter if method == "richardson_lucy" else None, "skimage_s": t_sk, "ours_s": t_us,
+                       "ratio": t_sk / t_us, "skimage_out_dtype": str(out_sk.dtype), "ours_work_dtype": dt,
                        "ours_out_dtype": str(np.asarray(out_us).dtype)}
+                if dt == "float32":
+                    row["ours_f32_vs_f64"] = None
                 rows.append(row)
-                print(f"{method:15s} {dt} {shape[0]}x{shape[1]}: skimage {t_sk * 1e3:8.1f} ms, "
-                      f"ours {t_us * 1e3:8.1f} ms, ratio {t_sk / t_us:5.2f}x")
+                print(f"  {method:15s} {dt} {shape[0]:4d}x{shape[1]:<4d}: skimage {t_sk * 1e3:8.1f} ms, "
+                      f"ours {t_us * 1e3:8.1f} ms, ratio {t_sk / t_us:5.2f}x"
+                      f"{'' if t_sk > t_us else '  MISSES (slower than skimage)'}")
+        for r in rows[-4:]:
+            if r["dtype"] == "float32":
+                a, b = outs[r["method"], "float32"], outs[r["method"], "float64"]
+                r["ours_f32_vs_f64"] = float(np.abs(a - b).max() / np.abs(b).max())
+    peer = [r for r in rows if r["section"] == "peer"]
+    ratios = [r["ratio"] for r in peer]
+    med = statistics.median(ratios)
+    missing = [f"{r['method']} {r['dtype']} {r['shape'][0]}x{r['shape'][1]} ({r['ratio']:.2f}x)"
+               for r in peer if r["ratio"] <= 1]
+    print(f"  median ratio {med:.2f}x (goal >= 2x: {'met' if med >= 2 else 'MISSED'}); slower than skimage in "
+          f"{len(missing)} of {len(peer)} rows{': ' + ', '.join(missing) if missing else ''}")
+    print("  float32 work checked: max relative difference float32 vs float64 results "
+          f"{max(r['ours_f32_vs_f64'] for r in peer if r['dtype'] == 'float32'):.1e} (ours returns float64)")
+    print("per-iteration cost at each size vs its nearest fast size (goal <= 1.3x; same run, alternating)")
+    rows += bench_xrf_iteration(quick)
+    it = [r for r in rows if r["section"] == "iteration"]
+    miss = [r for r in it if not r["goal_1.3x"]]
+    print(f"  1.3x goal met in {len(it) - len(miss)} of {len(it)} rows"
+          + ("" if not miss else "; misses: " + ", ".join(
+              f"{r['step'].split(' ')[0]} {r['dtype']} {r['shape'][0]}x{r['shape'][1]} {r['ratio_to_fast']:.2f}x"
+              for r in miss)))
     return rows
 
 
@@ -206,6 +315,28 @@ def run(quick: bool = False) -> dict:
     return res
 
 
+def _xrf_tables(rows: list[dict]) -> str:
+    """HTML tables of the micro-XRF rows: ratio vs scikit-image per row, per-iteration cost vs the fast size."""
+    peer = [r for r in rows if r.get("section", "peer") == "peer"]
+    it = [r for r in rows if r.get("section") == "iteration"]
+    med = statistics.median([r["ratio"] for r in peer]) if peer else float("nan")
+    p_rows = "".join(
+        f"<tr><td>{r['method']}</td><td>{r['dtype']}</td><td>{r['shape'][0]}x{r['shape'][1]}</td>"
+        f"<td>{r['skimage_s'] * 1e3:.1f}</td><td>{r['ours_s'] * 1e3:.1f}</td><td>{r['ratio']:.2f}</td>"
+        f"<td>{'yes' if r['ratio'] > 1 else 'NO'}</td></tr>" for r in peer)
+    i_rows = "".join(
+        f"<tr><td>{r['step']}</td><td>{r['dtype']}</td><td>{r['shape'][0]}x{r['shape'][1]} ({r['transform']})</td>"
+        f"<td>{r['fast_shape'][0]}x{r['fast_shape'][1]} ({r['fast_transform']})</td><td>{r['iter_s'] * 1e3:.2f}</td>"
+        f"<td>{r['fast_iter_s'] * 1e3:.2f}</td><td>{r['ratio_to_fast']:.2f}</td>"
+        f"<td>{'yes' if r['goal_1.3x'] else 'NO'}</td></tr>" for r in it)
+    return ("<h2>micro-XRF vs scikit-image (same dtype)</h2><p>median ratio "
+            f"{med:.2f}x (goal &ge; 2x)</p><table border=1><tr><th>method</th><th>dtype</th><th>shape</th>"
+            "<th>skimage ms</th><th>ours ms</th><th>ratio</th><th>faster</th></tr>" + p_rows + "</table>"
+            "<h2>Per-iteration cost vs the nearest fast size (goal &le; 1.3x)</h2><table border=1><tr><th>step</th>"
+            "<th>dtype</th><th>shape</th><th>fast shape</th><th>ms</th><th>fast ms</th><th>ratio</th><th>goal</th></tr>"
+            + i_rows + "</table>")
+
+
 def write_html(res: dict, path: pathlib.Path) -> None:
     """One self-contained page: Bokeh with INLINE resources (no CDN, works offline)."""
     from bokeh.embed import file_html
@@ -220,7 +351,7 @@ def write_html(res: dict, path: pathlib.Path) -> None:
                      f"Environment: {json.dumps(res['environment'])}</p>")]
     for method in ("richardson_lucy", "wiener"):
         for dt in DTYPES:
-            rows = [r for r in res["xrf"] if r["method"] == method and r["dtype"] == dt]
+            rows = [r for r in res["xrf"] if r.get("method") == method and r["dtype"] == dt]
             px = [r["shape"][0] * r["shape"][1] for r in rows]
             f = figure(title=f"{method} {dt}: time vs size", x_axis_type="log", y_axis_type="log",
                        x_axis_label="pixels", y_axis_label="best time (s)", width=520, height=320)
@@ -230,6 +361,7 @@ def write_html(res: dict, path: pathlib.Path) -> None:
                 f.scatter(px, t, color=colors[who], size=7)
             f.legend.location = "top_left"
             figs.append(f)
+    figs.append(Div(text=_xrf_tables(res["xrf"])))
     for key in ("diameter", "grains"):
         s = res["s3dxrd_scaling"][key]
         x, t = np.asarray(s["x"], float), np.asarray(s["t_s"], float)

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.fft as sfft
 
-__all__ = ["is_fast_length", "pad", "fold", "reach", "eigenvalues"]
+__all__ = ["is_fast_length", "pad", "pad_into", "fold", "reach", "eigenvalues"]
 
 #: numpy.pad mode of each boundary
 PAD_MODES = {"reflect": "symmetric", "periodic": "wrap"}
@@ -73,6 +73,37 @@ def pad(x: np.ndarray, p: int, mode: str) -> np.ndarray:
     if p == 0:
         return np.array(x, copy=True)
     return np.pad(x, p, mode=mode)
+
+
+def pad_into(x: np.ndarray, p: int, mode: str, shape: Sequence[int], dtype) -> np.ndarray:
+    """:func:`pad` written into the corner of a zero array of ``shape`` (the FFT grid), one copy.
+
+    Examples
+    --------
+    >>> x = np.arange(6.0).reshape(2, 3)
+    >>> bool(np.array_equal(pad_into(x, 1, "symmetric", (5, 6), float)[:4, :5], pad(x, 1, "symmetric")))
+    True
+    """
+    n, m = np.shape(x)
+    buf = np.zeros(tuple(shape), dtype=dtype)
+    if p > min(n, m):
+        buf[:n + 2 * p, :m + 2 * p] = np.pad(x, p, mode=mode)
+        return buf
+    buf[p:p + n, p:p + m] = x
+    if p == 0:
+        return buf
+    cols = slice(0, n + 2 * p)
+    if mode == "symmetric":
+        buf[:p, p:p + m] = x[:p][::-1]
+        buf[p + n:n + 2 * p, p:p + m] = x[n - p:][::-1]
+        buf[cols, :p] = buf[cols, p:2 * p][:, ::-1]
+        buf[cols, p + m:m + 2 * p] = buf[cols, m:m + p][:, ::-1]
+    else:  # wrap
+        buf[:p, p:p + m] = x[n - p:]
+        buf[p + n:n + 2 * p, p:p + m] = x[:p]
+        buf[cols, :p] = buf[cols, m:m + p]
+        buf[cols, p + m:m + 2 * p] = buf[cols, p:2 * p]
+    return buf
 
 
 def _fold_axis(z: np.ndarray, n: int, p: int, mode: str, axis: int) -> np.ndarray:

@@ -234,6 +234,7 @@ class ConvolutionOperator:
         self._abs2 = None
         self._mask_norm = None
         self._lip = None
+        self._conj = None
 
     def _choose(self, transform: str) -> str:
         """The transform for this boundary, kernels and size (see the ``transform`` parameter)."""
@@ -365,8 +366,8 @@ class ConvolutionOperator:
             return sfft.dctn(x, type=2, norm="ortho", workers=self.workers)
         if self.kind == "pad":
             shape, p = grid or (self.fft_shape, self.pad)
-            x = _fc.pad(np.asarray(x, dtype=self.dtype), p, self._mode)
-            return sfft.rfft2(x, s=shape, workers=self.workers)
+            buf = _fc.pad_into(np.asarray(x, dtype=self.dtype), p, self._mode, shape, self.dtype)
+            return sfft.rfft2(buf, workers=self.workers, overwrite_x=True)
         return sfft.rfft2(x, workers=self.workers)
 
     def inverse(self, spec: np.ndarray, overwrite: bool = True) -> np.ndarray:
@@ -404,14 +405,23 @@ class ConvolutionOperator:
         return self.apply(x, self.transfer)
 
     def adjoint(self, x: np.ndarray) -> np.ndarray:
-        """``H^T x`` on the working grid ("pad": zero-embed, conjugate transfer, fold back)."""
+        """``H^T x`` on the working grid ("pad": zero-embed, conjugate transfer, fold back).
+
+        For "pad" with kernels symmetric in each axis (odd sides) the reflect
+        and periodic operators are symmetric matrices (diagonal in a real
+        orthonormal basis), so ``H^T x = H x``.
+        """
         if self.kind != "pad":
             return self.apply(x, self.transfer, conjugate=True)
+        if self._symmetric:  # kernels symmetric in each axis: the boundary operator is symmetric, A^T = A
+            return self.forward(x)
         p, (n_r, n_c) = self.pad, self.image_shape
         buf = np.zeros(self.fft_shape, dtype=self.dtype)
         buf[p:p + n_r, p:p + n_c] = x
-        spec = sfft.rfft2(buf, workers=self.workers)
-        spec *= np.conj(self.transfer)
+        spec = sfft.rfft2(buf, workers=self.workers, overwrite_x=True)
+        if self._conj is None:
+            self._conj = np.conj(self.transfer)
+        spec *= self._conj
         z = sfft.irfft2(spec, s=self.fft_shape, workers=self.workers, overwrite_x=True)
         return _fc.fold(z[:n_r + 2 * p, :n_c + 2 * p], self.image_shape, p, self._mode)
 
@@ -425,6 +435,43 @@ class ConvolutionOperator:
         if self.kind == "pad" and self.boundary == "reflect" and not self._symmetric:
             return self.adjoint(self.forward(x))
         return self.apply(x, self.transfer_abs2)
+
+    def wiener_apply(self, x: np.ndarray, reg: np.ndarray, balance: float) -> np.ndarray:
+        r"""``(H^T H + b D^T D)^{-1} H^T x`` for a diagonal operator (not "pad"; see :meth:`diagonal`).
+
+        The filter :math:`\bar\Lambda_H / (|\Lambda_H|^2 + b |\Lambda_D|^2)` is applied
+        in place to the spectrum in the working dtype (no complex filter array, one
+        real denominator).  ``ValueError`` if the denominator vanishes (``b = 0`` and
+        zeros of the transfer function).
+        """
+        if self.kind == "pad":
+            raise ValueError("wiener_apply needs a diagonal operator: call diagonal() first")
+        th, td = self.transfer, self.transfer_of(reg)
+        if self.kind == "dct":
+            den = np.multiply(td, td)
+            den *= self.dtype.type(balance)
+            den += np.square(th)
+        else:
+            den = np.square(td.real)
+            den += np.square(td.imag)
+            den *= self.dtype.type(balance)
+            den += np.square(th.real)
+            den += np.square(th.imag)
+        if not float(den.min()) > 0:
+            raise ValueError("balance is 0 and the PSF transfer function has zeros; use balance > 0")
+        spec = self.spectrum(x)
+        if self.kind == "dct":
+            spec *= th
+        else:
+            if self._conj is None:
+                self._conj = np.conj(self.transfer)
+            spec *= self._conj
+        spec /= den
+        out = self.inverse(spec)
+        if not np.isfinite(out).all():
+            raise ValueError("balance is too small for this PSF in this dtype (the filter overflows); "
+                             "use a larger balance or dtype=np.float64")
+        return out
 
     def mask_normaliser(self) -> np.ndarray:
         """``H^T mask``: the RL normalisation of the masked model."""

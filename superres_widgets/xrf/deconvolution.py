@@ -101,7 +101,7 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", m
         by default (``"offset"`` gives the same result: the filter passes
         constants).
     dtype : {float64, float32}
-        Working precision.
+        Working precision (transforms and filter); the result is returned as float64 either way.
     workers : int, optional
         :mod:`scipy.fft` workers (default all cores).
 
@@ -153,20 +153,7 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", m
         from .least_squares import solve_masked_tikhonov
 
         return pb.output(solve_masked_tikhonov(pb, lam, d))
-    th = op.transfer
-    td = op.transfer_of(d)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if op.kind == "dct":
-            filt = th / (th * th + lam * (td * td))
-        else:
-            filt = np.conj(th) / (th.real ** 2 + th.imag ** 2
-                                  + lam * (td.real ** 2 + td.imag ** 2))
-    if not np.all(np.isfinite(filt)):
-        raise ValueError("balance is 0 and the PSF transfer function has zeros; "
-                         "use balance > 0")
-    spec = op.spectrum(op.extend(pb.data.image))
-    spec *= filt
-    out = op.inverse(spec)
+    out = op.wiener_apply(op.extend(pb.data.image), d, lam)  # the filter above, in the transform domain
     return pb.output(out)
 
 
@@ -250,7 +237,7 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
         Filled with one record per iteration (residual, KL objective,
         discrepancy, change; MSE/SSIM with a reference).
     dtype : {float32, float64}
-        Working precision.
+        Working precision (transforms and iterates); the result is returned as float64 either way.
     workers : int, optional
         :mod:`scipy.fft` workers (default all cores; use 1 inside Dask tasks).
     callback : callable, optional
