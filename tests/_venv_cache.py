@@ -37,6 +37,10 @@ def cache_key(*parts) -> str:
     return hashlib.sha256(repr((*parts, sys.version)).encode()).hexdigest()[:12]
 
 
+def _create(env_dir: Path) -> None:
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+
+
 def _starts(env_dir: Path) -> bool:
     py = env_dir / "bin" / "python"
     try:
@@ -65,7 +69,7 @@ def cached_venv(name: str, key: str, build, refresh, log=print):
         if not warm:
             t0 = time.perf_counter()
             shutil.rmtree(env_dir, ignore_errors=True)
-            venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+            _create(env_dir)
             build(env_dir)
             refresh(env_dir)
             (env_dir / ".ready").write_text(key)
