@@ -129,6 +129,7 @@ CASES = {
     "narrow beam": ScanGeometry(x_range=5, step=1.0, beam_width=0.6, omega_deg=np.arange(0, 180, 5)),
     "wide beam": ScanGeometry(x_range=4, step=1.0, beam_width=2.5, omega_deg=np.arange(0, 180, 2)),
     "gaussian": ScanGeometry(x_range=5, step=1.0, omega_deg=np.arange(0, 180, 4), profile="gaussian"),
+    "three turns": ScanGeometry(x_range=10, step=1.0, omega_deg=np.arange(-359, 720, 10)),  # repeated directions
     "positions": ScanGeometry(positions=np.sort(np.random.default_rng(2).uniform(-5, 5, 13)), step=1.0,
                               omega_deg=np.arange(0, 360, 6)),
 }
@@ -148,6 +149,18 @@ def test_batch_regions_match_slow_reference(name, support):
     if name == "narrow beam" and not support:
         assert empties > 0  # a beam narrower than the step leaves targets with no region
     assert np.all(np.isnan(fast["bbox"]) == (fast["area"] == 0)[:, None])
+
+
+@pytest.mark.parametrize("name", ["three turns", "box 10deg", "irregular omega", "wide beam"])
+def test_single_target_batches_match_reference(name):
+    """One target per call: the head threshold comes from one list, so most polygons end in the
+    dual hull (repeated and opposite directions must not upset it: the 'three turns' case)."""
+    g = CASES[name]
+    xs, ys = targets(g, 4, g.x_range, 25, seed=7)
+    xs, ys = np.r_[xs, 3.0, -5.75], np.r_[ys, -9.0, -8.0]
+    for x, y in zip(xs, ys):
+        fast = sup._batch_regions(g, np.array([x]), np.array([y]))
+        compare(g, [x], [y], fast)
 
 
 def test_paper_half_degree_matches_reference_and_every_path_runs(monkeypatch):
@@ -206,6 +219,8 @@ def test_scan_indices_arithmetic_equals_lookup(step):
     lk = g._lookup(xs, ys)
     assert np.array_equal(index, lk.index) and np.array_equal(present, lk.in_scan)
     assert np.array_equal(d, lk.distance)
+    index_f, present_f = g._scan_indices(xs, ys, index_dtype=np.float64)
+    assert index_f.dtype == np.float64 and np.array_equal(index_f, index) and np.array_equal(present_f, present)
     assert present[-2:].any() and not present[-2:].all()  # beyond the scan at some angles only
     for i in range(0, xs.size, 97):
         X, keep = reference_list(g, xs[i], ys[i])
@@ -219,9 +234,9 @@ def test_hull_polygon_against_clipping():
     for _ in range(20):
         m = int(rng.integers(3, 60))
         ang = np.r_[rng.uniform(0, 2 * np.pi, m), 0, np.pi / 2, np.pi, 1.5 * np.pi]
-        ang = np.r_[ang, ang[:5]]  # exact repeats
+        ang = np.r_[ang, ang[:5], ang[5:9] + 1e-15, ang[9:12] + 2 * np.pi - 1e-15]  # repeats, rounding
         c = np.r_[rng.uniform(0.2, 1.0, m), 5.0, 5.0, 5.0, 5.0]
-        c = np.r_[c, c[:5]]
+        c = np.r_[c, c[:5], c[5:9], 1.5 * c[9:12]]
         ax, ay = np.cos(ang), np.sin(ang)
         V = sup._hull_polygon(ax, ay, c, np.mod(ang, 2 * np.pi))
         poly = [(-6.0, -6.0), (6.0, -6.0), (6.0, 6.0), (-6.0, 6.0)]

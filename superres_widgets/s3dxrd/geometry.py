@@ -653,15 +653,18 @@ class ScanGeometry:
         w = np.where(lit, np.asarray(self._profile.weight(d, b), dtype=float), 0.0)
         return lk.index.astype(np.int32), lit, lk.next_index.astype(np.int32), w
 
-    def _scan_indices(self, xs: np.ndarray, ys: np.ndarray, distance: bool = False) -> tuple[np.ndarray, ...]:
+    def _scan_indices(self, xs: np.ndarray, ys: np.ndarray, distance: bool = False,
+                      index_dtype: Any = np.int64) -> tuple[np.ndarray, ...]:
         """Position index, 'in scan' mask (and with ``distance`` the signed ``u - X``), shape (..., n_omega).
 
         On the paper's grid (no offset) rule 4's arithmetic in place: the operations of :meth:`_lookup`
         in the same order (same values) without its search, ``next_index`` and copies (issue 14).
+        ``index_dtype=np.float64`` returns the (integer-valued) index without a conversion.
         """
         if self._positions is not None or self._axis_offset != 0.0:
             lk = self._lookup(xs, ys)
-            return (lk.index, lk.in_scan, lk.distance) if distance else (lk.index, lk.in_scan)
+            index = lk.index.astype(index_dtype, copy=False)
+            return (index, lk.in_scan, lk.distance) if distance else (index, lk.in_scan)
         c, s = self._cos_sin()
         u = np.multiply.outer(xs, c)
         buf = np.multiply.outer(ys, s)
@@ -678,7 +681,7 @@ class ScanGeometry:
         if distance:  # u - X, X = step * k
             d = np.subtract(u, kf, out=u) if step == 1.0 else u - step * kf
         kf += kmax
-        index = np.clip(kf, 0, 2 * kmax, out=kf).astype(np.int64)
+        index = np.clip(kf, 0, 2 * kmax, out=kf).astype(index_dtype, copy=False)
         return (index, in_scan, d) if distance else (index, in_scan)
 
     def scan_indices(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
