@@ -12,7 +12,9 @@ task per tile, run on Dask's local scheduler or a ``distributed.Client``.
 Conventions
 -----------
 Checked in ``tests/test_s3dxrd_reconstruction.py`` (pruned equals dense on
-the paper's setup) and ``benchmarks/bench_scale.py``.
+the paper's setup), ``tests/test_s3dxrd_tiles.py`` (tiled Dask maps equal
+the dense map on the local schedulers and a ``distributed.Client``) and
+``benchmarks/bench_scale.py`` (1 mm, 500 grains; ``docs/benchmarks.md``).
 
 1. **Grain extents** (:func:`candidate_extents`): each candidate's centre
    and radius from its observed records by the robust fit of
