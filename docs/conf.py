@@ -4,7 +4,9 @@ Built offline: the API pages come from the numpydoc docstrings (autodoc +
 numpydoc), the course notebooks in ``docs/notebooks`` (a link to
 ``../notebooks``) are executed by myst-nb at build time and cached in
 ``~/.cache/superres_widgets/docs-jupyter-cache`` (re-run only when a
-notebook's code changes),
+notebook's code changes; ``tests/test_notebooks.py`` stores each notebook it
+executed there, so the docs test renders the outputs of the run's own
+execution instead of executing every notebook again),
 the CLI page runs ``superres-widgets --help``, and the benchmark page lists
 the benchmark scripts with their own docstrings (``benchmark-list``).  Theme: furo (no CDN).
 """
@@ -100,3 +102,5 @@ class BenchmarkList(SphinxDirective):
 
 def setup(app):
     app.add_directive("benchmark-list", BenchmarkList)
+    # nothing here keeps state between documents: `sphinx-build -j N` may read and write in parallel
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,11 +1,14 @@
 """The documentation site (``make docs``) builds offline with warnings as errors.
 
 The build runs ``sphinx-build -W --keep-going`` on ``docs/`` into a temporary
-folder, executing the course notebooks through myst-nb's cache
-(``~/.cache/superres_widgets/docs-jupyter-cache``, shared with ``make docs``: a
-notebook runs again only when its code changed). Then the pages are checked for what a
-reader comes for: install, the papers, the API from the docstrings, the
-notebooks with their outputs, the CLI's own help and the benchmark list.
+folder (fresh doctrees: every page is read, so every warning is seen), with the
+notebooks' outputs from myst-nb's cache (``~/.cache/superres_widgets/docs-jupyter-cache``,
+shared with ``make docs``).  In a full test run ``tests/test_notebooks.py`` (which runs
+first) has just executed every notebook and stored it there, so the pages show the outputs of
+the current code and no notebook is executed a second time; run alone, this test executes
+whatever the cache lacks.  Then the pages are checked for what a reader comes for: install,
+the papers, the API from the docstrings, the notebooks with their outputs, the CLI's own help
+and the benchmark list.
 """
 
 from __future__ import annotations
