@@ -1,6 +1,6 @@
 """The fast exact superposition map (issue 14) against a slow, independent reference.
 
-``superres_widgets.s3dxrd.superposition._batch_regions`` (behind ``superposition_map``) selects the
+``superres_widgets.s3dxrd._superposition_batch._batch_regions`` (behind ``superposition_map``) selects the
 tightest half-planes by a threshold, clips all polygons at once and finishes the few polygons with
 many sides (e.g. the 720-gon at the rotation axis for 0.5 deg steps) as a dual convex hull.  The
 reference here is the plain algorithm, target by target: the measurement list by brute-force
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from superres_widgets.s3dxrd import ScanGeometry, cos_sin_deg, superposed_region, superposition_map
-from superres_widgets.s3dxrd import superposition as sup
+from superres_widgets.s3dxrd import _superposition_batch as sup
 
 TOL = 1e-9
 

@@ -467,8 +467,9 @@ def superposition_map(
     half-plane (one Python loop over half-planes, none over targets) and
     retire when no remaining half-plane can cut them.  :func:`superposed_region`
     is the scalar reference.  For the paper's scan (X in +-10, 4 x 4) this
-    takes about 0.05 s at 10 deg and 0.25 s at 0.5 deg steps, 20-60 times
-    faster than the raster of :func:`superposed_mask` at 20 px per beam.
+    takes about 0.04 s at 10 deg and 0.09 s at 0.5 deg steps (CPU time,
+    ``benchmarks/bench_superposition.py``), far faster than the raster of
+    :func:`superposed_mask` at 20 px per beam.
 
     Examples
     --------
