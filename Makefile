@@ -71,7 +71,7 @@ test: preflight setup-test chromium
 # The documentation site, offline, warnings are errors; notebooks run once and are cached
 # (~/.cache/superres_widgets/docs-jupyter-cache) until their code changes.
 docs: setup-docs
-	$(VENV)/bin/sphinx-build -b html -W --keep-going -d docs/_build/doctrees docs docs/_build/html
+	$(VENV)/bin/sphinx-build -b html -j auto -W --keep-going -d docs/_build/doctrees docs docs/_build/html
 	@echo "docs: open docs/_build/html/index.html"
 
 js:

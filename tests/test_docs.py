@@ -33,7 +33,7 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs_html")
     doctrees = tmp_path_factory.mktemp("doctrees")
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    r = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
+    r = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-j", "auto", "-W", "--keep-going", "-q",
                         "-d", str(doctrees), str(DOCS), str(out)],
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=1500)
     # Sphinx's own reports (the kernels' "[IPKernelApp] WARNING | ..." lines are not Sphinx's)
