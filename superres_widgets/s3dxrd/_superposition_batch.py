@@ -102,7 +102,10 @@ def _threshold(near: np.ndarray, k: int, h: float) -> float:
     flat = near.ravel()
     if flat.size == 0:
         return h
-    sample = flat[:: max(1, flat.size // 32768)].copy()
+    stride = max(1, flat.size // 32768)
+    while math.gcd(stride, near.shape[1]) != 1:  # a stride sharing a factor with n would skip angles
+        stride += 1
+    sample = flat[::stride].copy()
     q = min(sample.size - 1, int(sample.size * k / near.shape[1]))
     tau = float(np.partition(sample, q)[q])
     return min(tau, h) if math.isfinite(tau) else h
