@@ -42,9 +42,10 @@ ours (and from scikit-image's) by ~10 % after 30 iterations; each RL row prints 
 difference and, as the check that the peer ran correctly by its own rules, the peer against an
 independent numpy reference of that update (float64 FFTs, same start, same padding; ``TOL``).
 
-Ratios are ``our time / peer time`` (< 1: we are faster), calls alternating in one
-process, best of ``repeat``.  Writes ``benchmarks/peers.json``; ``run(quick)`` returns the
-same dictionary.  A peer that cannot be imported or run is reported in one line.
+Our calls use one scipy.fft worker (``WORKERS``).  Ratios are ``our time / peer time``
+(< 1: we are faster), calls alternating in one process, best of ``repeat``.  Writes
+``benchmarks/peers.json``; ``run(quick)`` returns the same dictionary.  A peer that cannot be
+imported or run is reported in one line.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ BALANCE = 0.01
 SDECONV_PAD = 13
 REFLECT_MARGIN = 64  # px: sdeconv's reflect padding (then periodic) vs our exact reflection
 PERIODIC_MARGIN = 16  # px: RedLionfish's zero column on odd sides
+WORKERS = 1  # scipy.fft workers for our calls (RedLionfish's scipy.fft calls use one)
 TOL = {"float32": 1e-3, "float64": 1e-6}  # max |ours - peer| / max |peer| over the compared pixels
 
 
@@ -206,13 +208,13 @@ def sdeconv_rows(y, psf, dt, n_iter, repeat, shape, ref) -> list[dict]:
     cases = [
         ("richardson_lucy periodic", "periodic", 0, ref,
          lambda: srichardsonlucy(y, psf_full, niter=n_iter, pad=0),
-         lambda: xrf.richardson_lucy(y, psf, n_iter, boundary="periodic", x0="image", dtype=dt)),
+         lambda: xrf.richardson_lucy(y, psf, n_iter, boundary="periodic", x0="image", dtype=dt, workers=WORKERS)),
         (f"richardson_lucy reflect (pad {SDECONV_PAD})", "reflect", REFLECT_MARGIN, None,
          lambda: srichardsonlucy(y, sdeconv_psf(psf, padded), niter=n_iter, pad=SDECONV_PAD),
-         lambda: xrf.richardson_lucy(y, psf, n_iter, boundary="reflect", x0="image", dtype=dt)),
+         lambda: xrf.richardson_lucy(y, psf, n_iter, boundary="reflect", x0="image", dtype=dt, workers=WORKERS)),
         ("wiener periodic", "periodic", 0, None,
          lambda: swiener(y, psf_full, beta=BALANCE, pad=0),
-         lambda: xrf.wiener(y, psf, BALANCE, boundary="periodic", dtype=dt)),
+         lambda: xrf.wiener(y, psf, BALANCE, boundary="periodic", dtype=dt, workers=WORKERS)),
     ]
     rows = []
     for name, ours_boundary, margin, ref_case, f_peer, f_ours in cases:
@@ -239,7 +241,7 @@ def redlionfish_rows(y, psf, dt, n_iter, repeat, shape, ref) -> list[dict]:
         return doRLDeconvolutionFromNpArrays(vol, psf3, niter=n_iter, method="cpu")[0]
 
     def ours():
-        return xrf.richardson_lucy(y, psf, n_iter, boundary="periodic", x0="image", dtype=dt)
+        return xrf.richardson_lucy(y, psf, n_iter, boundary="periodic", x0="image", dtype=dt, workers=WORKERS)
 
     peer(), ours()
     (t_o, t_p), (out_o, out_p) = best_times([ours, peer], repeat)
@@ -285,7 +287,7 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES) -> dict:
     status = peer_status()
     if status["sdeconv"]["ok"]:
         status["sdeconv"]["torch_threads"] = best_torch_threads()
-    res = {"quick": quick, "repeat": repeat, "n_iter": n_iter, "peers": status,
+    res = {"quick": quick, "repeat": repeat, "n_iter": n_iter, "our_fft_workers": WORKERS, "peers": status,
            "environment": {"python": platform.python_version(), "numpy": np.__version__,
                            "cpu_count": os.cpu_count(), "load_avg": os.getloadavg(),
                            "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},

@@ -17,7 +17,8 @@ Set-up (every case: sizes 256², 512², 1024², 538 x 601; float32 and float64):
   target is that residual of scikit-image's own 30-iteration output (``clip=False``).
 * Our methods (defaults unless stated): plain RL (``richardson_lucy``, flat start like
   scikit-image), RL with Biggs-Andrews acceleration (``acceleration="biggs-andrews"``,
-  ``x0="image"``), SGP (``sgp``, map start).  The fewest iterations reaching the target are
+  ``x0="image"``), SGP (``sgp``, map start); one scipy.fft worker (``WORKERS``), like
+  scikit-image's single-threaded ``fftconvolve``.  The fewest iterations reaching the target are
   found in an instrumented run (a callback measures residual and MSE; its own time is left
   out of the curve times); then the ratios come from UNinstrumented calls alternating with
   scikit-image's 30 iterations in the same process, best of ``repeat`` rounds.
@@ -50,6 +51,8 @@ DTYPES = ("float32", "float64")
 SIGMA = 3.0
 GOAL = 8.0
 SK_ITER = 30
+#: scipy.fft workers for our methods: one, like scikit-image's fftconvolve (and ``benchmarks/suite.py``)
+WORKERS = 1
 
 
 def phantom(shape, rng) -> np.ndarray:
@@ -85,10 +88,10 @@ def our_methods():
     reg = {m.name: m.function for m in methods()}
     rl, sgp = reg["richardson_lucy"], reg["sgp"]
     return [
-        ("rl", lambda y, psf, n, dt, **kw: rl(y, psf, n, dtype=dt, **kw)),
+        ("rl", lambda y, psf, n, dt, **kw: rl(y, psf, n, dtype=dt, workers=WORKERS, **kw)),
         ("rl_biggs_andrews", lambda y, psf, n, dt, **kw: rl(y, psf, n, acceleration="biggs-andrews",
-                                                            x0="image", dtype=dt, **kw)),
-        ("sgp", lambda y, psf, n, dt, **kw: sgp(y, psf, n, dtype=dt, **kw)),
+                                                            x0="image", dtype=dt, workers=WORKERS, **kw)),
+        ("sgp", lambda y, psf, n, dt, **kw: sgp(y, psf, n, dtype=dt, workers=WORKERS, **kw)),
     ]
 
 
@@ -207,11 +210,11 @@ def profile_iteration(shape=(512, 512), dt_name="float32", repeat=15) -> dict:
         return (t31 - t1) / 30 * 1e3
 
     out = {"shape": list(shape), "dtype": dt_name,
-           "rl_ms": per_it(lambda n: xrf.richardson_lucy(y, psf, n, dtype=dt)),
-           "sgp_ms": per_it(lambda n: xrf.sgp(y, psf, n, dtype=dt)),
+           "rl_ms": per_it(lambda n: xrf.richardson_lucy(y, psf, n, dtype=dt, workers=WORKERS)),
+           "sgp_ms": per_it(lambda n: xrf.sgp(y, psf, n, dtype=dt, workers=WORKERS)),
            "skimage_ms": per_it(lambda n: restoration.richardson_lucy(y, psf, n, clip=False))}
     pb = setup_problem(y, psf, boundary="reflect", boundaries=_BOUNDARIES, mask=None, negative="offset",
-                       dtype=dt, workers=None)
+                       dtype=dt, workers=WORKERS)
     op, x = pb.op, pb.op.extend(pb.data.image)
     kl = _KL(pb.y, pb.w, dt.type(1e-6), dt)
     hx, buf = op.forward(x), np.empty_like(x)
@@ -248,8 +251,8 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYP
     repeat = repeat or (2 if quick else 3)
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
-    res = {"quick": quick, "repeat": repeat, "goal_ratio": GOAL, "skimage_iterations": SK_ITER,
-           "environment": environment(), "cases": []}
+    res = {"quick": quick, "repeat": repeat, "goal_ratio": GOAL, "our_fft_workers": WORKERS,
+           "skimage_iterations": SK_ITER, "environment": environment(), "cases": []}
     for shape in sizes:
         for dt in dtypes:
             c = run_case(shape, dt, quick, repeat, rng)
