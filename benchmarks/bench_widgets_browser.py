@@ -61,7 +61,7 @@ def _sizes(since: float) -> dict:
                          "full": {"median_ms": f["median_ms"], "p90_ms": f["p90_ms"], "ms": f["ms"]},
                          "ratio_full_over_display_median": f["median_ms"] / d["median_ms"],
                          "goal_ms": GOALS_1024[key] if n == 1024 else None}
-        out[f"{n}x{n}"] = {"frame_shape": rec["frame_shape"], "rows": rows}
+        out[f"{n}x{n}"] = {"frame_shape": rec["frame_shape"], "rows": rows, "misses": rec.get("misses")}
     return out
 
 

@@ -108,6 +108,10 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         Negative pixels (see the module docstring).
     mode : {"swipe", "side", "diff"}
         Comparison view; ``colormap`` and ``contrast`` (percentiles) style it.
+    frame_resolution : {"display", "full"}
+        ``"display"``: frames are the visible window at the resolution the
+        canvas draws it (area means; the exact crop when zoomed in), see the
+        module docstring; ``"full"``: every frame at full resolution.
 
     Attributes
     ----------

@@ -384,10 +384,11 @@ function drawProfile(canvas, model, st, nav, prober, redraw) {
   const idx = lineIndices(a, b, n, ny, nx);
   const series = [[idx.rows.map((r, i) => st.raw.data[r * nx + idx.cols[i]]), "#888"]];
   const key = `${a}|${b}|${n}|${model.get("frame_id")}`;
-  if (st.profileRest?.key !== key && !st.profileAsked) {
-    st.profileAsked = true;
+  // one question at a time (an unanswered one is dropped after 2 s: a busy or restarted kernel)
+  if (st.profileRest?.key !== key && !(performance.now() - (st.profileAsked || -1e9) < 2000)) {
+    st.profileAsked = performance.now();
     const now = prober.values(idx.rows, idx.cols, (v) => {
-      st.profileAsked = false;
+      st.profileAsked = 0;
       st.profileRest = { key, values: v };
       if (!now) redraw();
     });
@@ -421,7 +422,7 @@ function drawViews(ui, model, st, nav, prober) {
   ui.main.style.display = mode === "side" ? "none" : "";
   ui.sideBox.style.display = mode === "side" ? "" : "none";
   for (const [m, b] of Object.entries(ui.modeButtons)) b.classList.toggle("srw-active", m === mode);
-  if (!st.raw || !st.overview.images.raw) clearCanvas(ui.main, "#f4f4f4");
+  if (!st.raw || !(st.overview.images.raw || st.crop?.images.raw)) clearCanvas(ui.main, "#f4f4f4");
   else if (mode === "side") drawSide(ui, st, nav);
   else drawMain(ui, model, st, nav);
   const redrawProfile = () => drawProfile(ui.profile, model, st, nav, prober, redrawProfile);
@@ -485,7 +486,7 @@ function updateProgress(ui, model) {
  * one question at a time, the newest pixel asked next).
  */
 function hoverReadout(ui, model, st, prober) {
-  let asking = false;
+  let asking = 0; // when the pending question was asked (0: none); dropped after 2 s
   let wanted = null;
   const v = (x) => (x == null ? "…" : Number.isNaN(x) ? "masked" : fmtFixed(x, 4));
   const show = (r, c, rest) => {
@@ -496,16 +497,16 @@ function hoverReadout(ui, model, st, prober) {
     ui.hover.dataset.pixel = `${r},${c}`;
   };
   const ask = () => {
-    if (asking || !wanted) return;
+    if ((asking && performance.now() - asking < 2000) || !wanted) return;
     const [r, c] = wanted;
     wanted = null;
-    asking = true;
+    asking = performance.now();
     const now = prober.values([r], [c], ([rest]) => {
-      asking = false;
+      asking = 0;
       if (ui.hover.dataset.pixel === `${r},${c}`) show(r, c, rest);
       ask();
     });
-    if (now) asking = false;
+    if (now) asking = 0;
   };
   return (col, row) => {
     const [ny, nx] = st.raw.shape;
