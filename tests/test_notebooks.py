@@ -3,6 +3,11 @@
 That the notebooks are committed without outputs and match their ``.py`` twins is checked in
 ``test_notebook_pairs.py``.
 
+Two notebooks run at a time (each in its own process and kernel, longest first; the tests of this
+file then read the results in their usual order): on two cores the kernels are mostly busy on one
+core each, and nothing else of the test session runs meanwhile.  ``SUPERRES_NOTEBOOK_WORKERS=1``
+runs them one by one.
+
 Each notebook is executed ONCE per test run, here.  A notebook that ran with no error is stored,
 with its outputs, in the documentation's notebook cache (jupyter-cache, the folder ``docs/conf.py``
 uses: ``$SUPERRES_DOCS_CACHE`` or ``~/.cache/superres_widgets/docs-jupyter-cache``), keyed as
@@ -15,13 +20,31 @@ proven here.
 """
 
 import os
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+# the longest first, so that two workers finish together (seconds measured on a loaded machine)
+EXPECTED_SECONDS = {"06_real_beams": 210, "07_realistic_scans": 175, "03_deconvolution_usaf": 110,
+                    "05_phantom_reconstruction": 55}
+
+RUNNER = textwrap.dedent(r"""
+    import sys
+    import nbformat
+    from nbclient import NotebookClient
+    src, dst, cwd = sys.argv[1:4]
+    nb = nbformat.read(src, as_version=4)
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": cwd}}).execute()
+    finally:
+        nbformat.write(nb, dst)  # also a partly executed notebook, for the error outputs
+""")
 
 
 def docs_notebook_cache() -> Path:
@@ -45,15 +68,37 @@ def _share_with_the_docs(nb, path: Path) -> None:
     assert cache.match_cache_notebook(nbformat.read(str(path), as_version=4)) is not None
 
 
+def _execute(path: Path, work: Path) -> subprocess.CompletedProcess:
+    work.mkdir(parents=True)
+    return subprocess.run([sys.executable, str(work.parent / "run.py"), str(path), str(work / path.name), str(work)],
+                          capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def executions(tmp_path_factory):
+    """Start every notebook (two at a time); a future per notebook name."""
+    root = tmp_path_factory.mktemp("notebooks")
+    (root / "run.py").write_text(RUNNER)
+    workers = int(os.environ.get("SUPERRES_NOTEBOOK_WORKERS", "2"))
+    order = sorted(NOTEBOOKS, key=lambda p: -EXPECTED_SECONDS.get(p.stem, 0))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
+        futures = {p.name: pool.submit(_execute, p, root / p.stem) for p in order}
+        yield futures, root
+        for f in futures.values():
+            f.cancel()
+
+
 def test_there_are_course_notebooks():
     assert len(NOTEBOOKS) >= 1
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_executes(path, tmp_path):
-    nb = nbformat.read(str(path), as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
+def test_notebook_executes(path, executions):
+    futures, root = executions
+    r = futures[path.name].result()
+    assert r.returncode == 0, f"{path.name} failed:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+    nb = nbformat.read(str(root / path.stem / path.name), as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip())
     _share_with_the_docs(nb, path)
