@@ -75,12 +75,14 @@ def _execute(path: Path, work: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def executions(tmp_path_factory):
-    """Start every notebook (two at a time); a future per notebook name."""
+def executions(request, tmp_path_factory):
+    """Start every selected notebook (two at a time); a future per notebook name."""
     root = tmp_path_factory.mktemp("notebooks")
     (root / "run.py").write_text(RUNNER)
     workers = int(os.environ.get("SUPERRES_NOTEBOOK_WORKERS", "2"))
-    order = sorted(NOTEBOOKS, key=lambda p: -EXPECTED_SECONDS.get(p.stem, 0))
+    selected = {item.callspec.params["path"] for item in request.session.items
+                if item.path == request.path and getattr(item, "originalname", "") == "test_notebook_executes"}
+    order = sorted(selected, key=lambda p: -EXPECTED_SECONDS.get(p.stem, 0))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
         futures = {p.name: pool.submit(_execute, p, root / p.stem) for p in order}
         yield futures, root
