@@ -15,15 +15,15 @@
 The builds reuse the bundles already in ``superres_widgets/static`` (made by
 ``pip install -e .``), so no JS build runs here. The clean environment's
 dependencies are cached in ``~/.cache/superres_widgets/wheel-test-venv-<hash>``
-(outside the clone, like pip's cache, so a fresh clone on the same machine starts
-warm; keyed by the dependency list and the Python version; the wheel itself is
-reinstalled every run); delete it to start from nothing.
+(``tests/_venv_cache.py``: outside the clone, like pip's cache, so a fresh clone on the same
+machine starts warm; keyed by the dependency list and the Python version; the wheel itself is
+reinstalled and ``pip check`` run every run; a cached environment that fails that is rebuilt);
+delete it to start from nothing.
 """
 
 from __future__ import annotations
 
 import email
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -32,11 +32,11 @@ import sys
 import tarfile
 import textwrap
 import tomllib
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+from _venv_cache import cache_key, cached_venv
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "superres_widgets" / "static"
@@ -220,22 +220,23 @@ def test_wheel_from_the_sdist_has_bundles_and_index_metadata(dists):
 EXTRA_FOR_TEST = ["jupyterlab>=4.1", "ipykernel", "nbclient>=0.10", "nbformat>=5.9"]
 
 
-def _wheel_venv(wheel: Path, path: str) -> Path:
-    """A venv with the wheel's dependencies (cached by their list) and the wheel (fresh each run)."""
+def _wheel_venv(wheel: Path, path: str):
+    """A venv with the wheel's dependencies (cached by their list) and the wheel (fresh each run), locked."""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    key = hashlib.sha256(repr((sorted(meta["dependencies"]), EXTRA_FOR_TEST, sys.version)).encode()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "superres_widgets"
-    env_dir = cache / f"wheel-test-venv-{key}"
-    py = env_dir / "bin" / "python"
-    env = _env(f"{env_dir / 'bin'}{os.pathsep}{path}", VIRTUAL_ENV=str(env_dir))
-    if not (env_dir / ".ready").exists():
-        shutil.rmtree(env_dir, ignore_errors=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-        _run([py, "-m", "pip", "install", "-q", str(wheel), *EXTRA_FOR_TEST], env=env)
-        (env_dir / ".ready").touch()
-    _run([py, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(wheel)], env=env)
-    _run([py, "-m", "pip", "check"], env=env)
-    return env_dir
+
+    def env_for(env_dir: Path) -> dict:
+        return _env(f"{env_dir / 'bin'}{os.pathsep}{path}", VIRTUAL_ENV=str(env_dir))
+
+    def build(env_dir: Path) -> None:
+        _run([env_dir / "bin" / "python", "-m", "pip", "install", "-q", str(wheel), *EXTRA_FOR_TEST],
+             env=env_for(env_dir))
+
+    def refresh(env_dir: Path) -> None:
+        py = env_dir / "bin" / "python"
+        _run([py, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(wheel)], env=env_for(env_dir))
+        _run([py, "-m", "pip", "check"], env=env_for(env_dir))
+
+    return cached_venv("wheel-test-venv", cache_key(sorted(meta["dependencies"]), EXTRA_FOR_TEST), build, refresh)
 
 
 QUICKSTART_RUNNER = textwrap.dedent(r"""
@@ -284,7 +285,11 @@ def _in_own_thread(fn):
 @pytest.mark.timeout(1200)
 def test_wheel_runs_without_node_headless_and_in_the_browser(dists, tmp_path, no_node_path):
     _, wheel, bundles = dists
-    env_dir = _wheel_venv(wheel, no_node_path)
+    with _wheel_venv(wheel, no_node_path) as env_dir:
+        _wheel_checks(env_dir, bundles, tmp_path, no_node_path)
+
+
+def _wheel_checks(env_dir: Path, bundles: list[str], tmp_path: Path, no_node_path: str) -> None:
     py = env_dir / "bin" / "python"
     env = _env(f"{env_dir / 'bin'}{os.pathsep}{no_node_path}", VIRTUAL_ENV=str(env_dir))
 
