@@ -211,12 +211,26 @@ def test_deconvolution_explorer_in_browser(lab):
     drags = {}
     for name, lo, hi, start, _scale in sliders:
         before = lab.kernel_value(f"w.{name}")
+        # the kernel notes when each value of the drag arrives: ipywidgets' front-end sends one message at a
+        # time and holds the newest value until the kernel has handled the previous one, so the final value
+        # can reach the kernel AFTER a request sent by this test; the clock starts when it arrives
+        lab.kernel(f"_seen = []; _obs = lambda ch: _seen.append((time.perf_counter(), ch['new'])); "
+                   f"w.observe(_obs, names=['{name}'])")
         lab.page.evaluate(
             """async ([sel, values]) => { const i = document.querySelector(sel);
                 for (const v of values) { i.value = v; i.dispatchEvent(new Event('input', {bubbles: true}));
                                           await new Promise((r) => setTimeout(r, 15)); } }""",
             [f"{DX} input[data-trait={name}]", [lo, hi, start]])
-        waited = lab.kernel_value("(lambda t0: (w.wait(), time.perf_counter() - t0)[1])(time.perf_counter())")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            seen = lab.kernel_value("[v for _, v in _seen]")
+            if seen and seen[-1] == pytest.approx(before, rel=0.01):
+                break
+            lab.page.wait_for_timeout(50)
+        else:
+            raise AssertionError(f"{name}: the drag's final value never reached the kernel: {seen}")
+        waited = lab.kernel_value(f"(w.wait(), w.unobserve(_obs, names=['{name}']), "
+                                  f"time.perf_counter() - _seen[-1][0])[-1]")
         after = lab.kernel_value(f"w.{name}")
         assert after == pytest.approx(before, rel=0.01), (name, before, after)
         assert lab.kernel_value("w.error == '' and not w.busy and bool(np.allclose(w.restored, restore_with_psf("
