@@ -206,8 +206,9 @@ class Tracker:
         self.t0 = time.perf_counter()
         self.prev, self.prev_k, self.change = None, None, None
         if self.active:
-            self.y = np.asarray(self.crop(y), dtype=np.float64)
-            self.w = None if weights is None else np.asarray(self.crop(weights), dtype=np.float64)
+            # y and weights are on the image grid already (only estimates live on the working grid)
+            self.y = np.asarray(y, dtype=np.float64)
+            self.w = None if weights is None else np.asarray(weights, dtype=np.float64)
             self.offset = float(offset)
             y0 = self.y - self.offset
             self.y_norm = float(norm2(y0 if self.w is None else self.w * y0)) or 1.0
