@@ -19,15 +19,29 @@ def test_quick_report_has_every_row_and_an_offline_page(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert res["quick"] is True
-    # micro-XRF: 2 methods x 2 dtypes x 4 sizes, same dtype on both sides
-    keys = {(r["method"], r["dtype"], tuple(r["shape"])) for r in res["xrf"]}
-    want = {(m, d, s) for m in ("richardson_lucy", "wiener") for d in ("float32", "float64")
-            for s in ((256, 256), (512, 512), (538, 601), (1024, 1024))}
-    assert keys == want and len(res["xrf"]) == len(want)
-    for r in res["xrf"]:
+    # micro-XRF: 2 methods x 2 dtypes x every size (primes among them), same dtype on both sides
+    peer = [r for r in res["xrf"] if r["section"] == "peer"]
+    keys = {(r["method"], r["dtype"], tuple(r["shape"])) for r in peer}
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.suite import XRF_SIZES
+
+    assert {(256, 256), (538, 601), (1024, 1024)} <= set(XRF_SIZES)
+    want = {(m, d, s) for m in ("richardson_lucy", "wiener") for d in ("float32", "float64") for s in XRF_SIZES}
+    assert keys == want and len(peer) == len(want)
+    for r in peer:
         assert r["skimage_s"] > 0 and r["ours_s"] > 0
         assert r["ratio"] == r["skimage_s"] / r["ours_s"]
         assert r["skimage_out_dtype"] == r["dtype"]  # scikit-image really ran in this dtype
+        assert r["ours_work_dtype"] == r["dtype"]
+        if r["dtype"] == "float32":  # the float32 path really worked in float32 (not 0) and agrees (< 1e-4)
+            assert 0 < r["ours_f32_vs_f64"] < 1e-4, r
+    # per-iteration cost at each slow size vs its nearest fast size: the goal flag follows the numbers
+    it = [r for r in res["xrf"] if r["section"] == "iteration"]
+    assert {tuple(r["shape"]) for r in it} >= {(538, 601)}
+    for r in it:
+        assert r["ratio_to_fast"] == r["iter_s"] / r["fast_iter_s"]
+        assert r["goal_1.3x"] == (r["ratio_to_fast"] <= 1.3)
+        assert tuple(r["fast_shape"]) != tuple(r["shape"])
     # s3DXRD superposition: 10 and 0.5 deg, goals judged from the numbers in the row
     sup = {r["omega_step_deg"]: r for r in res["s3dxrd_superposition"]}
     assert set(sup) == {10.0, 0.5}
