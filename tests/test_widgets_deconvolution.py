@@ -218,12 +218,13 @@ def test_blind_kernel_can_be_used_as_the_psf_or_reduced_to_sigma():
     w.observe(lambda c: frames.append(c["new"]), names="frame_id")
     w.wait()
     kernel = np.array(w.estimated_kernel)
-    assert kernel.shape == (15, 15) and len(frames) >= 2  # streamed frames, then the result
+    sigma = w.estimated_sigma_um  # the blind run's own estimate
+    assert kernel.shape == (15, 15) and len(frames) >= 2 and sigma > 0  # streamed frames, then the result
     w.use_estimated_kernel()
     w.wait()
     assert w.method == "richardson_lucy" and w.psf_label.startswith("blind kernel")
     np.testing.assert_allclose(w.psf, prepare_psf(kernel), rtol=1e-5, atol=1e-7)
-    sigma = w.estimated_sigma_um
+    assert w.error == "" and w.estimated_sigma_um is None  # RL with the (tilted) blind kernel ran; no estimate
     w.method = "blind"
     w.wait()
     w.use_estimated_sigma()

@@ -124,6 +124,11 @@ def _dct_transfer(kernel: np.ndarray, shape: Sequence[int], dtype) -> np.ndarray
         n_r, n_c = shape
         kr, kc = kernel.shape
         cr, cc = kr // 2, kc // 2
+        if max(cr, kr - 1 - cr) < n_r and max(cc, kc - 1 - cc) < n_c:
+            # the kernel reaches less than the image in each axis: one reflection suffices and the
+            # eigenvalues are the cosine sums (O(N K M) matrix products, no 2-D DCT: a sigma slider at
+            # 1024^2 pays ~6 ms instead of ~40 ms; equal to the DCT route to 1e-13)
+            return _fc.eigenvalues(kernel, shape, "reflect").astype(dtype)
         # response of the operator to a unit impulse at (0, 0): the impulse
         # and its mirror images at -1 in each axis, r = h(i,j) + h(i+1,j)
         # + h(i,j+1) + h(i+1,j+1) with h indexed by offset from the origin.

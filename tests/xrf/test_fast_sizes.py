@@ -179,3 +179,26 @@ def test_prime_size_costs_about_the_fast_size():
         if ratios[-1] <= 2.0:
             break
     assert min(ratios) <= 2.0, f"601^2 costs {min(ratios):.2f}x 600^2 (trials {ratios})"
+
+
+@pytest.mark.parametrize("shape,sigma", [((1024, 1024), 6.5), ((601, 538), 3.0), ((64, 72), 10.0), ((9, 11), 1.0)])
+def test_dct_transfer_by_cosine_sums_equals_the_2d_dct_route(shape, sigma):
+    """The reflect transfer function from cosine sums equals the impulse-response DCT (the old route)."""
+    import scipy.fft as sfft
+
+    from superres_widgets.xrf import _operators as ops
+
+    k = gaussian_psf(sigma)
+    ops.clear_transfer_cache()
+    got = ops._dct_transfer(k, shape, np.float64)
+    n_r, n_c = shape
+    kr, kc = k.shape
+    cr, cc = kr // 2, kc // 2
+    big = np.zeros((n_r + 1, n_c + 1))
+    rows, cols = min(kr - cr, n_r + 1), min(kc - cc, n_c + 1)
+    big[:rows, :cols] = k[cr:cr + rows, cc:cc + cols]
+    first = big[:n_r, :n_c] + big[1:, :n_c] + big[:n_r, 1:] + big[1:, 1:]
+    e1 = np.zeros(shape)
+    e1[0, 0] = 1.0
+    want = sfft.dctn(first, type=2, norm="ortho") / sfft.dctn(e1, type=2, norm="ortho")
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
