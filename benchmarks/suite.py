@@ -332,6 +332,13 @@ def run(quick: bool = False) -> dict:
     res["s3dxrd_superposition"] = bench_superposition(quick)
     res["s3dxrd_scaling"] = bench_scaling(quick)
     res["xrf"] = bench_xrf(quick)
+    from benchmarks import bench_peers, bench_time_to_quality, report_sections
+
+    # quick: one size and dtype (a smoke run of the same code); full: every size and dtype
+    res["time_to_quality"] = (bench_time_to_quality.run(True, sizes=((256, 256),), dtypes=("float32",),
+                                                        profile=False) if quick else bench_time_to_quality.run(False))
+    res["peers"] = bench_peers.run(quick, sizes=((256, 256),)) if quick else bench_peers.run(False)
+    res["widget_latency"] = report_sections.widget_latency()
     res["wall_s"] = time.perf_counter() - t0
     return res
 
@@ -401,6 +408,13 @@ def write_html(res: dict, path: pathlib.Path) -> None:
     figs.append(Div(text="<h2>superposition_map</h2><table border=1><tr><th>step</th><th>first (s)</th>"
                          "<th>warm (s)</th><th>first/warm</th><th>peak MiB</th><th>goals</th></tr>"
                          f"{table}</table>"))
+    from benchmarks import report_sections as rs
+
+    if res.get("time_to_quality"):
+        figs += rs.time_to_quality_section(res["time_to_quality"])
+    if res.get("peers"):
+        figs.append(rs.peers_section(res["peers"]))
+    figs.append(rs.widget_latency_section(res.get("widget_latency")))
     path.write_text(file_html(column(*figs), INLINE, "superres_widgets benchmarks"), encoding="utf-8")
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -58,10 +59,26 @@ def test_quick_report_has_every_row_and_an_offline_page(tmp_path):
         slope = np.polyfit(np.log(s["x"]), np.log(s["t_s"]), 1)[0]
         assert abs(s["exponent"] - slope) < 1e-9
         assert np.isfinite(s["exponent"])  # the value is a load-dependent measurement
+    # time to quality: each method's ratio is skimage's 30-iteration time over ours to the same data fit
+    ttq = res["time_to_quality"]
+    assert ttq["cases"] and ttq["skimage_iterations"] == 30
+    for c in ttq["cases"]:
+        assert set(c["methods"]) >= {"rl", "sgp"}
+        for m in c["methods"].values():
+            if m["time_to_target_s"] is not None:
+                assert m["ratio"] == pytest.approx(c["skimage_30_s"] / m["time_to_target_s"])
+                assert m["goal_met"] == (m["ratio"] >= ttq["goal_ratio"])
+            assert min(m["curve"]["mse"]) == pytest.approx(m["best_mse"], rel=1e-5)  # curves keep 6 digits
+    # peers: rows for the installed ones, a reason for the others
+    for name, st in res["peers"]["peers"].items():
+        assert st["ok"] or st["reason"], name
+        if st["ok"]:
+            assert any(r["peer"] == name for r in res["peers"]["rows"])
     # the page works offline: no external script or stylesheet, Bokeh inlined
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)
     assert "cdn.bokeh.org" not in html and "Bokeh" in html
     assert "exponent" in html and "richardson_lucy float32" in html
+    assert "Time to quality" in html and "Peers beyond scikit-image" in html and "Widget latency" in html
     assert "ratio" in proc.stdout
