@@ -87,6 +87,7 @@ from __future__ import annotations
 
 import math
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,7 @@ _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 BEAM_PROFILES: tuple[str, ...] = ("box", "gaussian", "box_gaussian")
 
 
-class BeamProfile:
+class BeamProfile(ABC):
     """Base class of beam profiles (module conventions 1-4).
 
     Subclasses implement :meth:`weight` and :meth:`support`; they may
@@ -133,13 +134,13 @@ class BeamProfile:
     #: then count strips instead of summing weights.
     flat: bool = False
 
+    @abstractmethod
     def weight(self, d: Any, width: float) -> np.ndarray:
         """Weight ``w(d)`` in ``[0, 1]`` at signed distances ``d`` from the centre line."""
-        raise NotImplementedError
 
+    @abstractmethod
     def support(self, width: float) -> float:
         """Half-width beyond which the weight is 0 (finite, ``> 0``)."""
-        raise NotImplementedError
 
     def clip_half_width(self, width: float) -> float:
         """Half-width of the strips of the exact polygons (default: the support)."""

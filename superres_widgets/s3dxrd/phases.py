@@ -51,6 +51,7 @@ Examples
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,7 @@ __all__ = ["Phase", "HexagonalPhase", "TetragonalPhase", "SYMMETRIES", "symmetry
 SYMMETRIES: tuple[str, ...] = ("cubic", "hexagonal", "tetragonal")
 
 
-class Phase:
+class Phase(ABC):
     """Base class of crystal phases (module rules 1-3).
 
     Subclasses provide ``unit_cell``, ``space_group``, ``symmetry`` (one of
@@ -80,8 +81,9 @@ class Phase:
 
         return b_matrix(self.unit_cell)
 
-    def allowed(self, hkl: Any) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def allowed(self, hkl: Any) -> np.ndarray:
+        """``True`` for the reflections ``hkl`` (``(n, 3)``) the space group does not extinguish."""
 
     @property
     def symmetry_operators(self) -> np.ndarray:

@@ -278,6 +278,12 @@ class Tracker:
         if h.on_record is not None:
             h.on_record(rec)
 
+    def step(self, k: int, x, hx=None) -> tuple:
+        """After iteration ``k``: :meth:`measure` then :meth:`report`; ``(stop?, H x)``."""
+        done, hx = self.measure(k, x, hx)
+        self.report(k, final=done)
+        return done, hx
+
     def finish(self, k: int, x, hx=None) -> None:
         """After the last iteration (``k`` done): record it if not yet, and say why the run ended."""
         h = self.history

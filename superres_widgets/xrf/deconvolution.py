@@ -349,8 +349,7 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
             g_prev = g
             x_prev = x
         x = state[0] = x_new
-        done, hx = tr.measure(k, x)
-        tr.report(k, final=done)
+        done, hx = tr.step(k, x)
         if done:
             break
     tr.finish(k, x, hx)
@@ -490,8 +489,7 @@ def fista(image, psf, lam: float, num_iter: int = 100, *, boundary: str = "refle
         z += x_new
         x = state[0] = x_new
         t = t_new
-        done, _ = tr.measure(k, x)
-        tr.report(k, final=done)
+        done, _ = tr.step(k, x)
         if done:
             break
     tr.finish(k, x)

@@ -153,8 +153,7 @@ def landweber(image, psf, num_iter: int = 50, tau: float = 1.0, *, boundary: str
         if nonnegative:
             np.maximum(g, 0, out=g)
         x = state[0] = g
-        done, hx = tr.measure(k, x)
-        tr.report(k, final=done)
+        done, hx = tr.step(k, x)
         if done:
             break
     tr.finish(k, x, hx)
@@ -289,8 +288,7 @@ def tikhonov_miller(image, psf, balance: float = 0.03, num_iter: int = 50, const
         p = r_new.copy() if restart else r_new + dt.type(rr_new / rr) * p
         r, rr = r_new, rr_new
         state[0] = x
-        done, _ = tr.measure(k, x)
-        tr.report(k, final=done)
+        done, _ = tr.step(k, x)
         if done:
             break
     tr.finish(k, x)

@@ -189,8 +189,7 @@ def richardson_lucy_tv(image, psf, num_iter: int = 30, tv_weight: float = 0.002,
             corr[hold] = x[hold]
         np.maximum(corr, 0, out=corr)
         x = state[0] = corr
-        done, hx = tr.measure(k, x)
-        tr.report(k, final=done)
+        done, hx = tr.step(k, x)
         if done:
             break
     tr.finish(k, x, hx)
@@ -394,8 +393,7 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
         z = np.subtract(g_new, grad, out=zbuf)
         grad = g_new
         alpha, tau = _next_step(x, s, z, inv_norm, alpha, tau, bb2_hist, lo, hi, work)
-        done, _ = tr.measure(k, x, hx)
-        tr.report(k, final=done)
+        done, _ = tr.step(k, x, hx)
         if done:
             break
     tr.finish(k, x, hx)
