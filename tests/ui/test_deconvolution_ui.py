@@ -441,6 +441,15 @@ def test_display_resolution_frames_latency_zoom_and_hover(lab, n):
     full = lab.kernel_value(f"float(w.restored[{row}, {col}])")
     assert shown == pytest.approx(full, rel=6e-4), (text, full)
     lab.screenshot(f"deconvolution_{n}_display", f".jp-OutputArea-output:has({DX})")
+    # the mouse rests there while a new result arrives: the readout follows it (never the old value)
+    lab.kernel("w.balance = w.balance * 4; w.wait()")
+    new = lab.kernel_value(f"float(w.restored[{row}, {col}])")
+    assert abs(new - full) > 1e-3 * max(abs(full), 1.0)  # the result really changed at that pixel
+    lab.page.wait_for_function(
+        """([sel, want]) => { const m = /restored ([-0-9.e]+)$/.exec(document.querySelector(sel).textContent);
+            return m && Math.abs(Number(m[1]) - want) <= 6e-4 * Math.max(Math.abs(want), 1); }""",
+        arg=[hover, new], timeout=20_000)
+    lab.kernel("w.balance = w.balance / 4; w.wait()")
 
     # zoom in: Python sends the visible crop at full resolution (exact pixels), the page draws it
     for _ in range(6 if n == 1024 else 4):

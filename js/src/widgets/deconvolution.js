@@ -508,7 +508,7 @@ function hoverReadout(ui, model, st, prober) {
     });
     if (now) asking = 0;
   };
-  return (col, row) => {
+  const hover = (col, row) => {
     const [ny, nx] = st.raw.shape;
     const c = Math.round(col);
     const r = Math.round(row);
@@ -522,6 +522,16 @@ function hoverReadout(ui, model, st, prober) {
     wanted = [r, c];
     ask();
   };
+  /** A new restored frame is on screen: the value under a resting mouse is asked again (never left stale). */
+  hover.refresh = () => {
+    const px = ui.hover.dataset.pixel;
+    if (!px || !st.raw) return;
+    const [r, c] = px.split(",").map(Number);
+    show(r, c, null);
+    wanted = [r, c];
+    ask();
+  };
+  return hover;
 }
 
 // -- interact: zoom, pan, curtain, profile (client-side only) ------------------------------
@@ -638,11 +648,13 @@ function render({ model, el }) {
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
+      const restChanged = pending.rest;
       if (pending.raw || pending.rest || pending.style) {
         st.rebuild({ rawChanged: pending.raw, styleChanged: pending.style, frameChanged: pending.rest });
       }
       pending = { raw: false, rest: false, style: false };
       draw();
+      if (restChanged) hover.refresh();
       ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
       const top = st.crop ?? st.overview; // for tests: the window and the shape of the frame on top
       ui.root.dataset.viewBox = top.box ? top.box.join(",") : "";
