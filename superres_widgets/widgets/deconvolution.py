@@ -158,6 +158,8 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
     progress = traitlets.Float(0.0).tag(sync=True)
     iteration = traitlets.Int(0).tag(sync=True)
     frame_id = traitlets.Int(0).tag(sync=True)
+    #: bumped with every new restored result (not when the same result is re-sent for another view)
+    result_id = traitlets.Int(0).tag(sync=True)
     final = traitlets.Bool(False).tag(sync=True)
     stale = traitlets.Bool(False).tag(sync=True)
     """True while a newer restoration runs: the metrics shown belong to the previous parameters."""
@@ -571,6 +573,7 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             self.progress = float(progress)
             self.final = final
             self.frame_id += 1
+            self.result_id += 1
             if kernel is not None and not final:
                 self.estimated_kernel = np.asarray(kernel, dtype=np.float32)
             self._latest = img  # kept at full resolution (an iterate may be updated in place until the next frame)

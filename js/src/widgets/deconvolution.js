@@ -642,19 +642,21 @@ function render({ model, el }) {
   const progress = () => updateProgress(ui, model);
 
   let frame = 0;
+  let newResult = false;
   let pending = { raw: false, rest: false, style: false };
   const schedule = (what) => {
     if (what) pending[what] = true;
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      const restChanged = pending.rest;
+      const resultChanged = newResult;
+      newResult = false;
       if (pending.raw || pending.rest || pending.style) {
         st.rebuild({ rawChanged: pending.raw, styleChanged: pending.style, frameChanged: pending.rest });
       }
       pending = { raw: false, rest: false, style: false };
       draw();
-      if (restChanged) hover.refresh();
+      if (resultChanged) hover.refresh(); // a new result (not a re-sent view): ask the value again
       ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
       const top = st.crop ?? st.overview; // for tests: the window and the shape of the frame on top
       ui.root.dataset.viewBox = top.box ? top.box.join(",") : "";
@@ -673,6 +675,7 @@ function render({ model, el }) {
   const handlers = [
     ["change:image", () => schedule("raw")],
     ["change:restored_view", () => { trace("frame-arrived"); schedule("rest"); }],
+    ["change:result_id", () => { newResult = true; }],
     ["change:colormap", () => schedule("style")],
     ["change:contrast", onContrast],
     ["change:mode", () => schedule()],
