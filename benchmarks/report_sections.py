@@ -17,7 +17,8 @@ import json
 import pathlib
 
 HERE = pathlib.Path(__file__).resolve().parent
-COLORS = {"rl": "#1f77b4", "rl_biggs_andrews": "#2ca02c", "sgp": "#9467bd"}
+COLORS = {"rl": "#1f77b4", "rl_biggs_andrews": "#2ca02c", "sgp": "#9467bd", "sgp_wiener": "#ff7f0e",
+          "rl_wiener": "#8c564b"}
 
 
 def widget_latency(path: pathlib.Path = HERE / "widget_latency.json") -> dict | None:
@@ -47,7 +48,8 @@ def time_to_quality_section(ttq: dict) -> list:
                          m["best_mse_iteration"], f"{m['best_mse']:.0f}", f"{c['skimage_mse_30']:.0f}"])
     text = (f"<h2>Time to quality (goal &ge; {ttq['goal_ratio']:g}x)</h2><p>ratio = scikit-image's "
             f"{ttq['skimage_iterations']}-iteration RL time / our time to reach its data fit (interior relative "
-            f"residual), same dtype, one FFT worker each. SGP goal met in {ttq.get('sgp_goal_met', '?')} cases.</p>"
+            f"residual), same dtype, one FFT worker each. Goal met: SGP from the map in {ttq.get('sgp_goal_met', '?')} "
+            f"cases, SGP from the Wiener-Hunt start (x0='wiener') in {ttq.get('sgp_wiener_goal_met', '?')}.</p>"
             + _table(["shape", "dtype", "method", "iterations to fit", "ratio", "goal", "best-MSE iteration",
                       "best MSE", "skimage 30-it MSE"], rows))
     out = [Div(text=text)]

@@ -63,7 +63,9 @@ def test_quick_report_has_every_row_and_an_offline_page(tmp_path):
     ttq = res["time_to_quality"]
     assert ttq["cases"] and ttq["skimage_iterations"] == 30
     for c in ttq["cases"]:
-        assert set(c["methods"]) >= {"rl", "sgp"}
+        assert set(c["methods"]) >= {"rl", "sgp", "sgp_wiener"}
+        # the Wiener-Hunt start alone: its data fit and MSE are reported beside the iterations
+        assert c["wiener_start"]["time_s"] > 0 and np.isfinite(c["wiener_start"]["residual"])
         for m in c["methods"].values():
             if m["time_to_target_s"] is not None:
                 assert m["ratio"] == pytest.approx(c["skimage_30_s"] / m["time_to_target_s"])

@@ -33,6 +33,7 @@ import numpy as np
 
 from ._operators import laplacian_kernel
 from ._problem import setup_problem
+from ._start import least_squares_start
 from ..validate import check_iterations as _check_iterations
 from ._validate import check_nonnegative, check_positive, dot
 from .convergence import least_squares_objective
@@ -40,18 +41,6 @@ from .convergence import least_squares_objective
 __all__ = ["landweber", "tikhonov_miller", "solve_masked_tikhonov"]
 
 _BOUNDARIES = ("reflect", "periodic", "masked")
-
-
-def _start(x0, pb):
-    img, op = pb.data.image, pb.op
-    if x0 is None or (isinstance(x0, str) and x0 == "image"):
-        return np.pad(img.astype(pb.dt), op.pad_width, mode="symmetric")
-    if isinstance(x0, str) and x0 == "flat":
-        return np.full(op.work_shape, float(img.mean()), dtype=pb.dt)
-    arr = np.asarray(x0, dtype=np.float64) + pb.data.offset
-    if arr.shape != img.shape or not np.all(np.isfinite(arr)):
-        raise ValueError(f"x0 must be a finite array of the image shape {img.shape}, got shape {arr.shape}")
-    return np.pad(arr.astype(pb.dt), op.pad_width, mode="symmetric")
 
 
 def _lipschitz(pb) -> float:
@@ -88,7 +77,8 @@ def landweber(image, psf, num_iter: int = 50, tau: float = 1.0, *, boundary: str
         without a mask on the reflect and periodic models).
     boundary, x0, mask, stop, tol, history, dtype, workers, callback, callback_every, cancel
         As in :func:`~superres_widgets.xrf.richardson_lucy`; ``x0``
-        defaults to the map itself ("image"; "flat": its mean).
+        defaults to the map itself ("image"; "flat": its mean; "wiener": the Wiener-Hunt
+        estimate at the risk-minimising balance, see :func:`~superres_widgets.xrf.richardson_lucy`).
     negative : {"keep", "offset", "clip", "error"}
         Negative pixels: used as they are by default (least squares; see
         :mod:`superres_widgets.xrf._data`).
@@ -132,7 +122,7 @@ def landweber(image, psf, num_iter: int = 50, tau: float = 1.0, *, boundary: str
     pb = setup_problem(image, psf, boundary=boundary, boundaries=_BOUNDARIES, mask=mask, negative=negative,
                        dtype=dtype, workers=workers, poisson=False)
     op, y, dt = pb.op, pb.y, pb.dt
-    x = _start(x0, pb)
+    x = least_squares_start(x0, pb)
     if nonnegative:
         np.maximum(x, 0, out=x)
     step = dt.type(tau / _lipschitz(pb))
@@ -244,7 +234,7 @@ def tikhonov_miller(image, psf, balance: float = 0.03, num_iter: int = 50, const
         return out
 
     b = op.adjoint(pb.weighted(np.array(pb.y)))
-    x = _start(x0, pb)
+    x = least_squares_start(x0, pb)
     if constrained:
         np.maximum(x, 0, out=x)
     state = [x]

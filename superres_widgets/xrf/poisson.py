@@ -246,11 +246,15 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
         Iterations (the cap with a stopping rule).  Each costs what a
         Richardson-Lucy iteration costs (two forward and two inverse
         transforms) plus a few array passes.
-    x0 : "image" (default), "flat", None or array_like
+    x0 : "image" (default), "wiener", "flat", None or array_like
         Start estimate: by default the map itself (floored at 1e-3 of its
         mean), as MATLAB's ``deconvlucy`` starts -- it is already close in
         the data fit, so fewer iterations reach a given residual than from
         a flat start (``"flat"``/``None``, Richardson-Lucy's default).
+        ``"wiener"``: the Wiener-Hunt estimate at the balance that minimises
+        the unbiased predictive risk (:mod:`superres_widgets.xrf._start`),
+        which on Poisson test maps is already at the data fit of 30
+        Richardson-Lucy iterations (``benchmarks/bench_time_to_quality.py``).
     boundary, mask, negative, stop, tol, history, dtype, workers, callback, callback_every, cancel
         As in :func:`~superres_widgets.xrf.richardson_lucy`.
     memory : int

@@ -85,7 +85,7 @@ __all__ = ["Parameter", "Method", "methods", "get_method", "register_method", "u
 
 #: Names a parameter cannot take (they are the functions' own arguments or the widgets' inputs).
 RESERVED = frozenset({"image", "psf", "method", "callback", "callback_every", "cancel", "boundary",
-                      "dtype", "workers", "x0", "pixel_size_um", "psf_sigma_um", "psf_sigma_v_um",
+                      "dtype", "workers", "pixel_size_um", "psf_sigma_um", "psf_sigma_v_um",
                       "psf_rho", "sigmas_um", "progress", "error", "notice", "busy"})
 _OPTIONS = ("boundary", "dtype", "workers", "mask", "negative", "history")  # passed only to functions that take them
 _HOOKS = ("callback", "callback_every", "cancel")
@@ -671,6 +671,13 @@ _STOP = (Parameter("stop", "none", choices=STOP_RULES, label="stop rule",
 _BALANCE = Parameter("balance", 0.03, lo=0.0, hi=1e3, log=True, slider=(1e-4, 1.0), label="Wiener balance",
                      doc="regularisation weight of the Laplacian prior (dimensionless)")
 _ITER_BOUNDARIES = ("reflect", "periodic", "masked")
+_START_DOC = ("start estimate: 'image' (the map), 'flat' (its mean) or 'wiener' (Wiener-Hunt estimate, "
+              "balance by the unbiased predictive risk: often already at the data fit of 30 RL iterations)")
+
+
+def _start(default: str, choices: tuple) -> Parameter:
+    return Parameter("x0", default, choices=choices, label="start", aliases=("start",), doc=_START_DOC)
+
 
 _BUILTINS = (
     Method("wiener", wiener, (_BALANCE,),
@@ -680,7 +687,7 @@ _BUILTINS = (
         Parameter("num_iter", 30, **_NUM_ITER),
         Parameter("acceleration", False, label="Biggs–Andrews", values=(None, "biggs-andrews"),
                   doc="Biggs & Andrews (1997) vector extrapolation (the whole map is restored at once)"),
-        *_STOP),
+        _start("flat", ("flat", "image", "wiener")), *_STOP),
         label="Richardson–Lucy", aliases=("rl",), iterative=True, streams=True, halo=_halo_rl,
         nonnegative=True, boundaries=_ITER_BOUNDARIES, reference="Richardson 1972; Lucy 1974"),
     Method("fista", fista, (
@@ -702,7 +709,8 @@ _BUILTINS = (
         *_STOP),
         label="Richardson–Lucy + TV", aliases=("rl_tv", "rltv"), iterative=True, streams=True,
         nonnegative=True, boundaries=_ITER_BOUNDARIES, reference="Dey et al., Microsc. Res. Tech. 69, 260 (2006)"),
-    Method("sgp", sgp, (Parameter("num_iter", 30, **_NUM_ITER), *_STOP),
+    Method("sgp", sgp, (Parameter("num_iter", 30, **_NUM_ITER), _start("image", ("image", "wiener", "flat")),
+                        *_STOP),
            label="SGP (fast Poisson)", iterative=True, streams=True, nonnegative=True, boundaries=_ITER_BOUNDARIES,
            reference="Bonettini, Zanella & Zanni, Inverse Problems 25, 015002 (2009)"),
     Method("landweber", landweber, (

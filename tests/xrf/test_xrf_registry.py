@@ -20,8 +20,11 @@ def test_the_built_in_methods_and_their_declarations():
     rl = get_method("richardson_lucy")
     assert rl.function is richardson_lucy and rl.iterative and rl.streams and rl.nonnegative
     stop = {"stop": "none", "tol": 1e-3}  # every iterative method: a stopping rule (off by default)
-    assert rl.parameter_names == ("num_iter", "acceleration", "stop", "tol")
-    assert rl.defaults() == {"num_iter": 30, "acceleration": False, **stop}
+    assert rl.parameter_names == ("num_iter", "acceleration", "x0", "stop", "tol")
+    assert rl.defaults() == {"num_iter": 30, "acceleration": False, "x0": "flat", **stop}
+    # the start estimate is a choice (the Wiener-Hunt start of issue 13's time-to-quality goal)
+    assert get_method("sgp").defaults()["x0"] == "image"
+    assert get_method("sgp").parameter("x0").choices == ("image", "wiener", "flat")
     assert get_method("fista").defaults() == {"lam": 1.0, "num_iter": 100, **stop}
     assert get_method("wiener").boundaries == ("reflect", "periodic")
     assert not get_method("blind_l0").needs_psf and get_method("blind_l0").halo is None
@@ -117,7 +120,7 @@ def test_the_table_for_the_front_ends_is_json_ready_and_complete():
         ("balance", True, 1e-4, 1.0, 0.0, 1000.0)
     rl = table["methods"][1]
     assert rl["aliases"] == ["rl"] and rl["streams"] and rl["needs_psf"] and rl["tileable"]
-    assert [p["kind"] for p in rl["parameters"]] == ["int", "bool", "choice", "float"]
+    assert [p["kind"] for p in rl["parameters"]] == ["int", "bool", "choice", "choice", "float"]
     assert [p["name"] for p in table["psf"]] == ["psf_sigma_um", "psf_rho"]
     # one declaration per parameter: every method's sliders agree (the issue's balance 1 vs 0.5, λ 50 vs 20)
     lam = table["methods"][2]["parameters"][0]
