@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._operators import ConvolutionOperator, laplacian_kernel
+import scipy.fft as sfft
+
+from ._operators import ConvolutionOperator, _dct_transfer, laplacian_kernel
 from ._validate import as_image
 
 __all__ = ["wiener_start", "upre_balance", "least_squares_start"]
@@ -30,15 +32,21 @@ __all__ = ["wiener_start", "upre_balance", "least_squares_start"]
 #: coefficients whose |transfer|^2 is below this carry (almost) only noise
 _NOISE_TRANSFER = 1e-3
 _BALANCES = np.logspace(-9, 6, 121)
+#: reflection added on each side of the map on the padded route, at least (pixels)
+_START_PAD = 16
 
 
 
-def _power(op: ConvolutionOperator, spec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-coefficient energy ``P`` (``sum P = ||x||^2``, Parseval) and degrees of freedom ``dof``."""
-    if op.kind == "dct":  # orthonormal: the energy is the squared coefficient
+def _power(spec: np.ndarray, fft_shape=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-coefficient energy ``P`` (``sum P = ||x||^2``, Parseval) and degrees of freedom ``dof``.
+
+    ``fft_shape`` None: an orthonormal DCT (the energy is the squared coefficient);
+    else the real grid of an rfft2 half-spectrum.
+    """
+    if fft_shape is None:
         return np.square(spec), np.ones(spec.shape, dtype=np.float32)
-    n_r, n_c = op.fft_shape
-    dof = np.full(spec.shape, 2.0, dtype=np.float32)  # rfft2: each stored column stands for itself and its mirror
+    n_r, n_c = fft_shape
+    dof = np.full(spec.shape, 2.0, dtype=np.float32)  # each stored column stands for itself and its mirror
     dof[:, 0] = 1.0
     if n_c % 2 == 0:
         dof[:, -1] = 1.0
@@ -91,28 +99,61 @@ def upre_balance(power: np.ndarray, dof: np.ndarray, h2: np.ndarray, d2: np.ndar
     >>> bool(1e-3 < lam < 1e3)
     True
     """
-    h2 = np.asarray(h2, dtype=np.float32).ravel()
-    d2 = np.asarray(d2, dtype=np.float32).ravel()
-    power, dof = np.ravel(power), np.ravel(dof)
-    noise = h2 < _NOISE_TRANSFER * float(h2.max())
-    if np.count_nonzero(noise) < 0.01 * h2.size:
-        noise = h2 <= np.partition(h2, h2.size // 20)[h2.size // 20]
-    sigma2 = float(power[noise].sum(dtype=np.float64)) / max(float(dof[noise].sum(dtype=np.float64)), 1.0)
-    reg = d2 > 0
-    if not (sigma2 > 0 and reg.any()):
-        return float(_BALANCES[0])
-    # log(h/d) binned (256 bins): each bin's energy and degrees of freedom
-    lu = np.log(np.maximum(h2[reg], 1e-30))
-    lu -= np.log(d2[reg])
-    lo, hi = float(lu.min()), float(lu.max()) + 1e-6
-    idx = np.minimum(((lu - lo) * (256 / (hi - lo))).astype(np.intp), 255)
-    s = np.bincount(idx, weights=power[reg], minlength=256)
-    c = np.bincount(idx, weights=dof[reg], minlength=256)
-    uc = np.exp(lo + (np.arange(256) + 0.5) * ((hi - lo) / 256))
-    lam = _BALANCES[:, None]
-    keep = lam / (uc[None, :] + lam)  # the residual factor of each bin
-    risk = (keep ** 2 * s).sum(axis=1) + 2 * sigma2 * ((1 - keep) * c).sum(axis=1)
-    return float(_BALANCES[int(np.argmin(risk))])
+    return _UprePlan(h2, d2, dof).balance(power)
+
+
+class _UprePlan:
+    """What :func:`upre_balance` can keep between maps of one PSF and grid (the binning of h/d)."""
+
+    def __init__(self, h2, d2, dof):
+        self.h2, self.d2 = np.asarray(h2), np.asarray(d2)  # the filter's, in the transfers' precision
+        h2 = np.asarray(h2, dtype=np.float32).ravel()
+        d2 = np.asarray(d2, dtype=np.float32).ravel()
+        dof = np.asarray(dof, dtype=np.float64).ravel()
+        noise = h2 < _NOISE_TRANSFER * float(h2.max())
+        if np.count_nonzero(noise) < 0.01 * h2.size:
+            noise = h2 <= np.partition(h2, h2.size // 20)[h2.size // 20]
+        self.noise = np.flatnonzero(noise)
+        self.noise_dof = max(float(dof[self.noise].sum()), 1.0)
+        reg = d2 > 0
+        self.ok = bool(reg.any())
+        # log(h/d) binned (256 bins; coefficients with d = 0 go to bin 256, never fitted by lambda)
+        lu = np.log(np.maximum(h2[reg], 1e-30)) - np.log(d2[reg])
+        lo, hi = (float(lu.min()), float(lu.max()) + 1e-6) if self.ok else (0.0, 1.0)
+        idx = np.full(h2.size, 256, dtype=np.intp)
+        idx[reg] = np.minimum(((lu - lo) * (256 / (hi - lo))).astype(np.intp), 255)
+        self.idx = idx
+        self.c = np.bincount(idx, weights=dof, minlength=257)[:256]
+        self.uc = np.exp(lo + (np.arange(256) + 0.5) * ((hi - lo) / 256))
+        lam = _BALANCES[:, None]
+        self.keep = lam / (self.uc[None, :] + lam)  # the residual factor of each bin and lambda
+        self.trace = ((1 - self.keep) * self.c).sum(axis=1)
+
+    def balance(self, power) -> float:
+        power = np.ravel(power)
+        sigma2 = float(power[self.noise].sum(dtype=np.float64)) / self.noise_dof
+        if not (sigma2 > 0 and self.ok):
+            return float(_BALANCES[0])
+        s = np.bincount(self.idx, weights=power, minlength=257)[:256]
+        risk = (self.keep ** 2 * s).sum(axis=1) + 2 * sigma2 * self.trace
+        return float(_BALANCES[int(np.argmin(risk))])
+
+
+_PLANS: dict = {}
+
+
+def _plan(th, td, dof) -> _UprePlan:
+    """The cached plan of these (cached) transfer arrays; kept with them so their ids stay valid."""
+    key = (id(th), id(td))
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] is not th or hit[1] is not td:
+        real = np.isrealobj(th)
+        h2 = np.square(th) if real else np.square(np.abs(th))
+        d2 = np.square(td) if real else np.square(np.abs(td))
+        if len(_PLANS) >= 8:
+            _PLANS.pop(next(iter(_PLANS)))
+        hit = _PLANS[key] = (th, td, _UprePlan(h2, d2, dof))
+    return hit[2]
 
 
 def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float) -> np.ndarray:
@@ -123,8 +164,9 @@ def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float
     image : (M, N) ndarray
         The map (counts in any units; masked pixels already filled).
     op : ConvolutionOperator
-        The iteration's operator (its transform, or the diagonal one of the same
-        blur for the padded route).
+        The iteration's operator; its transform is used (for the padded route,
+        the FFT of the reflection-padded map on the fast grid: close to, not
+        exactly, the reflect-boundary filter).
     dtype : numpy dtype
         Working precision.
     floor : float
@@ -156,23 +198,58 @@ def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float
     >>> bool(np.abs(x0 - truth).mean() < np.abs(y - truth).mean())   # closer to the truth than the map
     True
     """
-    dop = op.diagonal()
-    spec = dop.spectrum(dop.extend(image))
-    th = dop.transfer
-    h2 = dop.transfer_abs2
-    td = dop.transfer_of(laplacian_kernel())
-    d2 = np.square(td) if dop.kind == "dct" else np.square(np.abs(td))
-    power, dof = _power(dop, spec)
-    lam = upre_balance(power, dof, h2, d2)
+    spec, th, td, back = _transform(image, op, dtype)
+    real = np.isrealobj(th)
+    power, dof = _power(spec, None if real else back.shape)
+    plan = _plan(th, td, dof)
+    lam = plan.balance(power)
+    h2, d2 = plan.h2, plan.d2
     den = (h2 + lam * d2).astype(np.result_type(dtype, np.float32))
-    spec *= th if dop.kind == "dct" else np.conj(th)
+    spec *= th if real else np.conj(th)
     np.divide(spec, np.maximum(den, np.finfo(den.dtype).tiny), out=spec)
-    x = dop.inverse(spec)
+    x = np.asarray(back(spec), dtype=dtype)
     if x.shape != op.work_shape:
-        x = op.extend(dop.crop(x))
-    x = np.asarray(x, dtype=dtype)
+        x = op.extend(x)
     np.maximum(x, floor, out=x)
     return x
+
+
+class _Back:
+    """Inverse of the start's transform, cropped to the map's rows and columns from ``corner``."""
+
+    def __init__(self, kind, shape, image_shape, workers):
+        self.kind, self.shape, self.image_shape, self.workers = kind, shape, image_shape, workers
+
+    def __call__(self, spec):
+        n_r, n_c = self.image_shape
+        if self.kind == "dct":
+            out = sfft.idctn(spec, type=2, norm="ortho", workers=self.workers, overwrite_x=True)
+        else:
+            out = sfft.irfft2(spec, s=self.shape, workers=self.workers)
+        return out[:n_r, :n_c]
+
+
+def _transform(image, op: ConvolutionOperator, dtype):
+    """``(spectrum, psf transfer, Laplacian transfer, inverse)`` of the map on the grid the start uses.
+
+    The operator's own transform (DCT-II, or FFT of its working grid), except on the padded
+    route ("pad": sizes the DCT handles slowly), whose FFT grid holds the map with its
+    reflection only as far as the kernel reaches.  There the map is continued by reflection
+    (at least 16 px, and the PSF's size) to the next fast size and transformed by the DCT-II
+    of that size: exact reflection at the first rows and columns, a mirror (continuous, no
+    jump) a margin beyond the last ones -- close to, not exactly, the reflect-boundary filter,
+    which a start need not be (the exact one costs 2-6x more there).
+    """
+    if op.kind != "pad":
+        back = op.inverse if op.kind == "dct" else _Back("fft", op.fft_shape, op.fft_shape, op.workers)
+        return (op.spectrum(op.extend(image)), op.transfer_of(op.psf), op.transfer_of(laplacian_kernel()), back)
+    n_r, n_c = op.image_shape
+    pad = max(_START_PAD, max(op.psf.shape))
+    shape = (sfft.next_fast_len(n_r + pad, real=True), sfft.next_fast_len(n_c + pad, real=True))
+    buf = np.pad(np.asarray(image, dtype=dtype), ((0, shape[0] - n_r), (0, shape[1] - n_c)), mode="symmetric")
+    spec = sfft.dctn(buf, type=2, norm="ortho", workers=op.workers, overwrite_x=True)
+    return (spec, _dct_transfer(op.psf, shape, dtype), _dct_transfer(laplacian_kernel(), shape, dtype),
+            _Back("dct", shape, (n_r, n_c), op.workers))
 
 
 def least_squares_start(x0, pb) -> np.ndarray:

@@ -31,7 +31,7 @@ def _spectra(y, psf):
 def test_upre_balance_matches_the_unbinned_risk_and_the_oracle():
     truth, blurred, y, psf = _scene()
     op, spec, h2, d2 = _spectra(y, psf)
-    power, dof = _power(op, spec)
+    power, dof = _power(spec)
     lam = upre_balance(power, dof, h2, d2)
     # the same risk without the histogram, on the same balance grid: the same choice (within one grid step)
     noise = h2 < 1e-3 * h2.max()
@@ -51,7 +51,7 @@ def test_upre_balance_matches_the_unbinned_risk_and_the_oracle():
 def test_the_start_is_the_public_wiener_filter_at_that_balance_and_ignores_units():
     _, _, y, psf = _scene()
     op, spec, h2, d2 = _spectra(y, psf)
-    lam = upre_balance(*_power(op, spec), h2, d2)
+    lam = upre_balance(*_power(spec), h2, d2)
     x0 = wiener_start(y, op, np.float64, -np.inf)
     np.testing.assert_allclose(x0, xrf.wiener(y, psf, lam), rtol=1e-9, atol=1e-9)
     # counts per second instead of counts: the same balance, the start scales with the map
