@@ -64,6 +64,8 @@ class ConvergencePlot:
         self.stop_span.location = None
         self.stop_label.text = ""
         self.figure.title.text = title
+        # nothing to draw for a method that does not iterate: hidden, the plot costs the page no layout
+        self.figure.visible = num_iter is not None
 
     def add(self, records) -> None:
         """Append records (IterationRecord) and fit the ranges to the data."""

@@ -46,6 +46,10 @@ def lab_root(tmp_path_factory) -> Path:
     return root
 
 
+#: where the session's JupyterLab server writes its log (tests read what the server extensions said)
+SERVER_LOG: dict = {}
+
+
 @pytest.fixture(scope="session")
 def lab_server(lab_root, tmp_path_factory):
     if not Path(CHROMIUM).exists():
@@ -74,6 +78,7 @@ def lab_server(lab_root, tmp_path_factory):
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
+    SERVER_LOG["path"] = cfg / "server.log"
     log = open(cfg / "server.log", "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
