@@ -57,10 +57,20 @@ _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+_OTHER_CACHES: list = []  # clear functions of caches built on the transfers (xrf._start's plans)
+
+
+def register_cache_clear(fn) -> None:
+    """Have :func:`clear_transfer_cache` also call ``fn()`` (a cache derived from the transfers)."""
+    _OTHER_CACHES.append(fn)
+
+
 def clear_transfer_cache() -> None:
-    """Empty the cache of kernel transfer functions."""
+    """Empty the cache of kernel transfer functions (and the caches derived from them)."""
     with _cache_lock:
         _cache.clear()
+    for fn in _OTHER_CACHES:
+        fn()
 
 
 def laplacian_kernel() -> np.ndarray:

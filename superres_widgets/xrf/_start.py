@@ -15,16 +15,24 @@ balance is found on a 256-bin histogram of :math:`|\Lambda_H|^2/|\Lambda_D|^2`
 (Parseval), so the start costs one forward and one inverse transform -- about
 one Richardson-Lucy half-iteration.  Poisson noise is not white (its variance
 follows the intensity); :math:`\hat\sigma^2` is its mean, which is what the
-risk estimate needs to first order.
+risk estimate needs to first order.  When fewer than 1 % of the coefficients
+are suppressed that far (a PSF that barely blurs at this sampling) there is no
+noise level to read and the start is the map itself.  The transform is one in
+which the model has no jump at the map's borders (:func:`_transform`).  The
+binning of one PSF and grid is cached (4 entries, thread-safe; cleared with
+:func:`~superres_widgets.xrf._operators.clear_transfer_cache`).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import threading
+from collections import OrderedDict
 
+import numpy as np
 import scipy.fft as sfft
 
-from ._operators import ConvolutionOperator, _dct_transfer, laplacian_kernel
+from ._operators import (ConvolutionOperator, _dct_transfer, _digest, _fft_transfer, is_axis_symmetric,
+                         laplacian_kernel, register_cache_clear)
 from ._validate import as_image
 
 __all__ = ["wiener_start", "upre_balance", "least_squares_start"]
@@ -43,14 +51,14 @@ def _power(spec: np.ndarray, fft_shape=None) -> tuple[np.ndarray, np.ndarray]:
     ``fft_shape`` None: an orthonormal DCT (the energy is the squared coefficient);
     else the real grid of an rfft2 half-spectrum.
     """
-    if fft_shape is None:
-        return np.square(spec), np.ones(spec.shape, dtype=np.float32)
+    if fft_shape is None:  # (float64: squares of tiny maps do not underflow)
+        return np.square(spec, dtype=np.float64), np.ones(spec.shape, dtype=np.float32)
     n_r, n_c = fft_shape
     dof = np.full(spec.shape, 2.0, dtype=np.float32)  # each stored column stands for itself and its mirror
     dof[:, 0] = 1.0
     if n_c % 2 == 0:
         dof[:, -1] = 1.0
-    p = np.square(np.abs(spec)) * dof / (n_r * n_c)
+    p = np.square(np.abs(spec), dtype=np.float64) * dof / (n_r * n_c)
     return p, dof
 
 
@@ -99,74 +107,93 @@ def upre_balance(power: np.ndarray, dof: np.ndarray, h2: np.ndarray, d2: np.ndar
     >>> bool(1e-3 < lam < 1e3)
     True
     """
-    return _UprePlan(h2, d2, dof).balance(power)
+    lam = _UprePlan(h2, d2, dof).balance(power)
+    return float(_BALANCES[-1]) if lam is None else lam
 
 
 class _UprePlan:
-    """What :func:`upre_balance` can keep between maps of one PSF and grid (the binning of h/d)."""
+    """What :func:`upre_balance` can keep between maps of one PSF and grid (the binning of h/d).
 
-    def __init__(self, h2, d2, dof):
+    ``ok`` is False when no noise level can be read: fewer than 1 % of the
+    coefficients (the constant one excluded) are suppressed below 1e-3 -- a PSF
+    that barely blurs at this sampling.
+    """
+
+    def __init__(self, h2, d2, dof, fallback: bool = True):
         self.h2, self.d2 = np.asarray(h2), np.asarray(d2)  # the filter's, in the transfers' precision
         h2 = np.asarray(h2, dtype=np.float32).ravel()
         d2 = np.asarray(d2, dtype=np.float32).ravel()
         dof = np.asarray(dof, dtype=np.float64).ravel()
-        noise = h2 < _NOISE_TRANSFER * float(h2.max())
-        if np.count_nonzero(noise) < 0.01 * h2.size:
-            noise = h2 <= np.partition(h2, h2.size // 20)[h2.size // 20]
-        self.noise = np.flatnonzero(noise)
-        self.noise_dof = max(float(dof[self.noise].sum()), 1.0)
-        reg = d2 > 0
-        self.ok = bool(reg.any())
+        reg = d2 > 0  # the constant (d = 0) is never noise and never regularised
+        noise = reg & (h2 < _NOISE_TRANSFER * float(h2.max()))
+        if np.count_nonzero(noise) < 0.01 * h2.size and fallback:
+            noise = reg & (h2 <= np.partition(h2, h2.size // 20)[h2.size // 20])
+        self.ok = bool(reg.any()) and np.count_nonzero(noise) >= max(1.0, 0.01 * h2.size)
+        self.noise = noise
+        self.noise_dof = max(float(dof[noise].sum()), 1.0)
         # log(h/d) binned (256 bins; coefficients with d = 0 go to bin 256, never fitted by lambda)
-        lu = np.log(np.maximum(h2[reg], 1e-30)) - np.log(d2[reg])
-        lo, hi = (float(lu.min()), float(lu.max()) + 1e-6) if self.ok else (0.0, 1.0)
-        idx = np.full(h2.size, 256, dtype=np.intp)
+        lu = np.log(np.maximum(h2[reg], 1e-30)) - np.log(d2[reg]) if reg.any() else np.zeros(1)
+        lo, hi = float(lu.min()), float(lu.max()) + 1e-6
+        idx = np.full(h2.size, 256, dtype=np.uint16)
         idx[reg] = np.minimum(((lu - lo) * (256 / (hi - lo))).astype(np.intp), 255)
         self.idx = idx
         self.c = np.bincount(idx, weights=dof, minlength=257)[:256]
-        self.uc = np.exp(lo + (np.arange(256) + 0.5) * ((hi - lo) / 256))
+        uc = np.exp(lo + (np.arange(256) + 0.5) * ((hi - lo) / 256))
         lam = _BALANCES[:, None]
-        self.keep = lam / (self.uc[None, :] + lam)  # the residual factor of each bin and lambda
+        self.keep = lam / (uc[None, :] + lam)  # the residual factor of each bin and lambda
         self.trace = ((1 - self.keep) * self.c).sum(axis=1)
 
-    def balance(self, power) -> float:
+    def balance(self, power) -> float | None:
+        """The risk-minimising balance for this energy spectrum; None without a noise estimate."""
         power = np.ravel(power)
         sigma2 = float(power[self.noise].sum(dtype=np.float64)) / self.noise_dof
-        if not (sigma2 > 0 and self.ok):
-            return float(_BALANCES[0])
+        if not (self.ok and sigma2 > 0 and np.isfinite(sigma2)):
+            return None
         s = np.bincount(self.idx, weights=power, minlength=257)[:256]
         risk = (self.keep ** 2 * s).sum(axis=1) + 2 * sigma2 * self.trace
         return float(_BALANCES[int(np.argmin(risk))])
 
 
-_PLANS: dict = {}
+_PLANS: OrderedDict = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+_MAX_PLANS = 4  # ~11 MB each at 1024^2 float32
 
 
-def _plan(th, td, dof) -> _UprePlan:
-    """The cached plan of these (cached) transfer arrays; kept with them so their ids stay valid."""
-    key = (id(th), id(td))
-    hit = _PLANS.get(key)
-    if hit is None or hit[0] is not th or hit[1] is not td:
-        real = np.isrealobj(th)
-        h2 = np.square(th) if real else np.square(np.abs(th))
-        d2 = np.square(td) if real else np.square(np.abs(td))
-        if len(_PLANS) >= 8:
-            _PLANS.pop(next(iter(_PLANS)))
-        hit = _PLANS[key] = (th, td, _UprePlan(h2, d2, dof))
-    return hit[2]
+def _plan(key, th, td, dof) -> _UprePlan:
+    """The plan of one PSF and grid (``key``: kind, PSF digest, shape, dtype), cached (LRU, thread-safe)."""
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+        if plan is not None:
+            _PLANS.move_to_end(key)
+            return plan
+    real = np.isrealobj(th)
+    h2 = np.square(th) if real else np.square(np.abs(th))
+    d2 = np.square(td) if real else np.square(np.abs(td))
+    plan = _UprePlan(h2, d2, dof, fallback=False)
+    with _PLANS_LOCK:
+        _PLANS[key] = plan
+        while len(_PLANS) > _MAX_PLANS:
+            _PLANS.popitem(last=False)
+    return plan
+
+
+def _clear_plans() -> None:
+    with _PLANS_LOCK:
+        _PLANS.clear()
+
+
+register_cache_clear(_clear_plans)
 
 
 def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float) -> np.ndarray:
-    r"""Wiener-Hunt estimate at the discrepancy balance, floored at ``floor``, on ``op``'s working grid.
+    r"""Wiener-Hunt estimate at the risk-minimising balance, floored at ``floor``, on ``op``'s working grid.
 
     Parameters
     ----------
     image : (M, N) ndarray
         The map (counts in any units; masked pixels already filled).
     op : ConvolutionOperator
-        The iteration's operator; its transform is used (for the padded route,
-        the FFT of the reflection-padded map on the fast grid: close to, not
-        exactly, the reflect-boundary filter).
+        The iteration's operator: its PSF, boundary, working grid and FFT workers.
     dtype : numpy dtype
         Working precision.
     floor : float
@@ -176,12 +203,17 @@ def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float
     Returns
     -------
     ndarray of ``op.work_shape`` and ``dtype``
+        Outside the map (extended working grids) the start is continued by
+        reflection.  Without a noise estimate (a PSF that barely blurs at this
+        sampling, see :class:`_UprePlan`) the start is the map itself.
 
     Notes
     -----
     :math:`\hat X = \bar\Lambda_H Y / (|\Lambda_H|^2 + \lambda|\Lambda_D|^2)`
-    (Hunt 1971) with :math:`\lambda` from :func:`upre_balance`; one
-    forward and one inverse transform.
+    (Hunt 1971) with :math:`\lambda` from :func:`upre_balance`, in the
+    transform that diagonalises the reflect (or periodic) model without a jump
+    at the map's borders (:func:`_transform`); one forward and one inverse
+    transform.  With ``boundary="masked"`` the start uses the reflect model.
 
     References
     ----------
@@ -198,24 +230,27 @@ def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float
     >>> bool(np.abs(x0 - truth).mean() < np.abs(y - truth).mean())   # closer to the truth than the map
     True
     """
-    spec, th, td, back = _transform(image, op, dtype)
+    dtype = np.dtype(dtype)
+    spec, th, td, back, key = _transform(image, op, dtype)
     real = np.isrealobj(th)
     power, dof = _power(spec, None if real else back.shape)
-    plan = _plan(th, td, dof)
+    plan = _plan(key, th, td, dof)
     lam = plan.balance(power)
-    h2, d2 = plan.h2, plan.d2
-    den = (h2 + lam * d2).astype(np.result_type(dtype, np.float32))
-    spec *= th if real else np.conj(th)
-    np.divide(spec, np.maximum(den, np.finfo(den.dtype).tiny), out=spec)
-    x = np.asarray(back(spec), dtype=dtype)
-    if x.shape != op.work_shape:
-        x = op.extend(x)
+    if lam is None:  # no noise level to read: the map itself
+        x = np.array(image, dtype=dtype)
+    else:
+        den = (plan.h2 + lam * plan.d2).astype(np.result_type(dtype, np.float32))
+        spec *= th if real else np.conj(th)
+        np.divide(spec, np.maximum(den, np.finfo(den.dtype).tiny), out=spec)
+        x = np.ascontiguousarray(back(spec), dtype=dtype)
+    if any(p for pair in op.pad_width for p in pair):
+        x = np.pad(x, op.pad_width, mode="symmetric")
     np.maximum(x, floor, out=x)
     return x
 
 
 class _Back:
-    """Inverse of the start's transform, cropped to the map's rows and columns from ``corner``."""
+    """Inverse of the start's transform, cropped to the map's rows and columns."""
 
     def __init__(self, kind, shape, image_shape, workers):
         self.kind, self.shape, self.image_shape, self.workers = kind, shape, image_shape, workers
@@ -230,26 +265,45 @@ class _Back:
 
 
 def _transform(image, op: ConvolutionOperator, dtype):
-    """``(spectrum, psf transfer, Laplacian transfer, inverse)`` of the map on the grid the start uses.
+    """``(spectrum, psf transfer, Laplacian transfer, inverse, plan key)`` of the map for the start.
 
-    The operator's own transform (DCT-II, or FFT of its working grid), except on the padded
-    route ("pad": sizes the DCT handles slowly), whose FFT grid holds the map with its
-    reflection only as far as the kernel reaches.  There the map is continued by reflection
-    (at least 16 px, and the PSF's size) to the next fast size and transformed by the DCT-II
-    of that size: exact reflection at the first rows and columns, a mirror (continuous, no
-    jump) a margin beyond the last ones -- close to, not exactly, the reflect-boundary filter,
-    which a start need not be (the exact one costs 2-6x more there).
+    A transform in which the model has no jump at the map's borders:
+
+    * ``"periodic"``: the FFT of the map's grid (the model is periodic);
+    * ``"reflect"`` or ``"masked"`` with a PSF symmetric in each axis: the
+      DCT-II of the map (the exact reflect model) when its size is fast, else
+      of the map continued by reflection (at least 16 px, and the PSF's size)
+      to the next fast size -- exact reflection at the first rows and columns,
+      a mirror a margin beyond the last ones (close to, not exactly, the
+      reflect model; the exact DCT costs 2-6x more at such sizes);
+    * a PSF not symmetric in each axis: the FFT of the map's even extension
+      (twice its size), which is periodic and holds the exact reflect model.
     """
-    if op.kind != "pad":
-        back = op.inverse if op.kind == "dct" else _Back("fft", op.fft_shape, op.fft_shape, op.workers)
-        return (op.spectrum(op.extend(image)), op.transfer_of(op.psf), op.transfer_of(laplacian_kernel()), back)
     n_r, n_c = op.image_shape
-    pad = max(_START_PAD, max(op.psf.shape))
-    shape = (sfft.next_fast_len(n_r + pad, real=True), sfft.next_fast_len(n_c + pad, real=True))
-    buf = np.pad(np.asarray(image, dtype=dtype), ((0, shape[0] - n_r), (0, shape[1] - n_c)), mode="symmetric")
-    spec = sfft.dctn(buf, type=2, norm="ortho", workers=op.workers, overwrite_x=True)
-    return (spec, _dct_transfer(op.psf, shape, dtype), _dct_transfer(laplacian_kernel(), shape, dtype),
-            _Back("dct", shape, (n_r, n_c), op.workers))
+    psf, lap = op.psf, laplacian_kernel()
+    img = np.asarray(image, dtype=dtype)
+    fast = sfft.next_fast_len(n_r, real=True) == n_r and sfft.next_fast_len(n_c, real=True) == n_c
+    if op.boundary == "periodic":
+        kind, shape, buf = "fft", (n_r, n_c), img
+    elif is_axis_symmetric(psf):
+        kind = "dct"
+        if fast:
+            shape, buf = (n_r, n_c), img
+        else:
+            pad = max(_START_PAD, max(psf.shape))
+            shape = (sfft.next_fast_len(n_r + pad, real=True), sfft.next_fast_len(n_c + pad, real=True))
+            buf = np.pad(img, ((0, shape[0] - n_r), (0, shape[1] - n_c)), mode="symmetric")
+    else:
+        kind, shape = "fft", (2 * n_r, 2 * n_c)
+        buf = np.pad(img, ((0, n_r), (0, n_c)), mode="symmetric")
+    if kind == "dct":
+        spec = sfft.dctn(buf, type=2, norm="ortho", workers=op.workers)
+        th, td = _dct_transfer(psf, shape, dtype), _dct_transfer(lap, shape, dtype)
+    else:
+        spec = sfft.rfft2(buf, workers=op.workers)
+        th, td = _fft_transfer(psf, shape, dtype), _fft_transfer(lap, shape, dtype)
+    key = (kind, _digest(psf), shape, dtype.str)
+    return spec, th, td, _Back(kind, shape, (n_r, n_c), op.workers), key
 
 
 def least_squares_start(x0, pb) -> np.ndarray:

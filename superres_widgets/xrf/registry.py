@@ -649,7 +649,8 @@ def _halo_wiener(s, p):
 
 
 def _halo_rl(s, p):
-    if p.get("stop", "none") != "none":
+    # a stopping rule, or the Wiener start (its balance is chosen per map, its reach is long): whole maps
+    if p.get("stop", "none") != "none" or p.get("x0") == "wiener":
         return None
     return None if p["acceleration"] else s * (4 + 2 * math.sqrt(p["num_iter"]))
 

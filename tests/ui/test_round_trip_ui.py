@@ -56,4 +56,4 @@ def test_kernel_websocket_round_trip_has_no_delayed_ack_stalls(lab):
     print(f"\nround trip page -> kernel -> page: median {ms[15]:.0f} ms, p75 {ms[22]:.0f} ms, max {ms[-1]:.0f} ms")
     assert max(ms) < 5000, ms  # every move answered
     # with Nagle on, 40 % of the moves took 50-61 ms (p75 ~59 ms); with TCP_NODELAY all were 9-27 ms
-    assert ms[22] < 40, ms
+    assert ms[22] < 45, ms
