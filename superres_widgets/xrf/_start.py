@@ -13,7 +13,8 @@ assumption on the map's units is made (counts, counts per second,
 normalised).  Everything happens on the spectrum of one forward transform; the
 balance is found on a 256-bin histogram of :math:`|\Lambda_H|^2/|\Lambda_D|^2`
 (Parseval), so the start costs one forward and one inverse transform -- about
-one Richardson-Lucy half-iteration.  Poisson noise is not white (its variance
+one Richardson-Lucy half-iteration (for a PSF not symmetric in each axis, of
+a grid twice the map's size in each axis).  Poisson noise is not white (its variance
 follows the intensity); :math:`\hat\sigma^2` is its mean, which is what the
 risk estimate needs to first order.  When fewer than 1 % of the coefficients
 are suppressed that far (a PSF that barely blurs at this sampling) there is no
@@ -33,6 +34,7 @@ import scipy.fft as sfft
 
 from ._operators import (ConvolutionOperator, _dct_transfer, _digest, _fft_transfer, is_axis_symmetric,
                          laplacian_kernel, register_cache_clear)
+from ..validate import check_array_bytes
 from ._validate import as_image
 
 __all__ = ["wiener_start", "upre_balance", "least_squares_start"]
@@ -90,7 +92,10 @@ def upre_balance(power: np.ndarray, dof: np.ndarray, h2: np.ndarray, d2: np.ndar
         degree of freedom where :math:`h_k < 10^{-3}\max h` (or in the 5 % of
         coefficients with the smallest :math:`h_k` when fewer than 1 % are
         that small: then the noise, and the balance, are overestimated).
-        The sums run over a 256-bin histogram of :math:`h_k/d_k`.
+        The sums run over a 256-bin histogram of :math:`h_k/d_k`.  When no
+        noise level can be read (zero or non-finite energy there) the largest
+        balance, :math:`10^6`, is returned: the smoothest estimate, the safe
+        side for a start (noise-free data would want the smallest).
 
     References
     ----------
@@ -156,7 +161,7 @@ class _UprePlan:
 
 _PLANS: OrderedDict = OrderedDict()
 _PLANS_LOCK = threading.Lock()
-_MAX_PLANS = 4  # ~11 MB each at 1024^2 float32
+_MAX_PLANS = 4  # ~11 MB each for a 1024^2 float32 map (~2-4x that on the even-extension route)
 
 
 def _plan(key, th, td, dof) -> _UprePlan:
@@ -231,9 +236,8 @@ def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float
     True
     """
     dtype = np.dtype(dtype)
-    spec, th, td, back, key = _transform(image, op, dtype)
+    spec, power, dof, th, td, back, key = _transform(image, op, dtype)
     real = np.isrealobj(th)
-    power, dof = _power(spec, None if real else back.shape)
     plan = _plan(key, th, td, dof)
     lam = plan.balance(power)
     if lam is None:  # no noise level to read: the map itself
@@ -260,41 +264,55 @@ class _Back:
         if self.kind == "dct":
             out = sfft.idctn(spec, type=2, norm="ortho", workers=self.workers, overwrite_x=True)
         else:
-            out = sfft.irfft2(spec, s=self.shape, workers=self.workers)
+            out = sfft.irfft2(spec, s=self.shape, workers=self.workers)  # "fft" and "even"
         return out[:n_r, :n_c]
 
 
+def _wraps_smoothly(img: np.ndarray) -> bool:
+    """Whether the map's opposite borders continue each other (a periodic map): the squared jumps
+    across the wrap are at most 4x the mean squared difference of neighbouring pixels."""
+    inner = float(np.mean(np.diff(img, axis=0) ** 2) + np.mean(np.diff(img, axis=1) ** 2))
+    wrap = float(np.mean((img[0] - img[-1]) ** 2) + np.mean((img[:, 0] - img[:, -1]) ** 2))
+    return wrap <= 4.0 * inner
+
+
 def _transform(image, op: ConvolutionOperator, dtype):
-    """``(spectrum, psf transfer, Laplacian transfer, inverse, plan key)`` of the map for the start.
+    """``(spectrum, psf transfer, Laplacian transfer, inverse, plan key, dof)`` of the map for the start.
 
-    A transform in which the model has no jump at the map's borders:
+    A transform in which the *data* have no jump at the map's borders:
 
-    * ``"periodic"``: the FFT of the map's grid (the model is periodic);
-    * ``"reflect"`` or ``"masked"`` with a PSF symmetric in each axis: the
-      DCT-II of the map (the exact reflect model) when its size is fast, else
-      of the map continued by reflection (at least 16 px, and the PSF's size)
-      to the next fast size -- exact reflection at the first rows and columns,
-      a mirror a margin beyond the last ones (close to, not exactly, the
-      reflect model; the exact DCT costs 2-6x more at such sizes);
-    * a PSF not symmetric in each axis: the FFT of the map's even extension
-      (twice its size), which is periodic and holds the exact reflect model.
+    * ``"periodic"`` and a map whose opposite borders continue each other: the
+      FFT of the map's grid (the periodic model);
+    * otherwise (``"reflect"``, ``"masked"``, or a periodic model of a map that
+      is not periodic -- the start then follows the reflect model), with a PSF
+      symmetric in each axis: the DCT-II of the map (the exact reflect model)
+      where the operator uses it, else of the map continued by reflection (at
+      least 16 px, and the PSF's size) to the next fast size -- exact
+      reflection at the first rows and columns, a mirror a margin beyond the
+      last ones (close to, not exactly, the reflect model; the exact DCT costs
+      2-6x more at such sizes);
+    * a PSF not symmetric in each axis: the FFT of the map's even extension,
+      which is periodic and holds the exact reflect model -- a transform of
+      4x the map's size (its Nyquist lines are exactly 0 and carry no noise).
     """
     n_r, n_c = op.image_shape
     psf, lap = op.psf, laplacian_kernel()
     img = np.asarray(image, dtype=dtype)
     fast = sfft.next_fast_len(n_r, real=True) == n_r and sfft.next_fast_len(n_c, real=True) == n_c
-    if op.boundary == "periodic":
+    dof = None
+    if op.boundary == "periodic" and _wraps_smoothly(img):
         kind, shape, buf = "fft", (n_r, n_c), img
     elif is_axis_symmetric(psf):
         kind = "dct"
-        if fast:
+        if op.kind == "dct" or (op.kind != "pad" and fast):
             shape, buf = (n_r, n_c), img
         else:
             pad = max(_START_PAD, max(psf.shape))
             shape = (sfft.next_fast_len(n_r + pad, real=True), sfft.next_fast_len(n_c + pad, real=True))
             buf = np.pad(img, ((0, shape[0] - n_r), (0, shape[1] - n_c)), mode="symmetric")
     else:
-        kind, shape = "fft", (2 * n_r, 2 * n_c)
+        kind, shape = "even", (2 * n_r, 2 * n_c)
+        check_array_bytes(shape, "the Wiener start's even extension", dtype, copies=4)
         buf = np.pad(img, ((0, n_r), (0, n_c)), mode="symmetric")
     if kind == "dct":
         spec = sfft.dctn(buf, type=2, norm="ortho", workers=op.workers)
@@ -302,8 +320,12 @@ def _transform(image, op: ConvolutionOperator, dtype):
     else:
         spec = sfft.rfft2(buf, workers=op.workers)
         th, td = _fft_transfer(psf, shape, dtype), _fft_transfer(lap, shape, dtype)
+    power, dof = _power(spec, None if kind == "dct" else shape)
+    if kind == "even":  # the half-sample even extension has exactly zero Nyquist lines
+        dof[n_r, :] = 0.0
+        dof[:, n_c] = 0.0
     key = (kind, _digest(psf), shape, dtype.str)
-    return spec, th, td, _Back(kind, shape, (n_r, n_c), op.workers), key
+    return spec, power, dof, th, td, _Back(kind, shape, (n_r, n_c), op.workers), key
 
 
 def least_squares_start(x0, pb) -> np.ndarray:

@@ -17,8 +17,8 @@ Built-in methods
 (name, aliases: parameters -- tiling halo in pixels, or "whole")
 
 * ``wiener``: ``balance`` -- ``s (14 + 4 log10(1/b))``
-* ``richardson_lucy`` (``rl``): ``num_iter``, ``acceleration`` -- ``s (4 + 2 sqrt(n))``;
-  whole with acceleration
+* ``richardson_lucy`` (``rl``): ``num_iter``, ``acceleration``, ``x0`` -- ``s (4 + 2 sqrt(n))``;
+  whole with acceleration or ``x0="wiener"``
 * ``fista``: ``lam``, ``num_iter`` -- ``s (4 + 4 sqrt(n))``
 * ``blind_l0`` (``blind``): ``kernel_size`` -- never (estimates the PSF)
 * ``richardson_lucy_tv`` (``rl_tv``, ``rltv``): ``num_iter``, ``tv_weight`` -- whole (RL's halo

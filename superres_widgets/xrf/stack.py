@@ -55,7 +55,8 @@ Whole-image path: a map no larger than one tile, every channel of a method
 that declares no halo, and every channel when
 ``acceleration="biggs-andrews"`` (its halo rule says None: its extrapolation
 weight is an inner product over the whole image, so tiles never agree with
-the whole-image result, measured 3e-4 to 2e-3), is restored whole, channels in parallel as
+the whole-image result, measured 3e-4 to 2e-3) or ``x0="wiener"`` (its balance
+is chosen from the whole map and its filter reaches far), is restored whole, channels in parallel as
 one Dask task each -- identical to calling the method per channel.
 
 At the outer border of the image the tiles see the same boundary model as
@@ -103,7 +104,7 @@ def halo_px(method: str, sigma_px: float, **params) -> int | None:
     int or None
         The depth (the method's rule, at least the PSF radius and 8 px; see
         the module docstring), or ``None`` when the method cannot be tiled
-        (no rule, or Biggs-Andrews acceleration): restore whole.
+        (no rule, Biggs-Andrews acceleration or the Wiener start): restore whole.
 
     Examples
     --------
