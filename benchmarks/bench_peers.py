@@ -50,9 +50,7 @@ imported or run is reported in one line.
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata as md
-import json
 import os
 import pathlib
 import platform
@@ -62,6 +60,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from benchmarks._timing import best_times_and_outputs as best_times, json_main  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 SIZES = ((256, 256), (512, 512), (1024, 1024), (538, 601))
@@ -73,18 +73,6 @@ REFLECT_MARGIN = 64  # px: sdeconv's reflect padding (then periodic) vs our exac
 PERIODIC_MARGIN = 16  # px: RedLionfish's zero column on odd sides
 WORKERS = 1  # scipy.fft workers for our calls (RedLionfish's scipy.fft calls use one)
 TOL = {"float32": 1e-3, "float64": 1e-6}  # max |ours - peer| / max |peer| over the compared pixels
-
-
-def best_times(fns, repeat):
-    """Best wall time of each function over ``repeat`` rounds, calls alternating."""
-    best = [np.inf] * len(fns)
-    outs = [None] * len(fns)
-    for _ in range(repeat):
-        for i, f in enumerate(fns):
-            t0 = time.perf_counter()
-            outs[i] = f()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best, outs
 
 
 def shifted_adjoint_rl(y, psf_full, n_iter) -> np.ndarray:
@@ -321,15 +309,7 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smoke run: 10 iterations, 2 repeats")
-    ap.add_argument("--repeat", type=int, default=None)
-    ap.add_argument("--out", default=str(HERE / "peers.json"))
-    args = ap.parse_args(argv)
-    res = run(quick=args.quick, repeat=args.repeat)
-    pathlib.Path(args.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
-    print(f"wrote {args.out}")
-    return 0
+    return json_main(__doc__, run, HERE / "peers.json", "smoke run: 10 iterations, 2 repeats", argv)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,6 @@ ratios are what compares, measured in one run.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
 import pathlib
@@ -44,6 +42,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from benchmarks._timing import best_times, json_main  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 SIZES = ((256, 256), (512, 512), (1024, 1024), (538, 601))
@@ -117,17 +117,6 @@ def curve(fn, y, psf, dt, cap, y64, psf64, truth, margin):
 def _g(v: float) -> float:
     """Six significant digits (keeps the JSON small)."""
     return float(f"{v:.6g}")
-
-
-def best_times(fns, repeat):
-    """Best wall time of each function over ``repeat`` rounds, calls alternating."""
-    best = [np.inf] * len(fns)
-    for _ in range(repeat):
-        for i, f in enumerate(fns):
-            t0 = time.perf_counter()
-            f()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
 
 
 def run_case(shape, dt_name, quick, repeat, rng) -> dict:
@@ -295,15 +284,7 @@ def run(quick: bool = False, repeat: int | None = None, sizes=SIZES, dtypes=DTYP
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smoke run: shorter curves, 2 repeats")
-    ap.add_argument("--repeat", type=int, default=None)
-    ap.add_argument("--out", default=str(HERE / "time_to_quality.json"))
-    args = ap.parse_args(argv)
-    res = run(quick=args.quick, repeat=args.repeat)
-    pathlib.Path(args.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
-    print(f"wrote {args.out}")
-    return 0
+    return json_main(__doc__, run, HERE / "time_to_quality.json", "smoke run: shorter curves, 2 repeats", argv)
 
 
 if __name__ == "__main__":

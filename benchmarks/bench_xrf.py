@@ -40,6 +40,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from benchmarks._timing import best_times_and_outputs as best_times  # noqa: E402
+
 from skimage import data as skdata  # noqa: E402
 from skimage import restoration  # noqa: E402
 
@@ -54,22 +56,6 @@ def best_time(fn, repeat):
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
-
-
-def best_times(fns, repeat):
-    """Best-of-``repeat`` wall times of several functions, calls interleaved.
-
-    Interleaving spreads the load of a shared machine evenly over the
-    contenders, so the ratios are fairer than from back-to-back runs.
-    """
-    best = [np.inf] * len(fns)
-    outs = [None] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            outs[i] = fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best, outs
 
 
 def peak_mib(fn):

@@ -37,6 +37,7 @@ import tracemalloc
 
 import numpy as np
 
+
 HERE = pathlib.Path(__file__).resolve().parent
 
 #: issue 14 goals for the 0.5 deg superposition map
@@ -52,17 +53,6 @@ XRF_SIZES_FULL = ((4093, 4093), (4096, 4096))
 DTYPES = ("float32", "float64")
 #: issue 14: per-iteration cost at any size within 1.3x of the nearest fast size
 GOAL_ITER_RATIO = 1.3
-
-
-def best_times(fns, repeat):
-    """Best wall time of each function over ``repeat`` rounds, calls alternating."""
-    best = [np.inf] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
 
 
 def loglog_slope(x, t) -> float:
