@@ -45,8 +45,9 @@ from .registry import (PSF_PARAMETERS, Method, Parameter, get_method, method_tab
 from .metrics import mse, normalize, psnr, ssim
 from .phantoms import (PAPER_ELEMENT_SIGMAS_UM, PAPER_KNIFE_SIGMA_UM, MineralPhantom, dot_scan, knife_edge_scan,
                        mineral_phantom)
-from .psf import (FWHM_PER_SIGMA, KnifeEdgeFit, PointScanFit, confidence_ellipse,
-                  fit_knife_edge, fit_point_scan, gaussian2d, gaussian_psf, kernel_to_sigma)
+from .psf import (FWHM_PER_SIGMA, PointScanFit, confidence_ellipse, fit_point_scan, gaussian2d, gaussian_psf,
+                  kernel_to_sigma)
+from .knife_edge import KnifeEdgeFit, fit_knife_edge
 from .stack import deconvolve_stack
 from .simulate import (PAPER_DWELL_S, PAPER_RATES_CPS, PAPER_SIGMA_UM, PAPER_STEP_UM,
                        SimulatedScan, simulate_scan)
