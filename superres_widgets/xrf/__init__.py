@@ -51,9 +51,9 @@ from .knife_edge import KnifeEdgeFit, fit_knife_edge
 from .stack import deconvolve_stack
 from .simulate import (PAPER_DWELL_S, PAPER_RATES_CPS, PAPER_SIGMA_UM, PAPER_STEP_UM,
                        SimulatedScan, simulate_scan)
-from .usaf import (ElementContrast, ResolvedElement, USAFBarSet, USAFChart, USAFElement,
-                   chart_levels, lp_per_mm, resolved_element, usaf1951,
-                   RestorationScore, score_restoration)
+from .usaf import USAFBarSet, USAFChart, USAFElement, lp_per_mm, usaf1951
+from .usaf_score import (ElementContrast, ResolvedElement, RestorationScore, chart_levels, resolved_element,
+                         score_restoration)
 
 __all__ = [
     # PSF
