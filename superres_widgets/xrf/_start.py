@@ -37,7 +37,7 @@ from ._operators import (ConvolutionOperator, _dct_transfer, _digest, _fft_trans
 from ..validate import check_array_bytes
 from ._validate import as_image
 
-__all__ = ["wiener_start", "upre_balance", "least_squares_start"]
+__all__ = ["wiener_start", "upre_balance", "least_squares_start", "poisson_start"]
 
 #: coefficients whose |transfer|^2 is below this carry (almost) only noise
 _NOISE_TRANSFER = 1e-3
@@ -348,4 +348,35 @@ def least_squares_start(x0, pb) -> np.ndarray:
     arr = as_image(x0, "x0") + pb.data.offset
     if arr.shape != img.shape:
         raise ValueError(f"x0 shape {arr.shape} differs from the image shape {img.shape}")
+    return np.pad(arr.astype(dt), op.pad_width, mode="symmetric")
+
+
+def poisson_start(x0, img, op, dt, name="x0", offset=0.0) -> np.ndarray:
+    """Start of the Poisson methods (Richardson-Lucy, RL-TV, SGP) on ``op``'s working grid.
+
+    ``None``/``"flat"``: the map's mean (at least 0); ``"image"``: the map,
+    floored at 1e-3 of its mean (multiplicative updates cannot leave 0);
+    ``"wiener"``: :func:`wiener_start` with the same floor; an array of the
+    image shape (>= 0) is used as given, continued by reflection.
+    """
+    if x0 is None or (isinstance(x0, str) and x0 == "flat"):
+        level = float(img.mean())
+        return np.full(op.work_shape, max(level, 0.0), dtype=dt)
+    if isinstance(x0, str) and x0 in ("image", "wiener"):
+        floor = max(float(img.mean()) * 1e-3, 1e-12)
+        if x0 == "wiener":
+            return wiener_start(img, op, dt, floor)
+        x = op.extend(img)
+        np.maximum(x, floor, out=x)
+        return x
+    if isinstance(x0, str):
+        raise ValueError(f"{name} must be 'image', 'wiener', 'flat', None or an array of the image shape, "
+                         f"got {x0!r}")
+    arr = as_image(x0, name) + offset
+    if arr.min() < 0:
+        raise ValueError(f"{name} has negative values (min {arr.min() - offset:.4g}); a start estimate of counts "
+                         "must be >= 0")
+    if arr.shape != img.shape:
+        raise ValueError(f"{name} shape {arr.shape} differs from the image shape {img.shape}")
+    # continue the start by reflection (also outside the data of the masked model)
     return np.pad(arr.astype(dt), op.pad_width, mode="symmetric")

@@ -44,7 +44,7 @@ import numpy as np
 from ..validate import check_iterations as _check_iterations
 from ._operators import ConvolutionOperator, laplacian_kernel
 from ._problem import setup_problem
-from ._start import least_squares_start, wiener_start
+from ._start import least_squares_start, poisson_start
 from ._validate import (DeconvolutionCancelled, as_image, as_psf, check_boundary, check_nonnegative, dot,
                         norm2)
 from .convergence import kl_objective, least_squares_objective
@@ -161,30 +161,6 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", m
 # --------------------------------------------------------------------------
 # Richardson-Lucy
 # --------------------------------------------------------------------------
-
-def _start_estimate(x0, img, op, dt, name="x0", offset=0.0):
-    if x0 is None or (isinstance(x0, str) and x0 == "flat"):
-        level = float(img.mean())
-        return np.full(op.work_shape, max(level, 0.0), dtype=dt)
-    if isinstance(x0, str) and x0 in ("image", "wiener"):
-        floor = max(float(img.mean()) * 1e-3, 1e-12)
-        if x0 == "wiener":
-            return wiener_start(img, op, dt, floor)
-        x = op.extend(img)
-        np.maximum(x, floor, out=x)
-        return x
-    if isinstance(x0, str):
-        raise ValueError(f"{name} must be 'image', 'wiener', 'flat', None or an array of the image shape, "
-                         f"got {x0!r}")
-    arr = as_image(x0, name) + offset
-    if arr.min() < 0:
-        raise ValueError(f"{name} has negative values (min {arr.min() - offset:.4g}); a start estimate of counts "
-                         "must be >= 0")
-    if arr.shape != img.shape:
-        raise ValueError(f"{name} shape {arr.shape} differs from the image shape {img.shape}")
-    # continue the start by reflection (also outside the data of the masked model)
-    return np.pad(arr.astype(dt), op.pad_width, mode="symmetric")
-
 
 def rl_normaliser(pb):
     """``(inverse of H^T w or None, pixels to hold)`` of the Richardson-Lucy update (see its Notes)."""
@@ -311,7 +287,7 @@ def richardson_lucy(image, psf, num_iter: int = 30, *, boundary: str = "reflect"
     op, y, dt = pb.op, pb.y, pb.dt
     ymax = float(pb.data.image.max())
     floor = dt.type(max(ymax * 1e-7, np.finfo(dt).tiny * 1e6))
-    x = _start_estimate(x0, pb.data.image, op, dt, offset=pb.data.offset)
+    x = poisson_start(x0, pb.data.image, op, dt, offset=pb.data.offset)
     inv_norm, hold = rl_normaliser(pb)
     if boundary == "masked":
         x *= pb.norm > 1e-3

@@ -32,7 +32,8 @@ from ..validate import check_iterations as _check_iterations
 from ..validate import check_number
 from ._validate import check_positive_int, dot
 from .convergence import kl_objective
-from .deconvolution import _start_estimate, rl_normaliser
+from ._start import poisson_start
+from .deconvolution import rl_normaliser
 
 __all__ = ["richardson_lucy_tv", "sgp"]
 
@@ -149,7 +150,7 @@ def richardson_lucy_tv(image, psf, num_iter: int = 30, tv_weight: float = 0.002,
     floor = dt.type(max(float(img.max()) * 1e-7, np.finfo(dt).tiny * 1e6))
     eps = max(1e-3 * float(np.mean(img)), 1e-9) if tv_epsilon is None else check_number(
         tv_epsilon, "tv_epsilon", lo=1e-12, hi=1e12)  # eps**2 must not underflow (0/0 in flat regions)
-    x = _start_estimate(x0, img, op, dt, offset=pb.data.offset)
+    x = poisson_start(x0, img, op, dt, offset=pb.data.offset)
     norm = pb.norm
     base = np.ones(op.work_shape, dt) if norm is None else norm
     inv_norm, hold = rl_normaliser(pb)
@@ -333,7 +334,7 @@ def sgp(image, psf, num_iter: int = 30, *, boundary: str = "reflect", x0: Any = 
     img = pb.data.image
     floor = dt.type(max(float(img.max()) * 1e-7, np.finfo(dt).tiny * 1e6))
     kl = _KL(pb.y, pb.w, floor, dt)
-    x = _start_estimate(x0, img, op, dt, offset=pb.data.offset)
+    x = poisson_start(x0, img, op, dt, offset=pb.data.offset)
     norm = pb.norm
     inv_norm, hold = rl_normaliser(pb)
     free = None
