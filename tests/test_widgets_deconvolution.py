@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from superres_widgets.widgets import DeconvolutionExplorer
+from superres_widgets.xrf import get_method
 from superres_widgets.xrf import (fista, gaussian_psf, richardson_lucy, score_restoration, simulate_scan,
                                   usaf1951, wiener)
 
@@ -322,3 +323,32 @@ def test_small_maps_travel_at_full_resolution(scan):
     np.testing.assert_array_equal(w.restored_view, w.restored.astype(np.float32))
     assert w.view_box == [0, img.shape[0], 0, img.shape[1]]
     w.close()
+
+
+def test_a_parameter_at_its_default_follows_the_method_and_a_chosen_one_stays():
+    """Methods share parameters by name, not defaults: SGP starts from the map, RL flat; FISTA runs 100 iterations.
+
+    (The widget ran SGP from RL's flat start: one trait per name carried the first declaration's default.)
+    """
+    img = np.random.default_rng(0).poisson(50, (48, 48)).astype(float)
+    w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, psf_sigma_um=10.0, method="sgp").wait()
+    try:
+        assert w.method_values()["x0"] == get_method("sgp").defaults()["x0"] == "image"
+        w.method = "richardson_lucy"
+        assert w.x0 == "flat" and w.num_iter == 30
+        w.method = "fista"
+        assert w.num_iter == get_method("fista").defaults()["num_iter"] == 100
+        w.num_iter = 12  # moved by the user: kept across methods
+        w.method = "landweber"
+        assert w.num_iter == 12
+        w.wait()
+        assert w.error == ""
+    finally:
+        w.close()
+    v = DeconvolutionExplorer(image=img, pixel_size_um=5.0, psf_sigma_um=10.0, method="sgp", x0="flat")
+    try:
+        v.method = "richardson_lucy"
+        v.method = "sgp"
+        assert v.x0 == "flat"  # given to the constructor: never replaced
+    finally:
+        v.close()

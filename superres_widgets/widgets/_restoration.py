@@ -117,7 +117,9 @@ class MethodWidget(SuperresWidget):
     """This widget's defaults for some method parameters (the declarations' defaults otherwise)."""
 
     def __new__(cls, *args, **kwargs):
-        return super().__new__(_with_method_traits(cls), *args, **kwargs)
+        obj = super().__new__(_with_method_traits(cls), *args, **kwargs)
+        obj._given_parameters = frozenset(kwargs)  # set by the caller: never replaced by a method's default
+        return obj
 
     @classmethod
     def _offered_methods(cls) -> tuple:
@@ -178,9 +180,29 @@ class MethodWidget(SuperresWidget):
 
     @traitlets.observe("method")
     def _reclamp_for_method(self, change):
-        """Show the new method's parameters clamped into its own ranges (with a notice)."""
+        """Show the new method's parameters clamped into its own ranges (with a notice).
+
+        Methods share a parameter by name but not always its default (``x0``:
+        RL starts flat, SGP from the map; ``num_iter``: 30 for RL, 100 for
+        FISTA).  A parameter still at the previous method's default, and not
+        given to the constructor nor fixed by the widget (``_PARAMETER_DEFAULTS``),
+        takes the new method's default (a parameter the previous method did not
+        have counts as at its default while it holds the trait's default).
+        """
+        try:
+            old = get_method(change["old"], self._methods_here())
+        except ValueError:
+            old = None
+        given = getattr(self, "_given_parameters", frozenset()) | set(self._PARAMETER_DEFAULTS)
         for p in self.current_method.parameters:
-            setattr(self, p.name, getattr(self, p.name))
+            value = getattr(self, p.name)
+            if p.name not in given:
+                # the default it was at: the previous method's, or the trait's own (a parameter new to the widget)
+                was = (old.parameter(p.name).default if old is not None and p.name in old.parameter_names
+                       else self.trait_defaults(p.name))
+                if value == was:
+                    value = p.default
+            setattr(self, p.name, value)
 
     @property
     def current_method(self):
