@@ -11,6 +11,8 @@ event to the new pixels on screen) and prints what they recorded in
   cached), Richardson-Lucy first streamed frame (goal at 1024^2: <= 150 ms); median and p90 for
   frames at display resolution (the default) and at full resolution (``frame_resolution="full"``,
   the earlier path), alternating in the same run, and their ratio.
+* the kernel websocket round trip of a minimal widget (``tests/ui/test_round_trip_ui.py``) with
+  and without ``superres_widgets.server_extension`` (TCP_NODELAY), median and p75.
 * DeconvolutionExplorer 512 x 512 (issue 4 test): Wiener slider, RL first frame, process memory
   over 100 rapid slider moves.
 
@@ -74,6 +76,11 @@ def main() -> int:
     env = {**os.environ, "SRW_LATENCY_ROUNDS": str(args.rounds)}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS], cwd=ROOT,
                           env=env)
+    # the kernel websocket round trip of a minimal widget, with and without superres_widgets.server_extension
+    rt = "tests/ui/test_round_trip_ui.py"
+    for mode in ("on", "off"):
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", rt], cwd=ROOT,
+                       env={**env, "SRW_SERVER_EXTENSION": mode})
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "rounds": args.rounds,
               "load_average_before_after": [load0[0], os.getloadavg()[0]], "cpu_count": os.cpu_count(),
               "pytest_returncode": proc.returncode, "DeconvolutionExplorer": _sizes(start)}
@@ -86,6 +93,19 @@ def main() -> int:
         result["BeamTrajectoryExplorer"] = {"median_ms": beam["median_ms"], "ms": beam["slider_to_redraw_ms"]}
         print(f"  BeamTrajectoryExplorer slider -> readout   median {beam['median_ms']:7.0f}   "
               f"max {max(beam['slider_to_redraw_ms']):7.0f}   goal < 200")
+    trips = {m: _fresh(f"latency_round_trip{'' if m == 'on' else '_off'}", start) for m in ("on", "off")}
+    if all(trips.values()):
+        row = {}
+        for m, rec in trips.items():
+            ms = sorted(rec["ms"])
+            row[m] = {"median_ms": ms[len(ms) // 2], "p75_ms": ms[(3 * len(ms)) // 4], "max_ms": ms[-1], "ms": ms}
+        row["p75_off_over_on"] = row["off"]["p75_ms"] / row["on"]["p75_ms"]
+        result["kernel_round_trip"] = row
+        print(f"  minimal widget round trip, TCP_NODELAY extension on:  median {row['on']['median_ms']:5.0f} "
+              f"p75 {row['on']['p75_ms']:5.0f} max {row['on']['max_ms']:5.0f}")
+        print(f"  minimal widget round trip, extension off (Nagle on):  median {row['off']['median_ms']:5.0f} "
+              f"p75 {row['off']['p75_ms']:5.0f} max {row['off']['max_ms']:5.0f}   p75 off/on "
+              f"{row['p75_off_over_on']:.1f}")
     if dec:
         result["DeconvolutionExplorer_512_issue4"] = dec
         a, b = dec["rapid_moves_rss_mb"]

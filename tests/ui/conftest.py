@@ -78,6 +78,10 @@ def lab_server(lab_root, tmp_path_factory):
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
+    if os.environ.get("SRW_SERVER_EXTENSION") == "off":  # benchmarks/bench_widgets_browser.py's A/B switch
+        (cfg / "config").mkdir(parents=True, exist_ok=True)
+        (cfg / "config" / "jupyter_server_config.json").write_text(json.dumps(
+            {"ServerApp": {"jpserver_extensions": {"superres_widgets.server_extension": False}}}))
     SERVER_LOG["path"] = cfg / "server.log"
     log = open(cfg / "server.log", "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)

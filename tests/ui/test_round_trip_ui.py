@@ -4,9 +4,13 @@
 sets TCP_NODELAY on kernel websockets.  Without it, jupyter_server 2.x leaves Nagle on and a
 widget update that follows an unacknowledged frame waits for the browser's delayed ACK (~40 ms):
 on this machine 6 of 15 round trips of the minimal widget below took 50-61 ms instead of 11-25 ms.
+With ``SRW_SERVER_EXTENSION=off`` (the A/B run of ``benchmarks/bench_widgets_browser.py``) the server
+starts without the extension and the test only records the times.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -39,7 +43,8 @@ def test_kernel_websocket_round_trip_has_no_delayed_ack_stalls(lab):
     lab.page.wait_for_selector(".echo-in", timeout=60_000)
     lab.page.wait_for_timeout(300)
     log = SERVER_LOG["path"].read_text(errors="replace")
-    assert "superres_widgets: TCP_NODELAY on kernel websockets" in log, log[-3000:]
+    off = os.environ.get("SRW_SERVER_EXTENSION") == "off"  # the benchmark's run without the extension
+    assert ("superres_widgets: TCP_NODELAY on kernel websockets" in log) != off, log[-3000:]
     # 30 slider moves, 100 ms apart: input event -> kernel -> new text on the page
     ms = lab.page.evaluate("""async () => {
         const i = document.querySelector('.echo-in'), o = document.querySelector('.echo-out'), res = [];
@@ -52,8 +57,10 @@ def test_kernel_websocket_round_trip_has_no_delayed_ack_stalls(lab):
         }
         return res; }""")
     ms.sort()
-    lab.record("latency_round_trip", {"ms": ms})
+    lab.record("latency_round_trip_off" if off else "latency_round_trip", {"ms": ms})
     print(f"\nround trip page -> kernel -> page: median {ms[15]:.0f} ms, p75 {ms[22]:.0f} ms, max {ms[-1]:.0f} ms")
     assert max(ms) < 5000, ms  # every move answered
+    if off:
+        return
     # with Nagle on, 40 % of the moves took 50-61 ms (p75 ~59 ms); with TCP_NODELAY all were 9-27 ms
     assert ms[22] < 45, ms
