@@ -208,17 +208,18 @@ def prepare_data(image, mask=None, negative: str = "offset", *, name: str = "ima
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     arr = arr.astype(np.float64, copy=False)
-    if np.isinf(arr).any():
+    all_finite = bool(np.isfinite(arr).all())  # one pass for the common case
+    if not all_finite and np.isinf(arr).any():
         raise ValueError(f"{name} contains {int(np.isinf(arr).sum())} infinite value(s); mark unmeasured "
                          "pixels as NaN or with mask= instead")
-    excluded = np.isnan(arr)
+    excluded = None if all_finite else np.isnan(arr)
     for m in (given_mask, _mask_of(mask, arr.shape, name)):
         if m is not None:
-            excluded = excluded | m
-    n_masked = int(excluded.sum())
+            excluded = np.array(m, dtype=bool) if excluded is None else excluded | m
+    n_masked = 0 if excluded is None else int(excluded.sum())
     if n_masked == arr.size:
         raise ValueError(f"{name}: every pixel is masked (NaN or mask=True); nothing to restore")
-    valid_values = arr[~excluded]
+    valid_values = arr[~excluded] if n_masked else arr
     minimum = float(valid_values.min())
     n_negative = int((valid_values < 0).sum()) if policy != "keep" else 0
     offset = 0.0

@@ -378,7 +378,7 @@ class ConvolutionOperator:
         ``grid`` ("pad" only): ``(fft_shape, pad)``, default ``(self.fft_shape, self.pad)``.
         """
         if self.kind == "dct":
-            return sfft.dctn(x, type=2, norm="ortho", workers=self.workers)
+            return _fc.dct2(np.asarray(x), self.workers)
         if self.kind == "pad":
             shape, p = grid or (self.fft_shape, self.pad)
             buf = _fc.pad_into(np.asarray(x, dtype=self.dtype), p, self._mode, shape, self.dtype)
@@ -393,8 +393,7 @@ class ConvolutionOperator:
         ``self.pad`` pixels (the kernels' transfers and their products).
         """
         if self.kind == "dct":
-            return sfft.idctn(spec, type=2, norm="ortho", workers=self.workers,
-                              overwrite_x=overwrite)
+            return _fc.idct2(spec, self.workers, overwrite)
         if self.kind != "pad":
             return sfft.irfft2(spec, s=self.fft_shape, workers=self.workers, overwrite_x=overwrite)
         shape, p = self._grids[spec.shape]
@@ -454,39 +453,42 @@ class ConvolutionOperator:
     def wiener_apply(self, x: np.ndarray, reg: np.ndarray, balance: float) -> np.ndarray:
         r"""``(H^T H + b D^T D)^{-1} H^T x`` for a diagonal operator (not "pad"; see :meth:`diagonal`).
 
-        The filter :math:`\bar\Lambda_H / (|\Lambda_H|^2 + b |\Lambda_D|^2)` is applied
-        in place to the spectrum in the working dtype (no complex filter array, one
-        real denominator).  ``ValueError`` if the denominator vanishes (``b = 0`` and
-        zeros of the transfer function).
+        The filter :math:`\bar\Lambda_H / (|\Lambda_H|^2 + b |\Lambda_D|^2)` is built
+        from the cached :math:`|\Lambda_H|^2` and :math:`|\Lambda_D|^2` (a slider that
+        moves ``b`` pays three passes for it) and applied in place to the spectrum in the
+        working dtype.  ``ValueError`` if the denominator vanishes (``b = 0`` and zeros
+        of the transfer function).
         """
         if self.kind == "pad":
             raise ValueError("wiener_apply needs a diagonal operator: call diagonal() first")
-        th, td = self.transfer, self.transfer_of(reg)
-        if self.kind == "dct":
-            den = np.multiply(td, td)
-            den *= self.dtype.type(balance)
-            den += np.square(th)
-        else:
-            den = np.square(td.real)
-            den += np.square(td.imag)
-            den *= self.dtype.type(balance)
-            den += np.square(th.real)
-            den += np.square(th.imag)
+        den = self._abs2_of(reg) * self.dtype.type(balance)  # |D|^2 b + |H|^2: two passes
+        den += self._abs2_of(self.psf)
         if not float(den.min()) > 0:
             raise ValueError("balance is 0 and the PSF transfer function has zeros; use balance > 0")
-        spec = self.spectrum(x)
         if self.kind == "dct":
-            spec *= th
+            np.divide(self.transfer, den, out=den)  # the real filter H / den
         else:
             if self._conj is None:
                 self._conj = np.conj(self.transfer)
-            spec *= self._conj
-        spec /= den
+            den = self._conj / den
+        spec = self.spectrum(x)
+        spec *= den
         out = self.inverse(spec)
         if not np.isfinite(out).all():
             raise ValueError("balance is too small for this PSF in this dtype (the filter overflows); "
                              "use a larger balance or dtype=np.float64")
         return out
+
+    def _abs2_of(self, kernel: np.ndarray) -> np.ndarray:
+        """``|transfer_of(kernel)|**2`` on the transform grid (cached with the transfers)."""
+        kernel = np.asarray(kernel, dtype=np.float64)
+        key = ("abs2", self.kind, _digest(kernel), tuple(self.fft_shape), self.dtype.str)
+
+        def build():
+            t = self.transfer_of(kernel)
+            return (t * t if self.kind == "dct" else t.real ** 2 + t.imag ** 2).astype(self.dtype)
+
+        return _cached(key, build)
 
     def mask_normaliser(self) -> np.ndarray:
         """``H^T mask``: the RL normalisation of the masked model."""

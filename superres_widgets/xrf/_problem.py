@@ -102,7 +102,7 @@ def setup_problem(image, psf, *, boundary: str, boundaries: tuple, mask=None, ne
     h = as_psf(psf, data.image.shape, nonnegative=True)
     check_boundary(boundary, boundaries)
     dt = check_dtype(dtype)
-    top = float(np.abs(data.image).max())
+    top = max(abs(float(data.image.min())), abs(float(data.image.max())))  # no |image| temporary
     limit = float(np.finfo(dt).max) * 1e-8
     if not top <= limit:  # iterates (ratios, sums, momentum) would overflow to inf / NaN
         raise ValueError(f"image values up to {top:.3g} are beyond what dtype={dt.name} can iterate on (at most "

@@ -32,6 +32,7 @@ from collections import OrderedDict
 import numpy as np
 import scipy.fft as sfft
 
+from ._fastconv import dct2, idct2
 from ._operators import (ConvolutionOperator, _dct_transfer, _digest, _fft_transfer, is_axis_symmetric,
                          laplacian_kernel, register_cache_clear)
 from ..validate import check_array_bytes
@@ -262,7 +263,7 @@ class _Back:
     def __call__(self, spec):
         n_r, n_c = self.image_shape
         if self.kind == "dct":
-            out = sfft.idctn(spec, type=2, norm="ortho", workers=self.workers, overwrite_x=True)
+            out = idct2(spec, self.workers, overwrite=True)
         else:
             out = sfft.irfft2(spec, s=self.shape, workers=self.workers)  # "fft" and "even"
         return out[:n_r, :n_c]
@@ -315,7 +316,7 @@ def _transform(image, op: ConvolutionOperator, dtype):
         check_array_bytes(shape, "the Wiener start's even extension", dtype, copies=4)
         buf = np.pad(img, ((0, n_r), (0, n_c)), mode="symmetric")
     if kind == "dct":
-        spec = sfft.dctn(buf, type=2, norm="ortho", workers=op.workers)
+        spec = dct2(buf, op.workers)
         th, td = _dct_transfer(psf, shape, dtype), _dct_transfer(lap, shape, dtype)
     else:
         spec = sfft.rfft2(buf, workers=op.workers)
