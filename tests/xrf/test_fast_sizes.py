@@ -139,6 +139,8 @@ def test_methods_at_a_prime_size_equal_the_transform_route(monkeypatch, boundary
     for (m, dt), got in fast.items():
         ref = calls[m](dt)
         tol = 1e-9 if dt == np.float64 else 1e-4
+        if m == "wiener" and boundary == "reflect":  # continued to a fast DCT size: within 1e-3, not exact
+            tol = 1e-3  # (xrf._wiener_grid; measured against the exact DCT-II in test_wiener_grid.py)
         assert _rel(np.asarray(got, np.float64), np.asarray(ref, np.float64)) <= tol, (m, dt)
 
 

@@ -641,29 +641,34 @@ function render({ model, el }) {
   const readouts = () => updateReadouts(ui, model);
   const progress = () => updateProgress(ui, model);
 
+  // every DOM write happens in one animation frame: the pixels, then the readouts and the progress line
+  // (trait changes only set flags, so a burst of messages costs one style/layout pass, not one each)
   let frame = 0;
   let newResult = false;
-  let pending = { raw: false, rest: false, style: false };
-  const schedule = (what) => {
-    if (what) pending[what] = true;
+  const idle = () => ({ raw: false, rest: false, style: false, draw: false, readouts: false, progress: false });
+  let pending = idle();
+  const schedule = (what = "draw") => {
+    pending[what] = true;
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
+      const p = pending;
+      pending = idle();
       const resultChanged = newResult;
       newResult = false;
-      if (pending.raw || pending.rest || pending.style) {
-        st.rebuild({ rawChanged: pending.raw, styleChanged: pending.style, frameChanged: pending.rest });
+      const pixels = p.raw || p.rest || p.style;
+      if (pixels) st.rebuild({ rawChanged: p.raw, styleChanged: p.style, frameChanged: p.rest });
+      if (pixels || p.draw) {
+        draw();
+        if (resultChanged) hover.refresh(); // a new result (not a re-sent view): ask the value again
+        ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
+        const top = st.crop ?? st.overview; // for tests: the window and the shape of the frame on top
+        ui.root.dataset.viewBox = top.box ? top.box.join(",") : "";
+        ui.root.dataset.frameShape = top.rest ? top.rest.shape.join(",") : "";
+        trace("frame-drawn");
       }
-      pending = { raw: false, rest: false, style: false };
-      draw();
-      if (resultChanged) hover.refresh(); // a new result (not a re-sent view): ask the value again
-      ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
-      const top = st.crop ?? st.overview; // for tests: the window and the shape of the frame on top
-      ui.root.dataset.viewBox = top.box ? top.box.join(",") : "";
-      ui.root.dataset.frameShape = top.rest ? top.rest.shape.join(",") : "";
-      trace("frame-drawn");
-      readouts();
-      progress();
+      if (pixels || p.readouts) readouts();
+      if (pixels || p.progress) progress();
     });
   };
   const onContrast = () => {
@@ -680,8 +685,8 @@ function render({ model, el }) {
     ["change:contrast", onContrast],
     ["change:mode", () => schedule()],
     ...["metrics", "raw_metrics", "estimated_sigma_um", "compute_ms", "stale", "psf_label", "estimated_kernel",
-      "method"].map((t) => [`change:${t}`, readouts]),
-    ...["progress", "busy", "iteration", "stopped"].map((t) => [`change:${t}`, progress]),
+      "method"].map((t) => [`change:${t}`, () => schedule("readouts")]),
+    ...["progress", "busy", "iteration", "stopped"].map((t) => [`change:${t}`, () => schedule("progress")]),
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   schedule("raw");
