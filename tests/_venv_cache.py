@@ -74,4 +74,30 @@ def cached_venv(name: str, key: str, build, refresh, log=print):
             refresh(env_dir)
             (env_dir / ".ready").write_text(key)
             log(f"{name}: environment {env_dir} built in {time.perf_counter() - t0:.0f} s")
+            prune(name, keep=KEEP, log=log)
         yield env_dir
+
+
+#: environments kept per name: the one in use and the newest other one (e.g. another branch's)
+KEEP = 2
+
+
+def prune(name: str, keep: int = KEEP, log=print) -> list[Path]:
+    """Delete all but the ``keep`` most recently built ``CACHE/<name>-<key>`` environments.
+
+    An environment another test run holds (its lock is taken) is skipped.  Returns the deleted folders.
+    """
+    envs = sorted((p for p in CACHE.glob(f"{name}-*") if p.is_dir() and (p / ".ready").is_file()),
+                  key=lambda p: (p / ".ready").stat().st_mtime, reverse=True)
+    gone = []
+    for env_dir in envs[keep:]:
+        with open(env_dir.with_name(env_dir.name + ".lock"), "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # in use by another run
+                continue
+            shutil.rmtree(env_dir, ignore_errors=True)
+        env_dir.with_name(env_dir.name + ".lock").unlink(missing_ok=True)
+        gone.append(env_dir)
+        log(f"{name}: removed the old cached environment {env_dir}")
+    return gone

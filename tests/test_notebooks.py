@@ -34,6 +34,9 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 EXPECTED_SECONDS = {"06_real_beams": 210, "07_realistic_scans": 175, "03_deconvolution_usaf": 110,
                     "05_phantom_reconstruction": 55}
 
+#: executed notebooks the shared docs cache keeps (oldest-used deleted first): three versions of each
+CACHE_RECORDS = 3 * max(len(NOTEBOOKS), 1)
+
 RUNNER = textwrap.dedent(r"""
     import sys
     import nbformat
@@ -62,6 +65,10 @@ def _share_with_the_docs(nb, path: Path) -> None:
     except ImportError:  # the docs extra is not installed: the docs test skips anyway
         return
     cache = get_cache(str(docs_notebook_cache()))
+    # keep the most recently used records only: every change of a notebook's code adds one
+    # (~15 MB with its Bokeh and widget outputs; 145 records had grown to 2.2 GB)
+    if cache.get_cache_limit() != CACHE_RECORDS:
+        cache.change_cache_limit(CACHE_RECORDS)
     cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"source": "tests/test_notebooks.py"}),
                                 check_validity=False, overwrite=True)
     # the docs build reads the committed notebook (no outputs) and must find this record for it

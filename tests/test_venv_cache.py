@@ -98,3 +98,26 @@ def test_a_real_failure_fails_after_the_rebuild(cache):
         _use("k1", rec)
     assert rec.calls == ["refresh", "build", "refresh"]
     assert not (cache / "env-k1" / ".ready").exists()
+
+
+def test_old_environments_are_pruned_but_not_one_in_use(cache):
+    import fcntl
+    import os
+    import time
+
+    rec = Recorder()
+    for i, key in enumerate(("k1", "k2", "k3")):
+        _use(key, rec)
+        os.utime(cache / f"env-{key}" / ".ready", (time.time() - 100 + i, time.time() - 100 + i))
+    # building k3 pruned k1 (two kept: k3 and k2)
+    assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == ["env-k2", "env-k3"]
+    assert not (cache / "env-k1.lock").exists()
+    with open(cache / "env-k2.lock", "w") as held:  # another run is using k2
+        fcntl.flock(held, fcntl.LOCK_EX)
+        log = []
+        _use("k4", rec, log)
+        # k2 is beyond the two newest (k4, k3) but in use: kept
+        assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == ["env-k2", "env-k3", "env-k4"]
+    gone = _venv_cache.prune("env")
+    assert [p.name for p in gone] == ["env-k2"]  # free now: the oldest beyond two
+    assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == ["env-k3", "env-k4"]
