@@ -170,7 +170,8 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", m
         if out is not None:
             return pb.output(out)
     op = pb.op.diagonal()  # the filter divides by the transfer: DCT-II or FFT of the image shape
-    out = op.wiener_apply(pb.y if op is pb.op else op.extend(pb.data.image), d, lam)  # the filter above, in the transform domain
+    y = pb.y if op is pb.op else op.extend(pb.data.image)
+    out = op.wiener_apply(y, d, lam)  # the filter above, in the transform domain
     return pb.output(out)
 
 
