@@ -79,17 +79,30 @@ def laplacian_kernel() -> np.ndarray:
     return np.array([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])
 
 
+#: kernels up to this size have their digest and symmetry remembered (the LRU keys hold their bytes)
+_FACTS_MAX_BYTES = 1 << 16
+
+
 def _digest(kernel: np.ndarray) -> str:
     k = np.ascontiguousarray(kernel, dtype=np.float64)
-    return _kernel_facts(k.tobytes(), k.shape)[0]
+    return _kernel_facts(k)[0]
 
 
-@functools.lru_cache(maxsize=256)
-def _kernel_facts(data: bytes, shape: tuple) -> tuple[str, bool]:
-    """``(digest, symmetric in each axis)`` of a float64 kernel's bytes (a small kernel is
-    looked at once per call of a method, not three times: ~50 us of a 64 x 64 Wiener call)."""
-    k = np.frombuffer(data).reshape(shape)
-    digest = hashlib.blake2b(data + repr(shape).encode(), digest_size=16).hexdigest()
+def _kernel_facts(k: np.ndarray) -> tuple[str, bool]:
+    """``(digest, symmetric in each axis)`` of a float64 kernel: remembered for small kernels (one
+    look per kernel, not three per call: ~50 us of a 64 x 64 Wiener call), computed for large ones."""
+    if k.nbytes <= _FACTS_MAX_BYTES:
+        return _facts_of_bytes(k.tobytes(), k.shape)
+    return _facts(k.tobytes(), k)
+
+
+@functools.lru_cache(maxsize=128)
+def _facts_of_bytes(data: bytes, shape: tuple) -> tuple[str, bool]:
+    return _facts(data, np.frombuffer(data).reshape(shape))
+
+
+def _facts(data: bytes, k: np.ndarray) -> tuple[str, bool]:
+    digest = hashlib.blake2b(data + repr(k.shape).encode(), digest_size=16).hexdigest()
     return digest, _axis_symmetric(k, 1e-10)
 
 
@@ -111,8 +124,7 @@ def _cached(key: tuple, build):
 def is_axis_symmetric(kernel: np.ndarray, rtol: float = 1e-10) -> bool:
     """True if ``kernel`` has odd sides and is symmetric under each axis flip."""
     if rtol == 1e-10 and np.ndim(kernel) == 2:
-        k = np.ascontiguousarray(kernel, dtype=np.float64)
-        return _kernel_facts(k.tobytes(), k.shape)[1]
+        return _kernel_facts(np.ascontiguousarray(kernel, dtype=np.float64))[1]
     return _axis_symmetric(np.asarray(kernel), rtol)
 
 

@@ -86,17 +86,19 @@ def filter_tail_margin(psf: np.ndarray, reg: np.ndarray, balance: float, axis: i
     >>> 40 < m < 80
     True
     """
-    psf, reg = np.asarray(psf, dtype=np.float64), np.asarray(reg, dtype=np.float64)
-    return _margin(psf.tobytes(), psf.shape, reg.tobytes(), reg.shape, float(balance), int(axis), float(tol),
-                   int(limit))
+    # only the sections along the axis matter: remembered per (sections, balance, ...) -- a stack of maps
+    # or a revisited slider value with the same PSF and balance pays once
+    p1 = np.asarray(psf, dtype=np.float64).sum(axis=1 - axis)
+    r1 = np.asarray(reg, dtype=np.float64).sum(axis=1 - axis)
+    return _margin(p1.tobytes(), r1.tobytes(), float(balance), float(tol), int(limit))
 
 
 @functools.lru_cache(maxsize=64)
-def _margin(psf_bytes, psf_shape, reg_bytes, reg_shape, balance, axis, tol, limit):
-    """:func:`filter_tail_margin` on hashable arguments (a stack of maps or a revisited slider value
-    with the same PSF and balance pays once)."""
-    psf = np.frombuffer(psf_bytes).reshape(psf_shape)
-    reg = np.frombuffer(reg_bytes).reshape(reg_shape)
+def _margin(psf_bytes, reg_bytes, balance, tol, limit):
+    """:func:`filter_tail_margin` of the 1-D sections (hashable arguments)."""
+    psf = np.frombuffer(psf_bytes)[:, None]
+    reg = np.frombuffer(reg_bytes)[:, None]
+    axis = 0
     n = int(sfft.next_fast_len(max(8 * limit, 512), real=True))
     h, d = _section(psf, axis, n), _section(reg, axis, n)
     den = h * h + float(balance) * d * d
