@@ -10,7 +10,12 @@ event to the new pixels on screen) and prints what they recorded in
   pixels (goal at 1024^2: median <= 100 ms), Wiener balance slider (the PSF's transfer function
   cached), Richardson-Lucy first streamed frame (goal at 1024^2: <= 150 ms); median and p90 for
   frames at display resolution (the default) and at full resolution (``frame_resolution="full"``,
-  the earlier path), alternating in the same run, and their ratio.
+  the earlier path), alternating in the same run, and their ratio.  These rows are timed at the
+  widget's ``data-frame-id`` write, which it makes right after drawing the new pixels in the
+  animation frame (a MutationObserver timestamps it; the pixels are checked to have changed
+  afterwards).  The "read-back timing" row times the same sigma moves the earlier way -- the
+  canvas read back and hashed on every animation frame until it changes -- which adds the
+  read-back's own cost to the page and up to one frame of detection delay.
 * the kernel websocket round trip of a minimal widget (``tests/ui/test_round_trip_ui.py``) with
   and without ``superres_widgets.server_extension`` (TCP_NODELAY), median and p75.
 * DeconvolutionExplorer 512 x 512 (issue 4 test): Wiener slider, RL first frame, process memory
@@ -40,7 +45,8 @@ TESTS = [
 ]
 GOALS_1024 = {"wiener": 100.0, "wiener_balance": 100.0, "rl_first_frame": 150.0}
 LABELS = {"wiener": "Wiener sigma slider -> frame", "wiener_balance": "Wiener balance slider -> frame",
-          "rl_first_frame": "RL first streamed frame"}
+          "rl_first_frame": "RL first streamed frame",
+          "wiener_readback": "Wiener sigma, read-back timing"}
 
 
 def _fresh(name: str, since: float):
@@ -58,11 +64,13 @@ def _sizes(since: float) -> dict:
             continue
         rows = {}
         for key in LABELS:
+            if key not in rec["display"]:
+                continue
             d, f = rec["display"][key], rec["full"][key]
             rows[key] = {"display": {"median_ms": d["median_ms"], "p90_ms": d["p90_ms"], "ms": d["ms"]},
                          "full": {"median_ms": f["median_ms"], "p90_ms": f["p90_ms"], "ms": f["ms"]},
                          "ratio_full_over_display_median": f["median_ms"] / d["median_ms"],
-                         "goal_ms": GOALS_1024[key] if n == 1024 else None}
+                         "goal_ms": GOALS_1024.get(key) if n == 1024 else None}
         out[f"{n}x{n}"] = {"frame_shape": rec["frame_shape"], "rows": rows, "misses": rec.get("misses")}
     return out
 

@@ -61,6 +61,7 @@ def cached_venv(name: str, key: str, build, refresh, log=print):
             t0 = time.perf_counter()
             try:
                 refresh(env_dir)
+                (env_dir / ".ready").touch()  # last use: what prune() keeps
                 log(f"{name}: cached environment {env_dir} reused (refreshed in {time.perf_counter() - t0:.0f} s)")
             except (AssertionError, subprocess.SubprocessError, OSError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -83,9 +84,10 @@ KEEP = 2
 
 
 def prune(name: str, keep: int = KEEP, log=print) -> list[Path]:
-    """Delete all but the ``keep`` most recently built ``CACHE/<name>-<key>`` environments.
+    """Delete all but the ``keep`` most recently used ``CACHE/<name>-<key>`` environments.
 
-    An environment another test run holds (its lock is taken) is skipped.  Returns the deleted folders.
+    An environment another test run holds (its lock is taken) is skipped; lock files stay (a run
+    waiting on one keeps the same file).  Returns the deleted folders.
     """
     envs = sorted((p for p in CACHE.glob(f"{name}-*") if p.is_dir() and (p / ".ready").is_file()),
                   key=lambda p: (p / ".ready").stat().st_mtime, reverse=True)
@@ -97,7 +99,6 @@ def prune(name: str, keep: int = KEEP, log=print) -> list[Path]:
             except OSError:  # in use by another run
                 continue
             shutil.rmtree(env_dir, ignore_errors=True)
-        env_dir.with_name(env_dir.name + ".lock").unlink(missing_ok=True)
         gone.append(env_dir)
         log(f"{name}: removed the old cached environment {env_dir}")
     return gone

@@ -111,7 +111,7 @@ def test_old_environments_are_pruned_but_not_one_in_use(cache):
         os.utime(cache / f"env-{key}" / ".ready", (time.time() - 100 + i, time.time() - 100 + i))
     # building k3 pruned k1 (two kept: k3 and k2)
     assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == ["env-k2", "env-k3"]
-    assert not (cache / "env-k1.lock").exists()
+    assert (cache / "env-k1.lock").exists()  # lock files stay: a run waiting on one keeps the same file
     with open(cache / "env-k2.lock", "w") as held:  # another run is using k2
         fcntl.flock(held, fcntl.LOCK_EX)
         log = []
@@ -121,3 +121,8 @@ def test_old_environments_are_pruned_but_not_one_in_use(cache):
     gone = _venv_cache.prune("env")
     assert [p.name for p in gone] == ["env-k2"]  # free now: the oldest beyond two
     assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == ["env-k3", "env-k4"]
+    # reuse counts as use: k3 reused, then k5 built -> k4 (built before k3's reuse) goes
+    os.utime(cache / "env-k4" / ".ready", (time.time() - 10, time.time() - 10))
+    _use("k3", rec)
+    _use("k5", rec)
+    assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == ["env-k3", "env-k5"]

@@ -283,6 +283,46 @@ class LabPage:
             [slider_sel, watch_sel, value, index],
         )
 
+    def slider_to_frame_ms(self, slider_sel: str, root_sel: str, canvas_sel: str, value) -> float:
+        """Set a slider and time (ms) until the widget has drawn a new frame (``data-frame-id`` of
+        ``root_sel`` changes); -1 if none within 10 s, -2 if the canvas pixels did not change.
+
+        The widget sets ``data-frame-id`` in the animation frame that draws the pixels, right after
+        drawing them; a MutationObserver timestamps that write.  Unlike
+        :meth:`slider_to_redraw_ms`, nothing reads the canvas back while the computation runs (a
+        600 x 600 read-back and hash on every animation frame cost the page several ms each and
+        add up to one frame of detection delay); the pixels are compared once, afterwards.
+        """
+        return self.page.evaluate(
+            """async ([sliderSel, rootSel, canvasSel, value]) => {
+                const input = document.querySelector(sliderSel);
+                const root = document.querySelector(rootSel);
+                const canvas = document.querySelector(canvasSel);
+                const hash = () => {
+                    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                    let h = 2166136261;
+                    for (let i = 0; i < d.length; i += 4)
+                        h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
+                    return h;
+                };
+                const before = hash();
+                const id0 = root.dataset.frameId;
+                let t1 = -1;
+                const obs = new MutationObserver(() => {
+                    if (t1 < 0 && root.dataset.frameId !== id0) t1 = performance.now();
+                });
+                obs.observe(root, {attributes: true, attributeFilter: ['data-frame-id']});
+                const t0 = performance.now();
+                input.value = String(value);
+                input.dispatchEvent(new Event('input', {bubbles: true}));
+                while (t1 < 0 && performance.now() - t0 < 10000) await new Promise(r => setTimeout(r, 4));
+                obs.disconnect();
+                if (t1 < 0) return -1;
+                return hash() !== before ? t1 - t0 : -2;
+            }""",
+            [slider_sel, root_sel, canvas_sel, value],
+        )
+
     def record(self, name: str, data) -> None:
         """Write a measurement to ``test-artifacts/<name>.json``."""
         ARTIFACTS.mkdir(exist_ok=True)

@@ -381,28 +381,32 @@ def _pctl(values, q):
 
 def _latencies(lab, sigma, rounds):
     """Wiener slider -> new pixels and RL slider -> first streamed frame (ms), per frame path, alternating."""
-    keys = ("wiener", "wiener_balance", "rl_first_frame")
+    keys = ("wiener", "wiener_balance", "rl_first_frame", "wiener_readback")
     out = {r: {k: [] for k in keys} for r in ("display", "full")}
     values = iter([30.0, 33.0, 36.0, 31.0, 34.0] * (6 * rounds))
     balance = f"{DX} input[data-trait=balance]"
     lo, hi = lab.page.evaluate("(sel) => [Number(document.querySelector(sel).min), "
                                "Number(document.querySelector(sel).max)]", balance)
     positions = iter([lo + f * (hi - lo) for f in (0.3, 0.4, 0.5, 0.35, 0.45)] * (4 * rounds))
+    # "wiener_readback": the same sigma moves timed the earlier way (the canvas read back and hashed on
+    # every animation frame), for comparison in the same run
     for method, key, setup in (("wiener", "wiener", ""), ("wiener", "wiener_balance", ""),
-                               ("richardson_lucy", "rl_first_frame", "w.num_iter = 40; ")):
+                               ("richardson_lucy", "rl_first_frame", "w.num_iter = 40; "),
+                               ("wiener", "wiener_readback", "")):
         lab.kernel(f"w.method = '{method}'; {setup}w.wait()")
         for _ in range(rounds):
             for res in ("display", "full"):
                 lab.kernel(f"w.frame_resolution = '{res}'; w.wait()")
                 _frame_on_screen(lab)
                 slider, value = (balance, next(positions)) if key == "wiener_balance" else (sigma, next(values))
-                ms = lab.slider_to_redraw_ms(slider, MAIN, value)
-                if ms < 0:  # no new pixels within 10 s: counted (at most one per run allowed), then once more
+                ms = (lab.slider_to_redraw_ms(slider, MAIN, value) if key == "wiener_readback"
+                      else lab.slider_to_frame_ms(slider, DX, MAIN, value))
+                if ms == -1:  # no new pixels within 10 s: counted (at most one per run allowed), then once more
                     out[res].setdefault("misses", []).append(
                         [key, lab.kernel_value("[w.psf_sigma_um, w.busy, w.error, w.frame_id]")])
                     lab.kernel("w.wait()")
                     _frame_on_screen(lab)
-                    ms = lab.slider_to_redraw_ms(slider, MAIN, next(values) if slider == sigma else next(positions))
+                    ms = lab.slider_to_frame_ms(slider, DX, MAIN, next(values) if slider == sigma else next(positions))
                 assert ms > 0, (key, res, out)
                 out[res][key].append(ms)
                 lab.kernel("w.wait()")

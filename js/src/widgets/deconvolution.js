@@ -654,13 +654,12 @@ function render({ model, el }) {
       frame = 0;
       const p = pending;
       pending = idle();
-      const resultChanged = newResult;
-      newResult = false;
       const pixels = p.raw || p.rest || p.style;
       if (pixels) st.rebuild({ rawChanged: p.raw, styleChanged: p.style, frameChanged: p.rest });
       if (pixels || p.draw) {
         draw();
-        if (resultChanged) hover.refresh(); // a new result (not a re-sent view): ask the value again
+        if (newResult) hover.refresh(); // a new result (not a re-sent view): ask the value again
+        newResult = false;
         ui.root.dataset.frameId = String(model.get("frame_id")); // the frame now on screen
         const top = st.crop ?? st.overview; // for tests: the window and the shape of the frame on top
         ui.root.dataset.viewBox = top.box ? top.box.join(",") : "";
@@ -686,6 +685,7 @@ function render({ model, el }) {
     ["change:mode", () => schedule()],
     ...["metrics", "raw_metrics", "estimated_sigma_um", "compute_ms", "stale", "psf_label", "estimated_kernel",
       "method"].map((t) => [`change:${t}`, () => schedule("readouts")]),
+    ["change:method", () => schedule("progress")], // "done" or "done (n iterations)" depends on the method
     ...["progress", "busy", "iteration", "stopped"].map((t) => [`change:${t}`, () => schedule("progress")]),
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
