@@ -168,7 +168,8 @@ const CSS = `
 .srw-btn.srw-active { background: var(--jp-brand-color1, #1976d2); color: #fff; border-color: transparent; }
 .srw-contrast { width: 70px; }
 .srw-progress { height: 6px; background: var(--jp-layout-color3, #e0e0e0); border-radius: 3px; overflow: hidden; margin: 6px 0 2px; }
-.srw-progress-bar { height: 100%; width: 0; background: var(--jp-brand-color1, #1976d2); transition: width 80ms linear; }
+.srw-progress-bar { height: 100%; width: 100%; transform: scaleX(0); transform-origin: 0 50%;
+  background: var(--jp-brand-color1, #1976d2); transition: transform 80ms linear; }
 .srw-metrics { border-collapse: collapse; margin-top: 6px; font-variant-numeric: tabular-nums; }
 .srw-metrics th, .srw-metrics td { padding: 1px 8px; text-align: right; }
 .srw-metrics th:first-child, .srw-metrics td:first-child { text-align: left; color: var(--jp-ui-font-color2, #555); }

@@ -137,7 +137,7 @@ export function progressBar(role = "progress") {
   text.dataset.role = `${role}-text`;
   const set = (fraction, label, busy) => {
     const pct = Math.round(100 * Math.max(0, Math.min(1, fraction || 0)));
-    bar.style.width = `${pct}%`;
+    bar.style.transform = `scaleX(${pct / 100})`; // the compositor animates it: no layout per frame
     bar.style.background = busy ? "" : "var(--jp-success-color1, #2e7d32)";
     wrap.setAttribute("aria-valuenow", String(pct));
     wrap.dataset.busy = busy ? "1" : "0";

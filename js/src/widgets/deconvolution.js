@@ -466,7 +466,7 @@ function updateReadouts(ui, model) {
 
 function updateProgress(ui, model) {
   const p = model.get("progress");
-  ui.progBar.style.width = `${Math.round(100 * p)}%`;
+  ui.progBar.style.transform = `scaleX(${Math.round(100 * p) / 100})`; // compositor-only: no layout per frame
   const busy = model.get("busy");
   const it = model.get("iteration");
   const stopped = model.get("stopped");
