@@ -7,7 +7,7 @@ Nagle on, a frame written while the previous one is unacknowledged waits for the
 browser's *delayed ACK*, about 40 ms on Linux.  ``benchmarks/bench_widgets_browser.py``
 times a minimal anywidget's slider -> Python -> text round trip in JupyterLab
 with headless Chromium (``tests/ui/test_round_trip_ui.py``), with and without
-this extension: 75th percentile 52 ms without, 19 ms with it (2 cores).  Every
+this extension: 75th percentile 52 ms without, 18 ms with it (2 cores).  Every
 slider of this package pays that round trip.
 
 The extension sets ``TCP_NODELAY`` on each kernel websocket when it opens and
