@@ -349,6 +349,7 @@ def test_sliders_to_their_limits_and_back():
     w.seed = SMALL["seed"]
     w.wait()
     t_ref = 0.5 * (time.perf_counter() - t0)
+    slack = w._lifecycle._grace_s + 0.05
     for name, (lo, hi) in ReconstructionExplorer._LIMITS.items():
         default = getattr(w, name)
         tries = []
@@ -360,10 +361,13 @@ def test_sliders_to_their_limits_and_back():
             t1 = time.perf_counter()
             w.wait(120)
             tries.append((time.perf_counter() - t1, max(t_ref, w.compute_s)))
-            if tries[-1][0] <= 2.0 * tries[-1][1] + 0.05:
+            if tries[-1][0] <= 2.0 * tries[-1][1] + slack:
                 break
         latency, one = min(tries, key=lambda t: t[0] - 2.0 * t[1])
-        assert latency <= 2.0 * one + 0.05, (name, tries)
+        # without cancellation the final values would wait for the limit's whole computation (3-4 s at
+        # 400 um); the first computation of a new geometry has stages without a check (0.47 s before
+        # the first one at 400 um, cold), where the lifecycle abandons the stale job after its grace
+        assert latency <= 2.0 * one + slack, (name, tries)
         assert not w.busy and w.error == "" and getattr(w, name) == default
         assert w.result.parameters[name if name != "angular_noise_deg" else "noise_eta_deg"] == default
     np.testing.assert_array_equal(w.result.subpixel.candidate, ref)

@@ -394,6 +394,11 @@ def _lit_positions(u: np.ndarray, geom: ScanGeometry, half: float) -> np.ndarray
     return np.cumsum(diff.reshape(n_e, W), axis=1)[:, :nk] > 0
 
 
+#: (events x boundary points) per block of :func:`_lit_records` between cancellation checks, and events
+_LIT_CHUNK = 200_000
+_LIT_EVENTS = 8
+
+
 def _lit_records(phantom: Phantom, pred: PredictedReflections, w_lit: np.ndarray, in_bin: np.ndarray,
                  geom: ScanGeometry, cancel: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every lit (event, position) pair and its intensity, grain by grain (module rules 3, 5)."""
@@ -413,20 +418,26 @@ def _lit_records(phantom: Phantom, pred: PredictedReflections, w_lit: np.ndarray
     rec_k: list[np.ndarray] = []
     rec_int: list[np.ndarray] = []
     for g in range(phantom.n_grains):
-        check_cancel(cancel, "simulate_scan")
         e0, e1 = int(poff[g]), int(poff[g + 1])
         c0, c1 = int(boff[g]), int(boff[g + 1])
         if e1 == e0 or c1 == c0:
+            check_cancel(cancel, "simulate_scan")
             continue
-        cw, sw = cos_sin_deg(w_lit[e0:e1])
-        u = np.multiply.outer(cw, bx[c0:c1]) - np.multiply.outer(sw, by[c0:c1])  # (n_e, n_c)
-        lit = _lit_positions(u, geom, half) & in_bin[e0:e1, None]
-        ev, kk = np.nonzero(lit)
         grain_runs = tuple(v[roff[g] : roff[g + 1]] for v in (ry, rx0, rn))
-        rec_int.append(_grain_intensity(ax[aoff[g] : aoff[g + 1]], ay[aoff[g] : aoff[g + 1]], grain_runs, cw, sw,
-                                        positions, ev, kk, prof, b, phantom.pixel_um))
-        rec_event.append(ev + e0)
-        rec_k.append(kk)
+        # blocks of events: a large grain's (events x boundary points) work is bounded between the
+        # cancellation checks (a stale widget computation stops within ~20 ms) and in memory
+        per = max(1, min(_LIT_EVENTS, _LIT_CHUNK // (c1 - c0)))
+        for a0 in range(e0, e1, per):
+            check_cancel(cancel, "simulate_scan")
+            a1 = min(e1, a0 + per)
+            cw, sw = cos_sin_deg(w_lit[a0:a1])
+            u = np.multiply.outer(cw, bx[c0:c1]) - np.multiply.outer(sw, by[c0:c1])  # (events, cells)
+            lit = _lit_positions(u, geom, half) & in_bin[a0:a1, None]
+            ev, kk = np.nonzero(lit)
+            rec_int.append(_grain_intensity(ax[aoff[g] : aoff[g + 1]], ay[aoff[g] : aoff[g + 1]], grain_runs, cw,
+                                            sw, positions, ev, kk, prof, b, phantom.pixel_um))
+            rec_event.append(ev + a0)
+            rec_k.append(kk)
     ev = np.concatenate(rec_event) if rec_event else np.zeros(0, dtype=np.int64)
     kk = np.concatenate(rec_k) if rec_k else np.zeros(0, dtype=np.int64)
     inten = np.concatenate(rec_int) if rec_int else np.zeros(0)
