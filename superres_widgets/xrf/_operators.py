@@ -53,12 +53,52 @@ DEFAULT_WORKERS = -1
 #: images with fewer pixels keep the transform of their own shape (too cheap to matter)
 PAD_MIN_PIXELS = 4096
 
-_CACHE_MAX = 16
-_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
 _OTHER_CACHES: list = []  # clear functions of caches built on the transfers (xrf._start's plans)
+
+
+class LockedLRU:
+    """A thread-safe least-recently-used cache: ``get(key, build)`` returns the value of ``key``,
+    building it outside the lock on a miss (two threads may build the same value; both are equal).
+
+    Every instance is emptied by :func:`clear_transfer_cache` (the caches built on transfers).
+
+    Examples
+    --------
+    >>> c = LockedLRU(2)
+    >>> c.get("a", lambda: 1), c.get("b", lambda: 2), c.get("a", lambda: 0), c.get("c", lambda: 3)
+    (1, 2, 1, 3)
+    >>> sorted(c._data)  # "b" was the least recently used
+    ['a', 'c']
+    """
+
+    def __init__(self, maxsize: int):
+        self.maxsize = int(maxsize)
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        _OTHER_CACHES.append(self.clear)
+
+    def get(self, key, build):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = build()
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_cache = LockedLRU(16)  # transfer functions (read-only arrays)
 
 
 def register_cache_clear(fn) -> None:
@@ -67,9 +107,7 @@ def register_cache_clear(fn) -> None:
 
 
 def clear_transfer_cache() -> None:
-    """Empty the cache of kernel transfer functions (and the caches derived from them)."""
-    with _cache_lock:
-        _cache.clear()
+    """Empty the cache of kernel transfer functions and every cache built on them."""
     for fn in _OTHER_CACHES:
         fn()
 
@@ -107,18 +145,12 @@ def _facts(data: bytes, k: np.ndarray) -> tuple[str, bool]:
 
 
 def _cached(key: tuple, build):
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    value = build()
-    value.setflags(write=False)
-    with _cache_lock:
-        _cache[key] = value
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_MAX:
-            _cache.popitem(last=False)
-    return value
+    def frozen():
+        value = build()
+        value.setflags(write=False)
+        return value
+
+    return _cache.get(key, frozen)
 
 
 def is_axis_symmetric(kernel: np.ndarray, rtol: float = 1e-10) -> bool:

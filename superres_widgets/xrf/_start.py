@@ -26,15 +26,13 @@ binning of one PSF and grid is cached (4 entries, thread-safe; cleared with
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 
 import numpy as np
 import scipy.fft as sfft
 
 from ._fastconv import dct2, idct2
 from ._operators import (ConvolutionOperator, _dct_transfer, _digest, _fft_transfer, is_axis_symmetric,
-                         laplacian_kernel, register_cache_clear)
+                         LockedLRU, laplacian_kernel)
 from ..validate import check_array_bytes
 from ._validate import as_image
 
@@ -160,35 +158,18 @@ class _UprePlan:
         return float(_BALANCES[int(np.argmin(risk))])
 
 
-_PLANS: OrderedDict = OrderedDict()
-_PLANS_LOCK = threading.Lock()
-_MAX_PLANS = 4  # ~11 MB each for a 1024^2 float32 map (~2-4x that on the even-extension route)
+_PLANS = LockedLRU(4)  # ~11 MB each for a 1024^2 float32 map (~2-4x that on the even-extension route)
 
 
 def _plan(key, th, td, dof) -> _UprePlan:
     """The plan of one PSF and grid (``key``: kind, PSF digest, shape, dtype), cached (LRU, thread-safe)."""
-    with _PLANS_LOCK:
-        plan = _PLANS.get(key)
-        if plan is not None:
-            _PLANS.move_to_end(key)
-            return plan
-    real = np.isrealobj(th)
-    h2 = np.square(th) if real else np.square(np.abs(th))
-    d2 = np.square(td) if real else np.square(np.abs(td))
-    plan = _UprePlan(h2, d2, dof, fallback=False)
-    with _PLANS_LOCK:
-        _PLANS[key] = plan
-        while len(_PLANS) > _MAX_PLANS:
-            _PLANS.popitem(last=False)
-    return plan
+    def build():
+        real = np.isrealobj(th)
+        h2 = np.square(th) if real else np.square(np.abs(th))
+        d2 = np.square(td) if real else np.square(np.abs(td))
+        return _UprePlan(h2, d2, dof, fallback=False)
 
-
-def _clear_plans() -> None:
-    with _PLANS_LOCK:
-        _PLANS.clear()
-
-
-register_cache_clear(_clear_plans)
+    return _PLANS.get(key, build)
 
 
 def wiener_start(image: np.ndarray, op: ConvolutionOperator, dtype, floor: float) -> np.ndarray:

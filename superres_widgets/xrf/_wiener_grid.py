@@ -53,14 +53,11 @@ Reference: P. C. Hansen, J. G. Nagy and D. P. O'Leary, *Deblurring Images*
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 import scipy.fft as sfft
 
 from ._fastconv import is_fast_length
-from ._operators import ConvolutionOperator, _digest, _fft_transfer, register_cache_clear
+from ._operators import ConvolutionOperator, LockedLRU, _digest, _fft_transfer
 
 __all__ = ["WIENER_TOL", "MAX_GROWTH", "filter_tail_margin", "tail_margins", "padded_shape", "padded_wiener"]
 
@@ -116,9 +113,7 @@ def filter_tail_margin(psf: np.ndarray, reg: np.ndarray, balance: float, axis: i
     return None if m is None or m > limit else m
 
 
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
-_CACHE_MAX = 64
+_MARGINS = LockedLRU(64)
 
 
 def tail_margins(psf: np.ndarray, reg: np.ndarray, balance: float, limits, tol: float = WIENER_TOL):
@@ -141,24 +136,7 @@ def tail_margins(psf: np.ndarray, reg: np.ndarray, balance: float, limits, tol: 
     psf, reg = np.asarray(psf, dtype=np.float64), np.asarray(reg, dtype=np.float64)
     limits = (int(limits[0]), int(limits[1]))
     key = (_digest(psf), _digest(reg), float(balance), float(tol), limits)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    value = _tail_margins(psf, reg, float(balance), float(tol), limits)
-    with _cache_lock:
-        _cache[key] = value
-        while len(_cache) > _CACHE_MAX:
-            _cache.popitem(last=False)
-    return value
-
-
-def _clear() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-register_cache_clear(_clear)
+    return _MARGINS.get(key, lambda: _tail_margins(psf, reg, float(balance), float(tol), limits))
 
 
 def _tail_margins(psf, reg, balance, tol, limits):
