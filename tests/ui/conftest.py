@@ -125,6 +125,17 @@ def browser():
         b.close()
 
 
+#: page JS: a hash of ``canvas``'s pixels (FNV-1a over RGB), or an element's text if it is not a canvas
+_CANVAS_HASH = """{
+                    if (canvas.tagName !== 'CANVAS') return canvas.textContent;
+                    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                    let h = 2166136261;
+                    for (let i = 0; i < d.length; i += 4)
+                        h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
+                    return h;
+                }"""
+
+
 class LabPage:
     """A notebook opened in a fresh JupyterLab workspace, with helpers."""
 
@@ -262,14 +273,7 @@ class LabPage:
             """async ([sliderSel, watchSel, value, index]) => {
                 const input = document.querySelector(sliderSel);
                 const canvas = document.querySelectorAll(watchSel)[index];
-                const hash = () => {
-                    if (canvas.tagName !== 'CANVAS') return canvas.textContent;
-                    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-                    let h = 2166136261;
-                    for (let i = 0; i < d.length; i += 4)
-                        h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
-                    return h;
-                };
+                const hash = () => """ + _CANVAS_HASH + """;
                 const before = hash();
                 const t0 = performance.now();
                 input.value = String(value);
@@ -298,13 +302,7 @@ class LabPage:
                 const input = document.querySelector(sliderSel);
                 const root = document.querySelector(rootSel);
                 const canvas = document.querySelector(canvasSel);
-                const hash = () => {
-                    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-                    let h = 2166136261;
-                    for (let i = 0; i < d.length; i += 4)
-                        h = Math.imul(h ^ ((d[i] << 16) | (d[i+1] << 8) | d[i+2]), 16777619) >>> 0;
-                    return h;
-                };
+                const hash = () => """ + _CANVAS_HASH + """;
                 const before = hash();
                 const id0 = root.dataset.frameId;
                 let t1 = -1;
