@@ -59,7 +59,7 @@ def is_fast_length(n: int) -> bool:
 
 
 #: a row stride that is a multiple of this many bytes makes pocketfft's column transforms hit the
-#: same cache sets (4K aliasing): a 512 x 512 float64 or 1024 x 1024 float32 DCT-II costs ~1.8x more
+#: same cache sets (4K aliasing), e.g. at 512 x 512 float64 or 1024 x 1024 float32
 _ALIAS_BYTES = 2048
 #: the extra row length that breaks the aliasing (one cache line)
 _ROW_PAD_BYTES = 64

@@ -114,7 +114,7 @@ def wiener(image, psf, balance: float, *, reg=None, boundary: str = "reflect", m
         by reflection to a fast DCT size with a margin chosen from the filter's
         impulse response, so that the result differs from the exact one by at
         most 1e-3 of the map's range at every pixel
-        (:mod:`~superres_widgets.xrf._wiener_grid`; 3-6x faster there).
+        (:mod:`~superres_widgets.xrf._wiener_grid`).
         ``True`` keeps the DCT-II of the map's own size.
 
     Returns
