@@ -8,8 +8,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 LOGS   := build/logs
-# pytest options: file names with per-test progress, the 15 slowest tests at the end
+# pytest options: the 15 slowest tests at the end of each of the two runs
 PYTEST_ARGS ?= --durations=15
+# processes of the first, parallel pytest run (pytest-xdist); 0 runs it in this process
+TEST_WORKERS ?= 2
 # where tests/_venv_cache.py and docs/conf.py keep what a rerun can reuse
 TEST_CACHE := $${XDG_CACHE_HOME:-$$HOME/.cache}/superres_widgets
 
@@ -62,11 +64,18 @@ chromium: | $(LOGS)
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# Per-file progress (file name, a dot per test, percentage), then the slowest tests.
+# Two pytest runs, then one verdict (the second runs even if the first failed):
+#  1/2 everything that times nothing, on $(TEST_WORKERS) processes (pytest-xdist; a test file stays on one
+#      process); a line per test file when its last test is done
+#  2/2 the real-browser tests (tests/ui) and the tests marked `timing`, one at a time on a machine
+#      the first run no longer loads; pytest's own per-file progress (file name, a dot per test, percentage)
 test: preflight setup-test chromium
-	@echo "pytest: unit tests, notebooks, packaging, real-browser tests (tests/ui); screenshots in test-artifacts/"
 	@echo "pytest: the Binder and wheel test environments and the docs' notebook outputs are kept in $(TEST_CACHE) (delete it for a cold run)"
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@echo "pytest 1/2: unit tests, notebooks, packaging, docs -- on $(TEST_WORKERS) processes"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not ui and not timing" $(PYTEST_ARGS); one=$$?; \
+	echo "pytest 2/2: real-browser tests (tests/ui) and latency tests, one at a time; screenshots in test-artifacts/"; \
+	$(PY) -m pytest -m "ui or timing" $(PYTEST_ARGS); two=$$?; \
+	if [ $$one -ne 0 ] || [ $$two -ne 0 ]; then echo "make test: FAILED (pytest 1/2 exit $$one, 2/2 exit $$two)"; exit 1; fi
 
 # The documentation site, offline, warnings are errors; notebooks run once and are cached
 # (~/.cache/superres_widgets/docs-jupyter-cache) until their code changes.

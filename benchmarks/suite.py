@@ -216,7 +216,7 @@ def bench_xrf_iteration(quick: bool) -> list[dict]:
     """
     from superres_widgets.xrf import gaussian_psf
 
-    repeat = 3 if quick else 7
+    repeat = 1 if quick else 7  # --quick: a smoke run of the same code (one timed call after the warm-up)
     rng = np.random.default_rng(1)
     psf = gaussian_psf(3.0)
     rows = []
@@ -273,8 +273,8 @@ def bench_xrf(quick: bool) -> list[dict]:
     """
     from superres_widgets import xrf
 
-    repeat = 3 if quick else 5
-    n_iter = 5 if quick else 10
+    repeat = 1 if quick else 5
+    n_iter = 3 if quick else 10
     rng = np.random.default_rng(0)
     psf = xrf.gaussian_psf(3.0)
     rows = []

@@ -3,8 +3,9 @@
 The build runs ``sphinx-build -W --keep-going`` on ``docs/`` into a temporary
 folder (fresh doctrees: every page is read, so every warning is seen), with the
 notebooks' outputs from myst-nb's cache (``~/.cache/superres_widgets/docs-jupyter-cache``,
-shared with ``make docs``).  In a full test run ``tests/test_notebooks.py`` (which runs
-first) has just executed every notebook and stored it there, so the pages show the outputs of
+shared with ``make docs``).  In a full test run ``tests/test_notebooks.py`` (this test waits for
+its file lock, also when the two run on different pytest-xdist processes) has just executed every
+notebook and stored it there, so the pages show the outputs of
 the current code and no notebook is executed a second time; run alone, this test executes
 whatever the cache lacks.  Then the pages are checked for what a reader comes for: install,
 the papers, the API from the docstrings, the notebooks with their outputs, the CLI's own help
@@ -30,6 +31,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     pytest.importorskip("sphinx", reason="the docs extra is part of the test extra: pip install -e '.[test]'")
+    from test_notebooks import notebook_runs_lock  # the notebooks this run executes are stored first
+
+    with notebook_runs_lock():
+        pass
     out = tmp_path_factory.mktemp("docs_html")
     doctrees = tmp_path_factory.mktemp("doctrees")
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,30 @@ def test_make_test_plan_and_order():
     pytest_line = next(ln for ln in dry.splitlines() if "-m pytest" in ln)
     # per-file progress: pytest's default reporter prints each file name; -q would hide them
     assert " -q" not in pytest_line and "--durations" in pytest_line
+
+
+def test_two_pytest_runs_select_every_test_once():
+    lines = [ln for ln in _make("-n", "test").splitlines() if "-m pytest" in ln]
+    assert len(lines) == 2, lines
+    parallel, serial = lines
+    # 1/2 on both cores, a test file per process; 2/2 in one process (no -n)
+    assert "-n 2" in parallel and "--dist loadfile" in parallel and '-m "not ui and not timing"' in parallel
+    assert " -n " not in serial and '-m "ui or timing"' in serial
+    # the two selections are complements: every test runs in exactly one of them
+    markers = subprocess.run([sys.executable, "-m", "pytest", "--markers"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60).stdout
+    assert "@pytest.mark.timing" in markers and "@pytest.mark.ui" in markers
+
+
+def test_the_parallel_run_prints_a_line_per_test_file():
+    r = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile", "-p", "no:cacheprovider",
+                        "tests/test_layering.py", "tests/test_notebook_pairs.py"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:]
+    lines = re.findall(r"^\[\s*(\d+)/2 files\] (tests/\S+): (\d+) passed \([0-9.]+ s\)$", r.stdout, re.M)
+    assert sorted(f for _, f, _ in lines) == ["tests/test_layering.py", "tests/test_notebook_pairs.py"], r.stdout
+    assert sorted(int(i) for i, _, _ in lines) == [1, 2]
+    assert "..." not in r.stdout  # passing tests print no dots: the file lines say it
 
 
 def test_apt_without_recommends_into_a_log_and_sudo_only_when_needed():

@@ -19,6 +19,8 @@ notebooks is that myst-nb renders their outputs (text, Bokeh, widgets); that the
 proven here.
 """
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
@@ -57,6 +59,23 @@ def docs_notebook_cache() -> Path:
                                    / "superres_widgets" / "docs-jupyter-cache")))
 
 
+@contextlib.contextmanager
+def notebook_runs_lock():
+    """Held while this file executes the notebooks and stores them; ``tests/test_docs.py`` waits for it.
+
+    Under ``make test``'s parallel run (pytest-xdist) the docs test may start on the other process
+    while the notebooks still run: without the lock it would execute every notebook a second time.
+    """
+    folder = docs_notebook_cache()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".notebook-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _share_with_the_docs(nb, path: Path) -> None:
     """Store the executed notebook where the docs build looks it up (best effort: no jupyter-cache, no sharing)."""
     try:
@@ -90,7 +109,7 @@ def executions(request, tmp_path_factory):
     selected = {item.callspec.params["path"] for item in request.session.items
                 if item.path == request.path and getattr(item, "originalname", "") == "test_notebook_executes"}
     order = sorted(selected, key=lambda p: -EXPECTED_SECONDS.get(p.stem, 0))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
+    with notebook_runs_lock(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
         futures = {p.name: pool.submit(_execute, p, root / p.stem) for p in order}
         yield futures, root
         for f in futures.values():

@@ -197,6 +197,7 @@ def test_rounding_angles_quaternions_and_cancellation():
         check_cancel(lambda: True)
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("which", ["superposition_map", "reconstruct_phantom"])
 def test_long_computations_stop_soon_after_cancel(which):
     import time

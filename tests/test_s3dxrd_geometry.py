@@ -421,6 +421,7 @@ def test_map_subdivision(s):
     assert res.grid_x[0] == -3 and res.grid_x[-1] == pytest.approx(3 + (s - 1) / s)
 
 
+@pytest.mark.timing
 def test_map_speed_is_vectorised():
     # generous bounds (5-10x the targets) so a shared machine does not flake
     g = PAPER.replace(omega_deg=np.arange(0, 180, 0.5))

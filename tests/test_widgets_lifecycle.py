@@ -107,6 +107,7 @@ def test_error_is_cleared_by_a_later_success_and_background_errors_show():
     w.close()
 
 
+@pytest.mark.timing
 def test_uncancellable_stale_work_is_abandoned_not_waited_for():
     w = Toy(value=1, delay=0.0).wait(5)
     w.delay, w.cancellable = 3.0, False
@@ -122,6 +123,7 @@ def test_uncancellable_stale_work_is_abandoned_not_waited_for():
     assert all(not t.is_alive() for t in w._lifecycle.threads)
 
 
+@pytest.mark.timing
 def test_close_cancels_and_joins():
     w = Toy(value=1, delay=10.0)
     time.sleep(0.05)

@@ -314,6 +314,7 @@ def test_link_to_the_deconvolution_explorer(edge_image):
         dec.close()
 
 
+@pytest.mark.timing
 def test_the_dot_fit_runs_off_the_kernel_thread_with_progress():
     import time
 

@@ -340,6 +340,7 @@ def test_user_label_map_with_a_void():
 # ---------------------------------------------------------------------------
 # every slider to its limits and back: idle on the newest values, quickly
 # ---------------------------------------------------------------------------
+@pytest.mark.timing
 def test_sliders_to_their_limits_and_back():
     w = ReconstructionExplorer(**SMALL).wait()
     ref = w.result.subpixel.candidate.copy()

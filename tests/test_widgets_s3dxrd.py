@@ -210,6 +210,7 @@ def _drag(widget, name, values, pause=0.05):
         time.sleep(pause)  # the browser sends a value now and then while dragging
 
 
+@pytest.mark.timing
 def test_superposition_map_sliders_to_their_limits_and_back():
     m = SuperpositionMap().wait()
     ref = dict(m.result.stats.__dict__)

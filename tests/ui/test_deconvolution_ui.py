@@ -56,6 +56,16 @@ def _frame_on_screen(lab, timeout=30.0):
     raise AssertionError("the page never showed the final frame")
 
 
+def _no_frame_diagnosis(lab, value, earlier) -> dict:
+    """What the kernel and the page hold when a slider move drew nothing within 10 s (for the failure message)."""
+    return {"value": value, "earlier_ms": earlier,
+            "kernel": lab.kernel_value("dict(busy=w.busy, frame_id=w.frame_id, iteration=w.iteration, "
+                                       "sigma=w.psf_sigma_um, stale=w.stale, progress=w.progress, "
+                                       "method=w.method, error=w.error)"),
+            "page": lab.page.evaluate(f"() => [document.querySelector('{DX}').dataset.frameId, "
+                                      f"document.querySelector('{DX} input[data-trait=psf_sigma_um]').value]")}
+
+
 def test_deconvolution_explorer_in_browser(lab):
     # count every websocket message the page sends (comm traffic to the kernel)
     lab.page.add_init_script(WS_COUNTER)
@@ -113,7 +123,7 @@ def test_deconvolution_explorer_in_browser(lab):
     rl = []
     for v in (30.0, 34.0, 31.0):
         ms = lab.slider_to_redraw_ms(sigma, MAIN, v)
-        assert ms > 0
+        assert ms > 0, _no_frame_diagnosis(lab, v, rl)
         rl.append(ms)
         lab.kernel("w.wait()")
     rl_first = sorted(rl)[1]

@@ -156,6 +156,7 @@ def _best_pair(fa, fb, rounds=11):
     return ta, tb
 
 
+@pytest.mark.timing
 def test_prime_size_costs_about_the_fast_size():
     """One RL iteration (forward + adjoint) and one normal-operator product at 601^2 vs 600^2.
 

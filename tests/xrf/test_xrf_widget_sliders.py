@@ -24,6 +24,8 @@ from superres_widgets.widgets import DeconvolutionExplorer, ElementStack, PSFFit
 from superres_widgets.widgets._restoration import restore, restore_with_psf
 from superres_widgets.xrf import fit_knife_edge, gaussian_psf, mineral_phantom
 
+pytestmark = pytest.mark.timing  # latencies: `make test` runs these one at a time, not beside other tests
+
 # thread hand-overs plus, on a loaded machine, the lifecycle's grace period: a stale job that has
 # not yet reached its next cancellation check gets up to Lifecycle.grace_s (0.3 s) before the
 # newest starts beside it (the old runner stayed busy for minutes; this stays well under a second)
