@@ -8,11 +8,15 @@
   prints only dots, in the order the workers finish tests.  Here each test file gets one line when
   its last test has reported: the file, its counts, how many files are done.  Passing tests print
   no dot; a failure, error or skip still prints its letter at once.
+* Each xdist worker gets its own numba cache folder (``NUMBA_CACHE_DIR``), see ``pytest_configure``.
 """
 
 from __future__ import annotations
 
 import collections
+import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -81,6 +85,15 @@ class FileProgress:
 
 
 def pytest_configure(config):
+    worker = getattr(config, "workerinput", None)
+    if worker is not None and "NUMBA_CACHE_DIR" not in os.environ:
+        # numba's on-disk cache (ImageD11's point-by-point kernels are compiled with cache=True) is
+        # not safe for two processes compiling the same functions at once: a pytest-xdist worker
+        # and a notebook kernel started by the other one did, and the kernel died ("LLVM ERROR:
+        # Symbol not found: __gufunc__..."). Each worker (and the kernels it starts) gets its own.
+        folder = tempfile.mkdtemp(prefix=f"superres-numba-{worker['workerid']}-")
+        os.environ["NUMBA_CACHE_DIR"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
     # the xdist controller (not its workers, not a plain run): per-file lines instead of dots
     if (config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None)
             and not hasattr(config, "workerinput")):

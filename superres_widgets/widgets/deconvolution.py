@@ -453,11 +453,12 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             return self._restore(job, method, image, psf, params, pixel, scoring, policy)
 
         with self._state_lock:
-            with self.hold_sync():
+            with self.hold_sync():  # one message: the page never shows the stale marker beside the old status
                 self.progress = 0.0
                 self.iteration = 0
                 self.final = False
                 self.stale = True
+                self.busy = True  # (set again by _run_in_background: no second message)
             with self._plot_lock:
                 self._plot.reset(n, f"convergence: {method.label or method.name}" if n else
                                  f"{method.label or method.name} is not iterative")
