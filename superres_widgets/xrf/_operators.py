@@ -60,6 +60,9 @@ class LockedLRU:
     """A thread-safe least-recently-used cache: ``get(key, build)`` returns the value of ``key``,
     building it outside the lock on a miss (two threads may build the same value; both are equal).
 
+    At most ``maxsize`` entries; with ``max_fraction``, also at most that fraction of the memory
+    limit (:func:`superres_widgets.validate.memory_limit`) in the arrays the entries hold (an
+    array, or a tuple/list of them): the least recently used go first, the newest always stays.
     Every instance is emptied by :func:`clear_transfer_cache` (the caches built on transfers).
 
     Examples
@@ -69,13 +72,44 @@ class LockedLRU:
     (1, 2, 1, 3)
     >>> sorted(c._data)  # "b" was the least recently used
     ['a', 'c']
+    >>> from superres_widgets.validate import memory_limit_set
+    >>> big = LockedLRU(16, max_fraction=0.5)
+    >>> with memory_limit_set(4 * 2**20):  # 2 MiB for the arrays
+    ...     _ = [big.get(k, lambda: np.zeros(2**17)) for k in "abc"]  # 1 MiB each
+    >>> sorted(big._data), big.nbytes
+    (['b', 'c'], 2097152)
     """
 
-    def __init__(self, maxsize: int):
+    def __init__(self, maxsize: int, max_fraction: float | None = None):
         self.maxsize = int(maxsize)
+        self.max_fraction = max_fraction
         self._data: OrderedDict = OrderedDict()
+        self._bytes: dict = {}
         self._lock = threading.Lock()
         _OTHER_CACHES.append(self.clear)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the entries hold."""
+        with self._lock:
+            return sum(self._bytes.values())
+
+    @staticmethod
+    def _size(value) -> int:
+        if isinstance(value, np.ndarray):
+            return int(value.nbytes)
+        if isinstance(value, (tuple, list)):
+            return sum(LockedLRU._size(v) for v in value)
+        return 0
+
+    def _over(self) -> bool:
+        if len(self._data) > self.maxsize:
+            return True
+        if self.max_fraction is None or len(self._data) <= 1:
+            return False
+        from ..validate import memory_limit
+
+        return sum(self._bytes.values()) > self.max_fraction * memory_limit()
 
     def get(self, key, build):
         with self._lock:
@@ -85,20 +119,25 @@ class LockedLRU:
         value = build()
         with self._lock:
             self._data[key] = value
+            self._bytes[key] = self._size(value)
             self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+            while self._over():
+                old, _ = self._data.popitem(last=False)
+                self._bytes.pop(old, None)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._bytes.clear()
 
     def __len__(self) -> int:
         return len(self._data)
 
 
-_cache = LockedLRU(16)  # transfer functions (read-only arrays)
+#: transfer functions (read-only arrays): 16 at most, and at most 1/8 of the memory limit (one
+#: |H|^2 of a 4096^2 map in float64 is 128 MiB; 16 of them would be 2 GiB)
+_cache = LockedLRU(16, max_fraction=0.125)
 
 
 def register_cache_clear(fn) -> None:
