@@ -183,6 +183,28 @@ def test_pixel_size_notice_masked_and_negative_pixels():
     w.close()
 
 
+def test_the_data_notice_is_computed_once_per_map_and_policy(monkeypatch):
+    from superres_widgets.widgets import _restoration
+
+    calls = []
+    real = _restoration.prepare_data
+    monkeypatch.setattr(_restoration, "prepare_data", lambda *a, **k: calls.append(k) or real(*a, **k))
+    img = np.random.default_rng(5).poisson(80.0, (48, 48)).astype(float) - 60.0  # negative pixels
+    w = DeconvolutionExplorer(image=img, pixel_size_um=5.0, method="wiener", psf_sigma_um=10.0).wait()
+    n = len(calls)
+    for s in (11.0, 12.0, 13.0):  # slider moves: the same map, the same policy
+        w.psf_sigma_um = s
+        w.wait()
+    assert len(calls) == n
+    w.method = "richardson_lucy"  # another negative-pixel policy: asked again, and said
+    w.wait()
+    assert len(calls) == n + 1 and "negative='offset'" in w.notice
+    w.image = img + 100.0  # a new map: asked again; no negative pixels left to mention
+    w.wait()
+    assert len(calls) == n + 2 and "negative pixel" not in w.notice
+    w.close()
+
+
 def test_stale_flag_stop_rule_history_and_metric_notes():
     from superres_widgets.xrf import simulate_scan, usaf1951
 

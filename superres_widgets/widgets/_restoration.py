@@ -172,11 +172,16 @@ class MethodWidget(SuperresWidget):
         m = method or self.current_method
         if image is None:
             return ""
+        key = (self.negative_policy(m), bool(m.nonnegative))
+        cached = getattr(self, "_data_notice_cache", None)  # the last map's answer: a slider move keeps the map
+        if cached is not None and cached[0] is image and cached[1] == key:
+            return cached[2]
         try:
-            d = prepare_data(image, negative=self.negative_policy(m), poisson=m.nonnegative)
+            text = prepare_data(image, negative=key[0], poisson=key[1]).notice()
         except ValueError as exc:
-            return str(exc)
-        return d.notice()
+            text = str(exc)
+        self._data_notice_cache = (image, key, text)
+        return text
 
     @traitlets.observe("method")
     def _reclamp_for_method(self, change):

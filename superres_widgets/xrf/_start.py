@@ -158,7 +158,8 @@ class _UprePlan:
         return float(_BALANCES[int(np.argmin(risk))])
 
 
-_PLANS = LockedLRU(4, max_fraction=0.125)  # ~11 MB each for a 1024^2 float32 map (~2-4x that on the even-extension route)
+#: ~11 MB each for a 1024^2 float32 map (~2-4x that on the even-extension route); <= 1/8 of the memory limit
+_PLANS = LockedLRU(4, max_fraction=0.125)
 
 
 def _plan(key, th, td, dof) -> _UprePlan:
