@@ -243,9 +243,13 @@ def test_deconvolution_explorer_in_browser(lab):
                                   f"time.perf_counter() - _seen[-1][0])[-1]")
         after = lab.kernel_value(f"w.{name}")
         assert after == pytest.approx(before, rel=0.01), (name, before, after)
-        assert lab.kernel_value("w.error == '' and not w.busy and bool(np.allclose(w.restored, restore_with_psf("
-                                "img, w.psf, {'method': w.method, **w.method_values()}, dtype=np.float32), "
-                                "rtol=1e-5, atol=1e-4))"), name
+        # idle, no error, and showing the restoration of the final values (each part reported on failure)
+        state = lab.kernel_value(
+            "(lambda ref: dict(error=w.error, busy=w.busy, values=w.method_values(), "
+            "same=bool(np.allclose(w.restored, ref, rtol=1e-5, atol=1e-4)), "
+            "max_diff=float(np.abs(w.restored - ref).max())))(restore_with_psf("
+            "img, w.psf, {'method': w.method, **w.method_values()}, dtype=np.float32))")
+        assert state["error"] == "" and not state["busy"] and state["same"], (name, state)
         # one computation at the final values, the same way (frames streamed to this page): the median
         # of 3 recomputations after a step away (the machine is shared)
         one = lab.kernel_value(
