@@ -50,12 +50,20 @@ def _starts(env_dir: Path) -> bool:
 
 
 @contextlib.contextmanager
+def file_lock(path: Path):
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the block: one test process at a time."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+@contextlib.contextmanager
 def cached_venv(name: str, key: str, build, refresh, log=print):
     """Yield ``CACHE/<name>-<key>``: built if missing or broken, refreshed every run, locked while in use."""
     CACHE.mkdir(parents=True, exist_ok=True)
     env_dir = CACHE / f"{name}-{key}"
-    with open(CACHE / f"{name}-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(CACHE / f"{name}-{key}.lock"):
         warm = (env_dir / ".ready").is_file() and _starts(env_dir)
         if warm:
             t0 = time.perf_counter()

@@ -19,8 +19,6 @@ notebooks is that myst-nb renders their outputs (text, Bokeh, widgets); that the
 proven here.
 """
 
-import contextlib
-import fcntl
 import os
 import subprocess
 import sys
@@ -30,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _venv_cache import file_lock
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 # the longest first, so that two workers finish together (seconds measured on a loaded machine)
@@ -59,21 +58,13 @@ def docs_notebook_cache() -> Path:
                                    / "superres_widgets" / "docs-jupyter-cache")))
 
 
-@contextlib.contextmanager
 def notebook_runs_lock():
     """Held while this file executes the notebooks and stores them; ``tests/test_docs.py`` waits for it.
 
     Under ``make test``'s parallel run (pytest-xdist) the docs test may start on the other process
     while the notebooks still run: without the lock it would execute every notebook a second time.
     """
-    folder = docs_notebook_cache()
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".notebook-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return file_lock(docs_notebook_cache() / ".notebook-runs.lock")
 
 
 def _share_with_the_docs(nb, path: Path) -> None:
