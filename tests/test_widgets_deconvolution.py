@@ -145,6 +145,30 @@ def test_view_traits_do_not_recompute(scan):
     assert w.frame_id == n
 
 
+def test_another_methods_parameter_is_kept_without_recomputing(scan):
+    """num_iter set while Wiener is on screen: no new job; RL then uses it. σ moves restore."""
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener", psf_sigma_um=25.0).wait()
+    n = w.frame_id
+    w.num_iter = 7
+    w.tau = 0.5  # a FISTA parameter
+    w.wait()
+    assert w.frame_id == n
+    w.balance = w.balance * 2  # Wiener's own parameter does recompute
+    w.wait()
+    assert w.frame_id > n
+    w.method = "richardson_lucy"
+    w.wait()
+    assert w.num_iter == 7
+    expected = richardson_lucy(img, gaussian_psf(25.0, pixel_size_um=10.0), 7)
+    np.testing.assert_allclose(w.restored, expected, rtol=2e-4, atol=2e-3 * float(img.max()))
+    n = w.frame_id
+    w.psf_sigma_um = 30.0  # the PSF parameters count for every method that needs a PSF
+    w.wait()
+    assert w.frame_id > n
+    w.close()
+
+
 def test_the_error_of_the_newest_parameters_is_never_cleared_by_a_stale_job():
     """Issue 9's repro: σ = 12 still restoring when σ = 500 fails; 20 of 20 times the σ = 500 error stays."""
     img = np.random.default_rng(3).poisson(60.0, (256, 256)).astype(float)

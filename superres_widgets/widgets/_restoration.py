@@ -222,6 +222,28 @@ class MethodWidget(SuperresWidget):
         """Every method-parameter trait of this widget (for observers)."""
         return [n for n in self.trait_names() if self.trait_metadata(n, "method_parameter")]
 
+    def _observe_method_parameters(self, handler) -> None:
+        """Call ``handler(change)`` when a parameter the current method uses changes.
+
+        Every registered method's parameters are traits of the widget.  A value
+        set for another method (``num_iter`` while Wiener is selected) is kept
+        for when that method is chosen, and starts no computation: its result
+        would be the one on screen.
+        """
+        def on_change(change):
+            if self._parameter_in_use(change["name"]):
+                handler(change)
+
+        self.observe(on_change, names=self.method_parameter_names())
+
+    def _parameter_in_use(self, name: str) -> bool:
+        """Whether the current method's result depends on the method-parameter trait ``name``."""
+        try:
+            m = self.current_method
+        except ValueError:
+            return True
+        return name in m.parameter_names or (name in PSF_PARAMETERS and m.needs_psf)
+
     def _declaration(self, name: str):
         try:
             m = get_method(self.method, self._methods_here())

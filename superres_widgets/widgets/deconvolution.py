@@ -199,7 +199,7 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             super().__init__(**kwargs)
             if not given_pixel:
                 self._set_notice("pixel_size_um", _PIXEL_NOTICE)
-            self.observe(self._on_param, names=self.method_parameter_names())
+            self._observe_method_parameters(self._on_param)
             self.on_msg(self._on_front_end_msg)
             self.set_reference(reference, chart=chart)
             if psf_image is not None:

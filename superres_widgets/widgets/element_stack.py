@@ -242,7 +242,7 @@ class ElementStack(MethodWidget):
         sig = _as_sigmas(sigmas_um, list(clean))
         with self._batch():
             super().__init__(maps=clean, sigmas_um=sig, **kwargs)
-            self.observe(self._on_param, names=self.method_parameter_names())
+            self._observe_method_parameters(self._on_param)
 
     @classmethod
     def demo(cls, shape=(192, 192), pixel_size_um: float = 10.0, sigmas_um=None, dwell_s: float = 0.1,

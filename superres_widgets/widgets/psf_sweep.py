@@ -163,7 +163,7 @@ class PSFSweep(BokehPanel, MethodWidget):
         self._build_plots()
         with self._batch():
             super().__init__(**kwargs)
-            self.observe(self._on_param, names=self.method_parameter_names())
+            self._observe_method_parameters(self._on_param)
 
     # -- validation -----------------------------------------------------------------
     @traitlets.validate("image")

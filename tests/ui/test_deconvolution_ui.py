@@ -437,6 +437,12 @@ def test_display_resolution_frames_latency_zoom_and_hover(lab, n):
     assert lab.cell_errors() == []
     lab.page.wait_for_selector(MAIN, timeout=60_000)
     _frame_on_screen(lab)
+    # a recomputation whose pixels equal those on screen (no `restored_view` change reaches the page)
+    # still marks its frame as drawn
+    fid = lab.kernel_value("w.frame_id")
+    lab.kernel("w._request_update(); w.wait()")
+    assert lab.kernel_value("w.frame_id") == fid + 1
+    _frame_on_screen(lab, timeout=10.0)
     root = lab.page.locator(DX)
     # the frame on screen: the whole map as at most canvas-sized area means of the full result
     assert root.get_attribute("data-view-box") == f"0,{n},0,{n}"

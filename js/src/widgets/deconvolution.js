@@ -680,6 +680,8 @@ function render({ model, el }) {
     ["change:image", () => schedule("raw")],
     ["change:restored_view", () => { trace("frame-arrived"); schedule("rest"); }],
     ["change:result_id", () => { newResult = true; }],
+    // a new frame whose pixels equal the ones on screen sends no `restored_view` change: still mark it drawn
+    ["change:frame_id", () => schedule("draw")],
     ["change:colormap", () => schedule("style")],
     ["change:contrast", onContrast],
     ["change:mode", () => schedule()],
