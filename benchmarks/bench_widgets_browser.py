@@ -16,6 +16,10 @@ event to the new pixels on screen) and prints what they recorded in
   afterwards).  The "read-back timing" row times the same sigma moves the earlier way -- the
   canvas read back and hashed on every animation frame until it changes -- which adds the
   read-back's own cost to the page and up to one frame of detection delay.
+* beside each DeconvolutionExplorer row, the kernel's own share, read from ``w.timing`` after each
+  move: the restoration's wall time in the worker thread (RL: to its first streamed frame) and, for
+  Wiener, that thread's CPU time -- the rest of the page's figure is messaging, the page's drawing,
+  and waiting for a core.
 * the kernel websocket round trip of a minimal widget (``tests/ui/test_round_trip_ui.py``) with
   and without ``superres_widgets.server_extension`` (TCP_NODELAY), median and p75.
 * DeconvolutionExplorer 512 x 512 (issue 4 test): Wiener slider, RL first frame, process memory
@@ -67,8 +71,9 @@ def _sizes(since: float) -> dict:
             if key not in rec["display"]:
                 continue
             d, f = rec["display"][key], rec["full"][key]
-            rows[key] = {"display": {"median_ms": d["median_ms"], "p90_ms": d["p90_ms"], "ms": d["ms"]},
-                         "full": {"median_ms": f["median_ms"], "p90_ms": f["p90_ms"], "ms": f["ms"]},
+            rows[key] = {**{res: {k: v[k] for k in ("median_ms", "p90_ms", "ms", "kernel_median_ms",
+                                                   "kernel_cpu_median_ms", "kernel_ms") if k in v}
+                            for res, v in (("display", d), ("full", f))},
                          "ratio_full_over_display_median": f["median_ms"] / d["median_ms"],
                          "goal_ms": GOALS_1024.get(key) if n == 1024 else None}
         out[f"{n}x{n}"] = {"frame_shape": rec["frame_shape"], "rows": rows, "misses": rec.get("misses")}
@@ -128,6 +133,11 @@ def main() -> int:
             print(f"    {LABELS[key]:32s} display median {d['median_ms']:6.0f} p90 {d['p90_ms']:6.0f}   "
                   f"full median {f['median_ms']:6.0f} p90 {f['p90_ms']:6.0f}   "
                   f"full/display {row['ratio_full_over_display_median']:.2f}{goal}")
+            if d.get("kernel_median_ms") is not None:
+                cpu = d.get("kernel_cpu_median_ms")
+                what = "to the first frame" if key == "rl_first_frame" else "the restoration"
+                print(f"    {'':32s}   of which the kernel's worker, {what} (display): median "
+                      f"{d['kernel_median_ms']:6.0f} ms" + (f" wall, {cpu:.0f} ms CPU" if cpu is not None else ""))
     OUT.write_text(json.dumps(result, indent=1) + "\n")
     print(f"written {OUT.relative_to(ROOT)}")
     return proc.returncode

@@ -169,6 +169,21 @@ def test_another_methods_parameter_is_kept_without_recomputing(scan):
     w.close()
 
 
+def test_timing_of_the_applied_restoration(scan):
+    """``timing``: wall and worker-thread CPU of the whole run, and the wall time to the first frame."""
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener").wait()
+    t = w.timing
+    assert t["first_frame"] is None and t["compute"] == pytest.approx(w.compute_ms)
+    assert 0 < t["cpu"] <= t["compute"] * 1.05 + 1.0  # one thread's CPU cannot exceed its wall time
+    w.method = "richardson_lucy"
+    w.num_iter = 30
+    w.wait()
+    t = w.timing
+    assert 0 < t["first_frame"] < t["compute"] == pytest.approx(w.compute_ms)
+    w.close()
+
+
 def test_the_error_of_the_newest_parameters_is_never_cleared_by_a_stale_job():
     """Issue 9's repro: σ = 12 still restoring when σ = 500 fails; 20 of 20 times the σ = 500 error stays."""
     img = np.random.default_rng(3).poisson(60.0, (256, 256)).astype(float)

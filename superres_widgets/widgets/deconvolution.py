@@ -183,6 +183,10 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         self._latest = None  # the newest frame at full resolution (probes, zoom crops)
         self._raw_cache: tuple | None = None  # (geometry, raw_view)
         self._image64: tuple | None = None  # (image, float64 copy): one conversion per map
+        #: where the newest applied restoration spent its time, in ms (diagnostics; the browser
+        #: benchmark reads it): ``compute`` (wall) and ``cpu`` (CPU of the worker thread alone) of
+        #: the whole run, ``first_frame`` (wall, to the first streamed frame; iterative methods)
+        self.timing: dict = {}
         self.history: ConvergenceHistory | None = None
         self._init_bokeh_panel()
         self._plot = ConvergencePlot()
@@ -493,8 +497,9 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
 
     def _restore(self, job, method, image, psf, params, pixel, scoring, policy):
         """Run in a worker thread. Streams frames and records; returns (restored, info)."""
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         last = [0.0]
+        first_ms: list = []
         known = method.total_iterations(params)  # None: unknown in advance (blind L0's alternations)
         n_total = known or 1
         history, flush = self._history_for(job, method, n_total, scoring[0])
@@ -509,6 +514,8 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
                 img = getattr(estimate, "image", estimate)
                 kernel = getattr(estimate, "kernel", None)
                 fraction = iteration / known if known else iteration / (iteration + 10.0)
+                if first:
+                    first_ms.append(1000.0 * (now - t0))
                 if job.publish(self._show_frame, img, iteration, min(1.0, fraction), False, kernel):
                     # let the kernel's IOPub thread ship the frame now, before the
                     # next iterations take the GIL and both cores (<= 10 per second)
@@ -518,13 +525,16 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         result = restore_with_psf(img, psf, params, cancel=job, callback=frame if method.streams else None,
                                   dtype=np.float32, negative=policy, history=history)
         seconds = time.perf_counter() - t0
+        cpu_ms = 1000.0 * (time.thread_time() - cpu0)
         if flush is not None:
             flush()
         out = np.asarray(getattr(result, "image", result), dtype=np.float64)
         if not np.all(np.isfinite(out)):
             raise ValueError("the restoration produced non-finite values")
         iterations = history.records[-1].iteration if history is not None and history.records else n_total
-        info = {"seconds": seconds, "iterations": iterations, "history": history}
+        info = {"seconds": seconds, "iterations": iterations, "history": history,
+                "timing": {"compute": 1000.0 * seconds, "cpu": cpu_ms,
+                           "first_frame": first_ms[0] if first_ms else None}}
         kernel = getattr(result, "kernel", None)
         if kernel is not None:  # a method that estimates the PSF
             sigma = kernel_to_sigma(kernel, pixel_size_um=pixel)
@@ -588,6 +598,7 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             self._restored = out
             self.history = history
             self.compute_ms = 1000.0 * info["seconds"]
+            self.timing = info["timing"]
             self.estimated_sigma_um = info.get("estimated_sigma_um")
             if "kernel" in info:
                 self.estimated_kernel = info["kernel"]
