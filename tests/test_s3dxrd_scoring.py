@@ -140,7 +140,7 @@ def test_unknown_scorer_is_a_value_error(realistic):
 
 def test_inside_table_equals_the_sum_of_ramp_products():
     """Rule 4 by cumulative sums against the brute-force sum over runs of the two ramps."""
-    from superres_widgets.s3dxrd.scoring import _inside_table
+    from superres_widgets.s3dxrd._scoring_runs import _inside_table
 
     rng = np.random.default_rng(5)
     M, L, step = 3, 7, 4.0
@@ -179,7 +179,7 @@ def test_likelihood_scores_on_dask_equal_numpy(realistic):
 
 def test_gaussian_beam_tails_and_a_full_scan():
     """Tails are weighted (rule 1): with a Gaussian beam (FWHM = step) the likelihood map stays right where N' fails."""
-    from superres_widgets.s3dxrd.scoring import _tail_terms
+    from superres_widgets.s3dxrd._scoring_runs import _tail_terms
 
     kw = dict(diameter_um=60, n_grains=6, seed=3, omega_step_deg=1.0, detection_probability=0.85)
     r = reconstruct_phantom(**kw, profile="gaussian", scorer="likelihood")

@@ -110,6 +110,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .beam import BeamProfile, beam_profile_name, get_beam_profile
+from ._scan_positions import grid_lookup, grid_scan_indices, list_lookup, positions_from_dty, validate_scan
 from .conventions import TIE_TOL as _TIE_TOL
 from .conventions import cos_sin_deg as _cos_sin_deg
 from .conventions import finite_array as _finite_array
@@ -174,22 +175,6 @@ class PositionLookup(NamedTuple):
     in_scan: np.ndarray
     distance: np.ndarray
     next_index: np.ndarray
-
-
-def _scan_positions(positions: Any) -> np.ndarray:
-    """Validated, sorted, de-duplicated position list (rule 3, scans as data)."""
-    pos = _finite_array(positions, "positions")
-    if pos.ndim > 1:
-        raise ValueError(f"positions must be a 1-D list of scan positions, got shape {pos.shape}")
-    pos = np.unique(np.atleast_1d(pos))
-    if pos.size == 0:
-        raise ValueError("positions must contain at least one scan position")
-    if pos.size > 1:  # merge values closer than rounding noise (repeated motor readings)
-        scale = max(float(np.abs(pos).max()), 1.0)
-        keep = np.concatenate([[True], np.diff(pos) > 1e-9 * scale])
-        pos = pos[keep]
-    pos.flags.writeable = False
-    return pos
 
 
 class ScanGeometry:
@@ -264,25 +249,7 @@ class ScanGeometry:
         axis_offset: float = 0.0,
         positions: Any = None,
     ) -> None:
-        step_f = _positive_scalar(step, "step")
-        y0 = _finite_scalar(axis_offset, "axis_offset")
-        if positions is None:
-            x_range_f = _finite_scalar(x_range, "x_range")
-            if x_range_f < 0:
-                raise ValueError(f"x_range must be >= 0, got {x_range!r}")
-            if abs(y0) > x_range_f * (1 + 1e-12):
-                raise ValueError(
-                    f"axis_offset must be within the scan, |axis_offset| <= x_range = {x_range_f:g}, "
-                    f"got {axis_offset!r}"
-                )
-            pos = None
-        else:
-            if y0 != 0:
-                raise ValueError(
-                    f"axis_offset must be 0 with positions (they are relative to the axis already), got {axis_offset!r}"
-                )
-            pos = _scan_positions(positions)
-            x_range_f = float(np.abs(pos).max())
+        x_range_f, step_f, y0, pos = validate_scan(x_range, step, axis_offset, positions)
         bw = None if beam_width is None else _positive_scalar(beam_width, "beam_width")
         om = _finite_array(omega_deg, "omega_deg")
         if om.ndim > 1:
@@ -347,26 +314,14 @@ class ScanGeometry:
         >>> g.x_positions.tolist(), g.omega_deg.tolist(), g.step
         ([-0.75, 0.25, 1.25], [0.0, 90.0], 1.0)
         """
-        d = _scan_positions(dty)  # validates "positions"-style; rename in the messages
-        y0_f = _finite_scalar(y0, "y0")
-        lo, hi = float(d.min()), float(d.max())
-        span = max(hi - lo, 1.0)
-        if not lo - 1e-9 * span <= y0_f <= hi + 1e-9 * span:
-            raise ValueError(f"y0 must lie within the dty range [{lo:g}, {hi:g}] of the scan, got {y0!r}")
-        om = _finite_array(omega, "omega")
-        if om.size == 0:
-            raise ValueError("omega must contain at least one angle")
-        if step is None:
-            step_f = float(np.median(np.diff(d))) if d.size > 1 else 1.0
-        else:
-            step_f = _positive_scalar(step, "step")
+        positions, omega_deg, step_f = positions_from_dty(dty, omega, y0, step)
         return cls(
             step=step_f,
             beam_width=beam_width,
-            omega_deg=np.unique(om.ravel()),
+            omega_deg=omega_deg,
             profile=profile,
             unit=unit,
-            positions=y0_f - d,
+            positions=positions,
         )
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -543,46 +498,10 @@ class ScanGeometry:
         """Rule 4 for arrays ``xs, ys`` (already validated), shape (..., n_omega)."""
         c, s = self._cos_sin()
         u = np.multiply.outer(xs, c) - np.multiply.outer(ys, s)
-        step = self._step
         if self._positions is None and self._axis_offset == 0.0:
             # the grid of the paper: rule 4 exactly as before offsets existed
-            q = u / step
-            k = _round_half_away(q)
-            kmax = self.k_max
-            in_scan = np.abs(k) <= kmax
-            X = step * k.astype(float)
-            nxt = k + np.where(q >= k, 1, -1)
-            return PositionLookup(
-                index=np.clip(k + kmax, 0, 2 * kmax),
-                in_scan=in_scan,
-                distance=u - X,
-                next_index=np.clip(nxt + kmax, 0, 2 * kmax),
-            )
-        P = self.x_positions
-        n = P.size
-        tol = _TIE_TOL * step
-        right = np.clip(np.searchsorted(P, u, side="left"), 0, n - 1)
-        left = np.clip(right - 1, 0, n - 1)
-        dl = u - P[left]
-        dr = P[right] - u
-        # nearest; a tie (within tol) goes to the position farther from the axis
-        tie = np.abs(dr - dl) <= 2 * tol
-        far_right = np.abs(P[right]) >= np.abs(P[left])
-        take_right = (dr < dl) & ~tie | tie & far_right
-        idx = np.where(take_right, right, left)
-        X = P[idx]
-        d = u - X
-        g0 = P[1] - P[0] if n > 1 else step
-        g1 = P[-1] - P[-2] if n > 1 else step
-        below = P[0] - u  # > 0 below the first position
-        above = u - P[-1]
-        # the end cells reach half the end gap; a tie at the upper (lower) edge
-        # goes away from (towards) the axis like rule 4 on a symmetric grid
-        out_lo = below >= 0.5 * g0 - tol if P[0] < 0 else below > 0.5 * g0 + tol
-        out_hi = above >= 0.5 * g1 - tol if P[-1] > 0 else above > 0.5 * g1 + tol
-        nxt = np.clip(idx + np.where(d >= 0, 1, -1), 0, n - 1)
-        return PositionLookup(index=idx.astype(np.int64), in_scan=~(out_lo | out_hi), distance=d,
-                              next_index=nxt.astype(np.int64))
+            return PositionLookup(*grid_lookup(u, self._step, self.k_max))
+        return PositionLookup(*list_lookup(u, self.x_positions, self._step))
 
     def nearest_positions(self, xs: Any, ys: Any) -> PositionLookup:
         """Nearest scan position of many points at every angle (rule 4), vectorised.
@@ -666,23 +585,7 @@ class ScanGeometry:
             index = lk.index.astype(index_dtype, copy=False)
             return (index, lk.in_scan, lk.distance) if distance else (index, lk.in_scan)
         c, s = self._cos_sin()
-        u = np.multiply.outer(xs, c)
-        buf = np.multiply.outer(ys, s)
-        u -= buf
-        step, kmax = self._step, self.k_max
-        q = u if step == 1.0 else np.divide(u, step, out=buf)  # u / 1.0 == u exactly
-        kf = np.abs(q, out=buf if step == 1.0 else None)  # sign(q) floor(|q| + 1/2 + tol), as round_half_away
-        kf += 0.5
-        kf += _TIE_TOL
-        np.floor(kf, out=kf)
-        in_scan = kf <= kmax
-        np.copysign(kf, q, out=kf)
-        d = None
-        if distance:  # u - X, X = step * k
-            d = np.subtract(u, kf, out=u) if step == 1.0 else u - step * kf
-        kf += kmax
-        index = np.clip(kf, 0, 2 * kmax, out=kf).astype(index_dtype, copy=False)
-        return (index, in_scan, d) if distance else (index, in_scan)
+        return grid_scan_indices(xs, ys, c, s, self._step, self.k_max, distance, index_dtype)
 
     def scan_indices(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised (X, omega) lists of many points as scan indices.

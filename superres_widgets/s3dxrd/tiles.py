@@ -57,7 +57,7 @@ def candidate_extents(table: Any, geometry: Any) -> tuple[np.ndarray, np.ndarray
     (3, 2)
     """
     from .conventions import cos_sin_deg
-    from .scoring import _centre_fit
+    from ._scoring_runs import _centre_fit
 
     ev = table.events
     X = np.asarray(geometry.x_positions, dtype=float)
