@@ -184,6 +184,37 @@ def test_timing_of_the_applied_restoration(scan):
     w.close()
 
 
+def test_slider_moves_leave_the_convergence_data_alone_until_the_run_records(scan):
+    """Issue 14: no Bokeh data patch when a run starts (the page echoes it and delays the first frame)."""
+    from bokeh.document import Document
+
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="richardson_lucy", num_iter=20).wait()
+    src = w._plot.source
+    assert len(src.data["iteration"]) > 0
+    doc = Document()  # the patches a page would receive
+    doc.add_root(w._plots_layout)
+    events = []
+    doc.on_change(lambda e: events.append(type(e).__name__) if "Column" in type(e).__name__ else None)
+    w.method = "wiener"  # records nothing: the end of its run empties the curve, once
+    w.wait()
+    assert events == ["ColumnDataChangedEvent"] and len(src.data["iteration"]) == 0
+    w.balance = w.balance * 2
+    w.psf_sigma_um = 30.0
+    w.wait()
+    assert events == ["ColumnDataChangedEvent"]  # Wiener moves send the plot's data nothing
+    w.method = "richardson_lucy"  # the run's first records replace the (empty) curve
+    w.wait()
+    assert events[1] == "ColumnDataChangedEvent" and len(src.data["iteration"]) > 0
+    n = len(events)
+    w._plot.reset(20, "convergence")  # what a run's start does: no data patch
+    assert len(events) == n
+    w.psf_sigma_um = 27.0  # the next run's first records replace the curve
+    w.wait()
+    assert events[n] == "ColumnDataChangedEvent" and src.data["iteration"][0] <= 2
+    w.close()
+
+
 def test_the_error_of_the_newest_parameters_is_never_cleared_by_a_stale_job():
     """Issue 9's repro: σ = 12 still restoring when σ = 500 fails; 20 of 20 times the σ = 500 error stays."""
     img = np.random.default_rng(3).poisson(60.0, (256, 256)).astype(float)

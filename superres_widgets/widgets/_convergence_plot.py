@@ -55,10 +55,19 @@ class ConvergencePlot:
         f.legend.background_fill_alpha = 0.6
         self.figure = f
         self._max_iter = 10
+        self._fresh = False  # True from reset() until the run's first records (or finish())
 
     def reset(self, num_iter: int | None, title: str) -> None:
-        """Empty curve for a new run of ``num_iter`` iterations (None: not iterative)."""
-        self.source.data = dict(iteration=[], residual=[], discrepancy=[], mse=[])
+        """Start the curve of a new run of ``num_iter`` iterations (None: not iterative).
+
+        The previous run's points stay until the new run's first records
+        replace them (:meth:`add`), or until :meth:`finish` for a run that
+        records nothing.  Clearing them here sent Bokeh a data patch on every
+        slider move, which the page echoes back and the kernel must process
+        before it sends anything else: tens of ms before the new run's first
+        frame (issue 14).
+        """
+        self._fresh = True
         self._max_iter = max(int(num_iter or 10), 2)
         self.x_range.start, self.x_range.end = 0, self._max_iter
         self.stop_span.location = None
@@ -67,6 +76,12 @@ class ConvergencePlot:
         # nothing to draw for a method that does not iterate: hidden, the plot costs the page no layout
         self.figure.visible = num_iter is not None
 
+    def finish(self) -> None:
+        """End of a run: if it recorded nothing, its curve is empty (not the previous run's)."""
+        if self._fresh and len(self.source.data["iteration"]):
+            self.source.data = dict(iteration=[], residual=[], discrepancy=[], mse=[])
+        self._fresh = False
+
     def add(self, records) -> None:
         """Append records (IterationRecord) and fit the ranges to the data."""
         if not records:
@@ -74,7 +89,11 @@ class ConvergencePlot:
         data = dict(iteration=[r.iteration for r in records], residual=[r.residual for r in records],
                     discrepancy=[r.discrepancy for r in records],
                     mse=[math.nan if r.mse is None else r.mse for r in records])
-        self.source.stream(data)
+        if self._fresh:  # the run's first records replace the previous run's curve (see reset)
+            self.source.data = data
+            self._fresh = False
+        else:
+            self.source.stream(data)
         last = records[-1].iteration  # the axis follows the run (a stopped run is not squeezed into num_iter)
         self.x_range.start, self.x_range.end = 0, min(self._max_iter, max(10, int(1.3 * last) + 1))
         res = [v for v in self.source.data["residual"] if v and v > 0 and math.isfinite(v)]

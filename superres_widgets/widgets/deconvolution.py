@@ -607,8 +607,9 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
                 f"stopped at iteration {history.stopped_at}: {history.reason}" if history.stopped_at is not None
                 else f"{info['iterations']} iterations ({history.reason})")
             self.stale = False
-        if history is not None:
-            with self._plot_lock:
+        with self._plot_lock:
+            self._plot.finish()
+            if history is not None:
                 self._plot.mark_stop(history.stopped_at, history.reason)
                 self._refresh_plot_bundle()
 
