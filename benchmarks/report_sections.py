@@ -84,6 +84,13 @@ def _p90(ms: list) -> str:
     return f"{v[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]:.0f}" if v else "–"
 
 
+def _goal(median: float, goal: float | None) -> str:
+    """``"<= 100: met"`` / ``"<= 100: missed"`` for a row with a goal, else "–"."""
+    if not goal:
+        return "–"
+    return f"<= {goal:.0f}: {'met' if median <= goal else 'missed'}"
+
+
 def _kernel_share(m: dict) -> str:
     """The kernel worker's median wall time (and its thread's CPU time) of a latency row, or "–"."""
     wall, cpu = m.get("kernel_median_ms"), m.get("kernel_cpu_median_ms")
@@ -107,7 +114,7 @@ def _latency_rows(widget: str, d: dict) -> list[list]:
                     if isinstance(r.get(mode), dict):
                         m = r[mode]
                         rows.append([widget, key, case, mode, f"{m['median_ms']:.0f}", f"{m['p90_ms']:.0f}",
-                                     _kernel_share(m), r.get("goal_ms") or "–"])
+                                     _kernel_share(m), _goal(m["median_ms"], r.get("goal_ms"))])
     return rows
 
 
@@ -123,8 +130,10 @@ def widget_latency_section(lat: dict | None):
         if not isinstance(d, dict):
             continue  # run metadata (date, load, rounds)
         rows += _latency_rows(widget, d)
-    return Div(text=f"<h2>Widget latency (browser run of {html.escape(str(lat.get('when', '?')))}, load "
-               f"{html.escape(str(lat.get('load_average_before_after', '?')))})</h2>"
+    load = lat.get("load_average_before_after")
+    load = " -> ".join(f"{v:.1f}" for v in load) if isinstance(load, list) else "?"
+    return Div(text=f"<h2>Widget latency (browser run of {html.escape(str(lat.get('when', '?')))}, load average "
+               f"{html.escape(load)})</h2>"
                + "<p>kernel ms: the restoration's median wall time in the kernel's worker thread (RL: to its "
                "first streamed frame) and that thread's CPU time; the rest of the median is messaging, "
                "drawing and waiting for a core.</p>"

@@ -190,6 +190,27 @@ def fold(z: np.ndarray, shape: Sequence[int], p: int, mode: str) -> np.ndarray:
     return _fold_axis(out, shape[1], p, mode, 1)
 
 
+#: kernels with a side at most this long skip the rank search (:func:`eigenvalues`)
+_DENSE_SIDE = 8
+
+
+def _outer_factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(col, row)`` with ``kernel == outer(col, row)`` to 1e-14 of its largest entry, else None.
+
+    Found from the kernel's row and column sums, not an SVD: LAPACK's threads
+    busy-wait for ~0.1 s of a core after each call, which a sigma slider
+    would pay on every move (this machine's page and server share 2 cores).
+    """
+    total = kernel.sum()
+    peak = np.abs(kernel).max() if kernel.size else 0.0
+    if not (peak > 0 and abs(total) > 1e-12 * peak * kernel.size):
+        return None
+    col, row = kernel.sum(axis=1) / total, kernel.sum(axis=0)
+    if np.abs(np.multiply.outer(col, row) - kernel).max() > 1e-14 * peak:
+        return None
+    return col, row
+
+
 def eigenvalues(kernel: np.ndarray, shape: Sequence[int], boundary: str) -> np.ndarray:
     r"""Eigenvalues of the exact boundary operator on ``shape`` (direct sums, no transform of length N).
 
@@ -199,11 +220,11 @@ def eigenvalues(kernel: np.ndarray, shape: Sequence[int], boundary: str) -> np.n
     wrapped onto the ``N x M`` grid (complex).  Costs ``O(N r M)`` with ``r`` the
     kernel's numerical rank (the singular values above 1e-15 of the largest):
     1 for a Gaussian with ``rho = 0`` (a sigma slider at 1024^2 pays one outer product).
+    A separable kernel (:func:`_outer_factors`) and a small one (a side of at most
+    :data:`_DENSE_SIDE`) need no SVD: LAPACK's threads busy-wait for ~0.1 s of a core
+    after each call, which a slider would pay on every move.
     """
     kernel = np.asarray(kernel, dtype=np.float64)
-    u, sv, vt = np.linalg.svd(kernel)
-    r = max(1, int(np.count_nonzero(sv > sv[0] * 1e-15))) if sv.size and sv[0] > 0 else kernel.shape[0]
-    left, right = u[:, :r] * sv[:r], vt[:r].T  # kernel == left @ right.T to rounding
     mats = []
     for n, kn in zip(shape, kernel.shape):
         k = np.arange(n)[:, None]
@@ -212,6 +233,20 @@ def eigenvalues(kernel: np.ndarray, shape: Sequence[int], boundary: str) -> np.n
             mats.append(np.cos(np.pi * k * a / n))
         else:
             mats.append(np.exp(-2j * np.pi * k * a / n))
+    factors = _outer_factors(kernel)
+    if factors is not None:  # one outer product
+        return np.multiply.outer((mats[0] * factors[0]).sum(axis=1), (mats[1] * factors[1]).sum(axis=1))
+    if min(kernel.shape) <= _DENSE_SIDE:  # a small kernel (the Laplacian): a few outer products, no SVD
+        if kernel.shape[0] > kernel.shape[1]:  # sum over the shorter side
+            return eigenvalues(kernel.T, shape[::-1], boundary).T
+        cols = mats[1] @ kernel.T  # (M, K_r), K_r <= _DENSE_SIDE: small, no BLAS threads
+        out = np.multiply.outer(mats[0][:, 0], cols[:, 0])
+        for i in range(1, kernel.shape[0]):  # (N, K_r) x (K_r, M) as K_r outer products: a BLAS product of
+            out += np.multiply.outer(mats[0][:, i], cols[:, i])  # this shape busy-waits ~0.1 s of a core
+        return out
+    u, sv, vt = np.linalg.svd(kernel)
+    r = max(1, int(np.count_nonzero(sv > sv[0] * 1e-15))) if sv.size and sv[0] > 0 else kernel.shape[0]
     if r >= min(kernel.shape):
         return mats[0] @ kernel @ mats[1].T
+    left, right = u[:, :r] * sv[:r], vt[:r].T  # kernel == left @ right.T to rounding
     return (mats[0] @ left) @ (mats[1] @ right).T

@@ -205,3 +205,33 @@ def test_dct_transfer_by_cosine_sums_equals_the_2d_dct_route(shape, sigma):
     e1[0, 0] = 1.0
     want = sfft.dctn(first, type=2, norm="ortho") / sfft.dctn(e1, type=2, norm="ortho")
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "periodic"])
+def test_eigenvalues_of_a_separable_kernel_need_no_svd(monkeypatch, boundary):
+    """A Gaussian (rho = 0) is one outer product, found without LAPACK (its threads spin ~0.1 s a call);
+    a kernel that is not separable still takes the SVD route; both equal the dense cosine/DFT sums."""
+    shape = (67, 54)
+
+    def dense(k):
+        mats = []
+        for n, kn in zip(shape, k.shape):
+            ph = np.arange(n)[:, None] * (np.arange(kn) - kn // 2)[None, :] / n
+            mats.append(np.cos(np.pi * ph) if boundary == "reflect" else np.exp(-2j * np.pi * ph))
+        return mats[0] @ k @ mats[1].T
+
+    sep = gaussian_psf(2.5)
+    tilted = sep + 1e-3 * np.eye(*sep.shape)[::-1] * np.eye(*sep.shape)  # not an outer product, still symmetric
+    calls = []
+    real_svd = np.linalg.svd
+    monkeypatch.setattr(np.linalg, "svd", lambda a, *args, **kw: calls.append(a.shape) or real_svd(a, *args, **kw))
+    np.testing.assert_allclose(_fastconv.eigenvalues(sep, shape, boundary), dense(sep), rtol=0, atol=1e-13)
+    assert calls == []
+    assert _fastconv._outer_factors(tilted) is None
+    np.testing.assert_allclose(_fastconv.eigenvalues(tilted, shape, boundary), dense(tilted), rtol=0, atol=1e-13)
+    assert calls == [sep.shape]
+    rng = np.random.default_rng(3)
+    for small in (rng.random((3, 7)), rng.random((7, 3)), rng.random((1, 5)) - 0.5):  # any small kernel: no SVD
+        small = small + small[::-1] + small[:, ::-1] + small[::-1, ::-1]  # symmetric in each axis
+        np.testing.assert_allclose(_fastconv.eigenvalues(small, shape, boundary), dense(small), rtol=0, atol=1e-12)
+    assert calls == [sep.shape]
