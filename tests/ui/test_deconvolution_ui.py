@@ -205,8 +205,8 @@ def test_deconvolution_explorer_in_browser(lab):
     assert lab.canvas_stats(f"{DX} canvas[data-role=right]")["hash"] != h
 
     # every slider the page drew for FISTA (from Python's method table) dragged to both ends and
-    # back: the kernel is idle on the final values within 2x one computation (+0.25 s); waiting for
-    # the stale work at the ends (1000 iterations, a 200 µm PSF: seconds) would fail
+    # back: the kernel is idle on the final values within 2x one computation (+1 s); waiting for
+    # the stale work at the ends (1000 iterations, a 200 µm PSF: ~20 s at 30 iterations per 0.5 s) would fail
     lab.kernel("w.num_iter = 30; w.wait(); import time; from superres_widgets.widgets._restoration import "
                "restore_with_psf")
     lab.page.wait_for_function(  # the page shows the new value before its sliders are read
@@ -256,8 +256,9 @@ def test_deconvolution_explorer_in_browser(lab):
             f"sorted((w.set_state({{'{name}': w.{name} + (1 if isinstance(w.{name}, int) else 0.05)}}), w.wait(), "
             f"w.set_state({{'{name}': {after!r}}}), (lambda t0: (w.wait(), time.perf_counter() - t0)[1])"
             f"(time.perf_counter()))[-1] for _ in range(3))[1]")
-        # + the page's and the kernel's hand-overs and the lifecycle's grace period (0.3 s) on a loaded machine
-        assert waited <= 2 * one + 0.6, (name, waited, one)
+        # + the page's and the kernel's hand-overs and the lifecycle's grace period (0.3 s); on this 2-core
+        # machine a quiet fresh-clone run once waited 1.82 s for one = 0.59 s (+0.6 s was the bound then)
+        assert waited <= 2 * one + 1.0, (name, waited, one)
         drags[name] = [waited, one]
     lab.record("sliders_to_limits_deconvolution", drags)
 
