@@ -8,40 +8,9 @@ wraps the results in :class:`~superres_widgets.s3dxrd.geometry.PositionLookup`).
 Lookups return tuples ``(index, in_scan, distance, next_index)`` in the order
 of ``PositionLookup``'s fields, shape ``u.shape``.
 
-Conventions (those of :mod:`~superres_widgets.s3dxrd.geometry`, checked in
-``tests/test_s3dxrd_geometry.py``):
-
-3. **Scan positions.**  The beam centre is scanned over
-   ``X = y0 + step * k`` for every integer ``k`` with ``|step * k| <= x_range``
-   (with a ``1e-9 * step`` tolerance), so ``x_range`` need not be a multiple
-   of ``step``.  ``y0`` is the **rotation-axis offset** (``axis_offset``,
-   default 0, ``|y0| <= x_range``): the translation motor runs over a grid
-   centred on its zero while the rotation axis sits at the motor reading
-   ``y0`` -- ImageD11's ``y0`` (rule 9).  A scan may instead be given as
-   **data**: any list of positions ``X`` relative to the axis (measured,
-   asymmetric, irregular; ``ScanGeometry(positions=...)``, or
-   :meth:`ScanGeometry.from_imaged11` from ``dty`` values).
-
-4. **Measurement list of a point** (paper section 2).  With
-   ``u = xs cos(omega) - ys sin(omega)``, the point ``(xs, ys)`` is assigned
-   at each ``omega`` the scan position nearest to it,
-   ``X = step * round(u / step)``, where ``round`` rounds **half away from
-   zero** (2.5 -> 3, -2.5 -> -3; MATLAB's ``round``, *not* numpy's
-   half-to-even).  Values within ``1e-9`` of a tie count as the tie, because
-   e.g. ``sin(30 deg)`` is not exact in floating point (at multiples of
-   90 deg exact cosines and sines are used).  This
-   rule is odd (``p -> -p`` maps the list of ``p`` to the negated list), so
-   every result here is symmetric under a half turn about the rotation axis.
-   A measurement whose ``X`` lies outside the scanned positions is **dropped**
-   (the beam never went there); such a point has an *incomplete* list.
-   On a grid with an axis offset ``y0`` and for a position list the
-   nearest position is taken (``X = y0 + step * round((u - y0) / step)``
-   on the grid); exact ties (within ``1e-9 step``) go to the position
-   farther from the axis, which is rule 4 again for a symmetric grid; and
-   ``u`` is outside the scan when it lies beyond an end position by half the
-   end gap or more (the end cells of a grid).
-
-9. **ImageD11** (geometry rule 9): ``dty - y0 = -X``, i.e. ``X = y0 - dty``.
+Conventions: geometry rules 3 (scan positions, rotation-axis offset ``y0``), 4 (the nearest
+position, rounding half away from zero) and 9 (ImageD11's ``dty``), stated once in the module
+docstring of :mod:`~superres_widgets.s3dxrd.geometry` and checked in ``tests/test_s3dxrd_geometry.py``.
 """
 
 from __future__ import annotations

@@ -8,64 +8,9 @@ counts of rule 3, the inside probability ``P_e(u)`` (rule 4) and the per-target 
 Pure functions of arrays; the scorer itself (rate estimation, candidates' discs, Dask blocks,
 top-k, Potts) stays in :mod:`~superres_widgets.s3dxrd.scoring`.
 
-Model and conventions (those of :mod:`~superres_widgets.s3dxrd.scoring`, checked in
-``tests/test_s3dxrd_scoring.py``):
-
-1. **Extent of a reflection.**  At its angle ``omega_e`` the grain covers
-   ``u in [alpha, beta]`` across the beam (``u = xs cos w - ys sin w``,
-   geometry rule 2).  A frame at position ``X_k`` records the reflection
-   when the beam's core (width ``b_core``: the box width, else the width at
-   half maximum of the profile) meets the grain, i.e. for the contiguous run
-   of positions ``lo..hi`` with ``beta`` in
-   ``[X_hi - b_core/2, X_hi+1 - b_core/2)`` and ``alpha`` in
-   ``(X_lo-1 + b_core/2, X_lo + b_core/2]``; inside the run a record is
-   present with the **detection probability** ``p1``, outside with the
-   **spurious probability** ``p0`` (spurious peaks, other grains' peaks that
-   happen to match).  Beyond the core a profile with tails records with
-   ``p0 + (p1 - p0) w(d)``, ``d`` the distance of the frame's centre line
-   from the expected grain edge (beam weighting; none for a box).
-
-2. **Posterior of the run** over ``(lo, hi)`` for every reflection, from
-   its row of the observation table ``obs[e, :]`` (any position, reflection
-   rule 3 of :mod:`~superres_widgets.s3dxrd.nprime`), with priors that use
-   only the data:
-
-   a. a **grain-centre prior**: the centre ``(x0, y0)`` of the candidate is
-      fitted to all its observed ``(omega_e, X_k)`` by robust least squares
-      (``X = x0 cos w - y0 sin w``, Tukey biweight; the grain-file
-      translation is the start when given), the run's centre is Gaussian
-      about it with the 95th percentile of the residuals as width.  This
-      sends the runs of *another* grain that happen to match a reflection
-      to the background;
-   b. a **support-function prior**: a grain's extreme ``beta(omega)`` (its
-      support function, with ``alpha(omega) = -beta(omega + 180)``) changes
-      smoothly with the angle, so each reflection's ``beta`` is predicted
-      by a local linear fit (leave-one-out) of the posterior means of the
-      candidate's other reflections within ``window_deg`` (default 8 deg),
-      and its run prior is Gaussian about the prediction, width
-      ``prior_width`` scan steps (default 0.5).  A record missed at the
-      edge of the grain (20 % of them at ``p1 = 0.8``) is filled in by the
-      neighbouring angles.  Applied ``passes`` times (default 2).
-
-   Reflections observed at no position are left out (a weak reflection, as
-   ``expected="observed"`` of the N' maps); so are reflections in a gap of
-   an omega list.
-
-3. **p1 and p0 are estimated from the data** by expectation-maximisation
-   over all reflections of all candidates (3 iterations under prior a):
-   ``p1`` = expected records inside the runs / expected run lengths,
-   ``p0`` = the rest / the rest of the table.  No simulation parameter is
-   read (a test proves it with a phantom that raises when touched).
-
-4. **Inside probability.**  Given the run, ``beta`` and ``alpha`` are
-   uniform in their bands, so ``P(u <= beta) = (top - u) / (top - bottom)``
-   clipped to ``[0, 1]`` (a ramp over the band), likewise for ``alpha``;
-   ``P_e(u)`` sums the product of the two ramps over the posterior of the
-   run (tabulated every 1/16 step).
-
-5. **Score** of candidate ``c`` at target ``p``:
-   ``S(p, c) = sum_e log(eps + P_e(u_p(omega_e)))`` over its reflections
-   (``eps = 1e-6``).
+Model and conventions: rules 1-5 (the extent of a reflection, the posterior of its run, p1 and p0
+from the data, the inside probability, the score), stated once in the module docstring of
+:mod:`~superres_widgets.s3dxrd.scoring` and checked in ``tests/test_s3dxrd_scoring.py``.
 """
 
 from __future__ import annotations

@@ -8,34 +8,9 @@ candidate at a point (:func:`map_choice`).  The widget holds them as static meth
 (``_display_arrays``, ``_stats``, ``_map_choice``); the colouring and the boundary tracer are the
 algorithm layer's (:mod:`superres_widgets.s3dxrd.ipf`, :mod:`superres_widgets.s3dxrd.boundaries`).
 
-Conventions
------------
-Those of :mod:`superres_widgets.widgets.reconstruction` (same numbers):
-
-1. **Lengths** in micrometres in the specimen frame ``(xs, ys)`` of
-   :mod:`superres_widgets.s3dxrd.geometry` (origin on the rotation axis);
-   angles in degrees.
-
-2. **Images** sent to the browser are RGBA ``uint8`` arrays ``(ny, nx, 4)``
-   whose row 0 is the *lowest* ``ys`` (``origin="lower"``, as
-   :class:`~superres_widgets.s3dxrd.OrientationMap` and
-   :class:`~superres_widgets.s3dxrd.Phantom`); alpha 0 is air (outside the
-   specimen).  ``*_extent`` is ``[xmin, xmax, ymin, ymax]`` of the cell
-   *edges*.  A map cell with no candidate (every ``N' = 0``) is dark grey.
-
-3. **Orientation colour**: the standard cubic inverse-pole-figure key
-   (:func:`~superres_widgets.s3dxrd.ipf_colors`): the crystal direction parallel to a specimen axis
-   (default ``z``, the rotation axis = the normal of the slice) reduced to
-   the standard triangle [001]-[101]-[111], coloured red-green-blue.
-
-4. **Boundaries** are line segments ``(x0, y0, x1, y1)`` on the cell edges
-   between 4-neighbour cells whose misorientation exceeds the boundary
-   threshold (3 deg; reconstruction module rule 7), from the one boundary
-   tracer :mod:`superres_widgets.s3dxrd.boundaries`.
-
-6. **Your peaks**: there is no phantom, so the first panel shows the
-   sub-pixel map's **confidence** (grey: dark = 1, light = 0, so unsure
-   boundaries show as light lines) and no displacement is reported.
+Conventions: those of :mod:`superres_widgets.widgets.reconstruction` (lengths in micrometres in
+the specimen frame, RGBA ``uint8`` images with row 0 at the lowest ``ys``, the cubic IPF key,
+boundaries on cell edges), stated once in its module docstring.
 """
 
 from __future__ import annotations
