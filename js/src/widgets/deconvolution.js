@@ -23,6 +23,7 @@ import { fmtFixed } from "../lib/format.js";
 import { dot, tag } from "../lib/markers.js";
 import { percentiles } from "../lib/range.js";
 import { injectStyle } from "../lib/style.js";
+import { displaySender } from "../lib/display_window.js";
 import { PixelView } from "../lib/view.js";
 import { methodControls } from "../lib/xrf_controls.js";
 
@@ -586,51 +587,13 @@ function interactNavigate(canvas, ui, model, st, nav, draw, hover) {
 
 // -- bind --------------------------------------------------------------------------------
 
-/**
- * The visible window of the map on the main canvas, for Python's `display` trait: edge coordinates
- * (pixel (r, c) covers [r, r+1) x [c, c+1)), device pixels per map pixel, canvas size in device pixels.
- */
-function displayOf(st, nav) {
-  const [ny, nx] = st.raw.shape;
-  const view = new PixelView(nx, ny, W, H, nav);
-  const dpr = window.devicePixelRatio || 1;
-  const clip = (v, n) => Math.min(n, Math.max(0, Math.round(1000 * v) / 1000));
-  return {
-    r0: clip(view.dataY(0) + 0.5, ny), r1: clip(view.dataY(H) + 0.5, ny),
-    c0: clip(view.dataX(0) + 0.5, nx), c1: clip(view.dataX(W) + 0.5, nx),
-    scale: view.s * dpr, height: Math.round(H * dpr), width: Math.round(W * dpr),
-  };
-}
-
-/** Send the view to Python (debounced) when it changed; Python answers with the window's frames. */
-function displaySender(model, st, nav) {
-  let timer = 0;
-  let last = null;
-  const send = () => {
-    timer = 0;
-    const d = displayOf(st, nav);
-    const key = JSON.stringify(d);
-    if (key === last) return;
-    last = key;
-    model.set("display", d);
-    model.save_changes();
-  };
-  return () => {
-    if (!st.raw) return;
-    // at zoom 1 and devicePixelRatio 1 Python's default view is this one: nothing to send
-    if (last === null && nav.zoom === 1 && (window.devicePixelRatio || 1) === 1 && !Object.keys(model.get("display") || {}).length) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(send, 60);
-  };
-}
-
 function render({ model, el }) {
   ensureStyle();
   // client-side view state; cx, cy in raw-map pixels; Python hears of the visible window only (`display`)
   const nav = { zoom: 1, cx: null, cy: null, split: 0.5, profile: null };
   const st = imageStore(model);
   const prober = makeProber(model, st);
-  const viewChanged = displaySender(model, st, nav);
+  const viewChanged = displaySender(model, st, nav, W, H);
   const draw = () => {
     drawViews(ui, model, st, nav, prober);
     viewChanged();
