@@ -215,6 +215,22 @@ def test_slider_moves_leave_the_convergence_data_alone_until_the_run_records(sca
     w.close()
 
 
+def test_a_new_run_is_announced_in_one_message(scan):
+    """busy, stale and the reset progress travel together (the base class's ``announce``), then the result."""
+    img, _ = scan
+    w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener").wait()
+    sent = []
+    send = w.send_state
+    w.send_state = lambda key=None: (sent.append(sorted(key) if isinstance(key, (set, list, tuple)) else [key]),
+                                     send(key))
+    w.balance = w.balance * 2
+    w.wait()
+    announce = [m for m in sent if "busy" in m or "stale" in m]
+    assert announce[0] == ["busy", "final", "iteration", "progress", "stale"], sent
+    assert "restored_view" in announce[1] and "stale" in announce[1] and announce[-1] == ["busy"], sent
+    w.close()
+
+
 def test_the_error_of_the_newest_parameters_is_never_cleared_by_a_stale_job():
     """Issue 9's repro: σ = 12 still restoring when σ = 500 fails; 20 of 20 times the σ = 500 error stays."""
     img = np.random.default_rng(3).poisson(60.0, (256, 256)).astype(float)

@@ -160,15 +160,20 @@ class SuperresWidget(anywidget.AnyWidget):
                 self._update_requested = False
                 self._update()
 
-    def _run_in_background(self, compute, apply) -> int:
+    def _run_in_background(self, compute, apply, **announce) -> int:
         """Run ``compute(job)`` in a worker; ``apply(value)`` under the state lock if still newest.
 
         Earlier requests become stale (cancelled, never applied). ``busy`` is
         true until the newest request finishes; then ``error`` is cleared (on
-        success) or set (on failure).
+        success) or set (on failure).  ``announce`` are traits to set with
+        ``busy`` in the same message (e.g. ``progress=0.0, stale=True``), so the
+        page never draws the new state beside the old one.
         """
         with self._state_lock:
-            self.busy = True
+            with self.hold_sync():
+                for name, value in announce.items():
+                    setattr(self, name, value)
+                self.busy = True
             return self._lifecycle.submit(compute, apply)
 
     def _fail(self, exc) -> None:

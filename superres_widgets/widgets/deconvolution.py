@@ -457,16 +457,12 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             return self._restore(job, method, image, psf, params, pixel, scoring, policy)
 
         with self._state_lock:
-            with self.hold_sync():  # one message: the page never shows the stale marker beside the old status
-                self.progress = 0.0
-                self.iteration = 0
-                self.final = False
-                self.stale = True
-                self.busy = True  # (set again by _run_in_background: no second message)
             with self._plot_lock:
                 self._plot.reset(n, f"convergence: {method.label or method.name}" if n else
                                  f"{method.label or method.name} is not iterative")
-            self._run_in_background(compute, self._apply_result)
+            # with busy in one message: the page never shows the stale marker beside the old status
+            self._run_in_background(compute, self._apply_result, progress=0.0, iteration=0, final=False,
+                                    stale=True)
 
     def _history_for(self, job, method, n_total, reference):
         """A ConvergenceHistory whose records reach the plot at most ~10 times per second."""

@@ -462,9 +462,7 @@ class PSFFitExplorer(BokehPanel, SuperresWidget):
                 self._apply(fit, ms)
                 self.progress = 1.0
 
-            with self._state_lock:
-                self.progress = 0.0
-                self._run_in_background(compute, apply)
+            self._run_in_background(compute, apply, progress=0.0)
             return
         t0 = time.perf_counter()
         with self._inline():
