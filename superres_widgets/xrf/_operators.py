@@ -85,6 +85,7 @@ class LockedLRU:
         self.max_fraction = max_fraction
         self._data: OrderedDict = OrderedDict()
         self._bytes: dict = {}
+        self._total = 0  # sum of self._bytes
         self._lock = threading.Lock()
         _OTHER_CACHES.append(self.clear)
 
@@ -92,7 +93,7 @@ class LockedLRU:
     def nbytes(self) -> int:
         """Bytes of the arrays the entries hold."""
         with self._lock:
-            return sum(self._bytes.values())
+            return self._total
 
     @staticmethod
     def _size(value) -> int:
@@ -102,34 +103,34 @@ class LockedLRU:
             return sum(LockedLRU._size(v) for v in value)
         return 0
 
-    def _over(self) -> bool:
-        if len(self._data) > self.maxsize:
-            return True
-        if self.max_fraction is None or len(self._data) <= 1:
-            return False
-        from ..validate import memory_limit
-
-        return sum(self._bytes.values()) > self.max_fraction * memory_limit()
-
     def get(self, key, build):
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
         value = build()
+        if self.max_fraction is None:
+            budget = float("inf")
+        else:
+            from ..validate import memory_limit
+
+            budget = self.max_fraction * memory_limit()
         with self._lock:
+            self._total -= self._bytes.get(key, 0)  # another thread built it meanwhile
             self._data[key] = value
             self._bytes[key] = self._size(value)
+            self._total += self._bytes[key]
             self._data.move_to_end(key)
-            while self._over():
+            while len(self._data) > self.maxsize or (len(self._data) > 1 and self._total > budget):
                 old, _ = self._data.popitem(last=False)
-                self._bytes.pop(old, None)
+                self._total -= self._bytes.pop(old, 0)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
             self._bytes.clear()
+            self._total = 0
 
     def __len__(self) -> int:
         return len(self._data)
