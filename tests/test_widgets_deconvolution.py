@@ -170,17 +170,18 @@ def test_another_methods_parameter_is_kept_without_recomputing(scan):
 
 
 def test_timing_of_the_applied_restoration(scan):
-    """``timing``: wall and worker-thread CPU of the whole run, and the wall time to the first frame."""
+    """``timing``: the worker thread's CPU of the whole run (wall: ``compute_ms``), the wall time to the first frame."""
     img, _ = scan
     w = DeconvolutionExplorer(image=img, pixel_size_um=10.0, method="wiener").wait()
     t = w.timing
-    assert t["first_frame"] is None and t["compute"] == pytest.approx(w.compute_ms)
-    assert 0 < t["cpu"] <= t["compute"] * 1.05 + 1.0  # one thread's CPU cannot exceed its wall time
+    assert t["first_frame"] is None
+    assert 0 < t["cpu"] <= w.compute_ms * 1.05 + 1.0  # one thread's CPU cannot exceed its wall time
     w.method = "richardson_lucy"
     w.num_iter = 30
     w.wait()
     t = w.timing
-    assert 0 < t["first_frame"] < t["compute"] == pytest.approx(w.compute_ms)
+    assert 0 < t["first_frame"] < w.compute_ms
+    assert 0 < t["cpu"] <= w.compute_ms * 1.05 + 1.0
     w.close()
 
 

@@ -183,9 +183,9 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
         self._latest = None  # the newest frame at full resolution (probes, zoom crops)
         self._raw_cache: tuple | None = None  # (geometry, raw_view)
         self._image64: tuple | None = None  # (image, float64 copy): one conversion per map
-        #: where the newest applied restoration spent its time, in ms (diagnostics; the browser
-        #: benchmark reads it): ``compute`` (wall) and ``cpu`` (CPU of the worker thread alone) of
-        #: the whole run, ``first_frame`` (wall, to the first streamed frame; iterative methods)
+        #: where the newest applied restoration spent its time, in ms, beside its wall time ``compute_ms``
+        #: (diagnostics; the browser benchmark reads it): ``cpu``, the worker thread's own CPU time of the
+        #: whole run, and ``first_frame``, the wall time to the first streamed frame (iterative methods)
         self.timing: dict = {}
         self.history: ConvergenceHistory | None = None
         self._init_bokeh_panel()
@@ -529,8 +529,7 @@ class DeconvolutionExplorer(BokehPanel, MethodWidget):
             raise ValueError("the restoration produced non-finite values")
         iterations = history.records[-1].iteration if history is not None and history.records else n_total
         info = {"seconds": seconds, "iterations": iterations, "history": history,
-                "timing": {"compute": 1000.0 * seconds, "cpu": cpu_ms,
-                           "first_frame": first_ms[0] if first_ms else None}}
+                "timing": {"cpu": cpu_ms, "first_frame": first_ms[0] if first_ms else None}}
         kernel = getattr(result, "kernel", None)
         if kernel is not None:  # a method that estimates the PSF
             sigma = kernel_to_sigma(kernel, pixel_size_um=pixel)
